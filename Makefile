@@ -42,12 +42,12 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 validate: $(SAM_STAMP)
-	AWS_DEFAULT_REGION=us-east-1 $(SAM_VENV)/bin/sam validate --lint --template template.yaml
+	SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 $(SAM_VENV)/bin/sam validate --lint --template template.yaml
 
 # sam build needs a python matching the Lambda runtime (python3.13) on PATH; skipped otherwise.
 build: $(SAM_STAMP)
 	@if command -v python3.13 >/dev/null 2>&1 && python3.13 --version >/dev/null 2>&1; then \
-		$(SAM_VENV)/bin/sam build --template template.yaml; \
+		SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam build --template template.yaml; \
 	else echo "sam build skipped: no python3.13 on PATH (the Lambda runtime)"; fi
 
 unit: $(STAMP)

@@ -1,0 +1,1 @@
+"""voicetrail's command line: local API, signing, demo and operator tools. Never shipped in the layer."""

@@ -1,0 +1,3 @@
+"""voicetrail: authenticate, redact and store voice-AI webhooks exactly once."""
+
+__version__ = "0.1.0"

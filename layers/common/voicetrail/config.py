@@ -1,0 +1,118 @@
+"""One validated settings model per function, read from the environment at cold start.
+
+A bad setting fails the cold start (and so the deploy's smoke test), never a single request.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from voicetrail.errors import ConfigurationError
+from voicetrail.retention import RetentionPolicy
+from voicetrail.secrets import SecretRef
+from voicetrail.vapi.auth import VapiAuthConfig
+
+
+class _EnvModel(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Self:
+        env = dict(os.environ if environ is None else environ)
+        try:
+            return cls.model_validate(cls._collect(env))
+        except ValidationError as exc:
+            # Name the settings that failed, never their values (they may be secrets).
+            names = sorted({".".join(str(p) for p in err["loc"]) for err in exc.errors()})
+            raise ConfigurationError(f"invalid settings: {', '.join(names)}") from None
+
+    @classmethod
+    def _collect(cls, env: dict[str, str]) -> dict[str, Any]:
+        return env
+
+
+def _retention_from_env(env: Mapping[str, str]) -> dict[str, str]:
+    keys = {
+        "content_days": "RETENTION_DAYS_CONTENT",
+        "metadata_days": "RETENTION_DAYS_METADATA",
+        "recording_days": "RETENTION_DAYS_RECORDING",
+        "audit_days": "RETENTION_DAYS_AUDIT",
+    }
+    return {field: env[var] for field, var in keys.items() if env.get(var)}
+
+
+_VAPI_AUTH_ENV = {
+    "scheme": "VAPI_AUTH_SCHEME",
+    "secret_header": "VAPI_SECRET_HEADER",
+    "bearer_header": "VAPI_BEARER_HEADER",
+    "bearer_prefix": "VAPI_BEARER_PREFIX",
+    "algorithm": "VAPI_HMAC_ALGORITHM",
+    "signature_header": "VAPI_SIGNATURE_HEADER",
+    "timestamp_header": "VAPI_TIMESTAMP_HEADER",
+    "payload_format": "VAPI_PAYLOAD_FORMAT",
+    "signature_encoding": "VAPI_SIGNATURE_ENCODING",
+    "signature_prefix": "VAPI_SIGNATURE_PREFIX",
+    "secret_is_base64": "VAPI_SECRET_IS_BASE64",
+    "replay_window_seconds": "VAPI_REPLAY_WINDOW_SECONDS",
+}
+
+
+def vapi_auth_from_env(env: Mapping[str, str]) -> dict[str, str]:
+    # An empty variable means "use the default" (SAM passes empty strings for blank parameters).
+    return {field: env[var] for field, var in _VAPI_AUTH_ENV.items() if env.get(var, "") != ""}
+
+
+class CommonSettings(_EnvModel):
+    environment: str = Field(default="dev", alias="VOICETRAIL_ENV", pattern=r"^[a-z0-9-]{1,32}$")
+    table_name: str = Field(alias="TABLE_NAME", min_length=3)
+    dynamodb_endpoint: str | None = Field(default=None, alias="AWS_ENDPOINT_URL_DYNAMODB")
+    pepper_ref: SecretRef = Field(alias="HASH_PEPPER_REF")
+    secret_cache_seconds: int = Field(default=300, alias="SECRET_CACHE_SECONDS", ge=0, le=3600)
+    tracing_enabled: bool = Field(default=False, alias="VOICETRAIL_TRACING")
+    metrics_namespace: str = Field(default="Voicetrail", alias="POWERTOOLS_METRICS_NAMESPACE")
+    retention: RetentionPolicy = RetentionPolicy()
+
+    @field_validator("pepper_ref", mode="before")
+    @classmethod
+    def _secret_ref(cls, value: Any) -> Any:
+        return SecretRef.parse(value) if isinstance(value, str) else value
+
+    @classmethod
+    def _collect(cls, env: dict[str, str]) -> dict[str, Any]:
+        return {**env, "retention": _retention_from_env(env)}
+
+
+class VapiWebhookSettings(CommonSettings):
+    vapi_secret_ref: SecretRef = Field(alias="VAPI_SECRET_REF")
+    auth: VapiAuthConfig = VapiAuthConfig()
+    max_body_bytes: int = Field(default=1_048_576, alias="MAX_BODY_BYTES", ge=1024, le=10_485_760)
+    redact_kinds: str | None = Field(default=None, alias="VOICETRAIL_REDACT_KINDS")
+
+    @field_validator("vapi_secret_ref", mode="before")
+    @classmethod
+    def _vapi_ref(cls, value: Any) -> Any:
+        return SecretRef.parse(value) if isinstance(value, str) else value
+
+    @classmethod
+    def _collect(cls, env: dict[str, str]) -> dict[str, Any]:
+        return {**super()._collect(env), "auth": vapi_auth_from_env(env)}
+
+
+class TwilioStatusSettings(CommonSettings):
+    twilio_token_ref: SecretRef = Field(alias="TWILIO_AUTH_TOKEN_REF")
+    public_base_url: str = Field(alias="TWILIO_WEBHOOK_BASE_URL", pattern=r"^https?://[^#\s]+$")
+    max_body_bytes: int = Field(default=65_536, alias="MAX_BODY_BYTES", ge=1024, le=10_485_760)
+
+    @field_validator("twilio_token_ref", mode="before")
+    @classmethod
+    def _twilio_ref(cls, value: Any) -> Any:
+        return SecretRef.parse(value) if isinstance(value, str) else value
+
+
+class PurgeSettings(CommonSettings):
+    dry_run: bool = Field(default=False, alias="PURGE_DRY_RUN")
+    mode: Literal["scheduled"] = "scheduled"

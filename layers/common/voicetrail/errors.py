@@ -1,0 +1,107 @@
+"""Domain errors and their one mapping to HTTP.
+
+Every error message here is fixed text chosen by us: no payload, header value,
+secret or caller content ever reaches an error body, a log line or a metric.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class AuthFailure(StrEnum):
+    """Why a request was not authenticated. Used as a metric dimension, so values are a closed set."""
+
+    MISSING = "missing_credential"
+    MALFORMED = "malformed_credential"
+    INVALID = "invalid_credential"
+    STALE = "stale_timestamp"
+    FUTURE = "future_timestamp"
+
+
+class VoicetrailError(Exception):
+    """Base of all domain errors. `status` and `code` drive the HTTP answer."""
+
+    status: int = 500
+    code: str = "internal_error"
+    public_message: str = "internal error"
+    retry_after: int | None = None
+
+    def __init__(self, detail: str | None = None) -> None:
+        # `detail` is for our own logs and is also fixed text (never request content).
+        super().__init__(detail or self.public_message)
+
+
+class AuthenticationError(VoicetrailError):
+    status = 401
+    code = "unauthorized"
+    public_message = "missing or invalid credentials"
+
+    def __init__(self, reason: AuthFailure) -> None:
+        super().__init__(reason.value)
+        self.reason = reason
+
+
+class BadRequestError(VoicetrailError):
+    status = 400
+    code = "bad_request"
+    public_message = "malformed request"
+
+
+class PayloadTooLargeError(VoicetrailError):
+    status = 413
+    code = "payload_too_large"
+    public_message = "request body too large"
+
+
+class UnsupportedMediaTypeError(VoicetrailError):
+    status = 415
+    code = "unsupported_media_type"
+    public_message = "unsupported content type"
+
+
+class DependencyUnavailableError(VoicetrailError):
+    """A dependency we need (store, secret store) failed: the sender must retry."""
+
+    status = 503
+    code = "temporarily_unavailable"
+    public_message = "temporarily unavailable, retry"
+    retry_after = 1
+
+
+class StoreUnavailableError(DependencyUnavailableError):
+    pass
+
+
+class SecretUnavailableError(DependencyUnavailableError):
+    pass
+
+
+class ConfigurationError(VoicetrailError):
+    """The deployment is misconfigured. Raised at cold start, so it fails deploys, not requests."""
+
+
+@dataclass(frozen=True)
+class HttpError:
+    status: int
+    body: dict[str, str]
+    headers: dict[str, str]
+
+
+def to_http_error(exc: VoicetrailError) -> HttpError:
+    """The single place where a domain error becomes an HTTP answer."""
+    headers = {"Content-Type": "application/json"}
+    if exc.retry_after is not None:
+        headers["Retry-After"] = str(exc.retry_after)
+    body = {"error": exc.code, "message": exc.public_message}
+    if isinstance(exc, AuthenticationError):
+        headers["WWW-Authenticate"] = 'Bearer realm="voicetrail"'
+    return HttpError(status=exc.status, body=body, headers=headers)
+
+
+UNEXPECTED_ERROR = HttpError(
+    status=500,
+    body={"error": "internal_error", "message": "internal error, retry"},
+    headers={"Content-Type": "application/json"},
+)

@@ -1,0 +1,66 @@
+"""Retention classes and expiry.
+
+Every stored item carries `retention_class` and `expires_at` (epoch seconds; also the DynamoDB TTL
+attribute) plus a sparse expiry-bucket index key, so the purge reads only what has expired.
+A policy change applies to items written after it; existing items keep the expiry they were written with.
+"""
+
+from __future__ import annotations
+
+import time
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+DAY = 86_400
+
+
+class RetentionClass(StrEnum):
+    CONTENT = "content"  # transcripts, messages, reports: anything a caller said
+    METADATA = "metadata"  # statuses, timings, costs: no caller content
+    RECORDING = "recording"  # pointers to audio held at Twilio or Vapi
+    AUDIT = "audit"  # the compliance trail itself
+
+
+class RetentionPolicy(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    content_days: int = Field(default=30, ge=1)
+    metadata_days: int = Field(default=90, ge=1)
+    recording_days: int = Field(default=30, ge=1)
+    audit_days: int = Field(default=2190, ge=1)
+
+    def days(self, retention_class: RetentionClass) -> int:
+        return int(getattr(self, f"{retention_class.value}_days"))
+
+    def expires_at(self, retention_class: RetentionClass, now: float | None = None) -> int:
+        return int(now if now is not None else time.time()) + self.days(retention_class) * DAY
+
+
+def expiry_bucket(expires_at: int) -> str:
+    """Day bucket of the sparse expiry index: the purge queries past buckets only."""
+    return "EXP#" + time.strftime("%Y-%m-%d", time.gmtime(expires_at))
+
+
+# Which Vapi message types carry caller content. Unknown types are treated as content (the safe side).
+METADATA_TYPES = frozenset(
+    {
+        "status-update",
+        "speech-update",
+        "hang",
+        "user-interrupted",
+        "assistant-request",
+        "transfer-destination-request",
+        "transfer-update",
+        "phone-call-control",
+        "call.deleted",
+        "call.delete.failed",
+        "call.artifact.upload",
+        "assistant.started",
+        "language-change-detected",
+    }
+)
+
+
+def class_for_vapi_type(message_type: str) -> RetentionClass:
+    return RetentionClass.METADATA if message_type in METADATA_TYPES else RetentionClass.CONTENT

@@ -1,0 +1,150 @@
+"""DynamoDB adapter for the EventStore port. The only module that talks to DynamoDB for events.
+
+Table design (single table, see template.yaml):
+  pk = CALL#<call id>          sk = EVT#<source>#<semantic key>
+  expires_at (N, TTL)          retention_class (S)
+  exp_bucket / exp_sk          sparse ExpiryIndex: the purge queries expired day-buckets, never scans
+  caller_hash                  sparse CallerIndex: erasure finds a caller's calls without the number
+  body (S, JSON) or body_gz (B, gzip JSON when large)
+
+A put is one conditional write: `attribute_not_exists(pk) OR expires_at < :now`. A retry or a
+concurrent duplicate fails the condition and is reported as DUPLICATE at the cost of one write unit.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from voicetrail.errors import StoreUnavailableError
+from voicetrail.retention import RetentionClass
+from voicetrail.storage.ports import PutOutcome, StoredEvent, call_pk
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+# Bodies above this are gzipped to stay far from DynamoDB's 400 KB item limit.
+GZIP_THRESHOLD = 64_000
+_PUT_CONDITION = "attribute_not_exists(pk) OR expires_at < :now"
+
+
+def dynamodb_client(endpoint_url: str | None = None, region: str | None = None) -> DynamoDBClient:
+    """A client with tight timeouts: a webhook must answer fast, and a failure must become a retry."""
+    import boto3
+    from botocore.config import Config
+
+    config = Config(
+        connect_timeout=2,
+        read_timeout=3,
+        retries={"mode": "standard", "total_max_attempts": 3},
+        tcp_keepalive=True,
+    )
+    return boto3.client("dynamodb", endpoint_url=endpoint_url, region_name=region, config=config)
+
+
+def to_item(event: StoredEvent) -> dict[str, Any]:
+    body = json.dumps(event.body, separators=(",", ":"), ensure_ascii=False)
+    item: dict[str, Any] = {
+        "pk": {"S": event.pk},
+        "sk": {"S": event.sk},
+        "call_id": {"S": event.call_id},
+        "event_key": {"S": event.event_key},
+        "source": {"S": event.source},
+        "event_type": {"S": event.event_type},
+        "retention_class": {"S": event.retention_class.value},
+        "expires_at": {"N": str(event.expires_at)},
+        "exp_bucket": {"S": event.exp_bucket},
+        "exp_sk": {"S": f"{event.expires_at:012d}#{event.pk}#{event.sk}"},
+        "received_at_ms": {"N": str(event.received_at_ms)},
+    }
+    encoded = body.encode("utf-8", "surrogatepass")
+    if len(encoded) > GZIP_THRESHOLD:
+        item["body_gz"] = {"B": gzip.compress(encoded)}
+    else:
+        item["body"] = {"S": body}
+    if event.event_ts_ms is not None:
+        item["event_ts_ms"] = {"N": str(event.event_ts_ms)}
+    if event.caller_hash:
+        item["caller_hash"] = {"S": event.caller_hash}
+    if event.redactions:
+        item["redactions"] = {"M": {k: {"N": str(v)} for k, v in sorted(event.redactions.items())}}
+    for name, value in event.attributes.items():
+        item[f"a_{name}"] = {"S": value} if isinstance(value, str) else {"N": str(value)}
+    return item
+
+
+def from_item(item: dict[str, Any]) -> StoredEvent:
+    if "body_gz" in item:
+        body = json.loads(gzip.decompress(item["body_gz"]["B"]).decode("utf-8"))
+    else:
+        body = json.loads(item.get("body", {"S": "{}"})["S"])
+    attributes: dict[str, str | int | float] = {}
+    for name, value in item.items():
+        if name.startswith("a_"):
+            attributes[name[2:]] = value["S"] if "S" in value else float(value["N"])
+    return StoredEvent(
+        call_id=item["call_id"]["S"],
+        event_key=item["event_key"]["S"],
+        source=item["source"]["S"],
+        event_type=item["event_type"]["S"],
+        retention_class=RetentionClass(item["retention_class"]["S"]),
+        expires_at=int(item["expires_at"]["N"]),
+        received_at_ms=int(item["received_at_ms"]["N"]),
+        body=body,
+        event_ts_ms=int(item["event_ts_ms"]["N"]) if "event_ts_ms" in item else None,
+        caller_hash=item["caller_hash"]["S"] if "caller_hash" in item else None,
+        redactions={k: int(v["N"]) for k, v in item.get("redactions", {}).get("M", {}).items()},
+        attributes=attributes,
+    )
+
+
+class DynamoEventStore:
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def put_event(self, event: StoredEvent, *, now: float) -> PutOutcome:
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=to_item(event),
+                ConditionExpression=_PUT_CONDITION,
+                ExpressionAttributeValues={":now": {"N": str(int(now))}},
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return PutOutcome.DUPLICATE
+            raise StoreUnavailableError(f"put_item failed: {_code(exc)}") from None
+        except BotoCoreError as exc:
+            raise StoreUnavailableError(f"put_item failed: {type(exc).__name__}") from None
+        return PutOutcome.STORED
+
+    def call_events(self, call_id: str, *, now: float) -> list[StoredEvent]:
+        events: list[StoredEvent] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :evt)",
+            # TTL deletion lags by days: never return what has expired.
+            "FilterExpression": "expires_at > :now",
+            "ExpressionAttributeValues": {
+                ":pk": {"S": call_pk(call_id)},
+                ":evt": {"S": "EVT#"},
+                ":now": {"N": str(int(now))},
+            },
+        }
+        try:
+            while True:
+                page = self._client.query(**kwargs)
+                events.extend(from_item(i) for i in page.get("Items", []))
+                if "LastEvaluatedKey" not in page:
+                    return events
+                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        except (ClientError, BotoCoreError) as exc:
+            raise StoreUnavailableError(f"query failed: {type(exc).__name__}") from None
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", "unknown"))

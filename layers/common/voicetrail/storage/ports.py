@@ -1,0 +1,58 @@
+"""What the domain needs from storage, independent of DynamoDB."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Protocol
+
+from voicetrail.retention import RetentionClass, expiry_bucket
+
+
+class PutOutcome(StrEnum):
+    STORED = "stored"
+    DUPLICATE = "duplicate"
+
+
+def call_pk(call_id: str) -> str:
+    return f"CALL#{call_id}"
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """One webhook event, already sanitised. `pk`/`sk` make it unique: `sk` is the semantic key."""
+
+    call_id: str
+    event_key: str
+    source: str  # "vapi" | "twilio"
+    event_type: str
+    retention_class: RetentionClass
+    expires_at: int
+    received_at_ms: int
+    body: dict[str, Any]
+    event_ts_ms: int | None = None
+    caller_hash: str | None = None
+    redactions: dict[str, int] = field(default_factory=dict)
+    attributes: dict[str, str | int | float] = field(default_factory=dict)
+
+    @property
+    def pk(self) -> str:
+        return call_pk(self.call_id)
+
+    @property
+    def sk(self) -> str:
+        return f"EVT#{self.source}#{self.event_key}"
+
+    @property
+    def exp_bucket(self) -> str:
+        return expiry_bucket(self.expires_at)
+
+
+class EventStore(Protocol):
+    def put_event(self, event: StoredEvent, *, now: float) -> PutOutcome:
+        """Store once. A second put of the same (pk, sk) is a no-op DUPLICATE. Raises StoreUnavailableError."""
+        ...
+
+    def call_events(self, call_id: str, *, now: float) -> list[StoredEvent]:
+        """Unexpired events of a call, in key order."""
+        ...

@@ -1,0 +1,1 @@
+"""Vapi server-message webhooks: authentication, parsing, idempotency, sanitising, processing."""

@@ -1,0 +1,145 @@
+"""Turn a raw Vapi message into what we are allowed to keep.
+
+Applied to the whole message, recursively, before anything is stored or logged:
+  * secrets and capabilities are dropped: credentials, auth tokens, Live Call Control / listen URLs,
+    presigned URLs, server headers;
+  * links to audio/logs (`*Url`) are replaced by a marker: they grant access to the caller's voice;
+  * structured caller identifiers (`number`, `sipUri`, `from`/`to`, ...) become keyed hashes;
+  * names and emails in `customer` become placeholders;
+  * every other string goes through `redact()`, which catches PII in free text (transcripts, summaries,
+    tool arguments, messages in any shape), except a short list of structural fields (ids, enums, times).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from voicetrail.hashing import CallerHasher
+from voicetrail.redaction import RedactionPolicy, redact
+
+DROPPED = "[removed]"
+URL_MARKER = "[url]"
+
+_DROP_KEYS = frozenset(
+    {
+        "controlurl",
+        "listenurl",
+        "twilioauthtoken",
+        "twilioapisecret",
+        "twilioapikey",
+        "calltoken",
+        "secret",
+        "serverurlsecret",
+        "token",
+        "apikey",
+        "password",
+        "headers",
+        "credentials",
+        "secretkey",
+        "clientsecret",
+        "authenticationplan",
+    }
+)
+_HASH_KEYS = frozenset({"number", "sipuri", "forwardedfrom", "callerid", "from", "to", "customernumber"})
+_CUSTOMER_PLACEHOLDERS = {"name": "[NAME]", "email": "[EMAIL]"}
+# Values of these keys are identifiers, enums or times chosen by Vapi, never caller speech.
+_STRUCTURAL_KEYS = frozenset(
+    {
+        "id",
+        "orgid",
+        "type",
+        "status",
+        "role",
+        "transcripttype",
+        "endedreason",
+        "createdat",
+        "updatedat",
+        "startedat",
+        "endedat",
+        "provider",
+        "model",
+        "voiceid",
+        "assistantid",
+        "phonenumberid",
+        "squadid",
+        "workflowid",
+        "toolcallid",
+        "turnid",
+        "phonecallprovider",
+        "phonecallproviderid",
+        "phonecalltransport",
+        "language",
+        "subtype",
+        "analysistype",
+        "confidencesource",
+        "source",
+        "presignedurlsexpiresat",
+    }
+)
+
+
+@dataclass
+class SanitizedMessage:
+    body: dict[str, Any]
+    findings: Counter[str] = field(default_factory=Counter)
+    caller_hash: str | None = None
+
+
+class MessageSanitizer:
+    def __init__(self, hasher: CallerHasher, policy: RedactionPolicy | None = None) -> None:
+        self._hasher = hasher
+        self._policy = policy
+
+    def sanitize(self, raw: dict[str, Any], *, keep_content: bool = True) -> SanitizedMessage:
+        """`keep_content=False` blanks caller speech entirely (a call without recording consent)."""
+        findings: Counter[str] = Counter()
+        text_rule = self._redact_text(findings) if keep_content else _blank_text
+        body = self._walk(raw, parent="", findings=findings, text_rule=text_rule)
+        return SanitizedMessage(body=body, findings=findings)
+
+    def _redact_text(self, findings: Counter[str]) -> Callable[[str], str]:
+        def rule(text: str) -> str:
+            result = redact(text, policy=self._policy) if self._policy is not None else redact(text)
+            if result.findings:
+                findings.update(f.kind for f in result.findings)
+            return result.text
+
+        return rule
+
+    def _walk(self, value: Any, *, parent: str, findings: Counter[str], text_rule: Callable[[str], str]) -> Any:
+        if isinstance(value, dict):
+            out: dict[str, Any] = {}
+            for key, item in value.items():
+                lowered = str(key).lower()
+                if lowered in _DROP_KEYS or (lowered.startswith("presigned") and lowered != "presignedurlsexpiresat"):
+                    continue
+                out[key] = self._field(lowered, item, parent=parent, findings=findings, text_rule=text_rule)
+            return out
+        if isinstance(value, list):
+            return [self._walk(v, parent=parent, findings=findings, text_rule=text_rule) for v in value]
+        if isinstance(value, str):
+            return text_rule(value)
+        return value
+
+    def _field(
+        self, key: str, value: Any, *, parent: str, findings: Counter[str], text_rule: Callable[[str], str]
+    ) -> Any:
+        if isinstance(value, str):
+            if key.endswith("url"):
+                return URL_MARKER if value else value
+            if key in _HASH_KEYS:
+                findings["caller_id_hashed"] += 1
+                return self._hasher.hash(value) if value else value
+            if parent == "customer" and key in _CUSTOMER_PLACEHOLDERS:
+                return _CUSTOMER_PLACEHOLDERS[key] if value else value
+            if key in _STRUCTURAL_KEYS:
+                return value
+            return text_rule(value)
+        return self._walk(value, parent=key, findings=findings, text_rule=text_rule)
+
+
+def _blank_text(text: str) -> str:
+    return "[withheld: no consent]" if text else text

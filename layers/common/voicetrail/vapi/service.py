@@ -1,0 +1,163 @@
+"""Processing one Vapi webhook: the domain function behind the vapi_webhook handler.
+
+size check -> authenticate (raw bytes) -> parse (dispatch on type) -> semantic key -> sanitise/redact
+-> one conditional write -> reply. Nothing is acknowledged that is not stored: a store failure raises
+StoreUnavailableError, which the HTTP layer answers with 503 so the sender retries.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from voicetrail.errors import AuthenticationError, PayloadTooLargeError
+from voicetrail.hashing import CallerHasher
+from voicetrail.http import InboundRequest, Reply
+from voicetrail.observability import MetricsRecorder
+from voicetrail.redaction import RedactionPolicy
+from voicetrail.retention import RetentionPolicy, class_for_vapi_type
+from voicetrail.secrets import SecretResolver
+from voicetrail.storage import EventStore, PutOutcome, StoredEvent
+from voicetrail.vapi.auth import VapiAuthConfig, verify_request
+from voicetrail.vapi.idempotency import semantic_key
+from voicetrail.vapi.models import (
+    EndOfCallReport,
+    ParsedMessage,
+    StatusUpdate,
+    Transcript,
+    metric_type,
+    parse_envelope,
+)
+from voicetrail.vapi.sanitize import MessageSanitizer
+
+NO_CALL_ID = "no-call"
+
+
+@dataclass(frozen=True)
+class Processed:
+    """What happened to one message; responders read it to build their reply."""
+
+    parsed: ParsedMessage
+    event: StoredEvent
+    outcome: PutOutcome
+
+
+# A responder builds the JSON reply for a message type that expects one (assistant-request, tool-calls...).
+Responder = Callable[[Processed], Mapping[str, Any]]
+
+
+def _attributes(parsed: ParsedMessage) -> dict[str, str | int | float]:
+    """A few non-PII fields lifted out of the body for queries and reports."""
+    message = parsed.message
+    attrs: dict[str, str | int | float] = {}
+    if message.call and message.call.phoneCallProviderId:
+        attrs["provider_call_id"] = message.call.phoneCallProviderId
+    if isinstance(message, StatusUpdate) and message.status:
+        attrs["status"] = message.status
+    if isinstance(message, StatusUpdate | EndOfCallReport) and message.endedReason:
+        attrs["ended_reason"] = message.endedReason
+    if isinstance(message, Transcript):
+        if message.role:
+            attrs["role"] = message.role
+        if message.transcriptType:
+            attrs["transcript_type"] = message.transcriptType
+    if isinstance(message, EndOfCallReport):
+        if message.cost is not None:
+            attrs["cost_usd"] = message.cost
+        if message.durationSeconds is not None:
+            attrs["duration_s"] = message.durationSeconds
+    return attrs
+
+
+class VapiWebhookService:
+    def __init__(
+        self,
+        *,
+        auth: VapiAuthConfig,
+        secrets: SecretResolver,
+        pepper: SecretResolver,
+        store: EventStore,
+        retention: RetentionPolicy,
+        metrics: MetricsRecorder,
+        logger: Logger,
+        max_body_bytes: int,
+        redaction_policy: RedactionPolicy | None = None,
+        responders: Mapping[str, Responder] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._auth = auth
+        self._secrets = secrets
+        self._pepper = pepper
+        self._store = store
+        self._retention = retention
+        self._metrics = metrics
+        self._log = logger
+        self._max_body_bytes = max_body_bytes
+        self._redaction_policy = redaction_policy
+        self._responders = dict(responders or {})
+        self._clock = clock
+
+    def handle(self, request: InboundRequest) -> Reply:
+        if len(request.body) > self._max_body_bytes:
+            self._metrics.count("RequestRejected", source="vapi", reason="payload_too_large")
+            raise PayloadTooLargeError()
+        self._authenticate(request)
+        parsed = parse_envelope(request.body)
+        processed = self._store_event(parsed)
+        responder = self._responders.get(parsed.message.type)
+        body: Mapping[str, Any] = responder(processed) if responder else {}
+        return Reply(status=200, body=dict(body))
+
+    def _authenticate(self, request: InboundRequest) -> None:
+        try:
+            verify_request(
+                self._auth, request.headers, request.body, self._secrets.values(),
+                now=self._clock(), method=request.method,
+            )
+        except AuthenticationError as exc:
+            self._metrics.count("AuthRejected", source="vapi", reason=exc.reason.value)
+            self._log.warning("request rejected", extra={"reason": exc.reason.value, "source": "vapi"})
+            raise
+
+    def _store_event(self, parsed: ParsedMessage) -> Processed:
+        message = parsed.message
+        now = self._clock()
+        call_id = message.call_id or NO_CALL_ID
+        self._log.append_keys(call_id=call_id)
+        self._log.set_correlation_id(call_id)
+        hasher = CallerHasher(self._pepper.values()[0])
+        sanitized = MessageSanitizer(hasher, self._redaction_policy).sanitize(parsed.raw)
+        caller = message.caller_number
+        retention_class = class_for_vapi_type(message.type)
+        event = StoredEvent(
+            call_id=call_id,
+            event_key=semantic_key(parsed),
+            source="vapi",
+            event_type=message.type,
+            retention_class=retention_class,
+            expires_at=self._retention.expires_at(retention_class, now),
+            received_at_ms=int(now * 1000),
+            body=sanitized.body,
+            event_ts_ms=int(message.timestamp) if message.timestamp is not None else None,
+            caller_hash=hasher.hash(caller) if caller else None,
+            redactions=dict(sanitized.findings),
+            attributes=_attributes(parsed),
+        )
+        outcome = self._store.put_event(event, now=now)
+        kind = metric_type(message.type)
+        if outcome is PutOutcome.DUPLICATE:
+            self._metrics.count("EventDuplicate", source="vapi", message_type=kind)
+        else:
+            self._metrics.count("EventAccepted", source="vapi", message_type=kind)
+            redacted = sum(v for k, v in sanitized.findings.items() if k != "caller_id_hashed")
+            if redacted:
+                self._metrics.count("PiiRedacted", value=redacted, source="vapi")
+        self._log.info(
+            "event processed",
+            extra={"message_type": kind, "outcome": outcome.value, "redactions": int(sum(sanitized.findings.values()))},
+        )
+        return Processed(parsed=parsed, event=event, outcome=outcome)

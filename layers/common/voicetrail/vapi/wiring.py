@@ -1,0 +1,28 @@
+"""Composition root for the vapi_webhook function: settings -> adapters -> service."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger
+
+from voicetrail.config import VapiWebhookSettings
+from voicetrail.observability import MetricsRecorder
+from voicetrail.redaction import RedactionPolicy
+from voicetrail.secrets import SecretResolver
+from voicetrail.storage.dynamo import DynamoEventStore, dynamodb_client
+from voicetrail.vapi.service import VapiWebhookService
+
+
+def build_vapi_service(settings: VapiWebhookSettings, *, logger: Logger, metrics: MetricsRecorder) -> VapiWebhookService:
+    client = dynamodb_client(endpoint_url=settings.dynamodb_endpoint)
+    policy = RedactionPolicy.from_env_value(settings.redact_kinds) if settings.redact_kinds else None
+    return VapiWebhookService(
+        auth=settings.auth,
+        secrets=SecretResolver(settings.vapi_secret_ref, max_age=settings.secret_cache_seconds),
+        pepper=SecretResolver(settings.pepper_ref, max_age=settings.secret_cache_seconds),
+        store=DynamoEventStore(client, settings.table_name),
+        retention=settings.retention,
+        metrics=metrics,
+        logger=logger,
+        max_body_bytes=settings.max_body_bytes,
+        redaction_policy=policy,
+    )
