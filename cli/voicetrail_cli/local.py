@@ -95,16 +95,14 @@ def dynamodb_admin_client(endpoint: str | None) -> Any:
     import boto3
 
     if endpoint:
-        return boto3.client("dynamodb", endpoint_url=endpoint, **_client_creds())
+        return boto3.client(
+            "dynamodb",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",  # noqa: S106 - moto's fake credentials
+        )
     return boto3.client("dynamodb")
-
-
-def _client_creds() -> dict[str, str]:
-    return {
-        "region_name": "us-east-1",
-        "aws_access_key_id": "testing",
-        "aws_secret_access_key": "testing",
-    }
 
 
 def ensure_table(client: Any, table_name: str = LOCAL_TABLE) -> None:
@@ -160,7 +158,9 @@ def _load_handler(spec_name: str, code_dir: str, handler: str) -> Any:
     return getattr(module, attr)
 
 
-def _init_worker(envs: dict[str, dict[str, str]], specs: list[tuple[str, str, str]], log_path: str | None) -> None:
+def _init_worker(
+    envs: dict[str, dict[str, str]], specs: list[tuple[str, str, str]], log_path: str | None
+) -> None:
     if log_path:
         stream = open(log_path, "a", buffering=1, encoding="utf-8")  # noqa: SIM115 - lives as long as the worker
         sys.stdout = stream
@@ -292,12 +292,18 @@ class LocalApi:
             self._dynamo = EmbeddedDynamo()
             self._endpoint = self._dynamo.start()
         ensure_table(dynamodb_admin_client(self._endpoint), self.table)
-        base_env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_ENDPOINT_URL", "VOICETRAIL_LOCAL"))}
+        base_env = {
+            k: v for k, v in os.environ.items() if not k.startswith(("AWS_ENDPOINT_URL", "VOICETRAIL_LOCAL"))
+        }
         envs: dict[str, dict[str, str]] = {"__base__": base_env}
         for spec in self.specs:
             envs[spec.name] = {
                 **local_environment(
-                    spec, endpoint=self._endpoint, base_url=self.base_url, local_secrets=self.secrets, table=self.table
+                    spec,
+                    endpoint=self._endpoint,
+                    base_url=self.base_url,
+                    local_secrets=self.secrets,
+                    table=self.table,
                 ),
                 **self._extra_env,
             }
@@ -351,7 +357,7 @@ def _make_handler(api: LocalApi) -> type[BaseHTTPRequestHandler]:
         protocol_version = "HTTP/1.1"
         server_version = "voicetrail-local"
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        def log_message(self, format: str, *args: Any) -> None:
             return  # request lines would print paths with query strings; keep the console clean
 
         def _dispatch(self) -> None:
@@ -373,8 +379,13 @@ def _make_handler(api: LocalApi) -> type[BaseHTTPRequestHandler]:
                 key = name.lower()
                 headers[key] = f"{headers[key]},{value}" if key in headers else value
             event = http_api_event(
-                method=self.command, path=path, query=query, headers=headers, body=body,
-                source_ip=self.client_address[0], route=route,
+                method=self.command,
+                path=path,
+                query=query,
+                headers=headers,
+                body=body,
+                source_ip=self.client_address[0],
+                route=route,
             )
             result = api.invoke(route.function, event)
             if "__error__" in result:
@@ -392,7 +403,9 @@ def _make_handler(api: LocalApi) -> type[BaseHTTPRequestHandler]:
             self._send(200, result, {})
 
         def _send(self, status: int, payload: Any, headers: dict[str, str]) -> None:
-            self._send_raw(status, json.dumps(payload).encode(), {"content-type": "application/json", **headers})
+            self._send_raw(
+                status, json.dumps(payload).encode(), {"content-type": "application/json", **headers}
+            )
 
         def _send_raw(self, status: int, body: bytes, headers: dict[str, str]) -> None:
             self.send_response(status)

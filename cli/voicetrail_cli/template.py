@@ -76,7 +76,11 @@ def functions(template: dict[str, Any], root: Path = REPO_ROOT) -> list[Function
         code_dir = (root / props["CodeUri"]).resolve()
         env = {**globals_env, **props.get("Environment", {}).get("Variables", {})}
         routes = tuple(
-            Route(method=str(ev["Properties"]["Method"]).upper(), path=ev["Properties"]["Path"], function=code_dir.name)
+            Route(
+                method=str(ev["Properties"]["Method"]).upper(),
+                path=ev["Properties"]["Path"],
+                function=code_dir.name,
+            )
             for ev in props.get("Events", {}).values()
             if ev.get("Type") == "HttpApi"
         )
@@ -115,7 +119,7 @@ def table_definition(template: dict[str, Any], table_name: str) -> tuple[dict[st
 def resolve_local_env(
     raw_env: dict[str, Any], *, parameters: dict[str, str], overrides: dict[str, str]
 ) -> dict[str, str]:
-    """Evaluate the template's env values for a local run: !Ref parameters -> defaults, AWS refs -> overrides."""
+    """The template's env values for a local run: !Ref parameters -> defaults, AWS refs -> overrides."""
     env: dict[str, str] = {}
     for name, value in raw_env.items():
         if name in overrides:

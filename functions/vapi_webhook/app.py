@@ -16,13 +16,15 @@ SERVICE = "vapi_webhook"
 settings = VapiWebhookSettings.from_env()
 logger = build_logger(SERVICE)
 metrics = build_metrics(settings.metrics_namespace, SERVICE)
-service = build_vapi_service(settings, logger=logger, metrics=PowertoolsRecorder(metrics, settings.environment))
+service = build_vapi_service(
+    settings, logger=logger, metrics=PowertoolsRecorder(metrics, settings.environment)
+)
 app = APIGatewayHttpResolver()
 install_error_handlers(app, logger)
 
 
 @app.post("/vapi/webhook")
-def receive_vapi_message() -> Response:
+def receive_vapi_message() -> Response[str]:
     return reply_response(service.handle(current_request(app)))
 
 

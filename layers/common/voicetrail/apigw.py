@@ -12,15 +12,16 @@ from voicetrail.errors import UNEXPECTED_ERROR, HttpError, VoicetrailError, to_h
 from voicetrail.http import InboundRequest, Reply, inbound_request, json_body
 
 
-def _response(status: int, body: object, headers: dict[str, str]) -> Response:
-    return Response(status_code=status, content_type="application/json", body=json_body(body), headers=headers)
+def _response(status: int, body: object, headers: dict[str, str]) -> Response[str]:
+    text = "" if status == 204 else json_body(body)
+    return Response(status_code=status, content_type="application/json", body=text, headers=headers)
 
 
-def reply_response(reply: Reply) -> Response:
+def reply_response(reply: Reply) -> Response[str]:
     return _response(reply.status, reply.body, dict(reply.headers))
 
 
-def error_response(error: HttpError) -> Response:
+def error_response(error: HttpError) -> Response[str]:
     return _response(error.status, error.body, error.headers)
 
 
@@ -30,7 +31,7 @@ def current_request(app: APIGatewayHttpResolver) -> InboundRequest:
 
 def install_error_handlers(app: APIGatewayHttpResolver, logger: Logger) -> None:
     @app.exception_handler(VoicetrailError)
-    def _domain_error(exc: VoicetrailError) -> Response:
+    def _domain_error(exc: VoicetrailError) -> Response[str]:
         error = to_http_error(exc)
         if error.status >= 500:
             logger.error("request failed", extra={"error": exc.code, "detail": str(exc)})
@@ -39,11 +40,11 @@ def install_error_handlers(app: APIGatewayHttpResolver, logger: Logger) -> None:
         return error_response(error)
 
     @app.exception_handler(Exception)
-    def _unexpected(exc: Exception) -> Response:
+    def _unexpected(exc: Exception) -> Response[str]:
         # Only the type: messages of library exceptions can quote input (pydantic does).
         logger.error("unexpected error", extra={"error_type": type(exc).__name__})
         return error_response(UNEXPECTED_ERROR)
 
     @app.not_found
-    def _not_found(_: Exception) -> Response:
+    def _not_found(_: Exception) -> Response[str]:
         return _response(404, {"error": "not_found", "message": "no such route"}, {})

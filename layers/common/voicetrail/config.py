@@ -9,11 +9,11 @@ import os
 from collections.abc import Mapping
 from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from voicetrail.errors import ConfigurationError
 from voicetrail.retention import RetentionPolicy
-from voicetrail.secrets import SecretRef
+from voicetrail.secrets import ALLOW_ENV_SECRETS_VAR, SecretRef
 from voicetrail.vapi.auth import VapiAuthConfig
 
 
@@ -24,7 +24,8 @@ class _EnvModel(BaseModel):
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Self:
         env = dict(os.environ if environ is None else environ)
         try:
-            return cls.model_validate(cls._collect(env))
+            allow_env = env.get(ALLOW_ENV_SECRETS_VAR, "").lower() == "true"
+            return cls.model_validate(cls._collect(env), context={"allow_env_secrets": allow_env})
         except ValidationError as exc:
             # Name the settings that failed, never their values (they may be secrets).
             names = sorted({".".join(str(p) for p in err["loc"]) for err in exc.errors()})
@@ -33,6 +34,11 @@ class _EnvModel(BaseModel):
     @classmethod
     def _collect(cls, env: dict[str, str]) -> dict[str, Any]:
         return env
+
+
+def _parse_ref(value: Any, info: ValidationInfo) -> Any:
+    allow_env = bool((info.context or {}).get("allow_env_secrets", False))
+    return SecretRef.parse(value, allow_env=allow_env) if isinstance(value, str) else value
 
 
 def _retention_from_env(env: Mapping[str, str]) -> dict[str, str]:
@@ -78,8 +84,8 @@ class CommonSettings(_EnvModel):
 
     @field_validator("pepper_ref", mode="before")
     @classmethod
-    def _secret_ref(cls, value: Any) -> Any:
-        return SecretRef.parse(value) if isinstance(value, str) else value
+    def _secret_ref(cls, value: Any, info: ValidationInfo) -> Any:
+        return _parse_ref(value, info)
 
     @classmethod
     def _collect(cls, env: dict[str, str]) -> dict[str, Any]:
@@ -94,8 +100,8 @@ class VapiWebhookSettings(CommonSettings):
 
     @field_validator("vapi_secret_ref", mode="before")
     @classmethod
-    def _vapi_ref(cls, value: Any) -> Any:
-        return SecretRef.parse(value) if isinstance(value, str) else value
+    def _vapi_ref(cls, value: Any, info: ValidationInfo) -> Any:
+        return _parse_ref(value, info)
 
     @classmethod
     def _collect(cls, env: dict[str, str]) -> dict[str, Any]:
@@ -109,8 +115,8 @@ class TwilioStatusSettings(CommonSettings):
 
     @field_validator("twilio_token_ref", mode="before")
     @classmethod
-    def _twilio_ref(cls, value: Any) -> Any:
-        return SecretRef.parse(value) if isinstance(value, str) else value
+    def _twilio_ref(cls, value: Any, info: ValidationInfo) -> Any:
+        return _parse_ref(value, info)
 
 
 class PurgeSettings(CommonSettings):

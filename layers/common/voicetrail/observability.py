@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+from aws_lambda_powertools.logging.types import LogRecord
 from aws_lambda_powertools.metrics import MetricUnit
 
 from voicetrail.redaction import redact_log_value
@@ -21,7 +22,7 @@ from voicetrail.redaction import redact_log_value
 class RedactingFormatter(LambdaPowertoolsFormatter):
     """Powertools JSON formatter that redacts the message and every extra field."""
 
-    def serialize(self, log: dict[str, Any]) -> str:
+    def serialize(self, log: LogRecord) -> str:
         return super().serialize(redact_log_value(log))  # type: ignore[arg-type]
 
 
@@ -49,8 +50,12 @@ class PowertoolsRecorder:
         self._emit(name, value, MetricUnit.Count, dimensions)
 
     def value(self, name: str, value: float, unit: str = "None", **dimensions: str) -> None:
-        self._emit(name, value, MetricUnit(unit) if unit in MetricUnit._value2member_map_ else MetricUnit.NoUnit,
-                   dimensions)
+        self._emit(
+            name,
+            value,
+            MetricUnit(unit) if unit in MetricUnit._value2member_map_ else MetricUnit.NoUnit,
+            dimensions,
+        )
 
     def _emit(self, name: str, value: float, unit: MetricUnit, dimensions: dict[str, str]) -> None:
         if not dimensions:
@@ -81,7 +86,9 @@ class MemoryRecorder:
         self.records.append((name, value, dimensions))
 
     def total(self, name: str, **dimensions: str) -> float:
-        return sum(v for n, v, d in self.records if n == name and all(d.get(k) == x for k, x in dimensions.items()))
+        return sum(
+            v for n, v, d in self.records if n == name and all(d.get(k) == x for k, x in dimensions.items())
+        )
 
 
 def build_metrics(namespace: str, service: str) -> Metrics:
@@ -89,10 +96,10 @@ def build_metrics(namespace: str, service: str) -> Metrics:
 
 
 def tracer_decorator(enabled: bool, service: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """`tracer.capture_lambda_handler` when tracing is on; identity otherwise (keeps X-Ray off the import path)."""
+    """`tracer.capture_lambda_handler` when tracing is on, else identity (keeps X-Ray off the import path)."""
     if not enabled:
         return lambda fn: fn
     from aws_lambda_powertools import Tracer
 
     tracer = Tracer(service=service)
-    return tracer.capture_lambda_handler(capture_response=False)  # type: ignore[no-any-return]
+    return tracer.capture_lambda_handler(capture_response=False)

@@ -33,14 +33,16 @@ class SecretRef:
     def parse(cls, value: str, *, allow_env: bool | None = None) -> SecretRef:
         source, sep, name = value.partition(":")
         if not sep or not name or source not in _SOURCES:
-            raise ConfigurationError("secret reference must look like secretsmanager:<id>, ssm:<name> or env:<VAR>")
+            raise ConfigurationError(
+                "secret reference must look like secretsmanager:<id>, ssm:<name> or env:<VAR>"
+            )
         if allow_env is None:
             allow_env = os.environ.get(ALLOW_ENV_SECRETS_VAR, "").lower() == "true"
         if source == "env" and not allow_env:
             raise ConfigurationError(
                 f"env: secret references are for local runs only (set {ALLOW_ENV_SECRETS_VAR}=true)"
             )
-        return cls(source=source, name=name)  # type: ignore[arg-type]
+        return cls(source=source, name=name)
 
 
 def parse_secret_values(raw: str) -> tuple[str, ...]:

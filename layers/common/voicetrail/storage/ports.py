@@ -50,7 +50,7 @@ class StoredEvent:
 
 class EventStore(Protocol):
     def put_event(self, event: StoredEvent, *, now: float) -> PutOutcome:
-        """Store once. A second put of the same (pk, sk) is a no-op DUPLICATE. Raises StoreUnavailableError."""
+        """Store once; a repeated (pk, sk) is a DUPLICATE no-op. Raises StoreUnavailableError."""
         ...
 
     def call_events(self, call_id: str, *, now: float) -> list[StoredEvent]:

@@ -29,7 +29,7 @@ from voicetrail.errors import AuthenticationError, AuthFailure, ConfigurationErr
 
 
 class AuthScheme(StrEnum):
-    SHARED_SECRET = "shared-secret"
+    SHARED_SECRET = "shared-secret"  # noqa: S105 - a scheme name, not a secret
     BEARER = "bearer"
     HMAC = "hmac"
 
@@ -46,7 +46,7 @@ class VapiAuthConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     scheme: AuthScheme = AuthScheme.SHARED_SECRET
-    secret_header: str = "x-vapi-secret"
+    secret_header: str = "x-vapi-secret"  # noqa: S105 - a header name
     bearer_header: str = "authorization"
     bearer_prefix: bool = True
     algorithm: Literal["sha256", "sha512", "sha1"] = "sha256"
@@ -121,7 +121,9 @@ def signing_payload(config: VapiAuthConfig, body: bytes, timestamp: str | None, 
     return b"".join(parts)
 
 
-def compute_signature(config: VapiAuthConfig, secret: str, body: bytes, timestamp: str | None, method: str) -> bytes:
+def compute_signature(
+    config: VapiAuthConfig, secret: str, body: bytes, timestamp: str | None, method: str
+) -> bytes:
     payload = signing_payload(config, body, timestamp, method)
     return hmac.new(_secret_bytes(secret, config), payload, getattr(hashlib, config.algorithm)).digest()
 
@@ -205,7 +207,9 @@ def _verify_hmac(
     else:
         timestamp = None
     # A sender may list several signatures (its own key rotation): any valid one is enough.
-    candidates = [c for c in (_decode_signature(t, config) for t in signature_header.split()) if c is not None]
+    candidates = [
+        c for c in (_decode_signature(t, config) for t in signature_header.split()) if c is not None
+    ]
     if not candidates:
         raise AuthenticationError(AuthFailure.MALFORMED)
     expected = [compute_signature(config, secret, body, timestamp, method) for secret in secrets]

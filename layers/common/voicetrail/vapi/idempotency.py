@@ -22,7 +22,14 @@ import hashlib
 import json
 from typing import Any
 
-from voicetrail.vapi.models import FINAL_TRANSCRIPT_TYPE, ParsedMessage, SpeechUpdate, StatusUpdate, ToolCalls, Transcript
+from voicetrail.vapi.models import (
+    FINAL_TRANSCRIPT_TYPE,
+    ParsedMessage,
+    SpeechUpdate,
+    StatusUpdate,
+    ToolCalls,
+    Transcript,
+)
 
 _VOLATILE_PREFIXES = ("presigned",)
 # The call/assistant objects are snapshots that may be refreshed between deliveries; they are not the event.
@@ -66,6 +73,7 @@ def semantic_key(parsed: ParsedMessage) -> str:
             f"#{digest(message.transcript or '')}"
         )
     if isinstance(message, SpeechUpdate):
-        return f"speech-update#{message.role or '-'}#{message.status or '-'}#{message.turn}#{_ts(message.timestamp)}"
+        role, status = message.role or "-", message.status or "-"
+        return f"speech-update#{role}#{status}#{message.turn}#{_ts(message.timestamp)}"
     content = {k: v for k, v in parsed.raw.items() if k not in _CONTEXT_KEYS}
     return f"{kind}#{_ts(message.timestamp)}#{digest(content)}"

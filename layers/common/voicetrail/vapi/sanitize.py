@@ -109,12 +109,16 @@ class MessageSanitizer:
 
         return rule
 
-    def _walk(self, value: Any, *, parent: str, findings: Counter[str], text_rule: Callable[[str], str]) -> Any:
+    def _walk(
+        self, value: Any, *, parent: str, findings: Counter[str], text_rule: Callable[[str], str]
+    ) -> Any:
         if isinstance(value, dict):
             out: dict[str, Any] = {}
             for key, item in value.items():
                 lowered = str(key).lower()
-                if lowered in _DROP_KEYS or (lowered.startswith("presigned") and lowered != "presignedurlsexpiresat"):
+                if lowered in _DROP_KEYS or (
+                    lowered.startswith("presigned") and lowered != "presignedurlsexpiresat"
+                ):
                     continue
                 out[key] = self._field(lowered, item, parent=parent, findings=findings, text_rule=text_rule)
             return out

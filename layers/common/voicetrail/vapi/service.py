@@ -115,8 +115,12 @@ class VapiWebhookService:
     def _authenticate(self, request: InboundRequest) -> None:
         try:
             verify_request(
-                self._auth, request.headers, request.body, self._secrets.values(),
-                now=self._clock(), method=request.method,
+                self._auth,
+                request.headers,
+                request.body,
+                self._secrets.values(),
+                now=self._clock(),
+                method=request.method,
             )
         except AuthenticationError as exc:
             self._metrics.count("AuthRejected", source="vapi", reason=exc.reason.value)
@@ -158,6 +162,10 @@ class VapiWebhookService:
                 self._metrics.count("PiiRedacted", value=redacted, source="vapi")
         self._log.info(
             "event processed",
-            extra={"message_type": kind, "outcome": outcome.value, "redactions": int(sum(sanitized.findings.values()))},
+            extra={
+                "message_type": kind,
+                "outcome": outcome.value,
+                "redactions": int(sum(sanitized.findings.values())),
+            },
         )
         return Processed(parsed=parsed, event=event, outcome=outcome)

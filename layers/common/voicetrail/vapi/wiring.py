@@ -12,7 +12,9 @@ from voicetrail.storage.dynamo import DynamoEventStore, dynamodb_client
 from voicetrail.vapi.service import VapiWebhookService
 
 
-def build_vapi_service(settings: VapiWebhookSettings, *, logger: Logger, metrics: MetricsRecorder) -> VapiWebhookService:
+def build_vapi_service(
+    settings: VapiWebhookSettings, *, logger: Logger, metrics: MetricsRecorder
+) -> VapiWebhookService:
     client = dynamodb_client(endpoint_url=settings.dynamodb_endpoint)
     policy = RedactionPolicy.from_env_value(settings.redact_kinds) if settings.redact_kinds else None
     return VapiWebhookService(

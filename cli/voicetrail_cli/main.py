@@ -1,0 +1,202 @@
+"""The `voicetrail` command."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from voicetrail_cli.scenario import CallScript
+
+app = typer.Typer(
+    name="voicetrail",
+    help="voicetrail: compliance backbone for Vapi + Twilio webhooks (local API, signing, demo, operations).",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+console = Console()
+
+
+@app.command()
+def serve(
+    port: Annotated[int, typer.Option(help="Port of the local API.")] = 3000,
+    workers: Annotated[int, typer.Option(help="Lambda-like worker processes.")] = 2,
+    dynamodb_endpoint: Annotated[
+        str | None, typer.Option(help="Use this DynamoDB endpoint instead of the embedded moto server.")
+    ] = None,
+    aws: Annotated[
+        bool, typer.Option(help="Use real AWS DynamoDB (your credentials) instead of moto.")
+    ] = False,
+    log_file: Annotated[Path | None, typer.Option(help="Write the functions' logs here.")] = None,
+    vapi_secret: Annotated[str, typer.Option(help="Local Vapi secret.")] = "local-vapi-secret",  # noqa: S107 - the local stack's documented secret
+) -> None:
+    """Run the real Lambda handlers behind a local HTTP API (the local `sam local start-api`)."""
+    from voicetrail_cli.local import LocalApi, LocalSecrets
+
+    api = LocalApi(
+        port=port,
+        workers=workers,
+        dynamodb_endpoint=dynamodb_endpoint,
+        use_aws=aws,
+        log_path=str(log_file) if log_file else None,
+        local_secrets=LocalSecrets(vapi=vapi_secret),
+    )
+    with console.status("starting local API (DynamoDB, workers)..."):
+        api.start()
+    table = Table(title="voicetrail local API", show_header=True)
+    table.add_column("route")
+    table.add_column("function")
+    for spec in api.specs:
+        for route in spec.routes:
+            table.add_row(f"{route.method} {api.base_url}{route.path}", spec.name)
+    console.print(table)
+    console.print(f"DynamoDB: [bold]{api.dynamodb_endpoint or 'AWS'}[/] table [bold]{api.table}[/]")
+    console.print(f"Vapi secret (header x-vapi-secret): [bold]{api.secrets.vapi}[/]. Ctrl-C to stop.")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        api.stop()
+
+
+@app.command()
+def sign(
+    payload: Annotated[Path, typer.Argument(help="JSON file to sign ('-' for stdin).")],
+    secret: Annotated[str, typer.Option(help="The secret (or token).")] = "local-vapi-secret",  # noqa: S107
+    scheme: Annotated[str, typer.Option(help="shared-secret | bearer | hmac")] = "shared-secret",
+    algorithm: Annotated[str, typer.Option(help="HMAC algorithm: sha256 | sha512 | sha1")] = "sha256",
+    signature_header: Annotated[str, typer.Option()] = "x-signature",
+    timestamp_header: Annotated[str, typer.Option()] = "x-timestamp",
+    payload_format: Annotated[str, typer.Option()] = "{timestamp}.{body}",
+    encoding: Annotated[str, typer.Option(help="hex | base64")] = "hex",
+    prefix: Annotated[str, typer.Option(help="Signature prefix, e.g. sha256=")] = "",
+    url: Annotated[str, typer.Option(help="Print a curl command for this URL.")] = "",
+) -> None:
+    """Print the headers Vapi would send for a payload under a scheme (for curl testing)."""
+    from voicetrail.vapi.auth import VapiAuthConfig, sign_request
+
+    body = sys.stdin.buffer.read() if str(payload) == "-" else payload.read_bytes()
+    config = VapiAuthConfig.model_validate(
+        {
+            "scheme": scheme,
+            "algorithm": algorithm,
+            "signature_header": signature_header,
+            "timestamp_header": timestamp_header,
+            "payload_format": payload_format,
+            "signature_encoding": encoding,
+            "signature_prefix": prefix,
+        }
+    )
+    headers = sign_request(config, body, secret, timestamp=time.time())
+    for name, value in headers.items():
+        print(f"{name}: {value}")
+    if url:
+        flags = " ".join(f"-H '{k}: {v}'" for k, v in headers.items())
+        print(
+            f"\ncurl -sS -X POST {url} -H 'content-type: application/json' {flags} --data-binary @{payload}"
+        )
+
+
+def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, Any]:
+    import httpx
+
+    response = httpx.post(
+        url, content=body, headers={"content-type": "application/json", **headers}, timeout=30
+    )
+    try:
+        return response.status_code, response.json()
+    except ValueError:
+        return response.status_code, response.text
+
+
+@app.command()
+def demo(
+    workers: Annotated[int, typer.Option(help="Lambda-like worker processes.")] = 2,
+) -> None:
+    """Start the local stack, replay a realistic signed call over HTTP, and show what was stored."""
+    from voicetrail.vapi.auth import VapiAuthConfig, sign_request
+    from voicetrail_cli.local import LocalApi, dynamodb_admin_client
+    from voicetrail_cli.scenario import CallScript, demo_deliveries
+
+    with console.status("starting the local API: embedded DynamoDB (moto server) + real Lambda handlers..."):
+        api = LocalApi(workers=workers).start()
+    try:
+        url = f"{api.base_url}/vapi/webhook"
+        console.print(
+            Panel.fit(
+                f"local API on [bold]{api.base_url}[/], DynamoDB at {api.dynamodb_endpoint}",
+                title="voicetrail demo",
+            )
+        )
+        script = CallScript()
+        auth = VapiAuthConfig()
+        sent = Table(title=f"replaying call {script.call_id} (signed, x-vapi-secret)")
+        for column in ("#", "delivery", "status", "expected"):
+            sent.add_column(column)
+        failures = 0
+        for n, delivery in enumerate(demo_deliveries(script), 1):
+            secret = "forged-secret" if delivery.forged else api.secrets.vapi
+            status, _ = _post(url, delivery.body, sign_request(auth, delivery.body, secret))
+            ok = status == delivery.expect_status
+            failures += not ok
+            style = "green" if ok else "red"
+            sent.add_row(str(n), delivery.label, f"[{style}]{status}[/]", str(delivery.expect_status))
+        console.print(sent)
+        _show_stored(dynamodb_admin_client(api.dynamodb_endpoint), api.table, script)
+        if failures:
+            console.print(f"[red]{failures} deliveries got an unexpected status[/]")
+            raise typer.Exit(1)
+    finally:
+        api.stop()
+
+
+def _show_stored(client: Any, table_name: str, script: CallScript) -> None:
+    from voicetrail.storage.dynamo import DynamoEventStore
+
+    store = DynamoEventStore(client, table_name)
+    events = store.call_events(script.call_id, now=time.time())
+    table = Table(title=f"stored for call {script.call_id}: {len(events)} events", show_lines=False)
+    for column in ("type", "semantic key", "class", "redactions", "stored text (redacted)"):
+        table.add_column(column, overflow="fold")
+    for event in sorted(events, key=lambda e: e.event_ts_ms or 0):
+        text = event.body.get("transcript") or (event.body.get("analysis") or {}).get("summary") or ""
+        redactions = ", ".join(f"{k} x{v}" for k, v in sorted(event.redactions.items()))
+        table.add_row(
+            event.event_type, event.event_key[:48], event.retention_class.value, redactions, str(text)[:90]
+        )
+    console.print(table)
+    raw = json.dumps([e.body for e in events])
+    leaked = [
+        pii
+        for pii in ("123-45-6789", "4111", "maria", "gonzalez", "415 555", "+14155550123")
+        if pii.lower() in raw.lower()
+    ]
+    console.print(
+        f"caller number stored as keyed hash: [bold]{events[0].caller_hash if events else '-'}[/]; "
+        f"PII found in stored items: [bold]{'none' if not leaked else ', '.join(leaked)}[/]"
+    )
+    console.print(
+        "retry with new presigned URLs collapsed into one item; forged request answered 401, not stored."
+    )
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

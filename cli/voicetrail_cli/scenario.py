@@ -1,0 +1,188 @@
+"""Realistic Vapi call streams (shapes from real captured payloads), for the demo, tests and the simulator."""
+
+from __future__ import annotations
+
+import copy
+import json
+import secrets
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One webhook delivery: what is sent, and what we expect voicetrail to answer."""
+
+    label: str
+    body: bytes
+    expect_status: int
+    forged: bool = False
+    duplicate_of: str | None = None
+
+
+def _call_object(call_id: str, customer_number: str, provider_call_id: str) -> dict[str, Any]:
+    return {
+        "id": call_id,
+        "orgId": "aeccb59a-73ea-4033-baae-51833f9ed571",
+        "type": "inboundPhoneCall",
+        "status": "queued",
+        "phoneCallProvider": "twilio",
+        "phoneCallProviderId": provider_call_id,
+        "phoneCallTransport": "pstn",
+        "assistantId": "054ea7e1-a5fc-4b9c-8c7c-9c6e80d21921",
+        "phoneNumberId": "5f1b8a8e-7a2c-4b8e-9a51-1f7c2c1d9e10",
+        "customer": {"number": customer_number},
+        "monitor": {
+            "listenUrl": f"wss://phone-call-websocket.aws-us-west-2-backend-production2.vapi.ai/{call_id}/listen",
+            "controlUrl": f"https://phone-call-websocket.aws-us-west-2-backend-production2.vapi.ai/{call_id}/control",
+        },
+        "createdAt": "2026-11-25T14:00:00.000Z",
+        "updatedAt": "2026-11-25T14:00:00.000Z",
+    }
+
+
+def _presigned(call_id: str) -> dict[str, Any]:
+    token = secrets.token_hex(8)  # regenerated per delivery, as Vapi does
+    return {
+        "presignedMonoUrl": f"https://storage.vapi.ai/{call_id}-mono.wav?X-Amz-Signature={token}",
+        "presignedStereoUrl": f"https://storage.vapi.ai/{call_id}-stereo.wav?X-Amz-Signature={token}",
+        "presignedUrlsExpiresAt": "2026-11-25T15:00:00.000Z",
+    }
+
+
+@dataclass
+class CallScript:
+    """A whole call: the ordered messages Vapi would send, with PII spoken the way callers speak."""
+
+    call_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    customer_number: str = "+14155550123"
+    provider_call_id: str = field(default_factory=lambda: "CA" + uuid.uuid4().hex)
+    start_ms: int = field(default_factory=lambda: int(time.time() * 1000))
+    user_lines: tuple[str, ...] = (
+        "Yes, that's fine, go ahead.",
+        "Hi, my name is Maria Gonzalez and I'm calling about my bill.",
+        "My social is 123-45-6789.",
+        "The card is four one one one, one one one one, one one one one, one one one one.",
+        "You can email me at maria dot gonzalez at gmail dot com or call 415 555 0199.",
+    )
+
+    def _envelope(self, message: dict[str, Any], offset_ms: int) -> dict[str, Any]:
+        return {
+            "message": {
+                "timestamp": self.start_ms + offset_ms,
+                "call": _call_object(self.call_id, self.customer_number, self.provider_call_id),
+                "customer": {"number": self.customer_number},
+                **message,
+            }
+        }
+
+    def messages(self) -> list[tuple[str, dict[str, Any]]]:
+        out: list[tuple[str, dict[str, Any]]] = []
+        t = 0
+
+        def add(label: str, message: dict[str, Any]) -> None:
+            nonlocal t
+            t += 700
+            out.append((label, self._envelope(message, t)))
+
+        add("status ringing", {"type": "status-update", "status": "ringing"})
+        add("status in-progress", {"type": "status-update", "status": "in-progress"})
+        disclosure = "Hi, this call is recorded for quality and compliance. Do you consent to being recorded?"
+        add(
+            "assistant disclosure",
+            {"type": "transcript", "role": "assistant", "transcriptType": "final", "transcript": disclosure},
+        )
+        conversation: list[dict[str, Any]] = [{"role": "bot", "message": disclosure}]
+        for turn, line in enumerate(self.user_lines):
+            add(
+                f"speech user started #{turn}",
+                {"type": "speech-update", "status": "started", "role": "user", "turn": turn},
+            )
+            add(
+                f"user partial #{turn}",
+                {
+                    "type": "transcript",
+                    "role": "user",
+                    "transcriptType": "partial",
+                    "transcript": line[: max(8, len(line) // 2)],
+                },
+            )
+            add(
+                f"user final #{turn}",
+                {
+                    "type": "transcript",
+                    "role": "user",
+                    "transcriptType": "final",
+                    "transcript": line,
+                    "confidence": 0.93,
+                },
+            )
+            conversation.append({"role": "user", "message": line})
+            reply = "Thank you, I have noted that."
+            conversation.append({"role": "bot", "message": reply})
+        add(
+            "tool call lookup_account",
+            {
+                "type": "tool-calls",
+                "toolCallList": [
+                    {
+                        "id": f"call_{self.call_id[:8]}_1",
+                        "type": "function",
+                        "function": {
+                            "name": "lookup_account",
+                            "arguments": json.dumps({"ssn_last4": "6789", "zip": "94107"}),
+                        },
+                    }
+                ],
+            },
+        )
+        add(
+            "status ended", {"type": "status-update", "status": "ended", "endedReason": "customer-ended-call"}
+        )
+        transcript = "\n".join(
+            f"{'AI' if m['role'] == 'bot' else 'User'}: {m['message']}" for m in conversation
+        )
+        add(
+            "end-of-call-report",
+            {
+                "type": "end-of-call-report",
+                "endedReason": "customer-ended-call",
+                "startedAt": "2026-11-25T14:00:01.000Z",
+                "endedAt": "2026-11-25T14:03:10.000Z",
+                "cost": 0.1394,
+                "durationSeconds": 189.0,
+                "analysis": {
+                    "summary": "Maria Gonzalez called about her bill and gave her card 4111 1111 1111 1111.",
+                    "successEvaluation": "true",
+                },
+                "artifact": {
+                    "transcript": transcript,
+                    "messages": conversation,
+                    "recordingUrl": f"https://storage.vapi.ai/{self.call_id}-mono.wav",
+                    **_presigned(self.call_id),
+                },
+            },
+        )
+        return out
+
+
+def encode(payload: dict[str, Any]) -> bytes:
+    return json.dumps(payload, separators=(",", ":")).encode()
+
+
+def demo_deliveries(script: CallScript) -> list[Delivery]:
+    """The call, plus a Vapi retry of the end-of-call-report (new presigned URLs) and one forgery."""
+    messages = script.messages()
+    deliveries = [Delivery(label, encode(payload), 200) for label, payload in messages]
+    report = next(payload for label, payload in messages if label == "end-of-call-report")
+    retried = copy.deepcopy(report)
+    retried["message"]["artifact"].update(_presigned(script.call_id))
+    deliveries.append(
+        Delivery("retry of end-of-call-report", encode(retried), 200, duplicate_of="end-of-call-report")
+    )
+    forged = copy.deepcopy(messages[1][1])
+    forged["message"]["status"] = "forwarding"
+    deliveries.append(Delivery("forged status-update", encode(forged), 401, forged=True))
+    return deliveries

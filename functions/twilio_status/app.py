@@ -1,0 +1,40 @@
+"""POST /twilio/status and /twilio/recording: validated, deduplicated Twilio callbacks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from voicetrail.apigw import current_request, install_error_handlers, reply_response
+from voicetrail.config import TwilioStatusSettings
+from voicetrail.observability import PowertoolsRecorder, build_logger, build_metrics, tracer_decorator
+from voicetrail.twilio.wiring import build_twilio_service
+
+SERVICE = "twilio_status"
+settings = TwilioStatusSettings.from_env()
+logger = build_logger(SERVICE)
+metrics = build_metrics(settings.metrics_namespace, SERVICE)
+service = build_twilio_service(
+    settings, logger=logger, metrics=PowertoolsRecorder(metrics, settings.environment)
+)
+app = APIGatewayHttpResolver()
+install_error_handlers(app, logger)
+
+
+@app.post("/twilio/status")
+def receive_status_callback() -> Response[str]:
+    return reply_response(service.handle(current_request(app), "status"))
+
+
+@app.post("/twilio/recording")
+def receive_recording_callback() -> Response[str]:
+    return reply_response(service.handle(current_request(app), "recording"))
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+@tracer_decorator(settings.tracing_enabled, SERVICE)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

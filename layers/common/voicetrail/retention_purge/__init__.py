@@ -1,0 +1,1 @@
+"""Retention purge: delete expired items promptly, reading only what has expired."""

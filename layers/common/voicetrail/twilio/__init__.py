@@ -1,0 +1,1 @@
+"""Twilio voice status and recording callbacks."""
