@@ -8,7 +8,7 @@ StoreUnavailableError, which the HTTP layer answers with 503 so the sender retri
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +48,14 @@ class Processed:
 
 # A responder builds the JSON reply for a message type that expects one (assistant-request, tool-calls...).
 Responder = Callable[[Processed], Mapping[str, Any]]
+# An observer reacts to a stored message (consent capture, escalation, audit). It must not raise.
+Observer = Callable[[Processed], None]
+# Decides, before storage, whether caller content of this message may be kept (e.g. no recording consent).
+ContentPolicy = Callable[[ParsedMessage], bool]
+
+
+def _keep_everything(_: ParsedMessage) -> bool:
+    return True
 
 
 def _attributes(parsed: ParsedMessage) -> dict[str, str | int | float]:
@@ -87,6 +95,8 @@ class VapiWebhookService:
         max_body_bytes: int,
         redaction_policy: RedactionPolicy | None = None,
         responders: Mapping[str, Responder] | None = None,
+        observers: Sequence[Observer] = (),
+        content_policy: ContentPolicy = _keep_everything,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._auth = auth
@@ -99,6 +109,8 @@ class VapiWebhookService:
         self._max_body_bytes = max_body_bytes
         self._redaction_policy = redaction_policy
         self._responders = dict(responders or {})
+        self._observers = tuple(observers)
+        self._content_policy = content_policy
         self._clock = clock
 
     def handle(self, request: InboundRequest) -> Reply:
@@ -108,6 +120,8 @@ class VapiWebhookService:
         self._authenticate(request)
         parsed = parse_envelope(request.body)
         processed = self._store_event(parsed)
+        for observe in self._observers:
+            observe(processed)
         responder = self._responders.get(parsed.message.type)
         body: Mapping[str, Any] = responder(processed) if responder else {}
         return Reply(status=200, body=dict(body))
@@ -134,7 +148,10 @@ class VapiWebhookService:
         self._log.append_keys(call_id=call_id)
         self._log.set_correlation_id(call_id)
         hasher = CallerHasher(self._pepper.values()[0])
-        sanitized = MessageSanitizer(hasher, self._redaction_policy).sanitize(parsed.raw)
+        keep_content = self._content_policy(parsed)
+        sanitized = MessageSanitizer(hasher, self._redaction_policy).sanitize(
+            parsed.raw, keep_content=keep_content
+        )
         caller = message.caller_number
         retention_class = class_for_vapi_type(message.type)
         event = StoredEvent(
