@@ -7,11 +7,14 @@ Applied to the whole message, recursively, before anything is stored or logged:
   * structured caller identifiers (`number`, `sipUri`, `from`/`to`, ...) become keyed hashes;
   * names and emails in `customer` become placeholders;
   * every other string goes through `redact()`, which catches PII in free text (transcripts, summaries,
-    tool arguments, messages in any shape), except a short list of structural fields (ids, enums, times).
+    tool arguments, messages in any shape), except a short list of structural fields (ids, enums, times);
+  * names learnt anywhere in the message (a caller saying "my name is ...", or `customer.name`) are then
+    redacted everywhere else in it too: LLM summaries name the caller without any cue a pattern could use.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -46,6 +49,11 @@ _DROP_KEYS = frozenset(
 _HASH_KEYS = frozenset({"number", "sipuri", "forwardedfrom", "callerid", "from", "to", "customernumber"})
 _CUSTOMER_PLACEHOLDERS = {"name": "[NAME]", "email": "[EMAIL]"}
 # Values of these keys are identifiers, enums or times chosen by Vapi, never caller speech.
+# Kinds whose literal values are propagated through the rest of the message once learnt.
+_PROPAGATED_KINDS = frozenset({"name"})
+_NAME_PLACEHOLDER = "[NAME]"
+_MIN_NAME_PART = 3
+
 _STRUCTURAL_KEYS = frozenset(
     {
         "id",
@@ -96,21 +104,32 @@ class MessageSanitizer:
     def sanitize(self, raw: dict[str, Any], *, keep_content: bool = True) -> SanitizedMessage:
         """`keep_content=False` blanks caller speech entirely (a call without recording consent)."""
         findings: Counter[str] = Counter()
-        text_rule = self._redact_text(findings) if keep_content else _blank_text
-        body = self._walk(raw, parent="", findings=findings, text_rule=text_rule)
+        learnt: set[str] = set()
+        text_rule = self._redact_text(findings, learnt) if keep_content else _blank_text
+        body = self._walk(raw, parent="", findings=findings, text_rule=text_rule, learnt=learnt)
+        if learnt:
+            body = _propagate(body, _literal_pattern(learnt), findings)
         return SanitizedMessage(body=body, findings=findings)
 
-    def _redact_text(self, findings: Counter[str]) -> Callable[[str], str]:
+    def _redact_text(self, findings: Counter[str], learnt: set[str]) -> Callable[[str], str]:
         def rule(text: str) -> str:
             result = redact(text, policy=self._policy) if self._policy is not None else redact(text)
-            if result.findings:
-                findings.update(f.kind for f in result.findings)
+            for finding in result.findings:
+                findings[finding.kind] += 1
+                if finding.kind in _PROPAGATED_KINDS:
+                    learnt.add(text[finding.start : finding.end])
             return result.text
 
         return rule
 
     def _walk(
-        self, value: Any, *, parent: str, findings: Counter[str], text_rule: Callable[[str], str]
+        self,
+        value: Any,
+        *,
+        parent: str,
+        findings: Counter[str],
+        text_rule: Callable[[str], str],
+        learnt: set[str],
     ) -> Any:
         if isinstance(value, dict):
             out: dict[str, Any] = {}
@@ -120,16 +139,28 @@ class MessageSanitizer:
                     lowered.startswith("presigned") and lowered != "presignedurlsexpiresat"
                 ):
                     continue
-                out[key] = self._field(lowered, item, parent=parent, findings=findings, text_rule=text_rule)
+                out[key] = self._field(
+                    lowered, item, parent=parent, findings=findings, text_rule=text_rule, learnt=learnt
+                )
             return out
         if isinstance(value, list):
-            return [self._walk(v, parent=parent, findings=findings, text_rule=text_rule) for v in value]
+            return [
+                self._walk(v, parent=parent, findings=findings, text_rule=text_rule, learnt=learnt)
+                for v in value
+            ]
         if isinstance(value, str):
             return text_rule(value)
         return value
 
     def _field(
-        self, key: str, value: Any, *, parent: str, findings: Counter[str], text_rule: Callable[[str], str]
+        self,
+        key: str,
+        value: Any,
+        *,
+        parent: str,
+        findings: Counter[str],
+        text_rule: Callable[[str], str],
+        learnt: set[str],
     ) -> Any:
         if isinstance(value, str):
             if key.endswith("url"):
@@ -138,11 +169,33 @@ class MessageSanitizer:
                 findings["caller_id_hashed"] += 1
                 return self._hasher.hash(value) if value else value
             if parent == "customer" and key in _CUSTOMER_PLACEHOLDERS:
+                if key == "name" and value.strip():
+                    learnt.add(value.strip())
                 return _CUSTOMER_PLACEHOLDERS[key] if value else value
             if key in _STRUCTURAL_KEYS:
                 return value
             return text_rule(value)
-        return self._walk(value, parent=key, findings=findings, text_rule=text_rule)
+        return self._walk(value, parent=key, findings=findings, text_rule=text_rule, learnt=learnt)
+
+
+def _literal_pattern(names: set[str]) -> re.Pattern[str]:
+    """Whole names and their parts ("Maria Gonzalez", "Maria", "Gonzalez"), longest first."""
+    parts = {p for name in names for p in [name, *re.split(r"[\s,.]+", name)] if len(p) >= _MIN_NAME_PART}
+    alternatives = "|".join(re.escape(p) for p in sorted(parts, key=len, reverse=True))
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+
+
+def _propagate(value: Any, pattern: re.Pattern[str], findings: Counter[str]) -> Any:
+    if isinstance(value, str):
+        replaced, count = pattern.subn(_NAME_PLACEHOLDER, value)
+        if count:
+            findings["name"] += count
+        return replaced
+    if isinstance(value, dict):
+        return {k: _propagate(v, pattern, findings) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_propagate(v, pattern, findings) for v in value]
+    return value
 
 
 def _blank_text(text: str) -> str:

@@ -114,6 +114,7 @@ class VapiWebhookService:
         self._clock = clock
 
     def handle(self, request: InboundRequest) -> Reply:
+        self._metrics.count("WebhookRequests")
         if len(request.body) > self._max_body_bytes:
             self._metrics.count("RequestRejected", source="vapi", reason="payload_too_large")
             raise PayloadTooLargeError()

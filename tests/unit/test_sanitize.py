@@ -1,0 +1,81 @@
+"""What may be stored of a Vapi message: secrets dropped, numbers hashed, text redacted, names propagated."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import PEPPER, load_fixture
+from voicetrail.hashing import CallerHasher
+from voicetrail.vapi.sanitize import URL_MARKER, MessageSanitizer
+
+pytestmark = pytest.mark.unit
+HASHER = CallerHasher(PEPPER)
+
+
+def sanitize(message: dict[str, object], **kwargs: bool) -> tuple[dict[str, object], str]:
+    result = MessageSanitizer(HASHER).sanitize(message, **kwargs)
+    return result.body, json.dumps(result.body)
+
+
+@pytest.mark.parametrize(
+    "secret_key",
+    [
+        "twilioAuthToken",
+        "twilioApiSecret",
+        "controlUrl",
+        "listenUrl",
+        "presignedMonoUrl",
+        "secret",
+        "headers",
+        "apiKey",
+        "callToken",
+        "credentials",
+    ],
+)
+def test_secret_and_capability_fields_are_dropped(secret_key: str) -> None:
+    body, text = sanitize({"type": "hang", "nested": {secret_key: "SENSITIVE-VALUE"}})
+    assert "SENSITIVE-VALUE" not in text
+    assert secret_key not in body["nested"]  # type: ignore[operator]
+
+
+def test_recording_links_become_markers() -> None:
+    body, _ = sanitize({"artifact": {"recordingUrl": "https://storage.vapi.ai/a.wav", "stereoUrl": ""}})
+    assert body["artifact"] == {"recordingUrl": URL_MARKER, "stereoUrl": ""}
+
+
+def test_structured_numbers_are_hashed_consistently() -> None:
+    body, text = sanitize({"customer": {"number": "+1 (415) 555-0123", "sipUri": "sip:bob@example.com"}})
+    customer = body["customer"]
+    assert isinstance(customer, dict)
+    assert customer["number"] == HASHER.hash("+14155550123")
+    assert customer["sipUri"].startswith("ph_")
+    assert "555" not in text
+
+
+def test_customer_name_is_replaced_and_propagated_to_free_text() -> None:
+    message = {
+        "customer": {"name": "Maria Gonzalez", "email": "m@example.com"},
+        "analysis": {"summary": "Maria Gonzalez called; later maria asked about a refund."},
+    }
+    body, text = sanitize(message)
+    assert "maria" not in text.lower() and "gonzalez" not in text.lower()
+    assert body["customer"] == {"name": "[NAME]", "email": "[EMAIL]"}
+    assert "refund" in text
+
+
+def test_structural_fields_are_kept_verbatim() -> None:
+    report = load_fixture("vapi/captured-end-of-call-report.json")["message"]
+    body, _ = sanitize(report)
+    assert body["endedReason"] == "customer-ended-call"
+    assert body["call"]["id"] == report["call"]["id"]  # type: ignore[index]
+    assert body["startedAt"] == report["startedAt"]
+
+
+def test_without_consent_caller_content_is_withheld_but_metadata_kept() -> None:
+    message = load_fixture("vapi/transcript-final-user.json")["message"]
+    body, text = sanitize(message, keep_content=False)
+    assert body["transcript"] == "[withheld: no consent]"
+    assert body["role"] == "user" and body["type"] == "transcript"
+    assert "123-45-6789" not in text
