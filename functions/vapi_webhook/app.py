@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from voicetrail.apigw import current_request, install_error_handlers, reply_response
 from voicetrail.config import VapiWebhookSettings
 from voicetrail.observability import PowertoolsRecorder, build_logger, build_metrics, tracer_decorator
+from voicetrail.routing import dispatch
 from voicetrail.vapi.wiring import build_vapi_service
 
 SERVICE = "vapi_webhook"
@@ -19,17 +18,11 @@ metrics = build_metrics(settings.metrics_namespace, SERVICE)
 service = build_vapi_service(
     settings, logger=logger, metrics=PowertoolsRecorder(metrics, settings.environment)
 )
-app = APIGatewayHttpResolver()
-install_error_handlers(app, logger)
-
-
-@app.post("/vapi/webhook")
-def receive_vapi_message() -> Response[str]:
-    return reply_response(service.handle(current_request(app)))
+ROUTES = {("POST", "/vapi/webhook"): service.handle}
 
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 @tracer_decorator(settings.tracing_enabled, SERVICE)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    return dispatch(event, ROUTES, logger)

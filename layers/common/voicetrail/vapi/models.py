@@ -19,7 +19,8 @@ FINAL_TRANSCRIPT_TYPE = 'transcript[transcriptType="final"]'
 
 
 class _Lenient(BaseModel):
-    model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True)
+    # defer_build: a schema is built on first use, so a cold start builds only the models it needs.
+    model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True, defer_build=True)
 
 
 class CallMonitor(_Lenient):
