@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import emit_summary  # noqa: E402
+from _common import emit_summary
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -44,7 +44,7 @@ def environment() -> dict[str, str]:
     env.update(
         AWS_ACCESS_KEY_ID="bench",
         AWS_SECRET_ACCESS_KEY="bench",
-        AWS_DEFAULT_REGION="us-east-1",  # noqa: S106
+        AWS_DEFAULT_REGION="us-east-1",
         TABLE_NAME="voicetrail-bench",
         VOICETRAIL_ALLOW_ENV_SECRETS="true",
         VAPI_SECRET_REF="env:BENCH_SECRET",

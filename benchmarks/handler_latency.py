@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import emit_summary, summarize_ms  # noqa: E402
+from _common import emit_summary, summarize_ms
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -42,15 +42,15 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=300, help="events per message type")
     args = parser.parse_args()
 
+    import contextlib
+    import io
+    import logging
+
     from voicetrail.vapi import sanitize as sanitize_module
     from voicetrail.vapi import service as service_module
     from voicetrail.vapi.auth import VapiAuthConfig, sign_request
     from voicetrail_cli.local import EmbeddedDynamo, ensure_table
     from voicetrail_cli.scenario import CallScript
-
-    import contextlib
-    import io
-    import logging
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     dynamo = EmbeddedDynamo()
@@ -58,7 +58,7 @@ def main() -> None:
     os.environ.update(
         AWS_ACCESS_KEY_ID="bench",
         AWS_SECRET_ACCESS_KEY="bench",
-        AWS_DEFAULT_REGION="us-east-1",  # noqa: S106
+        AWS_DEFAULT_REGION="us-east-1",
         AWS_ENDPOINT_URL_DYNAMODB=endpoint,
         TABLE_NAME="voicetrail-bench",
         VOICETRAIL_ALLOW_ENV_SECRETS="true",
@@ -87,13 +87,14 @@ def main() -> None:
 
     by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
     while min((len(v) for v in by_type.values()), default=0) < args.events:
-        for label, payload in CallScript().messages():
+        for _label, payload in CallScript().messages():
             by_type[payload["message"]["type"]].append(payload)
     config = VapiAuthConfig()
     results: dict[str, dict[str, float]] = {}
     lines = [
         f"{args.events} events per type, handler in-process, DynamoDB = moto server on loopback",
-        f"{'type':22} {'total p50':>10} {'p99':>8} {'verify':>8} {'parse':>8} {'redact':>8} {'store':>8}  store%",
+        f"{'type':22} {'total p50':>10} {'p99':>8} "
+        f"{'verify':>8} {'parse':>8} {'redact':>8} {'store':>8}  store%",
     ]
     quiet = contextlib.redirect_stdout(io.StringIO())  # the handler's EMF metric lines
     quiet.__enter__()
