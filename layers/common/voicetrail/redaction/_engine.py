@@ -1,0 +1,1057 @@
+"""Detection engine for call transcripts.
+
+The text is tokenised once. Consecutive digit-bearing tokens (typed digits, spoken digits, "oh", "double",
+"twenty", alphanumerics) joined by separators and fillers form *runs*; a run is then classified by the
+nearest context cue before it ("social", "card", "date of birth"...), by what sits right next to it
+("press", "room", "mg", "minutes", "$"...), and finally by its shape (Luhn, phonenumbers, SSN layout).
+Emails, names, addresses and month-name dates have their own detectors. Overlapping findings merge.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
+
+from voicetrail.redaction._lexicon import (
+    COMMON_FIRST_NAMES,
+    JOIN_PUNCT,
+    JOIN_WORDS,
+    LEAD_INS,
+    MONTHS,
+    MULTIPLIERS,
+    NAME_STOPWORDS,
+    NATO,
+    NEXT_KEEP,
+    PREV_KEEP,
+    SCALES,
+    SHORT_SERVICE_NUMBERS,
+    STREET_SUFFIXES,
+    TEENS,
+    TENS,
+    UNIT_WORDS,
+    UNITS,
+    US_STATE_CODES,
+    US_STATES,
+)
+
+# typing costs ~3 ms of cold start and is needed by the type checker only.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+# (start, end, kind, priority)
+Span = tuple[int, int, str, int]
+
+_TOKEN_RE = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)*|[^\w\s]|_")
+_ORDINAL_RE = re.compile(r"\d+(?:st|nd|rd|th)", re.IGNORECASE)
+_SENTENCE_END_RE = re.compile(r"[.?!]+(?=\s|$)|\n")
+# Machine values that look numeric but are never caller PII: clock times, timestamps, UUIDs, hex ids.
+_PROTECTED_RE = re.compile(
+    r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?"
+    r"|\b\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?\b"
+    r"|\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"
+    r"|\b(?=[0-9a-f]*[a-f])(?=[0-9a-f]*[0-9])[0-9a-f]{12,}\b",
+    re.IGNORECASE,
+)
+
+# Typed shapes checked on the raw span of a run.
+_SSN_SHAPE = re.compile(r"\d{3}[- .]\d{2}[- .]\d{4}")
+_NUMERIC_DATE_SHAPE = re.compile(
+    r"(?P<a>\d{1,2})\s*[/.-]\s*(?P<b>\d{1,2})\s*[/.-]\s*(?P<y>\d{2}|\d{4})|(?P<iso>\d{4}-\d{1,2}-\d{1,2})"
+)
+_MONTH_YEAR_SHAPE = re.compile(r"(?P<m>\d{1,2})\s*[/-]\s*(?P<y>\d{2}|\d{4})")
+_MBI_SHAPE = re.compile(
+    r"[1-9][AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]\d[AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]\d[AC-HJKMNP-RT-Y]{2}\d{2}"
+)
+
+
+def _alt(words: Sequence[str]) -> str:
+    return "|".join(sorted((re.escape(w) for w in words), key=len, reverse=True))
+
+
+# ---------------------------------------------------------------------------------------------- cues
+# Ordered: at one position the first alternative wins, so longer/more specific phrases come first.
+_CUES: tuple[tuple[str, str], ...] = (
+    (
+        "keep",
+        r"(?:order|confirmation|tracking|ticket|invoice|reference|ref|flight|reservation|booking|claim|case|"
+        r"room|extension|ext|option|prescription\s+(?:number|#)|rx\s+(?:number|#)|npi)(?:\s+(?:number|no|#))?",
+    ),
+    ("keep", r"appointment|appt|scheduled?|reschedule|book(?:ed)?\s+(?:for|on)|visit|come\s+in"),
+    ("card", r"account\s+ending(?:\s+in)?|card\s+ending(?:\s+in)?"),
+    (
+        "cvv",
+        r"cvv2?|cvc2?|cv2|c\s?v\s?v|c\.\s?v\.\s?v\.?|security\s+code|(?:three|four|3|4)[-\s]digit\s+(?:code|number)|"
+        r"code\s+on\s+the\s+back|card\s+code|verification\s+(?:code|number|value)",
+    ),
+    (
+        "expiry",
+        r"exp(?:iration|iry|ires?|iring|\.)?(?:\s+date)?|valid\s+(?:thru|through|until)|good\s+(?:thru|through)",
+    ),
+    (
+        "member_id",
+        r"(?:health\s+)?insurance(?:\s+card)?(?:\s+(?:id|number|no|#))?|member(?:ship)?(?:\s+(?:id|number|no|#))?|"
+        r"subscriber(?:\s+(?:id|number))?|group(?:\s+(?:id|number|no|#))|policy(?:\s+(?:id|number|no|#))?|"
+        r"plan\s+(?:id|number)|beneficiary\s+(?:id|number)|(?:health\s+)?plan\s+card",
+    ),
+    (
+        "medicare",
+        r"medicare(?:\s+(?:beneficiary\s+)?(?:id|number|card))?|medicaid(?:\s+(?:id|number))?|mbi|hicn",
+    ),
+    (
+        "mrn",
+        r"mrn|m\.\s?r\.\s?n\.?|medical\s+record(?:s)?(?:\s+(?:number|no|#))?|chart\s+number|patient\s+(?:id|number)",
+    ),
+    ("routing", r"routing(?:\s+(?:number|no|#))?|aba(?:\s+number)?|transit\s+number"),
+    (
+        "license",
+        r"driver'?s?\s+licen[sc]e(?:\s+(?:number|no|#))?|licen[sc]e\s+(?:number|no|#)|dl\s+number|state\s+id",
+    ),
+    ("passport", r"passport(?:\s+(?:number|no|#))?"),
+    ("account", r"(?:bank\s+|checking\s+|savings\s+)?account(?:\s+(?:number|no|#))?|acct"),
+    (
+        "ssn",
+        r"social(?:\s+security)?(?:\s+(?:number|no|#))?|ssn|s\s?s\s?n|s\.\s?s\.\s?n\.?|soc\s+sec|tax\s+id|itin",
+    ),
+    (
+        "card",
+        r"(?:credit|debit|bank)\s+card(?:\s+number)?|card(?:\s+(?:number|no|#))?|visa|master\s?card|amex|"
+        r"american\s+express|discover|cc\s+number",
+    ),
+    ("dob", r"date\s+of\s+birth|d\.?\s?o\.?\s?b\.?|birth\s?(?:day|date)|born(?:\s+on|\s+in)?|b[-\s]?day"),
+    ("zip", r"zip(?:\s?code)?|postal\s+code|post\s+code"),
+    (
+        "phone",
+        r"(?:phone|cell|mobile|telephone|home|work|contact|callback|call[-\s]back|best|fax)(?:\s+(?:phone\s+)?number)?|"
+        r"number\s+(?:is|to\s+reach)|call\s+(?:me\s+)?(?:back\s+)?(?:at|on)|reach\s+me(?:\s+at)?|text\s+me(?:\s+at)?|"
+        r"call\s+me|tel",
+    ),
+)
+_CUE_RE = re.compile(
+    r"(?<![\w'])(?:" + "|".join(f"(?P<c{i}>{pat})" for i, (_, pat) in enumerate(_CUES)) + r")(?![\w'])",
+    re.IGNORECASE,
+)
+_CUE_KIND = {f"c{i}": kind for i, (kind, _) in enumerate(_CUES)}
+_CUE_WINDOW = 110  # characters between a cue and the start of the value it labels
+_AFTER_WINDOW = 30
+
+_DIGIT_KINDS: dict[str, tuple[int, int]] = {
+    "ssn": (3, 11),
+    "card": (4, 19),
+    "cvv": (3, 4),
+    "expiry": (3, 6),
+    "phone": (7, 15),
+    "dob": (4, 8),
+    "zip": (5, 9),
+}
+_ID_KINDS = frozenset({"member_id", "mrn", "medicare", "account", "routing", "license", "passport"})
+
+# ---------------------------------------------------------------------------------------------- dates
+_ORD_UNIT_WORDS = {
+    "first": 1,
+    "second": 2,
+    "third": 3,
+    "fourth": 4,
+    "fifth": 5,
+    "sixth": 6,
+    "seventh": 7,
+    "eighth": 8,
+    "ninth": 9,
+}
+_ORD_WORDS = {
+    **_ORD_UNIT_WORDS,
+    "tenth": 10,
+    "eleventh": 11,
+    "twelfth": 12,
+    "thirteenth": 13,
+    "fourteenth": 14,
+    "fifteenth": 15,
+    "sixteenth": 16,
+    "seventeenth": 17,
+    "eighteenth": 18,
+    "nineteenth": 19,
+    "twentieth": 20,
+    "thirtieth": 30,
+}
+
+# ---------------------------------------------------------------------------------------------- email
+_TLDS = "com|net|org|edu|gov|mil|io|co|us|uk|ca|info|biz|me|ai|app|dev|health|care|de|fr|au|in|mx|es|it|nl"
+_EMAIL_TYPED = re.compile(r"[\w.%+'-]+\s?@\s?[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}")
+_SPOKEN_SEP = r"(?:\s*(?:\.|_|-)\s*|\s+(?:dot|period|underscore|under\s+score|dash|hyphen|minus)\s+)"
+_EMAIL_SPOKEN = re.compile(
+    rf"\b(?:[a-z0-9]\s+){{0,30}}[a-z0-9]+(?:{_SPOKEN_SEP}[a-z0-9]+)*"
+    rf"\s*(?:\s(?:at|@)\s|@)\s*"
+    rf"[a-z0-9-]+(?:(?:\s+dot\s+|\s*\.\s*)[a-z0-9-]+)*(?:\s+dot\s+|\s*\.\s*)(?:{_TLDS})\b",
+    re.IGNORECASE,
+)
+_EMAIL_BACK_STOP = frozenset(
+    {
+        "is",
+        "it's",
+        "its",
+        "my",
+        "email",
+        "e-mail",
+        "address",
+        "the",
+        "at",
+        "to",
+        "me",
+        "uh",
+        "um",
+        "and",
+        "or",
+        "was",
+        "it",
+        "that's",
+        "send",
+        "use",
+        "try",
+        "reach",
+        "under",
+        "on",
+        "file",
+        "new",
+        "old",
+        "work",
+        "personal",
+    }
+)
+
+# ---------------------------------------------------------------------------------------------- names
+_NAME_STRONG = re.compile(
+    r"(?<![\w'])(?:my\s+(?:full\s+|first\s+|last\s+|middle\s+|maiden\s+|legal\s+)?name(?:'s|\s+is)|"
+    r"(?:first|last|full|middle|maiden|legal|sur)\s*name(?:'s|\s+is)?|name\s+is|name's|"
+    r"name\s+on\s+the\s+(?:card|account|policy)\s+is|"
+    r"(?:patient|caller|member|subscriber|cardholder|account\s+holder|policy\s+holder|his|her|their)(?:'s)?\s+name"
+    r"(?:'s|\s+is)?|(?:it's\s+|that's\s+)?spelled|called|named|goes\s+by)(?![\w'])",
+    re.IGNORECASE,
+)
+_NAME_WEAK = re.compile(
+    r"(?<![\w'])(?:this\s+is|i'm|i\s+am|speaking\s+with|calling\s+for|on\s+behalf\s+of|ask(?:ing)?\s+for|"
+    r"my\s+(?:wife|husband|son|daughter|mother|mom|father|dad|brother|sister|partner|friend|grandmother|"
+    r"grandfather|grandma|grandpa|aunt|uncle|niece|nephew|child|kid|boss|caregiver|doctor|fiance|fiancee)|"
+    r"(?:mr|mrs|ms|miss|dr|doctor)\.?)(?![\w'])",
+    re.IGNORECASE,
+)
+_NAME_FOLLOWERS = frozenset({"calling", "from", "here", "speaking", "again"})
+
+# ---------------------------------------------------------------------------------------------- address
+_ADDRESS_CUE = re.compile(
+    r"(?<![\w'])(?:(?:my|the|our|his|her|their)\s+(?:home\s+|mailing\s+|billing\s+|street\s+|current\s+|new\s+|"
+    r"old\s+|shipping\s+)?address(?:\s+on\s+file)?(?:\s+is|'s)?|(?:i|we|they|he|she)\s+(?:live|lives|living|reside|"
+    r"resides|moved)\s+(?:at|on|to)|(?:send|ship|mail)\s+(?:it|them|that)\s+to|residing\s+at)(?![\w'])",
+    re.IGNORECASE,
+)
+_PO_BOX = re.compile(r"\bp\.?\s?o\.?\s+box\s+", re.IGNORECASE)
+_ADDRESS_STOP = frozenset(
+    {"and", "but", "so", "because", "please", "thanks", "thank", "which", "where", "if"}
+)
+_DIRECTIONS = frozenset({"n", "s", "e", "w", "ne", "nw", "se", "sw", "north", "south", "east", "west"})
+
+_QUICK_WORDS = (
+    set(UNITS)
+    | set(TEENS)
+    | set(TENS)
+    | set(MULTIPLIERS)
+    | {
+        "name",
+        "named",
+        "called",
+        "spelled",
+        "this",
+        "i'm",
+        "am",
+        "mr",
+        "mrs",
+        "ms",
+        "miss",
+        "dr",
+        "doctor",
+        "at",
+        "live",
+        "lives",
+        "address",
+        "box",
+        "behalf",
+        "for",
+        "with",
+        "my",
+        "name's",
+    }
+)
+_QUICK_RE = re.compile(r"[0-9@]|\b(?:" + _alt(sorted(_QUICK_WORDS)) + r")\b", re.IGNORECASE)
+
+
+# ---------------------------------------------------------------------------------------------- tokens
+class _Tokens:
+    __slots__ = ("ends", "lows", "n", "raws", "starts", "types")
+
+    def __init__(self, text: str) -> None:
+        starts: list[int] = []
+        ends: list[int] = []
+        raws: list[str] = []
+        lows: list[str] = []
+        types: list[str] = []
+        for m in _TOKEN_RE.finditer(text):
+            raw = m.group()
+            starts.append(m.start())
+            ends.append(m.end())
+            raws.append(raw)
+            low = raw.lower().replace("\u2019", "'")
+            lows.append(low)
+            if raw.isascii() and raw.isdecimal():
+                types.append("N")
+            elif raw.isalpha():
+                types.append("W")
+            elif raw[0].isalnum() or raw[0] == "_":
+                types.append("A" if raw.isascii() and any(c.isdigit() for c in raw) else "W")
+            else:
+                types.append("P")
+        self.starts = starts
+        self.ends = ends
+        self.raws = raws
+        self.lows = lows
+        self.types = types
+        self.n = len(starts)
+        if any(c.isdigit() for c in text):
+            for m in _PROTECTED_RE.finditer(text):
+                k = bisect_left(starts, m.start())
+                while k < self.n and starts[k] < m.end():
+                    types[k] = "X"
+                    k += 1
+
+    def index_at(self, pos: int) -> int:
+        """Index of the first token starting at or after `pos`."""
+        return bisect_left(self.starts, pos)
+
+
+class _Run:
+    __slots__ = ("end", "first", "last", "letters", "plus", "start", "value")
+
+    def __init__(self, first: int, last: int, start: int, end: int, value: str, plus: bool) -> None:
+        self.first = first
+        self.last = last
+        self.start = start
+        self.end = end
+        self.value = value
+        self.plus = plus
+        self.letters = sum(1 for c in value if c.isalpha())
+
+    @property
+    def digits(self) -> int:
+        return len(self.value) - self.letters
+
+
+def _digitish(tk: _Tokens, i: int, in_run: bool) -> bool:
+    t = tk.types[i]
+    low = tk.lows[i]
+    if t == "N":
+        return True
+    if t == "A":
+        return _ORDINAL_RE.fullmatch(low) is None
+    if t != "W":
+        return False
+    if low in ("oh", "o"):
+        # "oh" is a zero only inside a number or right before one ("oh five"), never "Oh, I see".
+        return in_run or (i + 1 < tk.n and tk.starts[i + 1] - tk.ends[i] <= 1 and _digitish(tk, i + 1, True))
+    if low in UNITS or low in TEENS or low in TENS:
+        return True
+    if low in MULTIPLIERS:
+        return i + 1 < tk.n and (tk.types[i + 1] == "N" or tk.lows[i + 1] in UNITS)
+    return in_run and low in SCALES
+
+
+def _spoken_value(items: list[tuple[str, str]]) -> str:
+    """Digits of a run from its items: ("n", "123") typed, ("u", "5") unit, ("t", "14") teen, ("d", "2") tens,
+    ("s", "hundred"), ("m", "2") double/triple, ("a", "1EG4") alphanumeric."""
+    out: list[str] = []
+    i = 0
+    n = len(items)
+
+    def below_100(j: int) -> tuple[str | None, int]:
+        if j < n and items[j][0] == "t":
+            return items[j][1], j + 1
+        if j < n and items[j][0] == "d":
+            if j + 1 < n and items[j + 1][0] == "u" and items[j + 1][1] != "0":
+                return items[j][1] + items[j + 1][1], j + 2
+            return items[j][1] + "0", j + 1
+        return None, j
+
+    while i < n:
+        kind, val = items[i]
+        nxt = items[i + 1] if i + 1 < n else ("", "")
+        if kind == "m":
+            if nxt[0] in ("u", "n"):
+                out.append(nxt[1] * int(val))
+                i += 2
+            else:
+                i += 1
+            continue
+        if kind in ("u", "t") and nxt == ("s", "hundred"):
+            rest, j = below_100(i + 2)
+            if rest is not None:
+                out.append(val + rest.zfill(2))
+                i = j
+            elif (
+                i + 2 < n
+                and items[i + 2][0] == "u"
+                and not (i + 3 < n and items[i + 3][0] in ("u", "n", "m"))
+            ):
+                out.append(val + "0" + items[i + 2][1])
+                i += 3
+            else:
+                out.append(val + "00")
+                i += 2
+            continue
+        if kind == "u" and nxt == ("s", "thousand"):
+            j = i + 2
+            if j + 1 < n and items[j][0] == "u" and items[j + 1] == ("s", "hundred"):
+                rest, k = below_100(j + 2)
+                out.append(val + items[j][1] + (rest or "00").zfill(2))
+                i = k
+                continue
+            rest, k = below_100(j)
+            if rest is not None:
+                out.append(val + rest.zfill(3))
+                i = k
+            elif j < n and items[j][0] == "u":
+                out.append(val + "00" + items[j][1])
+                i = j + 1
+            else:
+                out.append(val + "000")
+                i = j
+            continue
+        if kind == "d":
+            rest, j = below_100(i)
+            out.append(rest or "")
+            i = j
+            continue
+        if kind == "s":
+            i += 1
+            continue
+        out.append(val)
+        i += 1
+    return "".join(out)
+
+
+def _build_runs(tk: _Tokens, hard_breaks: Sequence[int]) -> list[_Run]:
+    runs: list[_Run] = []
+    i = 0
+    n = tk.n
+    while i < n:
+        if not _digitish(tk, i, False):
+            i += 1
+            continue
+        items: list[tuple[str, str]] = []
+        j = i
+        last = i
+        while True:
+            low = tk.lows[j]
+            t = tk.types[j]
+            if t == "N":
+                items.append(("n", low))
+            elif t == "A":
+                items.append(("a", tk.raws[j].upper()))
+            elif low in UNITS:
+                items.append(("u", str(UNITS[low])))
+            elif low in TEENS:
+                items.append(("t", str(TEENS[low])))
+            elif low in TENS:
+                items.append(("d", str(TENS[low])))
+            elif low in MULTIPLIERS:
+                items.append(("m", str(MULTIPLIERS[low])))
+            else:
+                items.append(("s", low))
+            last = j
+            k = j + 1
+            joins = 0
+            while k < n and joins < 4:
+                lk = tk.lows[k]
+                if (
+                    (tk.types[k] == "P" and lk in JOIN_PUNCT)
+                    or lk in JOIN_WORDS
+                    or (lk == "and" and items[-1][0] == "s")
+                ):
+                    k += 1
+                    joins += 1
+                else:
+                    break
+            if k < n and _digitish(tk, k, True) and not _crosses(hard_breaks, tk.ends[j], tk.starts[k]):
+                j = k
+                continue
+            break
+        start = tk.starts[i]
+        plus = False
+        if i > 0 and ((tk.lows[i - 1] == "+" and tk.ends[i - 1] >= start - 1) or tk.lows[i - 1] == "plus"):
+            plus = True
+            start = tk.starts[i - 1]
+        value = _spoken_value(items)
+        if value:
+            runs.append(_Run(i, last, start, tk.ends[last], value, plus))
+        i = last + 1
+    return runs
+
+
+def _crosses(breaks: Sequence[int], a: int, b: int) -> bool:
+    if not breaks:
+        return False
+    k = bisect_left(breaks, a)
+    return k < len(breaks) and breaks[k] < b
+
+
+# ---------------------------------------------------------------------------------------------- context
+class _Context:
+    """Cue positions and sentence boundaries of one text, searched by bisection."""
+
+    __slots__ = ("cue_ends", "cues", "sentence_ends")
+
+    def __init__(self, text: str, hard_breaks: Sequence[int]) -> None:
+        cues: list[tuple[int, int, str]] = []
+        for m in _CUE_RE.finditer(text):
+            group = m.lastgroup
+            if group is not None:
+                cues.append((m.end(), m.start(), _CUE_KIND[group]))
+        self.cues = cues
+        self.cue_ends = [c[0] for c in cues]
+        ends = [m.start() for m in _SENTENCE_END_RE.finditer(text)]
+        if hard_breaks:
+            ends = sorted(set(ends) | set(hard_breaks))
+        self.sentence_ends = ends
+
+    def same_sentence(self, a: int, b: int) -> bool:
+        return not _crosses(self.sentence_ends, a, b) if a < b else True
+
+    def before(self, pos: int, limit: int = 4) -> list[tuple[int, int, str]]:
+        """Cues ending at or before `pos` within the window, nearest first."""
+        k = bisect_right(self.cue_ends, pos)
+        out: list[tuple[int, int, str]] = []
+        while k > 0 and len(out) < limit:
+            k -= 1
+            cue = self.cues[k]
+            if pos - cue[0] > _CUE_WINDOW:
+                break
+            out.append(cue)
+        return out
+
+    def after(self, pos: int) -> list[tuple[int, int, str]]:
+        k = bisect_left(self.cues, (pos, -1, ""))
+        out: list[tuple[int, int, str]] = []
+        while k < len(self.cues) and len(out) < 2:
+            cue = self.cues[k]
+            if cue[1] - pos > _AFTER_WINDOW:
+                break
+            if cue[1] >= pos:
+                out.append(cue)
+            k += 1
+        return out
+
+
+def _accepts(kind: str, run: _Run) -> bool:
+    if kind in _ID_KINDS:
+        return run.digits >= 1 and len(run.value) >= 4
+    bounds = _DIGIT_KINDS.get(kind)
+    if bounds is None or run.letters:
+        return False
+    return bounds[0] <= run.digits <= bounds[1]
+
+
+def _luhn(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if i % 2:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+_phonenumbers: Any = None  # the module, once loaded
+
+
+def _valid_phone(digits: str, international: bool) -> bool:
+    # phonenumbers costs ~20 ms to import, so it is loaded on the first candidate, not at cold start.
+    global _phonenumbers
+    if _phonenumbers is None:
+        import phonenumbers
+
+        _phonenumbers = phonenumbers
+    pn = _phonenumbers
+    try:
+        parsed = pn.parse("+" + digits, None) if international else pn.parse(digits, "US")
+        return bool(pn.is_valid_number(parsed))
+    except pn.NumberParseException:
+        return False
+
+
+def _near_keep(tk: _Tokens, run: _Run) -> bool:
+    """Keypad choices, rooms, extensions, amounts, durations, doses and counts stay."""
+    i = run.first - 1
+    if run.plus:
+        i -= 1
+    if i >= 0:
+        prev = tk.lows[i]
+        if prev in ("number", "no", "#") and i > 0 and tk.lows[i - 1] in PREV_KEEP:
+            return True
+        if prev in PREV_KEEP:
+            return True
+        if prev in ("call", "dial", "text") and run.value in SHORT_SERVICE_NUMBERS:
+            return True
+    j = run.last + 1
+    if j < tk.n:
+        nxt = tk.lows[j]
+        if nxt in NEXT_KEEP:
+            return True
+        if nxt in ("a", "p") and j + 2 < tk.n and tk.lows[j + 1] == "." and tk.lows[j + 2] == "m":
+            return True
+    return run.digits <= 3 and run.value in SHORT_SERVICE_NUMBERS
+
+
+def _fallback(run: _Run, raw: str) -> str | None:
+    """Kind of a run that no cue explains, from its shape alone; None keeps it."""
+    value = run.value
+    if run.letters:
+        return "medicare" if len(value) == 11 and _MBI_SHAPE.fullmatch(value) else None
+    nd = run.digits
+    if run.plus or (nd >= 9 and (value.startswith("011") or value.startswith("00"))):
+        stripped = value[3:] if value.startswith("011") else value[2:] if value.startswith("00") else value
+        return "phone" if _valid_phone(stripped, True) else ("number" if nd >= 7 else None)
+    if nd < 7:
+        return None
+    if _SSN_SHAPE.fullmatch(raw):
+        return "ssn"
+    if nd in (10, 11) and _valid_phone(value, False):
+        return "phone"
+    if nd == 7 and re.fullmatch(r"\d{3}[-. ]\d{4}", raw):
+        return "phone"
+    if nd == 9:
+        return "ssn"
+    if 13 <= nd <= 19 and (nd in (15, 16) or _luhn(value)):
+        return "card"
+    return "number"
+
+
+def _is_date_shape(raw: str) -> tuple[bool, bool]:
+    """(looks like a date, has a day) for typed dates like 3/14/85, 2024-03-14 or 04/27."""
+    m = _NUMERIC_DATE_SHAPE.fullmatch(raw)
+    if m:
+        if m.group("iso"):
+            return True, True
+        a, b = int(m.group("a")), int(m.group("b"))
+        if (1 <= a <= 12 and 1 <= b <= 31) or (1 <= b <= 12 and 1 <= a <= 31):
+            return True, True
+    m = _MONTH_YEAR_SHAPE.fullmatch(raw)
+    if m and 1 <= int(m.group("m")) <= 12 and "/" in raw:
+        return True, False
+    return False, False
+
+
+def _classify_date(ctx: _Context, start: int, end: int, has_day: bool) -> str | None:
+    for cue_end, _cue_start, kind in ctx.before(start):
+        if kind == "keep":
+            if ctx.same_sentence(cue_end, start):
+                return None
+            continue
+        if kind == "dob":
+            return "dob"
+        if kind == "expiry":
+            return "expiry"
+        if kind in ("card", "cvv") and not has_day:
+            return "expiry"
+    for _cue_end, _cue_start, kind in ctx.after(end):
+        if kind == "dob":
+            return "dob"
+    return None
+
+
+def _classify_run(tk: _Tokens, ctx: _Context, run: _Run, raw: str) -> str | None:
+    if _near_keep(tk, run):
+        return None
+    is_date, has_day = _is_date_shape(raw) if not run.letters else (False, False)
+    if is_date:
+        return _classify_date(ctx, run.start, run.end, has_day)
+    for cue_end, _cue_start, kind in ctx.before(run.start):
+        if kind == "keep":
+            if ctx.same_sentence(cue_end, run.start):
+                return None
+            continue
+        if _accepts(kind, run):
+            return kind
+    for _cue_end, _cue_start, kind in ctx.after(run.end):
+        if kind != "keep" and _accepts(kind, run) and ctx.same_sentence(run.end, _cue_start):
+            return kind
+    return _fallback(run, raw)
+
+
+def _extend_id(tk: _Tokens, run: _Run, hard_breaks: Sequence[int]) -> tuple[int, int]:
+    """Widen an identifier run over spelled letters ("x j h 1 2 3") and short upper-case prefixes."""
+
+    def letterish(i: int) -> bool:
+        low = tk.lows[i]
+        if low in LEAD_INS or low in ("id", "mrn", "dob", "ssn", "dl", "mbi", "and", "or", "a", "i"):
+            return tk.raws[i] in ("A", "I") and tk.types[i] == "W" and low not in LEAD_INS
+        if tk.types[i] == "A":
+            return True
+        if tk.types[i] != "W":
+            return False
+        raw = tk.raws[i]
+        return len(raw) == 1 or low in NATO or (raw.isupper() and len(raw) <= 4)
+
+    first, last = run.first, run.last
+    i = first - 1
+    while i >= 0 and not _crosses(hard_breaks, tk.ends[i], tk.starts[first]):
+        if letterish(i):
+            first = i
+        elif not (tk.lows[i] in ("-", ".") or tk.lows[i] in JOIN_WORDS):
+            break
+        i -= 1
+    i = last + 1
+    while i < tk.n and not _crosses(hard_breaks, tk.ends[last], tk.starts[i]):
+        if letterish(i) or _digitish(tk, i, True):
+            last = i
+        elif not (tk.lows[i] in ("-",) or tk.lows[i] in JOIN_WORDS):
+            break
+        i += 1
+    start = tk.starts[first] if first < run.first else run.start
+    return start, tk.ends[last]
+
+
+# ---------------------------------------------------------------------------------------------- detectors
+def _detect_runs(
+    text: str,
+    tk: _Tokens,
+    ctx: _Context,
+    runs: list[_Run],
+    dates: list[tuple[int, int]],
+    hard_breaks: Sequence[int],
+) -> list[Span]:
+    spans: list[Span] = []
+    date_starts = [d[0] for d in dates]
+    for run in runs:
+        k = bisect_right(date_starts, run.start) - 1
+        if k >= 0 and dates[k][1] > run.start:
+            continue  # part of a month-name date, classified as a whole
+        raw = text[run.start : run.end]
+        kind = _classify_run(tk, ctx, run, raw)
+        if kind is None:
+            continue
+        start, end = run.start, run.end
+        if kind in _ID_KINDS:
+            start, end = _extend_id(tk, run, hard_breaks)
+        spans.append((start, end, kind, 60))
+    return spans
+
+
+def _day_end(tk: _Tokens, j: int) -> int | None:
+    """End index of an ordinal day at token j ("14th", "fourteenth", "twenty-first"), else None."""
+    if j >= tk.n:
+        return None
+    low = tk.lows[j]
+    if tk.types[j] == "A" and _ORDINAL_RE.fullmatch(low):
+        return j + 1 if 1 <= int(low[:-2]) <= 31 else None
+    if low in ("twenty", "thirty"):
+        k = j + 1 + (j + 1 < tk.n and tk.lows[j + 1] == "-")
+        if k < tk.n and tk.lows[k] in _ORD_UNIT_WORDS:
+            return k + 1
+    return j + 1 if low in _ORD_WORDS else None
+
+
+def _year_run(run: _Run | None) -> bool:
+    if run is None or run.letters:
+        return False
+    v = run.value
+    return len(v) == 2 or (len(v) == 4 and v[:2] in ("19", "20"))
+
+
+def _detect_dates(tk: _Tokens, ctx: _Context, runs: list[_Run]) -> tuple[list[Span], list[tuple[int, int]]]:
+    """Month-name dates: "March 3rd, 1985", "march fourteenth nineteen eighty five", "the 3rd of March",
+    "april twenty twenty seven". Numeric ones (3/14/85) are runs with a date shape."""
+    spans: list[Span] = []
+    seen: list[tuple[int, int]] = []
+    run_first = {r.first: r for r in runs}
+
+    def year_after(k: int) -> int | None:
+        if k < tk.n and tk.lows[k] == ",":
+            k += 1
+        if k < tk.n and tk.lows[k] == "of":
+            k += 1
+        run = run_first.get(k)
+        return run.last + 1 if _year_run(run) and run is not None else None
+
+    for i in range(tk.n):
+        low = tk.lows[i]
+        first = i
+        end: int | None = None
+        has_day = False
+        if low in MONTHS and tk.types[i] == "W":
+            j = i + 1
+            if j < tk.n and tk.lows[j] == ".":
+                j += 1
+            if j < tk.n and tk.lows[j] == "the":
+                j += 1
+            day = _day_end(tk, j)
+            run = run_first.get(j)
+            if day is not None:
+                has_day = True
+                end = year_after(day) or day
+            elif run is not None and not run.letters:
+                v = run.value
+                if len(v) <= 2 and 1 <= int(v) <= 31:
+                    has_day = True
+                    end = year_after(run.last + 1) or run.last + 1
+                elif len(v) == 4 and v[:2] in ("19", "20"):
+                    end = run.last + 1
+                elif 3 <= len(v) <= 8:
+                    has_day = True
+                    end = run.last + 1
+        elif (
+            (day := _day_end(tk, i)) is not None
+            and day + 1 < tk.n
+            and tk.lows[day] == "of"
+            and tk.lows[day + 1] in MONTHS
+        ):
+            has_day = True
+            end = year_after(day + 2) or day + 2
+            if i > 0 and tk.lows[i - 1] == "the":
+                first = i - 1
+        if end is None:
+            continue
+        start, stop = tk.starts[first], tk.ends[end - 1]
+        seen.append((start, stop))
+        kind = _classify_date(ctx, start, stop, has_day)
+        if kind is not None:
+            spans.append((start, stop, kind, 65))
+    return spans, seen
+
+
+def _detect_emails(text: str) -> list[Span]:
+    spans: list[Span] = []
+    for m in _EMAIL_TYPED.finditer(text):
+        spans.append((m.start(), m.end(), "email", 90))
+    if "at " not in text.lower() and " at" not in text.lower():
+        return spans
+    for m in _EMAIL_SPOKEN.finditer(text):
+        start = m.start()
+        # Spoken local parts may be several words ("john smith eighty five at ..."): walk back to a stop word.
+        steps = 0
+        while steps < 4:
+            before = text[:start].rstrip()
+            wm = re.search(r"([A-Za-z0-9']+)$", before)
+            if wm is None or wm.group(1).lower() in _EMAIL_BACK_STOP or len(before) < len(text[:start]) - 2:
+                break
+            start = wm.start(1)
+            steps += 1
+        spans.append((start, m.end(), "email", 90))
+    return spans
+
+
+def _skip_leadin(tk: _Tokens, i: int) -> int:
+    while i < tk.n and (
+        (tk.types[i] == "P" and tk.lows[i] in (":", ",", "-", "'")) or tk.lows[i] in JOIN_WORDS
+    ):
+        i += 1
+    return i
+
+
+def _capitalised(raw: str) -> bool:
+    return (raw[:1].isupper() and not raw.isupper()) or (len(raw) > 1 and raw.isupper())
+
+
+def _detect_names(text: str, tk: _Tokens) -> list[Span]:
+    spans: list[Span] = []
+    mixed_case = any(c.isupper() for c in text) and any(c.islower() for c in text)
+
+    def take(i: int, strong: bool) -> int:
+        """Index one past the last name token starting at i (i if none)."""
+        i = _skip_leadin(tk, i)
+        j = i
+        words = 0
+        letters = 0
+        while j < tk.n:
+            low, raw, t = tk.lows[j], tk.raws[j], tk.types[j]
+            if t == "W" and len(raw) == 1 and raw.isalpha() and (strong or letters or raw.isupper()):
+                # spelled out: "s m i t h", "S-M-I-T-H"
+                if low in ("i", "a") and not raw.isupper() and not letters:
+                    break
+                letters += 1
+                j += 1
+                continue
+            if t == "P" and low in ("-", ",", ".") and (letters or words) and j + 1 < tk.n:
+                nxt = tk.raws[j + 1]
+                if tk.types[j + 1] == "W" and (len(nxt) == 1 or (low == "-" and words)):
+                    j += 1
+                    continue
+                break
+            if t != "W" or words >= 3 or letters:
+                break
+            if low in NAME_STOPWORDS or low in MONTHS or low in UNITS or low in TEENS or low in TENS:
+                break
+            if raw.startswith("[") or (not raw.isalpha() and "'" not in raw):
+                break
+            if mixed_case and not _capitalised(raw):
+                break
+            if not strong and words == 0 and not mixed_case and low not in COMMON_FIRST_NAMES:
+                nxt = tk.lows[j + 1] if j + 1 < tk.n else ""
+                if nxt not in _NAME_FOLLOWERS:
+                    break
+            words += 1
+            j += 1
+        while j > i and tk.types[j - 1] == "P":
+            j -= 1
+        return j
+
+    for regex, strong in ((_NAME_STRONG, True), (_NAME_WEAK, False)):
+        for m in regex.finditer(text):
+            i = tk.index_at(m.end())
+            j = take(i, strong)
+            if j > i:
+                spans.append((tk.starts[_skip_leadin(tk, i)], tk.ends[j - 1], "name", 70))
+    return spans
+
+
+def _detect_addresses(text: str, tk: _Tokens, runs: list[_Run]) -> list[Span]:
+    spans: list[Span] = []
+    run_by_last = {r.last: r for r in runs}
+
+    def extend_tail(j: int) -> int:
+        """From token j (exclusive end index), absorb unit, city, state and ZIP."""
+        k = j
+        if k < tk.n and tk.lows[k] == ".":
+            k += 1
+        if k < tk.n and tk.lows[k] in _DIRECTIONS:
+            k += 1
+        end = k
+        scan = k
+        if scan < tk.n and tk.lows[scan] == ",":
+            scan += 1
+        if scan < tk.n and tk.lows[scan] in UNIT_WORDS:
+            scan += 1
+            if scan < tk.n and tk.lows[scan] in ("number", "#"):
+                scan += 1
+            if scan < tk.n and (
+                tk.types[scan] in ("N", "A") or len(tk.raws[scan]) == 1 or tk.lows[scan] in UNITS
+            ):
+                scan += 1
+                while scan < tk.n and (tk.types[scan] in ("N", "A") or tk.lows[scan] in UNITS):
+                    scan += 1
+                end = scan
+        # city words then a state (name or code), then an optional ZIP
+        scan2 = end
+        for _ in range(5):
+            if scan2 < tk.n and tk.lows[scan2] == ",":
+                scan2 += 1
+            if scan2 >= tk.n:
+                break
+            low, raw = tk.lows[scan2], tk.raws[scan2]
+            if low in US_STATES or raw in US_STATE_CODES:
+                scan2 += 1
+                end = scan2
+                if scan2 < tk.n and tk.lows[scan2] == ",":
+                    scan2 += 1
+                if scan2 in run_first and run_first[scan2].digits in (5, 9):
+                    end = run_first[scan2].last + 1
+                break
+            if tk.types[scan2] == "W" and low not in _ADDRESS_STOP and low not in NAME_STOPWORDS:
+                scan2 += 1
+                continue
+            break
+        return end
+
+    run_first = {r.first: r for r in runs}
+    for s in range(tk.n):
+        if tk.lows[s] not in STREET_SUFFIXES or tk.types[s] != "W":
+            continue
+        # walk back over the street name (1-4 words or an ordinal) to a house number run
+        k = s - 1
+        words = 0
+        while k >= 0 and words < 4 and (tk.types[k] == "W" or _ORDINAL_RE.fullmatch(tk.lows[k])):
+            if tk.lows[k] in ("the", "is", "at", "on", "my", "and", "a", "of", "in") or k in run_by_last:
+                break
+            words += 1
+            k -= 1
+        if words == 0 or k < 0 or k not in run_by_last:
+            continue
+        run = run_by_last[k]
+        if run.digits > 6 or run.letters:
+            continue
+        end_tok = extend_tail(s + 1)
+        spans.append((run.start, tk.ends[end_tok - 1], "address", 80))
+
+    for m in _PO_BOX.finditer(text):
+        i = tk.index_at(m.end())
+        if i in run_first:
+            spans.append((m.start(), run_first[i].end, "address", 80))
+
+    for m in _ADDRESS_CUE.finditer(text):
+        i = _skip_leadin(tk, tk.index_at(m.end()))
+        j = i
+        evidence = False
+        while j < tk.n and j - i < 16:
+            low = tk.lows[j]
+            if low in ("?", "!", "\n") or low in _ADDRESS_STOP:
+                break
+            if low == "." and (j + 1 >= tk.n or tk.starts[j + 1] > tk.ends[j]):
+                if j > i and tk.lows[j - 1] in STREET_SUFFIXES:
+                    j += 1
+                    continue
+                break
+            if tk.types[j] in ("N", "A") or low in UNITS or low in STREET_SUFFIXES or low in US_STATES:
+                evidence = True
+            j += 1
+        while j > i and tk.types[j - 1] == "P":
+            j -= 1
+        if evidence and j > i:
+            spans.append((tk.starts[i], tk.ends[j - 1], "address", 75))
+    return spans
+
+
+def _detect_zip_after_state(tk: _Tokens, runs: list[_Run]) -> list[Span]:
+    spans: list[Span] = []
+    for run in runs:
+        if run.letters or run.digits not in (5, 9) or run.first == 0:
+            continue
+        k = run.first - 1
+        if tk.lows[k] == "," and k > 0:
+            k -= 1
+        if tk.raws[k] in US_STATE_CODES or tk.lows[k] in US_STATES:
+            spans.append((run.start, run.end, "zip", 55))
+    return spans
+
+
+# ---------------------------------------------------------------------------------------------- entry
+def detect(text: str, hard_breaks: Sequence[int] = ()) -> list[Span]:
+    """All candidate findings in `text`, unmerged (the caller filters by policy, then merges).
+    `hard_breaks` are offsets no number may span (boundaries between turns of different speakers)."""
+    if not text or _QUICK_RE.search(text) is None:
+        return []
+    tk = _Tokens(text)
+    ctx = _Context(text, hard_breaks)
+    runs = _build_runs(tk, hard_breaks)
+    date_spans, dates = _detect_dates(tk, ctx, runs)
+    spans: list[Span] = []
+    spans += _detect_emails(text)
+    spans += date_spans
+    spans += _detect_runs(text, tk, ctx, runs, dates, hard_breaks)
+    spans += _detect_names(text, tk)
+    spans += _detect_addresses(text, tk, runs)
+    spans += _detect_zip_after_state(tk, runs)
+    return spans
+
+
+def merge(spans: list[Span]) -> list[Span]:
+    """Union overlapping spans; the kind of the highest-priority member wins."""
+    if not spans:
+        return []
+    spans.sort(key=lambda s: (s[0], -s[1]))
+    out: list[Span] = [spans[0]]
+    for s in spans[1:]:
+        cur = out[-1]
+        if s[0] < cur[1]:
+            kind, prio = (s[2], s[3]) if s[3] > cur[3] else (cur[2], cur[3])
+            out[-1] = (cur[0], max(cur[1], s[1]), kind, prio)
+        else:
+            out.append(s)
+    return out
