@@ -1,7 +1,8 @@
-"""POST /twilio/status and /twilio/recording: validated, deduplicated Twilio callbacks."""
+"""POST /twilio/status and /twilio/recording: validated, deduplicated callbacks folded into call state."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
@@ -10,27 +11,30 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from voicetrail.apigw import current_request, install_error_handlers, reply_response
 from voicetrail.config import TwilioStatusSettings
 from voicetrail.observability import PowertoolsRecorder, build_logger, build_metrics, tracer_decorator
-from voicetrail.twilio.wiring import build_twilio_service
+from voicetrail.twilio.service import CallbackKind
+from voicetrail.twilio.wiring import base_path, build_twilio_service, settings_environment
 
 SERVICE = "twilio_status"
-settings = TwilioStatusSettings.from_env()
+settings = TwilioStatusSettings.from_env(settings_environment(os.environ))
 logger = build_logger(SERVICE)
 metrics = build_metrics(settings.metrics_namespace, SERVICE)
 service = build_twilio_service(
     settings, logger=logger, metrics=PowertoolsRecorder(metrics, settings.environment)
 )
-app = APIGatewayHttpResolver()
+# A custom-domain base path (e.g. https://hooks.example.com/voice) may reach us in rawPath: route without it.
+prefix = base_path(settings.public_base_url)
+app = APIGatewayHttpResolver(strip_prefixes=[prefix] if prefix else None)
 install_error_handlers(app, logger)
 
 
 @app.post("/twilio/status")
 def receive_status_callback() -> Response[str]:
-    return reply_response(service.handle(current_request(app), "status"))
+    return reply_response(service.handle(current_request(app), CallbackKind.STATUS))
 
 
 @app.post("/twilio/recording")
 def receive_recording_callback() -> Response[str]:
-    return reply_response(service.handle(current_request(app), "recording"))
+    return reply_response(service.handle(current_request(app), CallbackKind.RECORDING))
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -1,31 +1,46 @@
-"""Processing one Twilio callback: validate the signature, dedupe, hash numbers, store once.
+"""Processing one Twilio callback (voice status or recording status).
 
-Signatures are checked with twilio's own RequestValidator against the configured public base URL plus
-the request path and raw query string (never a URL rebuilt from the event: stages, custom domains and
-proxies change it), over the form parameters with blank values kept.
+size check -> signature (twilio's RequestValidator, see twilio/signature.py) -> required fields
+-> one conditional put of the raw callback (dedupe on (CallSid, SequenceNumber) or
+(RecordingSid, RecordingStatus)) -> fold into the call ledger (status never regresses; recording
+index) -> ROI metrics from what changed -> 204.
+
+The fold is idempotent and is re-applied for duplicates too: if a first delivery stored its event
+but failed before folding (503), its retry still completes the state. Metrics come from ledger
+transitions, so they count calls, not deliveries.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
-from urllib.parse import parse_qsl
+from email.utils import parsedate_to_datetime
+from enum import StrEnum
 
 from aws_lambda_powertools import Logger
 
+from voicetrail.calls import CallLedger, RecordingUpdate, TwilioCallUpdate, twilio_call_key
 from voicetrail.errors import AuthenticationError, AuthFailure, BadRequestError, PayloadTooLargeError
 from voicetrail.hashing import CallerHasher
 from voicetrail.http import InboundRequest, Reply
-from voicetrail.observability import MetricsRecorder
 from voicetrail.retention import RetentionClass, RetentionPolicy
+from voicetrail.roi import RoiMetrics
 from voicetrail.secrets import SecretResolver
 from voicetrail.storage import EventStore, PutOutcome, StoredEvent
+from voicetrail.twilio.signature import (
+    SIGNATURE_HEADER,
+    FormParams,
+    parse_form,
+    public_url,
+    signature_algorithm,
+    verify,
+)
 
-SIGNATURE_HEADER = "x-twilio-signature"
 # Twilio parameters that carry a party's phone number: stored only as keyed hashes.
 NUMBER_FIELDS = frozenset({"From", "To", "Caller", "Called", "ForwardedFrom"})
-# Location details of the parties are PII too and are not needed for ROI.
-DROPPED_PREFIXES = ("From", "To", "Caller", "Called")
+# Everything else we keep is listed: geo fields (FromCity, ToZip...), CallerName and new fields Twilio
+# adds without notice are dropped, so no PII slips into storage.
 KEPT_FIELDS = frozenset(
     {
         "CallSid",
@@ -52,33 +67,66 @@ KEPT_FIELDS = frozenset(
         "SipResponseCode",
     }
 )
+SID = re.compile(r"^[A-Z]{2}[0-9a-fA-F]{32}$")
+TOKEN = re.compile(r"^[a-z0-9_-]{1,40}$")  # statuses, directions, answered-by: closed vocabularies
+MAX_DURATION_S = 7 * 86_400
 
 
-def form_params(body: bytes) -> dict[str, str]:
-    try:
-        pairs = parse_qsl(
-            body.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(body), max_num_fields=500
-        )
-    except (UnicodeDecodeError, ValueError):
-        raise BadRequestError("body is not a form") from None
-    params: dict[str, str] = {}
-    for key, value in pairs:
-        params[key] = value  # Twilio never repeats a key in status callbacks
-    return params
+class CallbackKind(StrEnum):
+    STATUS = "status"
+    RECORDING = "recording"
 
 
-def public_url(base_url: str, path: str, raw_query: str) -> str:
-    url = base_url.rstrip("/") + path
-    return f"{url}?{raw_query}" if raw_query else url
+def event_key(kind: CallbackKind, params: FormParams) -> str:
+    """The dedupe key: (CallSid, SequenceNumber) or (RecordingSid, RecordingStatus); CallSid is the pk."""
+    if kind is CallbackKind.RECORDING:
+        return f"recording#{params['RecordingSid']}#{params['RecordingStatus']}"
+    sequence = params.get("SequenceNumber", "")
+    if sequence:
+        return f"status#{int(sequence):06d}"
+    return f"status#{params['CallStatus']}"
 
 
-def event_key(kind: str, params: dict[str, str]) -> str:
-    if kind == "recording":
-        return f"recording#{params.get('RecordingSid', '-')}#{params.get('RecordingStatus', '-')}"
-    sequence = params.get("SequenceNumber")
-    if sequence is not None:
-        return f"status#{int(sequence):06d}" if sequence.isdigit() else f"status#{sequence}"
-    return f"status#{params.get('CallStatus', '-')}"
+def _int_field(params: FormParams, name: str, *, upper: int) -> int | None:
+    raw = params.get(name, "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or int(raw) > upper:
+        raise BadRequestError(f"{name} is not a number")
+    return int(raw)
+
+
+def _token_field(params: FormParams, name: str) -> str | None:
+    raw = params.get(name, "").strip().lower()
+    if not raw:
+        return None
+    if not TOKEN.match(raw):
+        raise BadRequestError(f"{name} is not a known value")
+    return raw
+
+
+def _timestamp_ms(params: FormParams, name: str, fallback: float) -> int:
+    raw = params.get(name, "").strip()
+    if raw:
+        try:
+            parsed = parsedate_to_datetime(raw)
+        except (TypeError, ValueError, IndexError):
+            parsed = None
+        if parsed is not None and parsed.tzinfo is not None:
+            return int(parsed.timestamp() * 1000)
+    return int(fallback * 1000)
+
+
+def _optional_sid(params: FormParams, name: str) -> str | None:
+    value = params.get(name, "")
+    return value if SID.match(value) else None
+
+
+def _require_sid(params: FormParams, name: str) -> str:
+    value = params.get(name, "")
+    if not SID.match(value):
+        raise BadRequestError(f"missing or malformed {name}")
+    return value
 
 
 class TwilioCallbackService:
@@ -89,8 +137,9 @@ class TwilioCallbackService:
         pepper: SecretResolver,
         base_url: str,
         store: EventStore,
+        ledger: CallLedger,
         retention: RetentionPolicy,
-        metrics: MetricsRecorder,
+        metrics: RoiMetrics,
         logger: Logger,
         max_body_bytes: int,
         clock: Callable[[], float] = time.time,
@@ -99,66 +148,157 @@ class TwilioCallbackService:
         self._pepper = pepper
         self._base_url = base_url
         self._store = store
+        self._ledger = ledger
         self._retention = retention
         self._metrics = metrics
         self._log = logger
         self._max_body_bytes = max_body_bytes
         self._clock = clock
 
-    def handle(self, request: InboundRequest, kind: str) -> Reply:
+    def handle(self, request: InboundRequest, kind: CallbackKind) -> Reply:
         if len(request.body) > self._max_body_bytes:
             raise PayloadTooLargeError()
-        params = form_params(request.body)
-        self._authenticate(request, params)
-        call_sid = params.get("CallSid", "")
-        if not call_sid or (kind == "recording" and not params.get("RecordingSid")):
-            raise BadRequestError("missing CallSid/RecordingSid")
-        self._store_event(kind, call_sid, params)
+        signature = request.headers.get(SIGNATURE_HEADER, "").strip()
+        if not signature:
+            self._reject(AuthFailure.MISSING)
+        params = parse_form(request.body)
+        algorithm = signature_algorithm(request.headers)
+        if algorithm is None:
+            self._reject(AuthFailure.MALFORMED)
+        failure = verify(
+            url=public_url(self._base_url, request.path, request.raw_query),
+            params=params,
+            signature=signature,
+            algorithm=algorithm or "",
+            tokens=self._tokens.values(),
+        )
+        if failure is not None:
+            self._reject(failure)
+        now = self._clock()
+        if kind is CallbackKind.RECORDING:
+            self._recording(params, now)
+        else:
+            self._status(params, now)
         return Reply(status=204, body="")
 
-    def _authenticate(self, request: InboundRequest, params: dict[str, str]) -> None:
-        from twilio.request_validator import RequestValidator
+    def _reject(self, reason: AuthFailure) -> None:
+        self._metrics.auth_rejected("twilio", reason)
+        self._log.warning("request rejected", extra={"reason": reason.value, "source": "twilio"})
+        raise AuthenticationError(reason)
 
-        signature = request.headers.get(SIGNATURE_HEADER, "").strip()
-        reason: AuthFailure | None = None
-        if not signature:
-            reason = AuthFailure.MISSING
-        else:
-            url = public_url(self._base_url, request.path, request.raw_query)
-            if not any(
-                RequestValidator(token).validate(url, params, signature) for token in self._tokens.values()
-            ):
-                reason = AuthFailure.INVALID
-        if reason is not None:
-            self._metrics.count("AuthRejected", source="twilio", reason=reason.value)
-            self._log.warning("request rejected", extra={"reason": reason.value, "source": "twilio"})
-            raise AuthenticationError(reason)
+    # -- voice status callbacks --------------------------------------------------------------------
 
-    def _store_event(self, kind: str, call_sid: str, params: dict[str, str]) -> None:
-        now = self._clock()
+    def _status(self, params: FormParams, now: float) -> None:
+        call_sid = _require_sid(params, "CallSid")
+        status = _token_field(params, "CallStatus")
+        if status is None:
+            raise BadRequestError("missing CallStatus")
+        sequence = _int_field(params, "SequenceNumber", upper=1_000_000)
+        duration = _int_field(params, "CallDuration", upper=MAX_DURATION_S)
         hasher = CallerHasher(self._pepper.values()[0])
+        outcome = self._store_event(CallbackKind.STATUS, call_sid, params, hasher, now)
+        transition = self._ledger.apply_twilio(
+            TwilioCallUpdate(
+                call_sid=call_sid,
+                status=status,
+                sequence=sequence,
+                event_ts_ms=_timestamp_ms(params, "Timestamp", now),
+                account_sid=_optional_sid(params, "AccountSid"),
+                direction=_token_field(params, "Direction"),
+                answered_by=_token_field(params, "AnsweredBy"),
+                duration_s=duration,
+                from_hash=_hash(hasher, params.get("From")),
+                to_hash=_hash(hasher, params.get("To")),
+                parent_call_sid=params.get("ParentCallSid")
+                if SID.match(params.get("ParentCallSid", ""))
+                else None,
+            ),
+            now=now,
+        )
+        if transition.started:
+            self._metrics.call_started()
+        if transition.answered:
+            self._metrics.call_answered()
+        if transition.final_status:
+            self._metrics.call_ended(transition.final_status, transition.duration_s)
+        self._log.info(
+            "callback processed",
+            extra={
+                "message_type": "twilio.status",
+                "call_status": status,
+                "outcome": outcome.value,
+                "status_applied": transition.status_applied,
+            },
+        )
+
+    # -- recording status callbacks ----------------------------------------------------------------
+
+    def _recording(self, params: FormParams, now: float) -> None:
+        call_sid = _require_sid(params, "CallSid")
+        recording_sid = _require_sid(params, "RecordingSid")
+        status = _token_field(params, "RecordingStatus")
+        if status is None:
+            raise BadRequestError("missing RecordingStatus")
+        duration = _int_field(params, "RecordingDuration", upper=MAX_DURATION_S)
+        channels = _int_field(params, "RecordingChannels", upper=16)
+        hasher = CallerHasher(self._pepper.values()[0])
+        outcome = self._store_event(CallbackKind.RECORDING, call_sid, params, hasher, now)
+        is_new = self._ledger.index_recording(
+            RecordingUpdate(
+                call_sid=call_sid,
+                recording_sid=recording_sid,
+                status=status,
+                event_ts_ms=_timestamp_ms(params, "RecordingStartTime", now),
+                account_sid=_optional_sid(params, "AccountSid"),
+                duration_s=duration,
+                channels=channels,
+                source=_token_field(params, "RecordingSource"),
+                track=_token_field(params, "RecordingTrack"),
+                error_code=params.get("ErrorCode") if params.get("ErrorCode", "").isdigit() else None,
+            ),
+            now=now,
+        )
+        if is_new:
+            self._metrics.recording_indexed()
+        self._log.info(
+            "callback processed",
+            extra={"message_type": "twilio.recording", "recording_status": status, "outcome": outcome.value},
+        )
+
+    # -- raw callback event ------------------------------------------------------------------------
+
+    def _store_event(
+        self, kind: CallbackKind, call_sid: str, params: FormParams, hasher: CallerHasher, now: float
+    ) -> PutOutcome:
         body: dict[str, str] = {}
         for key, value in params.items():
             if key in NUMBER_FIELDS:
                 body[key] = hasher.hash(value) if value else value
             elif key in KEPT_FIELDS:
                 body[key] = value
-        retention_class = RetentionClass.RECORDING if kind == "recording" else RetentionClass.METADATA
-        caller = params.get("From") if params.get("Direction", "inbound") == "inbound" else params.get("To")
+        direction = params.get("Direction", "inbound")
+        caller = params.get("From") if direction == "inbound" else params.get("To")
+        status = params.get("CallStatus") or params.get("RecordingStatus") or "-"
+        # Raw callbacks are call metadata; the recording itself is the REC# index item (class `recording`).
         event = StoredEvent(
-            call_id=f"twilio:{call_sid}",
+            call_id=twilio_call_key(call_sid),
             event_key=event_key(kind, params),
             source="twilio",
-            event_type=f"twilio.{kind}",
-            retention_class=retention_class,
-            expires_at=self._retention.expires_at(retention_class, now),
+            event_type=f"twilio.{kind.value}",
+            retention_class=RetentionClass.METADATA,
+            expires_at=self._retention.expires_at(RetentionClass.METADATA, now),
             received_at_ms=int(now * 1000),
             body=body,
+            event_ts_ms=_timestamp_ms(params, "Timestamp", now),
             caller_hash=hasher.hash(caller) if caller else None,
-            attributes={"status": params.get("CallStatus") or params.get("RecordingStatus") or "-"},
+            attributes={"status": status},
         )
         self._log.append_keys(call_id=event.call_id)
         outcome = self._store.put_event(event, now=now)
-        name = "EventDuplicate" if outcome is PutOutcome.DUPLICATE else "EventAccepted"
-        self._metrics.count(name, source="twilio", message_type=f"twilio.{kind}")
-        self._log.info("event processed", extra={"message_type": f"twilio.{kind}", "outcome": outcome.value})
+        if outcome is PutOutcome.DUPLICATE:
+            self._metrics.duplicate("twilio", f"twilio.{kind.value}")
+        return outcome
+
+
+def _hash(hasher: CallerHasher, number: str | None) -> str | None:
+    return hasher.hash(number) if number else None

@@ -1,26 +1,54 @@
-"""Composition root for the twilio_status function."""
+"""Composition root for the twilio_status function: settings -> adapters -> service."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from aws_lambda_powertools import Logger
 
+from voicetrail.calls import DynamoCallLedger
 from voicetrail.config import TwilioStatusSettings
 from voicetrail.observability import MetricsRecorder
+from voicetrail.roi import RoiMetrics
 from voicetrail.secrets import SecretResolver
 from voicetrail.storage.dynamo import DynamoEventStore, dynamodb_client
 from voicetrail.twilio.service import TwilioCallbackService
+from voicetrail.twilio.signature import normalize_base_url
+
+BASE_URL_VAR = "TWILIO_WEBHOOK_BASE_URL"
+
+
+def settings_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment with the base URL's `#...` override fragment removed (Twilio never signs it).
+
+    Operators paste the URL from the Twilio console, fragment included; that must not fail the deploy.
+    """
+    env = dict(environ)
+    if env.get(BASE_URL_VAR):
+        env[BASE_URL_VAR] = normalize_base_url(env[BASE_URL_VAR])
+    return env
+
+
+def base_path(base_url: str) -> str | None:
+    """The path part of the base URL (custom-domain mapping), for the resolver's strip_prefixes."""
+    from urllib.parse import urlsplit
+
+    path = urlsplit(normalize_base_url(base_url)).path.rstrip("/")
+    return path or None
 
 
 def build_twilio_service(
     settings: TwilioStatusSettings, *, logger: Logger, metrics: MetricsRecorder
 ) -> TwilioCallbackService:
+    client = dynamodb_client(endpoint_url=settings.dynamodb_endpoint)
     return TwilioCallbackService(
         tokens=SecretResolver(settings.twilio_token_ref, max_age=settings.secret_cache_seconds),
         pepper=SecretResolver(settings.pepper_ref, max_age=settings.secret_cache_seconds),
         base_url=settings.public_base_url,
-        store=DynamoEventStore(dynamodb_client(endpoint_url=settings.dynamodb_endpoint), settings.table_name),
+        store=DynamoEventStore(client, settings.table_name),
+        ledger=DynamoCallLedger(client, settings.table_name, settings.retention),
         retention=settings.retention,
-        metrics=metrics,
+        metrics=RoiMetrics(metrics),
         logger=logger,
         max_body_bytes=settings.max_body_bytes,
     )
