@@ -1,4 +1,8 @@
-"""Scheduled retention purge (EventBridge): delete expired items without waiting for DynamoDB TTL."""
+"""Scheduled retention purge (EventBridge): delete expired items without waiting for DynamoDB TTL.
+
+Event overrides (manual invokes): {"dry_run": true} counts only; {"from_days": N} re-walks N days of
+expiry buckets regardless of the cursor (after a policy change that moved expiries into the past).
+"""
 
 from __future__ import annotations
 
@@ -6,27 +10,28 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from voicetrail.config import PurgeSettings
-from voicetrail.observability import build_logger, build_metrics, tracer_decorator
-from voicetrail.retention_purge.purge import RetentionPurger
-from voicetrail.storage.dynamo import dynamodb_client
+from voicetrail.observability import PowertoolsRecorder, build_logger, build_metrics, tracer_decorator
+from voicetrail.retention_purge.settings import PurgeRunSettings
+from voicetrail.retention_purge.wiring import build_purger
 
 SERVICE = "retention_purge"
-settings = PurgeSettings.from_env()
+settings = PurgeRunSettings.from_env()
 logger = build_logger(SERVICE)
 metrics = build_metrics(settings.metrics_namespace, SERVICE)
-metrics.set_default_dimensions(environment=settings.environment)
-purger = RetentionPurger(dynamodb_client(endpoint_url=settings.dynamodb_endpoint), settings.table_name)
+purger = build_purger(settings, metrics=PowertoolsRecorder(metrics, settings.environment))
 
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 @tracer_decorator(settings.tracing_enabled, SERVICE)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    dry_run = bool(event.get("dry_run", settings.dry_run)) if isinstance(event, dict) else settings.dry_run
-    report = purger.run(dry_run=dry_run, remaining_ms=context.get_remaining_time_in_millis)
-    metrics.add_metric(name="PurgeDeleted", unit="Count", value=sum(report.deleted.values()))
-    metrics.add_metric(name="PurgeFailures", unit="Count", value=report.failures)
-    metrics.add_metric(name="PurgeRuns", unit="Count", value=1)
+    options = event if isinstance(event, dict) else {}
+    dry_run = bool(options.get("dry_run", settings.dry_run))
+    from_days = options.get("from_days")
+    report = purger.run(
+        dry_run=dry_run,
+        remaining_ms=context.get_remaining_time_in_millis,
+        from_days=int(from_days) if isinstance(from_days, int) and from_days > 0 else None,
+    )
     logger.info("purge finished", extra=report.as_dict())
     return report.as_dict()

@@ -1,8 +1,21 @@
-"""Find expired items through the sparse ExpiryIndex (one query per past day-bucket) and delete them.
+"""Retention purge: delete every item past its `expires_at`, reading only what has expired.
 
-Cost grows with the number of expired items, not with the table. Deletes go in batches of 25 with
-UnprocessedItems retried with backoff, and the run stops cleanly before its deadline: the next run
-resumes where this one stopped, since deleted items leave the index.
+How a run goes:
+  1. Start at the cursor (`SYS#purge` / `STATE#cursor`: the oldest day bucket that may still hold
+     expired items; `lookback_days` back on the first run) and walk the day buckets up to today.
+  2. Per bucket, query the sparse ExpiryIndex for `exp_sk < now` (the index projects `retention_class`
+     and the recording pointers, so no item is read twice). Cost: one read per expired item.
+  3. Items of class `recording` first have their recording deleted at Twilio and their call's artifacts
+     at Vapi. Only when both succeed (or were already gone) is the pointer item deleted. Otherwise the
+     item gets `purge_attempts + 1` and its TTL is held off (`expires_at` pushed `hold_days` ahead; the
+     due time stays in `exp_sk`), so DynamoDB TTL can never drop the only pointer to an undeleted
+     recording. From `alarm_after_attempts` on, every run counts it in `PurgeRecordingStuck` (alarmed).
+  4. Everything else is deleted in BatchWriteItem calls of <= 25 (UnprocessedItems retried with backoff).
+  5. Before each page, batch and external call the run checks the Lambda deadline and stops cleanly with
+     `safety_ms` to spare. Deleted items leave the index, so the next run resumes where this one stopped;
+     re-deleting is a no-op and a 404 at Twilio/Vapi counts as done, so every step is idempotent.
+  6. The run moves the cursor to the oldest bucket that still has work, writes ONE audit record
+     (counts per class, failures, duration) and emits metrics. A dry run only reads and counts.
 """
 
 from __future__ import annotations
@@ -13,32 +26,95 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from voicetrail.retention import DAY, expiry_bucket
+from botocore.exceptions import BotoCoreError, ClientError
 
-BATCH = 25
+from voicetrail.audit import AuditKind, AuditTrail, system_pk
+from voicetrail.observability import MetricsRecorder
+from voicetrail.retention import DAY, RetentionClass, RetentionPolicy, expiry_bucket
+from voicetrail.retention_purge.batch import BATCH_LIMIT, BatchDeleter, ItemKey
+from voicetrail.retention_purge.external import (
+    CallArtifactDeleter,
+    ExternalDeletions,
+    ExternalOutcome,
+    RecordingDeleter,
+    Unconfigured,
+    recording_ref,
+)
+
+EXPIRY_INDEX = "ExpiryIndex"
+CURSOR_PK = system_pk("purge")
+CURSOR_SK = "STATE#cursor"
+PURGE_CHAIN = "purge"
+CLASSES = ("content", "metadata", "recording", "audit", "unknown")
+
+
+@dataclass(frozen=True)
+class PurgeConfig:
+    lookback_days: int = 400  # first run (no cursor) or an explicit `from_days`
+    safety_ms: int = 20_000  # stop this long before the deadline (audit write + metrics flush)
+    alarm_after_attempts: int = 3
+    hold_days: int = 7
+    page_limit: int = 500
 
 
 @dataclass
 class PurgeReport:
-    scanned_buckets: int = 0
+    buckets: int = 0
     items_read: int = 0
+    expired: Counter[str] = field(default_factory=Counter)
     deleted: Counter[str] = field(default_factory=Counter)
-    failures: int = 0
+    failures: int = 0  # items left in place this run (batch leftovers + recordings not yet deleted)
+    recordings_pending: int = 0
+    recordings_stuck: int = 0
+    twilio_deleted: int = 0
+    vapi_deleted: int = 0
     stopped_early: bool = False
     dry_run: bool = False
     duration_ms: int = 0
+    cursor: str = ""
+
+    @property
+    def deleted_total(self) -> int:
+        return sum(self.deleted.values())
+
+    def audit_details(self) -> dict[str, int | str]:
+        details: dict[str, int | str] = {f"deleted_{c}": self.deleted.get(c, 0) for c in CLASSES}
+        details.update(
+            items_read=self.items_read,
+            deleted_total=self.deleted_total,
+            failures=self.failures,
+            recordings_pending=self.recordings_pending,
+            recordings_stuck=self.recordings_stuck,
+            twilio_recordings_deleted=self.twilio_deleted,
+            vapi_calls_deleted=self.vapi_deleted,
+            buckets=self.buckets,
+            stopped_early=int(self.stopped_early),
+            duration_ms=self.duration_ms,
+            cursor=self.cursor,
+        )
+        return details
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "scanned_buckets": self.scanned_buckets,
-            "items_read": self.items_read,
-            "deleted": dict(self.deleted),
-            "deleted_total": sum(self.deleted.values()),
-            "failures": self.failures,
-            "stopped_early": self.stopped_early,
             "dry_run": self.dry_run,
+            "buckets": self.buckets,
+            "items_read": self.items_read,
+            "expired": dict(self.expired),
+            "deleted": dict(self.deleted),
+            "deleted_total": self.deleted_total,
+            "failures": self.failures,
+            "recordings_pending": self.recordings_pending,
+            "recordings_stuck": self.recordings_stuck,
+            "twilio_recordings_deleted": self.twilio_deleted,
+            "vapi_calls_deleted": self.vapi_deleted,
+            "stopped_early": self.stopped_early,
             "duration_ms": self.duration_ms,
+            "cursor": self.cursor,
         }
+
+
+class _DeadlineError(Exception):
+    pass
 
 
 class RetentionPurger:
@@ -47,71 +123,240 @@ class RetentionPurger:
         client: Any,
         table: str,
         *,
-        lookback_days: int = 30,
+        recordings: RecordingDeleter | None = None,
+        calls: CallArtifactDeleter | None = None,
+        metrics: MetricsRecorder | None = None,
+        audit: AuditTrail | None = None,
+        retention: RetentionPolicy | None = None,
+        config: PurgeConfig | None = None,
+        deleter: BatchDeleter | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._client = client
         self._table = table
-        self._lookback_days = lookback_days
+        self._recordings: RecordingDeleter = recordings or Unconfigured()
+        self._calls: CallArtifactDeleter = calls or Unconfigured()
+        self._metrics = metrics
+        self._audit = audit
+        self._retention = retention or RetentionPolicy()
+        self._config = config or PurgeConfig()
+        self._deleter = deleter or BatchDeleter(client, table, sleep=sleep)
         self._clock = clock
-        self._sleep = sleep
 
-    def run(self, *, dry_run: bool = False, remaining_ms: Callable[[], int] | None = None) -> PurgeReport:
+    # ---- the run ---------------------------------------------------------------------------------
+
+    def run(
+        self,
+        *,
+        dry_run: bool = False,
+        remaining_ms: Callable[[], int] | None = None,
+        from_days: int | None = None,
+    ) -> PurgeReport:
         started = self._clock()
-        report = PurgeReport(dry_run=dry_run)
         now = int(started)
-        for day in range(self._lookback_days, -1, -1):
-            if remaining_ms is not None and remaining_ms() < 5_000:
-                report.stopped_early = True
-                break
-            bucket = expiry_bucket(now - day * DAY)
-            report.scanned_buckets += 1
-            keys = self._expired_keys(bucket, now, report)
-            if not dry_run:
-                self._delete(keys, report, remaining_ms)
-            else:
-                report.deleted.update(k["retention_class"] for k in keys)
+        report = PurgeReport(dry_run=dry_run)
+        external = ExternalDeletions(self._recordings, self._calls)
+        state = _RunState(
+            report=report,
+            external=external,
+            now=now,
+            dry_run=dry_run,
+            remaining=remaining_ms,
+            safety_ms=self._config.safety_ms,
+        )
+        today = _day_start(now)
+        first = today - (from_days if from_days is not None else self._config.lookback_days) * DAY
+        if from_days is None:
+            cursor = self._read_cursor()
+            if cursor is not None:
+                first = max(first, min(cursor, today))
+        dirty_from: int | None = None
+        day = first
+        try:
+            while day <= today:
+                report.buckets += 1
+                clean = self._purge_bucket(expiry_bucket(day), state)
+                if not clean and dirty_from is None:
+                    dirty_from = day
+                day += DAY
+        except _DeadlineError:
+            report.stopped_early = True
+            if dirty_from is None:
+                dirty_from = day
+        report.twilio_deleted = external.twilio_deleted
+        report.vapi_deleted = external.vapi_deleted
+        new_cursor = dirty_from if dirty_from is not None else today
+        report.cursor = expiry_bucket(new_cursor).removeprefix("EXP#")
         report.duration_ms = int((self._clock() - started) * 1000)
+        if not dry_run:
+            self._write_cursor(new_cursor, now)
+            if self._audit is not None:
+                self._audit.append_system(PURGE_CHAIN, AuditKind.PURGE, report.audit_details(), now)
+        self._emit(report)
         return report
 
-    def _expired_keys(self, bucket: str, now: int, report: PurgeReport) -> list[dict[str, str]]:
-        keys: list[dict[str, str]] = []
+    def _purge_bucket(self, bucket: str, state: _RunState) -> bool:
+        """Purge one day bucket; True when nothing expired is left in it."""
         kwargs: dict[str, Any] = {
             "TableName": self._table,
-            "IndexName": "ExpiryIndex",
+            "IndexName": EXPIRY_INDEX,
             "KeyConditionExpression": "exp_bucket = :b AND exp_sk < :upper",
-            "ExpressionAttributeValues": {":b": {"S": bucket}, ":upper": {"S": f"{now:012d}#"}},
+            "ExpressionAttributeValues": {":b": {"S": bucket}, ":upper": {"S": f"{state.now:012d}#"}},
+            "Limit": self._config.page_limit,
         }
+        clean = True
         while True:
+            state.check()
             page = self._client.query(**kwargs)
-            for item in page.get("Items", []):
-                report.items_read += 1
-                keys.append({"pk": item["pk"]["S"], "sk": item["sk"]["S"], "retention_class": "unknown"})
+            items = page.get("Items", [])
+            state.report.items_read += len(items)
+            clean &= self._purge_items(items, state)
             if "LastEvaluatedKey" not in page:
-                return keys
+                return clean
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
-    def _delete(
-        self, keys: list[dict[str, str]], report: PurgeReport, remaining_ms: Callable[[], int] | None
-    ) -> None:
-        for start in range(0, len(keys), BATCH):
-            if remaining_ms is not None and remaining_ms() < 5_000:
-                report.stopped_early = True
-                return
-            chunk = keys[start : start + BATCH]
-            requests = [
-                {"DeleteRequest": {"Key": {"pk": {"S": k["pk"]}, "sk": {"S": k["sk"]}}}} for k in chunk
-            ]
-            pending = {self._table: requests}
-            delay = 0.05
-            for _attempt in range(8):
-                response = self._client.batch_write_item(RequestItems=pending)
-                pending = response.get("UnprocessedItems") or {}
-                if not pending:
-                    break
-                self._sleep(delay)
-                delay = min(delay * 2, 2.0)
-            left = len(pending.get(self._table, [])) if pending else 0
-            report.failures += left
-            report.deleted["items"] += len(chunk) - left
+    def _purge_items(self, items: list[dict[str, Any]], state: _RunState) -> bool:
+        report = state.report
+        deletable: list[tuple[ItemKey, str]] = []
+        clean = True
+        for item in items:
+            rclass = _class_of(item)
+            report.expired[rclass] += 1
+            if state.dry_run:
+                continue
+            if rclass == RetentionClass.RECORDING.value:
+                state.check()
+                if not self._release_recording(item, state):
+                    clean = False
+                    continue
+            deletable.append((ItemKey.of(item), rclass))
+        for start in range(0, len(deletable), BATCH_LIMIT):
+            state.check()
+            chunk = deletable[start : start + BATCH_LIMIT]
+            classes = dict(chunk)
+            outcome = self._deleter.delete([k for k, _ in chunk])
+            for key in outcome.deleted:
+                report.deleted[classes[key]] += 1
+            if outcome.failed:
+                clean = False
+                report.failures += len(outcome.failed)
+        return clean
+
+    def _release_recording(self, item: dict[str, Any], state: _RunState) -> bool:
+        """Delete the recording outside DynamoDB; True when the pointer item may now be deleted."""
+        ref = recording_ref(item)
+        if ref.twilio_recording_sid is None and item["pk"]["S"].startswith("CALL#twilio:"):
+            full = self._get_item(ItemKey.of(item))  # writer did not project the pointer: read the body
+            state.report.items_read += 1
+            if full is None:
+                return True  # already gone
+            ref = recording_ref(full)
+        outcome = state.external.delete(ref)
+        if outcome.ok:
+            return True
+        attempts = self._count_attempt(item, outcome, state.now)
+        state.report.failures += 1
+        state.report.recordings_pending += 1
+        if attempts >= self._config.alarm_after_attempts:
+            state.report.recordings_stuck += 1
+        return False
+
+    def _count_attempt(self, item: dict[str, Any], outcome: ExternalOutcome, now: int) -> int:
+        hold = now + self._config.hold_days * DAY
+        try:
+            response = self._client.update_item(
+                TableName=self._table,
+                Key=ItemKey.of(item).dynamo(),
+                UpdateExpression=(
+                    "SET purge_attempts = if_not_exists(purge_attempts, :zero) + :one, "
+                    "purge_last_outcome = :outcome, purge_last_attempt_at = :now, "
+                    "purge_due_at = if_not_exists(purge_due_at, expires_at), expires_at = :hold"
+                ),
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues={
+                    ":zero": {"N": "0"},
+                    ":one": {"N": "1"},
+                    ":outcome": {"S": outcome.value},
+                    ":now": {"N": str(now)},
+                    ":hold": {"N": str(hold)},
+                },
+                ReturnValues="UPDATED_NEW",
+            )
+        except (ClientError, BotoCoreError):
+            # Could not record the attempt: the item stays and is retried; count it as one more.
+            return int(item.get("purge_attempts", {}).get("N", "0")) + 1
+        return int(response.get("Attributes", {}).get("purge_attempts", {}).get("N", "1"))
+
+    # ---- cursor ----------------------------------------------------------------------------------
+
+    def _read_cursor(self) -> int | None:
+        item = self._get_item(ItemKey(CURSOR_PK, CURSOR_SK), consistent=True)
+        if item is None or "oldest_day" not in item:
+            return None
+        return int(item["oldest_day"]["N"])
+
+    def _write_cursor(self, day: int, now: int) -> None:
+        expires_at = self._retention.expires_at(RetentionClass.METADATA, now)
+        self._client.put_item(
+            TableName=self._table,
+            Item={
+                "pk": {"S": CURSOR_PK},
+                "sk": {"S": CURSOR_SK},
+                "oldest_day": {"N": str(day)},
+                "updated_at": {"N": str(now)},
+                "retention_class": {"S": RetentionClass.METADATA.value},
+                "expires_at": {"N": str(expires_at)},
+                "exp_bucket": {"S": expiry_bucket(expires_at)},
+                "exp_sk": {"S": f"{expires_at:012d}#{CURSOR_PK}#{CURSOR_SK}"},
+            },
+        )
+
+    def _get_item(self, key: ItemKey, *, consistent: bool = False) -> dict[str, Any] | None:
+        response = self._client.get_item(TableName=self._table, Key=key.dynamo(), ConsistentRead=consistent)
+        item: dict[str, Any] | None = response.get("Item")
+        return item
+
+    # ---- metrics ---------------------------------------------------------------------------------
+
+    def _emit(self, report: PurgeReport) -> None:
+        if self._metrics is None:
+            return
+        m = self._metrics
+        mode = "dry_run" if report.dry_run else "purge"
+        m.count("PurgeRuns", 1)
+        m.count("PurgeItemsRead", report.items_read)
+        m.count("PurgeExpired", sum(report.expired.values()))
+        m.count("PurgeDeleted", report.deleted_total)
+        m.count("PurgeFailures", report.failures)
+        m.count("PurgeRecordingsPending", report.recordings_pending)
+        m.count("PurgeRecordingStuck", report.recordings_stuck)
+        m.count("PurgeStoppedEarly", int(report.stopped_early))
+        m.value("PurgeDurationMs", report.duration_ms, "Milliseconds")
+        m.count("PurgeExternalDeleted", report.twilio_deleted, provider="twilio", mode=mode)
+        m.count("PurgeExternalDeleted", report.vapi_deleted, provider="vapi", mode=mode)
+        for rclass, count in sorted(report.deleted.items()):
+            m.count("PurgeDeletedByClass", count, retention_class=rclass)
+
+
+@dataclass
+class _RunState:
+    report: PurgeReport
+    external: ExternalDeletions
+    now: int
+    dry_run: bool
+    remaining: Callable[[], int] | None
+    safety_ms: int = 20_000
+
+    def check(self) -> None:
+        if self.remaining is not None and self.remaining() < self.safety_ms:
+            raise _DeadlineError
+
+
+def _class_of(item: dict[str, Any]) -> str:
+    value = item.get("retention_class", {}).get("S", "unknown")
+    return value if value in CLASSES else "unknown"
+
+
+def _day_start(epoch_s: int) -> int:
+    return epoch_s - epoch_s % DAY

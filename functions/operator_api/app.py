@@ -1,0 +1,48 @@
+"""POST /operator/erase (IAM-authorised): erase everything stored about one caller, report counts."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from voicetrail.apigw import current_request, install_error_handlers, reply_response
+from voicetrail.errors import BadRequestError, PayloadTooLargeError
+from voicetrail.http import Reply
+from voicetrail.observability import PowertoolsRecorder, build_logger, build_metrics, tracer_decorator
+from voicetrail.retention_purge.settings import OperatorSettings
+from voicetrail.retention_purge.wiring import build_eraser
+
+SERVICE = "operator_api"
+settings = OperatorSettings.from_env()
+logger = build_logger(SERVICE)
+metrics = build_metrics(settings.metrics_namespace, SERVICE)
+eraser = build_eraser(settings, metrics=PowertoolsRecorder(metrics, settings.environment))
+app = APIGatewayHttpResolver()
+install_error_handlers(app, logger)
+
+
+@app.post("/operator/erase")
+def erase_caller() -> Response[str]:
+    request = current_request(app)
+    if len(request.body) > settings.max_body_bytes:
+        raise PayloadTooLargeError()
+    try:
+        payload = json.loads(request.body or b"{}")
+    except ValueError:
+        raise BadRequestError("body is not JSON") from None
+    phone = payload.get("phone") if isinstance(payload, dict) else None
+    if not isinstance(phone, str):
+        raise BadRequestError("phone is required")
+    result = eraser.erase(phone)
+    logger.info("erasure finished", extra={k: v for k, v in result.as_dict().items() if k != "items_deleted"})
+    return reply_response(Reply(status=200, body=result.as_dict()))
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+@tracer_decorator(settings.tracing_enabled, SERVICE)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

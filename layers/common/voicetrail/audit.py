@@ -1,0 +1,408 @@
+"""Append-only, hash-chained audit trail of compliance events.
+
+One chain per call (pk `CALL#<call id>`) and one per system job (pk `SYS#purge`, `SYS#erasure`).
+A record lives at sk `AUDIT#<seq:08d>` and holds the SHA-256 of its predecessor. It is written with
+`attribute_not_exists(pk)`, so each link has exactly one successor: two concurrent writers race for the
+same slot, one wins, the other re-reads the tail and retries. Records carry retention class `audit`
+(their own period) and the usual expiry attributes, so the purge removes them when they expire; the
+oldest surviving record of a chain keeps `prev_expires_at`, which lets `verify` tell a head truncated by
+retention from a deleted record.
+
+Details are counts and codes only (`dict[str, int | str]` with short code-like strings): never caller
+content. `validate_details` enforces it.
+
+Item attributes (besides pk/sk and the expiry attributes shared with events):
+  chain, seq (N), kind, at_ms (N), details (M of S/N), prev_hash, prev_expires_at (N), hash,
+  audit_day = AUD#YYYY-MM-DD and audit_sk = <at_ms:013d>#<pk>#<seq:08d> (sparse AuditIndex, KEYS_ONLY)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import re
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from voicetrail.errors import StoreUnavailableError
+from voicetrail.retention import DAY, RetentionClass, RetentionPolicy, expiry_bucket
+from voicetrail.storage.ports import call_pk
+
+GENESIS = "0" * 64
+AUDIT_PREFIX = "AUDIT#"
+AUDIT_INDEX = "AuditIndex"
+SYSTEM_PREFIX = "SYS#"
+HASH_VERSION = 1
+
+_KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+_VALUE = re.compile(r"^[A-Za-z0-9_.:\-]{0,64}$")
+_NUMBERISH = re.compile(r"^[\d.:\-]+$")
+_CHAIN = re.compile(r"^[A-Za-z0-9_.:\-]{1,128}$")
+
+
+class AuditKind(StrEnum):
+    CONSENT_ASKED = "consent_asked"
+    CONSENT_GIVEN = "consent_given"
+    CONSENT_DENIED = "consent_denied"
+    PII_REDACTED = "pii_redacted"
+    ESCALATION = "escalation"
+    TRANSFER = "transfer"
+    PURGE = "purge"
+    ERASURE = "erasure"
+
+
+class AuditDetailsError(ValueError):
+    """Details that could carry caller content. The message names the key, never the value."""
+
+
+def validate_details(details: Mapping[str, int | str]) -> dict[str, int | str]:
+    """Counts and short codes only: no spaces, '+', '@', free text, or number-like strings of 7+ digits."""
+    clean: dict[str, int | str] = {}
+    if len(details) > 64:
+        raise AuditDetailsError("too many detail keys")
+    for key, value in details.items():
+        if not isinstance(key, str) or not _KEY.match(key):
+            raise AuditDetailsError("detail keys must be snake_case identifiers")
+        if isinstance(value, bool):
+            clean[key] = int(value)
+        elif isinstance(value, int):
+            clean[key] = value
+        elif isinstance(value, str):
+            digits = sum(c.isdigit() for c in value)
+            if not _VALUE.match(value) or (_NUMBERISH.match(value) and digits >= 7):
+                raise AuditDetailsError(f"detail {key!s} is not a short code")
+            clean[key] = value
+        else:
+            raise AuditDetailsError(f"detail {key!s} must be an int or a short code")
+    return clean
+
+
+def system_pk(name: str) -> str:
+    return f"{SYSTEM_PREFIX}{name}"
+
+
+def audit_sk(seq: int) -> str:
+    return f"{AUDIT_PREFIX}{seq:08d}"
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    pk: str
+    seq: int
+    kind: str
+    at_ms: int
+    details: dict[str, int | str]
+    prev_hash: str
+    prev_expires_at: int
+    expires_at: int
+    hash: str = ""
+
+    @property
+    def sk(self) -> str:
+        return audit_sk(self.seq)
+
+    @property
+    def chain(self) -> str:
+        return self.pk.removeprefix("CALL#") if self.pk.startswith("CALL#") else self.pk
+
+    def computed_hash(self) -> str:
+        canonical = json.dumps(
+            [
+                HASH_VERSION,
+                self.pk,
+                self.seq,
+                self.kind,
+                self.at_ms,
+                sorted(self.details.items()),
+                self.prev_hash,
+                self.prev_expires_at,
+                self.expires_at,
+            ],
+            separators=(",", ":"),
+            ensure_ascii=True,
+        )
+        return hashlib.sha256(canonical.encode("ascii")).hexdigest()
+
+    def sealed(self) -> AuditRecord:
+        return replace(self, hash=self.computed_hash())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "chain": self.chain,
+            "pk": self.pk,
+            "seq": self.seq,
+            "kind": self.kind,
+            "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.at_ms / 1000)),
+            "at_ms": self.at_ms,
+            "details": dict(sorted(self.details.items())),
+            "prev_hash": self.prev_hash,
+            "hash": self.hash,
+            "expires_at": self.expires_at,
+        }
+
+
+def to_audit_item(record: AuditRecord) -> dict[str, Any]:
+    details: dict[str, Any] = {
+        k: ({"N": str(v)} if isinstance(v, int) else {"S": v}) for k, v in sorted(record.details.items())
+    }
+    return {
+        "pk": {"S": record.pk},
+        "sk": {"S": record.sk},
+        "chain": {"S": record.chain},
+        "seq": {"N": str(record.seq)},
+        "kind": {"S": record.kind},
+        "at_ms": {"N": str(record.at_ms)},
+        "details": {"M": details},
+        "prev_hash": {"S": record.prev_hash},
+        "prev_expires_at": {"N": str(record.prev_expires_at)},
+        "hash": {"S": record.hash},
+        "retention_class": {"S": RetentionClass.AUDIT.value},
+        "expires_at": {"N": str(record.expires_at)},
+        "exp_bucket": {"S": expiry_bucket(record.expires_at)},
+        "exp_sk": {"S": f"{record.expires_at:012d}#{record.pk}#{record.sk}"},
+        "audit_day": {"S": audit_day(record.at_ms // 1000)},
+        "audit_sk": {"S": f"{record.at_ms:013d}#{record.pk}#{record.seq:08d}"},
+    }
+
+
+def from_audit_item(item: Mapping[str, Any]) -> AuditRecord:
+    details: dict[str, int | str] = {}
+    for key, value in item.get("details", {}).get("M", {}).items():
+        details[key] = int(value["N"]) if "N" in value else str(value.get("S", ""))
+    return AuditRecord(
+        pk=item["pk"]["S"],
+        seq=int(item["seq"]["N"]),
+        kind=item["kind"]["S"],
+        at_ms=int(item["at_ms"]["N"]),
+        details=details,
+        prev_hash=item["prev_hash"]["S"],
+        prev_expires_at=int(item.get("prev_expires_at", {"N": "0"})["N"]),
+        expires_at=int(item["expires_at"]["N"]),
+        hash=item["hash"]["S"],
+    )
+
+
+def audit_day(epoch_s: float) -> str:
+    return "AUD#" + time.strftime("%Y-%m-%d", time.gmtime(epoch_s))
+
+
+class AuditTrail:
+    """Appends records. `append(call_id, kind, details, now)` is the API the webhook paths call."""
+
+    def __init__(
+        self,
+        client: Any,
+        table: str,
+        *,
+        retention: RetentionPolicy | None = None,
+        max_attempts: int = 8,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._client = client
+        self._table = table
+        self._retention = retention or RetentionPolicy()
+        self._max_attempts = max_attempts
+        self._sleep = sleep
+        self._rng = random.Random()  # noqa: S311 - jitter, not security
+
+    def append(
+        self, call_id: str, kind: AuditKind, details: Mapping[str, int | str], now: float
+    ) -> AuditRecord:
+        """Append to the call's chain. Raises AuditDetailsError (bad details) or StoreUnavailableError."""
+        return self._append(call_pk(_checked_chain(call_id)), kind, details, now)
+
+    def append_system(
+        self, name: str, kind: AuditKind, details: Mapping[str, int | str], now: float
+    ) -> AuditRecord:
+        return self._append(system_pk(_checked_chain(name)), kind, details, now)
+
+    def _append(self, pk: str, kind: AuditKind, details: Mapping[str, int | str], now: float) -> AuditRecord:
+        clean = validate_details(details)
+        kind = AuditKind(kind)
+        expires_at = self._retention.expires_at(RetentionClass.AUDIT, now)
+        for attempt in range(self._max_attempts):
+            tail = read_tail(self._client, self._table, pk)
+            record = AuditRecord(
+                pk=pk,
+                seq=tail.seq + 1 if tail else 1,
+                kind=kind.value,
+                at_ms=int(now * 1000),
+                details=clean,
+                prev_hash=tail.hash if tail else GENESIS,
+                prev_expires_at=tail.expires_at if tail else 0,
+                expires_at=expires_at,
+            ).sealed()
+            try:
+                self._client.put_item(
+                    TableName=self._table,
+                    Item=to_audit_item(record),
+                    ConditionExpression="attribute_not_exists(pk)",
+                )
+                return record
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                    raise StoreUnavailableError("audit append failed") from None
+            except BotoCoreError:
+                raise StoreUnavailableError("audit append failed") from None
+            # Someone else took this link: re-read the tail and try the next slot.
+            self._sleep(self._rng.uniform(0, 0.02 * (2**attempt)))
+        raise StoreUnavailableError("audit append: too much contention on one chain")
+
+
+def _checked_chain(name: str) -> str:
+    if not _CHAIN.match(name):
+        raise AuditDetailsError("chain ids are call ids or system names")
+    return name
+
+
+def read_tail(client: Any, table: str, pk: str) -> AuditRecord | None:
+    try:
+        page = client.query(
+            TableName=table,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :a)",
+            ExpressionAttributeValues={":pk": {"S": pk}, ":a": {"S": AUDIT_PREFIX}},
+            ScanIndexForward=False,
+            Limit=1,
+            ConsistentRead=True,
+        )
+    except (ClientError, BotoCoreError):
+        raise StoreUnavailableError("audit tail read failed") from None
+    items = page.get("Items", [])
+    return from_audit_item(items[0]) if items else None
+
+
+# ---- reading, verification, export -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    chain: str
+    seq: int
+    problem: str  # hash_mismatch | link_broken | missing_records | missing_head | bad_genesis
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"chain": self.chain, "seq": self.seq, "problem": self.problem}
+
+
+@dataclass
+class VerifyReport:
+    chains: int = 0
+    records: int = 0
+    truncated_by_retention: int = 0
+    breaks: list[ChainBreak] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.breaks
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "chains": self.chains,
+            "records": self.records,
+            "truncated_by_retention": self.truncated_by_retention,
+            "breaks": [b.as_dict() for b in self.breaks],
+        }
+
+
+def verify_chain(records: list[AuditRecord], *, now: float) -> tuple[list[ChainBreak], bool]:
+    """Breaks in one chain (records in seq order) and whether its head was truncated by retention."""
+    breaks: list[ChainBreak] = []
+    truncated = False
+    previous: AuditRecord | None = None
+    for record in records:
+        if record.computed_hash() != record.hash:
+            breaks.append(ChainBreak(record.chain, record.seq, "hash_mismatch"))
+        if previous is None:
+            if record.seq == 1:
+                if record.prev_hash != GENESIS:
+                    breaks.append(ChainBreak(record.chain, record.seq, "bad_genesis"))
+            elif record.prev_expires_at and record.prev_expires_at <= now:
+                truncated = True  # the predecessor expired: the purge removed it, as it should
+            else:
+                breaks.append(ChainBreak(record.chain, record.seq, "missing_head"))
+        else:
+            if record.seq != previous.seq + 1:
+                breaks.append(ChainBreak(record.chain, record.seq, "missing_records"))
+            elif record.prev_hash != previous.hash:
+                breaks.append(ChainBreak(record.chain, record.seq, "link_broken"))
+        previous = record
+    return breaks, truncated
+
+
+class AuditReader:
+    def __init__(self, client: Any, table: str) -> None:
+        self._client = client
+        self._table = table
+
+    def chain_records(self, pk: str) -> list[AuditRecord]:
+        records: list[AuditRecord] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :a)",
+            "ExpressionAttributeValues": {":pk": {"S": pk}, ":a": {"S": AUDIT_PREFIX}},
+            "ConsistentRead": True,
+        }
+        for item in _pages(self._client, kwargs):
+            records.append(from_audit_item(item))
+        return records
+
+    def call_records(self, call_id: str) -> list[AuditRecord]:
+        return self.chain_records(call_pk(call_id))
+
+    def chains_since(self, since: float, *, now: float) -> list[str]:
+        """pks of chains with a record written since `since`: one AuditIndex query per day, no Scan."""
+        seen: dict[str, None] = {}
+        day = int(since) - int(since) % DAY
+        while day <= now:
+            kwargs: dict[str, Any] = {
+                "TableName": self._table,
+                "IndexName": AUDIT_INDEX,
+                "KeyConditionExpression": "audit_day = :d AND audit_sk >= :from",
+                "ExpressionAttributeValues": {
+                    ":d": {"S": audit_day(day)},
+                    ":from": {"S": f"{int(since * 1000):013d}"},
+                },
+            }
+            for item in _pages(self._client, kwargs):
+                seen.setdefault(item["pk"]["S"], None)
+            day += DAY
+        return list(seen)
+
+    def records_since(self, since: float, *, now: float) -> Iterator[AuditRecord]:
+        since_ms = int(since * 1000)
+        for pk in self.chains_since(since, now=now):
+            for record in self.chain_records(pk):
+                if record.at_ms >= since_ms:
+                    yield record
+
+    def verify(self, pks: list[str], *, now: float) -> VerifyReport:
+        report = VerifyReport()
+        for pk in pks:
+            records = self.chain_records(pk)
+            if not records:
+                continue
+            report.chains += 1
+            report.records += len(records)
+            breaks, truncated = verify_chain(records, now=now)
+            report.breaks.extend(breaks)
+            report.truncated_by_retention += truncated
+        return report
+
+
+def _pages(client: Any, kwargs: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    try:
+        while True:
+            page = client.query(**kwargs)
+            yield from page.get("Items", [])
+            if "LastEvaluatedKey" not in page:
+                return
+            kwargs = {**kwargs, "ExclusiveStartKey": page["LastEvaluatedKey"]}
+    except (ClientError, BotoCoreError):
+        raise StoreUnavailableError("audit read failed") from None

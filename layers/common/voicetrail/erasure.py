@@ -1,0 +1,199 @@
+"""Erasure on request (right to erasure): everything about one caller, found by the keyed hash of the number.
+
+  1. Hash the number with the pepper (`CallerHasher`); query the sparse CallerIndex for the caller's
+     call partitions (the number itself is never stored or logged).
+  2. Per call: delete its recordings at Twilio (pointer items) and the call at Vapi (`DELETE /call/{id}`
+     for Vapi calls and for `a_vapi_call_id` pointers). Only when every external delete succeeded (or was
+     already done) are the call's items deleted: content, metadata and recording pointers alike, in
+     batches of <= 25. A call with a pending external delete keeps all its items, so a retry finds it
+     again through the CallerIndex; the result says `complete: false`.
+  3. Audit records (`AUDIT#...`) are kept: they hold counts and codes only. Each erased call's chain gets
+     an `erasure` record, and the `SYS#erasure` chain gets one receipt per request (request id and counts:
+     no number, no hash).
+
+The request is idempotent: a repeat finds nothing left and reports zero counts.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from voicetrail.audit import AUDIT_PREFIX, AuditKind, AuditTrail
+from voicetrail.errors import BadRequestError, StoreUnavailableError
+from voicetrail.hashing import CallerHasher
+from voicetrail.observability import MetricsRecorder
+from voicetrail.retention_purge.batch import BATCH_LIMIT, BatchDeleter, ItemKey
+from voicetrail.retention_purge.external import (
+    CallArtifactDeleter,
+    ExternalDeletions,
+    RecordingDeleter,
+    RecordingRef,
+    recording_ref,
+    vapi_call_id_of_pk,
+)
+from voicetrail.secrets import SecretResolver
+
+CALLER_INDEX = "CallerIndex"
+ERASURE_CHAIN = "erasure"
+_PROJECTION = "pk, sk, retention_class, a_recording_sid, a_vapi_call_id"
+
+
+@dataclass
+class ErasureResult:
+    request_id: str
+    calls_found: int = 0
+    calls_erased: int = 0
+    pending_calls: int = 0
+    items_deleted: Counter[str] = field(default_factory=Counter)
+    items_failed: int = 0
+    twilio_recordings_deleted: int = 0
+    vapi_calls_deleted: int = 0
+
+    @property
+    def complete(self) -> bool:
+        return self.pending_calls == 0 and self.items_failed == 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "request_id": self.request_id,
+            "complete": self.complete,
+            "calls_found": self.calls_found,
+            "calls_erased": self.calls_erased,
+            "pending_calls": self.pending_calls,
+            "items_deleted": dict(self.items_deleted),
+            "items_deleted_total": sum(self.items_deleted.values()),
+            "items_failed": self.items_failed,
+            "twilio_recordings_deleted": self.twilio_recordings_deleted,
+            "vapi_calls_deleted": self.vapi_calls_deleted,
+        }
+
+
+class ErasureService:
+    def __init__(
+        self,
+        client: Any,
+        table: str,
+        *,
+        pepper: SecretResolver,
+        recordings: RecordingDeleter,
+        calls: CallArtifactDeleter,
+        audit: AuditTrail,
+        metrics: MetricsRecorder | None = None,
+        deleter: BatchDeleter | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._client = client
+        self._table = table
+        self._pepper = pepper
+        self._recordings = recordings
+        self._calls = calls
+        self._audit = audit
+        self._metrics = metrics
+        self._deleter = deleter or BatchDeleter(client, table)
+        self._clock = clock
+
+    def erase(self, phone: str) -> ErasureResult:
+        if not isinstance(phone, str) or not 3 <= len(phone.strip()) <= 64:
+            raise BadRequestError("phone must be a phone number or SIP address")
+        now = self._clock()
+        result = ErasureResult(request_id=uuid.uuid4().hex)
+        caller_hash = CallerHasher(self._pepper.values()[0]).hash(phone)
+        external = ExternalDeletions(self._recordings, self._calls)
+        try:
+            pks = self._caller_calls(caller_hash)
+            result.calls_found = len(pks)
+            for pk in pks:
+                self._erase_call(pk, external, result, now)
+        except (ClientError, BotoCoreError):
+            raise StoreUnavailableError("erasure: store failed") from None
+        result.twilio_recordings_deleted = external.twilio_deleted
+        result.vapi_calls_deleted = external.vapi_deleted
+        self._audit.append_system(ERASURE_CHAIN, AuditKind.ERASURE, self._receipt(result), now)
+        if self._metrics is not None:
+            self._metrics.count("ErasureRequests", 1)
+            self._metrics.count("ErasureItemsDeleted", sum(result.items_deleted.values()))
+            self._metrics.count("ErasurePendingCalls", result.pending_calls)
+        return result
+
+    def _caller_calls(self, caller_hash: str) -> list[str]:
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": CALLER_INDEX,
+            "KeyConditionExpression": "caller_hash = :h",
+            "ExpressionAttributeValues": {":h": {"S": caller_hash}},
+        }
+        pks: dict[str, None] = {}
+        for item in _pages(self._client, kwargs):
+            pk = item["pk"]["S"]
+            if pk.startswith("CALL#"):
+                pks.setdefault(pk, None)
+        return list(pks)
+
+    def _erase_call(self, pk: str, external: ExternalDeletions, result: ErasureResult, now: float) -> None:
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": pk}},
+            "ProjectionExpression": _PROJECTION,
+            "ConsistentRead": True,
+        }
+        items = [i for i in _pages(self._client, kwargs) if not i["sk"]["S"].startswith(AUDIT_PREFIX)]
+        if not items:
+            return
+        refs = [RecordingRef(vapi_call_id=vapi_call_id_of_pk(pk))]
+        for item in items:
+            if item.get("retention_class", {}).get("S") == "recording":
+                ref = recording_ref(item)
+                if ref.twilio_recording_sid is None:
+                    full = self._client.get_item(TableName=self._table, Key=ItemKey.of(item).dynamo())
+                    ref = recording_ref(full.get("Item") or item)
+                refs.append(ref)
+        if not all(external.delete(ref).ok for ref in refs if not ref.empty):
+            result.pending_calls += 1
+            return
+        classes = {ItemKey.of(i): i.get("retention_class", {}).get("S", "unknown") for i in items}
+        keys = sorted(classes)
+        deleted: Counter[str] = Counter()
+        failed = 0
+        for start in range(0, len(keys), BATCH_LIMIT):
+            outcome = self._deleter.delete(keys[start : start + BATCH_LIMIT])
+            deleted.update(classes[k] for k in outcome.deleted)
+            failed += len(outcome.failed)
+        result.items_deleted.update(deleted)
+        result.items_failed += failed
+        if failed:
+            result.pending_calls += 1
+            return
+        result.calls_erased += 1
+        details: dict[str, int | str] = {f"deleted_{k}": v for k, v in sorted(deleted.items())}
+        self._audit.append(pk.removeprefix("CALL#"), AuditKind.ERASURE, details, now)
+
+    @staticmethod
+    def _receipt(result: ErasureResult) -> dict[str, int | str]:
+        return {
+            "request_id": result.request_id,
+            "complete": int(result.complete),
+            "calls_found": result.calls_found,
+            "calls_erased": result.calls_erased,
+            "pending_calls": result.pending_calls,
+            "items_deleted": sum(result.items_deleted.values()),
+            "twilio_recordings_deleted": result.twilio_recordings_deleted,
+            "vapi_calls_deleted": result.vapi_calls_deleted,
+        }
+
+
+def _pages(client: Any, kwargs: dict[str, Any]) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    while True:
+        page = client.query(**kwargs)
+        items.extend(page.get("Items", []))
+        if "LastEvaluatedKey" not in page:
+            return items
+        kwargs = {**kwargs, "ExclusiveStartKey": page["LastEvaluatedKey"]}

@@ -1,0 +1,101 @@
+"""Batch deletes that respect DynamoDB's contract: <= 25 requests per call, UnprocessedItems resent with
+exponential backoff (full jitter), throttling errors retried the same way. Keys still unprocessed after
+the last attempt are returned, not raised: they stay in the table (and the expiry index), so the next run
+picks them up again. Deleting a key that is already gone is a no-op, which makes every retry idempotent.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+BATCH_LIMIT = 25
+RETRYABLE_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+    }
+)
+
+
+@dataclass(frozen=True, order=True)
+class ItemKey:
+    pk: str
+    sk: str
+
+    def dynamo(self) -> dict[str, dict[str, str]]:
+        return {"pk": {"S": self.pk}, "sk": {"S": self.sk}}
+
+    @classmethod
+    def of(cls, item: dict[str, Any]) -> ItemKey:
+        return cls(pk=item["pk"]["S"], sk=item["sk"]["S"])
+
+
+@dataclass
+class BatchOutcome:
+    deleted: list[ItemKey] = field(default_factory=list)
+    failed: list[ItemKey] = field(default_factory=list)
+    calls: int = 0
+    retries: int = 0
+    throttled: int = 0
+
+
+class BatchDeleter:
+    def __init__(
+        self,
+        client: Any,
+        table: str,
+        *,
+        max_attempts: int = 8,
+        base_delay: float = 0.05,
+        max_delay: float = 2.0,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._client = client
+        self._table = table
+        self._max_attempts = max_attempts
+        self._base_delay = base_delay
+        self._max_delay = max_delay
+        self._sleep = sleep
+        self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
+
+    def delete(self, keys: Sequence[ItemKey]) -> BatchOutcome:
+        """Delete up to 25 keys (one BatchWriteItem, plus retries of what came back unprocessed)."""
+        if len(keys) > BATCH_LIMIT:
+            raise ValueError("at most 25 keys per batch")
+        outcome = BatchOutcome()
+        unique = list(dict.fromkeys(keys))  # a batch must not name the same key twice
+        pending = [{"DeleteRequest": {"Key": k.dynamo()}} for k in unique]
+        attempt = 0
+        while pending:
+            if attempt >= self._max_attempts:
+                break
+            if attempt:
+                outcome.retries += 1
+                cap = min(self._max_delay, self._base_delay * (2**attempt))
+                self._sleep(self._rng.uniform(cap / 2, cap))
+            attempt += 1
+            outcome.calls += 1
+            try:
+                response = self._client.batch_write_item(RequestItems={self._table: pending})
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") in RETRYABLE_CODES:
+                    outcome.throttled += 1
+                    continue
+                raise
+            except BotoCoreError:
+                continue  # connection trouble: same treatment as a throttle
+            pending = list((response.get("UnprocessedItems") or {}).get(self._table, []))
+        left = {ItemKey.of(r["DeleteRequest"]["Key"]) for r in pending}
+        outcome.failed = [k for k in unique if k in left]
+        outcome.deleted = [k for k in unique if k not in left]
+        return outcome

@@ -1,0 +1,262 @@
+"""Deleting what lives outside DynamoDB: recordings at Twilio, call artifacts at Vapi.
+
+Both adapters answer with an `ExternalOutcome` and never raise for a remote failure: the caller decides
+what a failure means (keep the pointer item, count an attempt, alarm after repeated failures).
+`twilio.rest` and `httpx` are imported lazily, inside the adapters, so nothing on the webhook path pays
+for them. Neither adapter logs or returns response bodies, URLs or credentials.
+
+Pointers on stored items (the contract with the writers, see docs/retention-and-audit.md):
+  a_recording_sid   Twilio RecordingSid (RE + 32 hex) of a `recording` item
+  a_vapi_call_id    Vapi call id whose artifacts go with it; a `CALL#<id>` partition that is not
+                    `CALL#twilio:...` is a Vapi call, so its id is implied.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Protocol
+
+from voicetrail.errors import SecretUnavailableError
+from voicetrail.secrets import SecretResolver
+
+if TYPE_CHECKING:
+    import httpx
+
+TWILIO_API = "https://api.twilio.com"
+VAPI_API = "https://api.vapi.ai"
+RECORDING_SID = re.compile(r"^RE[0-9a-fA-F]{32}$")
+VAPI_CALL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-]{0,127}$")
+TWILIO_PK_PREFIX = "CALL#twilio:"
+
+
+class ExternalOutcome(StrEnum):
+    DELETED = "deleted"
+    GONE = "gone"  # already deleted (404): success for an idempotent delete
+    RETRY = "retry"  # transient (503, 429, 5xx, network, secret store): try again next run
+    FAILED = "failed"  # needs a human (401/403, bad pointer)
+    UNCONFIGURED = "unconfigured"  # no credentials for this provider in this deployment
+
+    @property
+    def ok(self) -> bool:
+        return self in (ExternalOutcome.DELETED, ExternalOutcome.GONE)
+
+
+class RecordingDeleter(Protocol):
+    def delete_recording(self, recording_sid: str) -> ExternalOutcome: ...
+
+
+class CallArtifactDeleter(Protocol):
+    def delete_call(self, call_id: str) -> ExternalOutcome: ...
+
+
+@dataclass(frozen=True)
+class RecordingRef:
+    """What to delete outside DynamoDB for one stored item."""
+
+    twilio_recording_sid: str | None = None
+    vapi_call_id: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not self.twilio_recording_sid and not self.vapi_call_id
+
+
+def vapi_call_id_of_pk(pk: str) -> str | None:
+    if not pk.startswith("CALL#") or pk.startswith(TWILIO_PK_PREFIX):
+        return None
+    call_id = pk.removeprefix("CALL#")
+    return call_id if VAPI_CALL_ID.match(call_id) and call_id != "no-call" else None
+
+
+def recording_ref(item: Mapping[str, Any]) -> RecordingRef:
+    """Pointers of a `recording` item, from projected attributes, else from its body (RecordingSid)."""
+    sid = _s(item, "a_recording_sid")
+    if not sid and "body" in item:
+        try:
+            body = json.loads(item["body"]["S"])
+        except (ValueError, KeyError, TypeError):
+            body = {}
+        candidate = body.get("RecordingSid") if isinstance(body, dict) else None
+        sid = candidate if isinstance(candidate, str) else None
+    vapi = _s(item, "a_vapi_call_id") or vapi_call_id_of_pk(_s(item, "pk") or "")
+    return RecordingRef(twilio_recording_sid=sid or None, vapi_call_id=vapi or None)
+
+
+def _s(item: Mapping[str, Any], name: str) -> str | None:
+    value = item.get(name)
+    return value.get("S") if isinstance(value, dict) else None
+
+
+class TwilioRecordingDeleter:
+    """`client.recordings(sid).delete()` with the account SID and auth token of this deployment."""
+
+    def __init__(
+        self,
+        account_sid: str | None,
+        token: SecretResolver | None,
+        *,
+        base_url: str | None = None,
+        timeout: float = 5.0,
+    ) -> None:
+        self._account_sid = account_sid or None
+        self._token = token
+        self._base_url = base_url.rstrip("/") if base_url else None
+        self._timeout = timeout
+        self._client: Any = None
+        self._client_token: str | None = None
+
+    def delete_recording(self, recording_sid: str) -> ExternalOutcome:
+        if not self._account_sid or self._token is None:
+            return ExternalOutcome.UNCONFIGURED
+        if not RECORDING_SID.match(recording_sid):
+            return ExternalOutcome.FAILED
+        from twilio.base.exceptions import TwilioRestException
+
+        try:
+            client = self._rest_client()
+            client.recordings(recording_sid).delete()
+        except TwilioRestException as exc:
+            return _from_status(int(exc.status))
+        except SecretUnavailableError:
+            return ExternalOutcome.RETRY
+        except Exception:  # requests/urllib3 connection errors and timeouts: transient
+            return ExternalOutcome.RETRY
+        return ExternalOutcome.DELETED
+
+    def _rest_client(self) -> Any:
+        assert self._token is not None
+        token = self._token.values()[0]
+        if self._client is None or token != self._client_token:
+            from twilio.rest import Client
+
+            http_client = _twilio_http_client(self._base_url, self._timeout)
+            self._client = Client(self._account_sid, token, http_client=http_client)
+            self._client_token = token
+        return self._client
+
+
+def _twilio_http_client(base_url: str | None, timeout: float) -> Any:
+    from twilio.http.http_client import TwilioHttpClient
+
+    if base_url is None:
+        return TwilioHttpClient(timeout=timeout)
+    target: str = base_url
+
+    class RebasedHttpClient(TwilioHttpClient):  # type: ignore[misc]
+        """Sends api.twilio.com requests to another base URL (local fakes in tests and local runs)."""
+
+        def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+            if url.startswith(TWILIO_API):
+                url = target + url[len(TWILIO_API) :]
+            return super().request(method, url, *args, **kwargs)
+
+    return RebasedHttpClient(timeout=timeout)
+
+
+class VapiCallDeleter:
+    """`DELETE /call/{id}` with the private API key (Bearer). 503 means: erase failed, retry later."""
+
+    def __init__(
+        self,
+        api_key: SecretResolver | None,
+        *,
+        base_url: str = VAPI_API,
+        timeout: float = 10.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self._api_key = api_key
+        self._base_url = base_url.rstrip("/")
+        self._timeout = timeout
+        self._transport = transport
+        self._http: httpx.Client | None = None
+
+    def delete_call(self, call_id: str) -> ExternalOutcome:
+        if self._api_key is None:
+            return ExternalOutcome.UNCONFIGURED
+        if not VAPI_CALL_ID.match(call_id):
+            return ExternalOutcome.FAILED
+        import httpx
+
+        try:
+            key = self._api_key.values()[0]
+        except SecretUnavailableError:
+            return ExternalOutcome.RETRY
+        if self._http is None:
+            self._http = httpx.Client(
+                base_url=self._base_url, timeout=self._timeout, transport=self._transport
+            )
+        try:
+            response = self._http.delete(f"/call/{call_id}", headers={"Authorization": f"Bearer {key}"})
+        except httpx.HTTPError:
+            return ExternalOutcome.RETRY
+        if response.status_code < 300:
+            return ExternalOutcome.DELETED
+        return _from_status(response.status_code)
+
+
+def _from_status(status: int) -> ExternalOutcome:
+    if status == 404:
+        return ExternalOutcome.GONE
+    if status in (408, 409, 423, 425, 429) or status >= 500:
+        return ExternalOutcome.RETRY
+    return ExternalOutcome.FAILED
+
+
+class Unconfigured:
+    """Both deleters for deployments without provider credentials: every external delete is pending."""
+
+    def delete_recording(self, recording_sid: str) -> ExternalOutcome:
+        return ExternalOutcome.UNCONFIGURED
+
+    def delete_call(self, call_id: str) -> ExternalOutcome:
+        return ExternalOutcome.UNCONFIGURED
+
+
+_SEVERITY = {
+    ExternalOutcome.GONE: 0,
+    ExternalOutcome.DELETED: 0,
+    ExternalOutcome.RETRY: 1,
+    ExternalOutcome.UNCONFIGURED: 2,
+    ExternalOutcome.FAILED: 3,
+}
+
+
+class ExternalDeletions:
+    """One run's external deletes: each recording / Vapi call is asked for at most once per run."""
+
+    def __init__(self, recordings: RecordingDeleter, calls: CallArtifactDeleter) -> None:
+        self._recordings = recordings
+        self._calls = calls
+        self._twilio: dict[str, ExternalOutcome] = {}
+        self._vapi: dict[str, ExternalOutcome] = {}
+
+    def delete(self, ref: RecordingRef) -> ExternalOutcome:
+        """The worst outcome over the item's pointers; DELETED when there is nothing to delete."""
+        outcomes = [ExternalOutcome.DELETED]
+        if ref.twilio_recording_sid:
+            sid = ref.twilio_recording_sid
+            if sid not in self._twilio:
+                self._twilio[sid] = self._recordings.delete_recording(sid)
+            outcomes.append(self._twilio[sid])
+        if ref.vapi_call_id:
+            call_id = ref.vapi_call_id
+            if call_id not in self._vapi:
+                self._vapi[call_id] = self._calls.delete_call(call_id)
+            outcomes.append(self._vapi[call_id])
+        return max(outcomes, key=lambda o: _SEVERITY[o])
+
+    @property
+    def twilio_deleted(self) -> int:
+        return sum(o.ok for o in self._twilio.values())
+
+    @property
+    def vapi_deleted(self) -> int:
+        return sum(o.ok for o in self._vapi.values())
+
+    @property
+    def failed(self) -> int:
+        return sum(not o.ok for o in (*self._twilio.values(), *self._vapi.values()))

@@ -1,0 +1,66 @@
+"""Composition roots of the retention purge and the operator API: settings -> adapters -> services."""
+
+from __future__ import annotations
+
+from voicetrail.audit import AuditTrail
+from voicetrail.erasure import ErasureService
+from voicetrail.observability import MetricsRecorder
+from voicetrail.retention_purge.external import TwilioRecordingDeleter, VapiCallDeleter
+from voicetrail.retention_purge.purge import PurgeConfig, RetentionPurger
+from voicetrail.retention_purge.settings import (
+    ExternalDeletionSettings,
+    OperatorSettings,
+    PurgeRunSettings,
+)
+from voicetrail.secrets import SecretResolver
+from voicetrail.storage.dynamo import dynamodb_client
+
+
+def build_external(settings: ExternalDeletionSettings) -> tuple[TwilioRecordingDeleter, VapiCallDeleter]:
+    cache = settings.secret_cache_seconds
+    twilio = TwilioRecordingDeleter(
+        settings.twilio_account_sid or None,
+        SecretResolver(settings.twilio_token_ref, max_age=cache) if settings.twilio_token_ref else None,
+        base_url=settings.twilio_api_base_url,
+        timeout=settings.external_timeout_seconds,
+    )
+    vapi = VapiCallDeleter(
+        SecretResolver(settings.vapi_api_key_ref, max_age=cache) if settings.vapi_api_key_ref else None,
+        base_url=settings.vapi_api_base_url,
+        timeout=settings.external_timeout_seconds,
+    )
+    return twilio, vapi
+
+
+def build_purger(settings: PurgeRunSettings, *, metrics: MetricsRecorder) -> RetentionPurger:
+    client = dynamodb_client(endpoint_url=settings.dynamodb_endpoint)
+    twilio, vapi = build_external(settings)
+    return RetentionPurger(
+        client,
+        settings.table_name,
+        recordings=twilio,
+        calls=vapi,
+        metrics=metrics,
+        audit=AuditTrail(client, settings.table_name, retention=settings.retention),
+        retention=settings.retention,
+        config=PurgeConfig(
+            lookback_days=settings.lookback_days,
+            safety_ms=settings.safety_ms,
+            alarm_after_attempts=settings.alarm_after_attempts,
+            hold_days=settings.hold_days,
+        ),
+    )
+
+
+def build_eraser(settings: OperatorSettings, *, metrics: MetricsRecorder) -> ErasureService:
+    client = dynamodb_client(endpoint_url=settings.dynamodb_endpoint)
+    twilio, vapi = build_external(settings)
+    return ErasureService(
+        client,
+        settings.table_name,
+        pepper=SecretResolver(settings.pepper_ref, max_age=settings.secret_cache_seconds),
+        recordings=twilio,
+        calls=vapi,
+        audit=AuditTrail(client, settings.table_name, retention=settings.retention),
+        metrics=metrics,
+    )
