@@ -98,6 +98,15 @@ class VapiWebhookSettings(CommonSettings):
     auth: VapiAuthConfig = VapiAuthConfig()
     max_body_bytes: int = Field(default=1_048_576, alias="MAX_BODY_BYTES", ge=1024, le=10_485_760)
     redact_kinds: str | None = Field(default=None, alias="VOICETRAIL_REDACT_KINDS")
+    # Live call control (voicetrail.live): consent, escalation, assistant-request, tools, transfers.
+    live_enabled: bool = Field(default=True, alias="LIVE_CALL_CONTROL")
+    live_config_source: str = Field(
+        default="table", alias="LIVE_CONFIG_SOURCE", pattern=r"^(table|ssm:/\S+)$"
+    )
+    live_config_cache_seconds: int = Field(default=30, alias="LIVE_CONFIG_CACHE_SECONDS", ge=0, le=60)
+    live_control_hosts: str = Field(default="vapi.ai", alias="LIVE_CONTROL_HOSTS", min_length=1)
+    live_control_timeout_seconds: float = Field(default=2.0, alias="LIVE_CONTROL_TIMEOUT_SECONDS", gt=0, le=5)
+    live_control_retries: int = Field(default=2, alias="LIVE_CONTROL_RETRIES", ge=0, le=3)
 
     @field_validator("vapi_secret_ref", mode="before")
     @classmethod

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_lambda_powertools import Logger
 
 from voicetrail.config import VapiWebhookSettings
@@ -17,6 +19,17 @@ def build_vapi_service(
 ) -> VapiWebhookService:
     client = dynamodb_client(endpoint_url=settings.dynamodb_endpoint)
     policy = RedactionPolicy.from_env_value(settings.redact_kinds) if settings.redact_kinds else None
+    live: dict[str, Any] = {}
+    if settings.live_enabled:
+        # Live call control (voicetrail.live): httpx is imported only when a control request is sent.
+        from voicetrail.live.factory import build_live_features
+
+        features = build_live_features(settings, client, logger=logger, metrics=metrics)
+        live = {
+            "responders": features.responders(),
+            "observers": (features.observe,),
+            "content_policy": features.content_policy,
+        }
     return VapiWebhookService(
         auth=settings.auth,
         secrets=SecretResolver(settings.vapi_secret_ref, max_age=settings.secret_cache_seconds),
@@ -27,4 +40,5 @@ def build_vapi_service(
         logger=logger,
         max_body_bytes=settings.max_body_bytes,
         redaction_policy=policy,
+        **live,
     )

@@ -1,0 +1,62 @@
+"""Builds the live features from the vapi_webhook settings (called by voicetrail.vapi.wiring)."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools import Logger
+
+from voicetrail.audit import AuditTrail
+from voicetrail.live.config import ConfigResolver, ConfigSource, SsmConfigSource, TableConfigSource
+from voicetrail.live.consent_flow import ConsentService
+from voicetrail.live.control import HostPolicy, HttpCallController
+from voicetrail.live.escalation import EscalationService
+from voicetrail.live.runtime import LiveCallFeatures
+from voicetrail.live.store import DynamoLiveStore
+from voicetrail.observability import MetricsRecorder
+
+if TYPE_CHECKING:
+    from voicetrail.config import VapiWebhookSettings
+
+
+def config_source(settings: VapiWebhookSettings, client: Any) -> ConfigSource:
+    spec = settings.live_config_source
+    if spec.startswith("ssm:"):
+        return SsmConfigSource(spec.removeprefix("ssm:"), max_age=settings.live_config_cache_seconds)
+    return TableConfigSource(client, settings.table_name)
+
+
+def build_live_features(
+    settings: VapiWebhookSettings, client: Any, *, logger: Logger, metrics: MetricsRecorder
+) -> LiveCallFeatures:
+    clock = time.time
+    store = DynamoLiveStore(client, settings.table_name, settings.retention)
+    audit = AuditTrail(client, settings.table_name, retention=settings.retention)
+    controller = HttpCallController(
+        logger=logger,
+        metrics=metrics,
+        hosts=HostPolicy.from_settings(settings.live_control_hosts, settings.environment),
+        timeout_seconds=settings.live_control_timeout_seconds,
+        retries=settings.live_control_retries,
+    )
+    common: dict[str, Any] = {
+        "store": store,
+        "audit": audit,
+        "controller": controller,
+        "metrics": metrics,
+        "logger": logger,
+        "clock": clock,
+    }
+    return LiveCallFeatures(
+        configs=ConfigResolver(
+            config_source(settings, client), cache_seconds=settings.live_config_cache_seconds, metrics=metrics
+        ),
+        store=store,
+        audit=audit,
+        consent=ConsentService(**common),
+        escalation=EscalationService(**common),
+        metrics=metrics,
+        logger=logger,
+        clock=clock,
+    )
