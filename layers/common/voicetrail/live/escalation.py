@@ -42,7 +42,7 @@ def _patterns(keywords: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
 
 @dataclass(frozen=True)
 class Trigger:
-    kind: str  # urgent_keyword
+    kind: str  # keyword (an escalation rule matched)
     rule: int  # index of the configured keyword that matched
     transcript_type: str  # partial | final
 
@@ -57,7 +57,7 @@ def detect(
     normalised = normalise(text)
     for index, pattern in enumerate(_patterns(config.escalation_keywords)):
         if pattern.search(normalised):
-            return Trigger(kind="urgent_keyword", rule=index, transcript_type=transcript_type)
+            return Trigger(kind="keyword", rule=index, transcript_type=transcript_type)
     return None
 
 

@@ -314,6 +314,7 @@ class MemoryLiveStore:
         self.tools: dict[tuple[str, str], ToolResult] = {}
         self.callers: dict[str, CallerConsent] = {}
         self.reads = 0
+        self.caller_reads = 0
 
     def get_consent(self, call_id: str) -> ConsentRecord | None:
         with self._lock:
@@ -355,7 +356,7 @@ class MemoryLiveStore:
 
     def get_caller_consent(self, caller_hash: str) -> CallerConsent | None:
         with self._lock:
-            self.reads += 1
+            self.caller_reads += 1
             return self.callers.get(caller_hash)
 
     def put_caller_consent(self, caller_hash: str, consent: CallerConsent, *, now: float) -> None:
