@@ -119,13 +119,14 @@ _CUES: tuple[tuple[str, str], ...] = (
         r"(?:credit|debit|bank)\s+card(?:\s+number)?|card(?:\s+(?:number|no|#))?|visa|master\s?card|amex|"
         r"american\s+express|discover|cc\s+number",
     ),
+    ("cvv", r"(?:the\s+)?(?:pin|code)"),
     ("dob", r"date\s+of\s+birth|d\.?\s?o\.?\s?b\.?|birth\s?(?:day|date)|born(?:\s+on|\s+in)?|b[-\s]?day"),
     ("zip", r"zip(?:\s?code)?|postal\s+code|post\s+code"),
     (
         "phone",
         r"(?:phone|cell|mobile|telephone|home|work|contact|callback|call[-\s]back|best|fax)(?:\s+(?:phone\s+)?number)?|"
         r"number\s+(?:is|to\s+reach)|call\s+(?:me\s+)?(?:back\s+)?(?:at|on)|reach\s+me(?:\s+at)?|text\s+me(?:\s+at)?|"
-        r"call\s+me|tel",
+        r"call\s+me|call|tel",
     ),
 )
 _CUE_RE = re.compile(
@@ -550,10 +551,12 @@ class _Context:
 
 def _accepts(kind: str, run: _Run) -> bool:
     if kind in _ID_KINDS:
-        return run.digits >= 1 and len(run.value) >= 4
+        return run.digits >= 1  # length is checked after widening over spelled letters
     bounds = _DIGIT_KINDS.get(kind)
     if bounds is None or run.letters:
         return False
+    if kind == "card" and run.digits not in (4, 8) and run.digits < 12:
+        return False  # last four, half a card, or most of one; a 10-digit run near "card" is a phone
     return bounds[0] <= run.digits <= bounds[1]
 
 
@@ -673,12 +676,15 @@ def _classify_run(tk: _Tokens, ctx: _Context, run: _Run, raw: str) -> str | None
     is_date, has_day = _is_date_shape(raw) if not run.letters else (False, False)
     if is_date:
         return _classify_date(ctx, run.start, run.end, has_day)
-    for cue_end, _cue_start, kind in ctx.before(run.start):
+    cues = ctx.before(run.start)
+    for cue_end, _cue_start, kind in cues:
         if kind == "keep":
             if ctx.same_sentence(cue_end, run.start):
                 return None
             continue
         if _accepts(kind, run):
+            if kind == "card" and run.digits <= 6 and any(c[2] == "expiry" for c in cues):
+                return "expiry"  # "what's the expiration date on the card?" "oh eight twenty eight"
             return kind
     for _cue_end, _cue_start, kind in ctx.after(run.end):
         if kind != "keep" and _accepts(kind, run) and ctx.same_sentence(run.end, _cue_start):
@@ -705,14 +711,14 @@ def _extend_id(tk: _Tokens, run: _Run, hard_breaks: Sequence[int]) -> tuple[int,
     while i >= 0 and not _crosses(hard_breaks, tk.ends[i], tk.starts[first]):
         if letterish(i):
             first = i
-        elif not (tk.lows[i] in ("-", ".") or tk.lows[i] in JOIN_WORDS):
+        elif not (tk.lows[i] in ("-", ".", ",") or tk.lows[i] in JOIN_WORDS):
             break
         i -= 1
     i = last + 1
     while i < tk.n and not _crosses(hard_breaks, tk.ends[last], tk.starts[i]):
         if letterish(i) or _digitish(tk, i, True):
             last = i
-        elif not (tk.lows[i] in ("-",) or tk.lows[i] in JOIN_WORDS):
+        elif not (tk.lows[i] in ("-", ",") or tk.lows[i] in JOIN_WORDS):
             break
         i += 1
     start = tk.starts[first] if first < run.first else run.start
@@ -741,6 +747,8 @@ def _detect_runs(
         start, end = run.start, run.end
         if kind in _ID_KINDS:
             start, end = _extend_id(tk, run, hard_breaks)
+            if sum(ch.isalnum() for ch in text[start:end]) < 4:
+                continue
         spans.append((start, end, kind, 60))
     return spans
 
@@ -862,7 +870,7 @@ def _capitalised(raw: str) -> bool:
 
 def _detect_names(text: str, tk: _Tokens) -> list[Span]:
     spans: list[Span] = []
-    mixed_case = any(c.isupper() for c in text) and any(c.islower() for c in text)
+    mixed_case = False
 
     def take(i: int, strong: bool) -> int:
         """Index one past the last name token starting at i (i if none)."""
@@ -905,6 +913,11 @@ def _detect_names(text: str, tk: _Tokens) -> list[Span]:
 
     for regex, strong in ((_NAME_STRONG, True), (_NAME_WEAK, False)):
         for m in regex.finditer(text):
+            # transcripts may be all lower case; judge capitalisation on the cue's own line only
+            line = text[
+                text.rfind("\n", 0, m.start()) + 1 : (text.find("\n", m.end()) + 1 or len(text) + 1) - 1
+            ]
+            mixed_case = any(ch.isupper() for ch in line) and any(ch.islower() for ch in line)
             i = tk.index_at(m.end())
             j = take(i, strong)
             if j > i:

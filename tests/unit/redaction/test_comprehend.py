@@ -1,0 +1,98 @@
+"""The optional Amazon Comprehend second pass, with botocore's Stubber and a fake client (no network)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from voicetrail.redaction import ComprehendPiiPass, Turn, redact, redact_turns
+
+
+class FakeComprehend:
+    """Finds every occurrence of the given words, like DetectPiiEntities would for NAME/ADDRESS."""
+
+    def __init__(self, words: dict[str, str], fail: bool = False) -> None:
+        self.words = words
+        self.fail = fail
+        self.texts: list[str] = []
+
+    def detect_pii_entities(self, Text: str, LanguageCode: str) -> dict[str, Any]:  # noqa: N803 (boto3 names)
+        self.texts.append(Text)
+        if self.fail:
+            raise RuntimeError("ThrottlingException")
+        entities = []
+        for word, entity_type in self.words.items():
+            start = Text.find(word)
+            while start >= 0:
+                entities.append(
+                    {"Type": entity_type, "Score": 0.99, "BeginOffset": start, "EndOffset": start + len(word)}
+                )
+                start = Text.find(word, start + 1)
+        return {"Entities": entities}
+
+
+def test_second_pass_adds_names_with_offsets_in_the_original_text() -> None:
+    text = "ssn 123-45-6789 for Zelda Fitzgerald please"
+    fake = FakeComprehend({"Zelda Fitzgerald": "NAME"})
+    r = redact(text, second_pass=ComprehendPiiPass(fake))
+    assert r.text == "ssn [SSN] for [NAME] please"
+    name = next(f for f in r.findings if f.kind == "name")
+    assert text[name.start : name.end] == "Zelda Fitzgerald"
+    # Comprehend only ever sees the locally redacted text
+    assert fake.texts == ["ssn [SSN] for Zelda Fitzgerald please"]
+
+
+def test_second_pass_ignores_kinds_outside_its_scope_and_low_scores() -> None:
+    fake = FakeComprehend({"Tuesday": "DATE_TIME", "Zelda": "AGE"})
+    assert redact("Zelda on Tuesday", second_pass=ComprehendPiiPass(fake)).text == "Zelda on Tuesday"
+
+
+def test_second_pass_failure_keeps_local_result_and_counts() -> None:
+    adapter = ComprehendPiiPass(FakeComprehend({}, fail=True))
+    r = redact("ssn 123-45-6789, Zelda", second_pass=adapter)
+    assert r.text == "ssn [SSN], Zelda"
+    assert adapter.failures == 1
+
+
+def test_second_pass_over_turns_is_one_request() -> None:
+    fake = FakeComprehend({"Zelda": "NAME", "12 Lakeview Terrace": "ADDRESS"})
+    turns = [Turn("user", "it's Zelda"), Turn("assistant", "thanks"), Turn("user", "at 12 Lakeview Terrace")]
+    results = redact_turns(turns, second_pass=ComprehendPiiPass(fake))
+    assert [r.text for r in results] == ["it's [NAME]", "thanks", "at [ADDRESS]"]
+    assert len(fake.texts) == 1
+
+
+def test_with_botocore_stubber() -> None:
+    client = boto3.client(
+        "comprehend", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    text = "hello from Zelda"
+    with Stubber(client) as stub:
+        stub.add_response(
+            "detect_pii_entities",
+            {"Entities": [{"Type": "NAME", "Score": 0.97, "BeginOffset": 11, "EndOffset": 16}]},
+            {"Text": text, "LanguageCode": "en"},
+        )
+        r = redact(text, second_pass=ComprehendPiiPass(client))
+        stub.assert_no_pending_responses()
+    assert r.text == "hello from [NAME]"
+
+
+def test_large_text_is_chunked_under_the_request_limit() -> None:
+    fake = FakeComprehend({"Zelda": "NAME"})
+    adapter = ComprehendPiiPass(fake, max_request_bytes=1000)
+    text = ("word " * 150 + "Zelda ") * 3
+    r = redact(text, second_pass=adapter)
+    assert r.counts() == {"name": 3}
+    assert all(len(t.encode()) <= 1000 for t in fake.texts)
+    assert adapter.calls == len(fake.texts) > 1
+
+
+def test_from_boto3_builds_a_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "x")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "x")
+    adapter = ComprehendPiiPass.from_boto3(region_name="eu-west-1")
+    assert adapter._client.meta.region_name == "eu-west-1"
