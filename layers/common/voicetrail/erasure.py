@@ -42,7 +42,7 @@ from voicetrail.secrets import SecretResolver
 
 CALLER_INDEX = "CallerIndex"
 ERASURE_CHAIN = "erasure"
-_PROJECTION = "pk, sk, retention_class, a_recording_sid, a_vapi_call_id"
+_PROJECTION = "pk, sk, retention_class, recording_sid, vapi_call_id, a_recording_sid, a_vapi_call_id"
 
 
 @dataclass
@@ -107,10 +107,16 @@ class ErasureService:
         caller_hash = CallerHasher(self._pepper.values()[0]).hash(phone)
         external = ExternalDeletions(self._recordings, self._calls)
         try:
-            pks = self._caller_calls(caller_hash)
+            pks, caller_keys = self._caller_items(caller_hash)
             result.calls_found = len(pks)
             for pk in pks:
                 self._erase_call(pk, external, result, now)
+            if caller_keys and result.pending_calls == 0:
+                # Per-caller records (e.g. a returning caller's consent decision) go last, so a retry of an
+                # incomplete erasure still finds the caller.
+                outcome = self._deleter.delete(caller_keys[:BATCH_LIMIT])
+                result.items_deleted["caller"] += len(outcome.deleted)
+                result.items_failed += len(outcome.failed)
         except (ClientError, BotoCoreError):
             raise StoreUnavailableError("erasure: store failed") from None
         result.twilio_recordings_deleted = external.twilio_deleted
@@ -122,7 +128,7 @@ class ErasureService:
             self._metrics.count("ErasurePendingCalls", result.pending_calls)
         return result
 
-    def _caller_calls(self, caller_hash: str) -> list[str]:
+    def _caller_items(self, caller_hash: str) -> tuple[list[str], list[ItemKey]]:
         kwargs: dict[str, Any] = {
             "TableName": self._table,
             "IndexName": CALLER_INDEX,
@@ -130,11 +136,14 @@ class ErasureService:
             "ExpressionAttributeValues": {":h": {"S": caller_hash}},
         }
         pks: dict[str, None] = {}
+        caller_keys: list[ItemKey] = []
         for item in _pages(self._client, kwargs):
             pk = item["pk"]["S"]
             if pk.startswith("CALL#"):
                 pks.setdefault(pk, None)
-        return list(pks)
+            elif pk.startswith("CALLER#"):
+                caller_keys.append(ItemKey.of(item))
+        return list(pks), caller_keys
 
     def _erase_call(self, pk: str, external: ExternalDeletions, result: ErasureResult, now: float) -> None:
         kwargs: dict[str, Any] = {
@@ -149,12 +158,11 @@ class ErasureService:
             return
         refs = [RecordingRef(vapi_call_id=vapi_call_id_of_pk(pk))]
         for item in items:
-            if item.get("retention_class", {}).get("S") == "recording":
-                ref = recording_ref(item)
-                if ref.twilio_recording_sid is None:
-                    full = self._client.get_item(TableName=self._table, Key=ItemKey.of(item).dynamo())
-                    ref = recording_ref(full.get("Item") or item)
-                refs.append(ref)
+            ref = recording_ref(item)  # SUMMARY items carry vapi_call_id, REC# items recording_sid
+            if item.get("retention_class", {}).get("S") == "recording" and not ref.twilio_recording_sid:
+                full = self._client.get_item(TableName=self._table, Key=ItemKey.of(item).dynamo())
+                ref = recording_ref(full.get("Item") or item)
+            refs.append(ref)
         if not all(external.delete(ref).ok for ref in refs if not ref.empty):
             result.pending_calls += 1
             return

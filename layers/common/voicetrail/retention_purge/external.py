@@ -6,9 +6,12 @@ what a failure means (keep the pointer item, count an attempt, alarm after repea
 for them. Neither adapter logs or returns response bodies, URLs or credentials.
 
 Pointers on stored items (the contract with the writers, see docs/retention-and-audit.md):
-  a_recording_sid   Twilio RecordingSid (RE + 32 hex) of a `recording` item
-  a_vapi_call_id    Vapi call id whose artifacts go with it; a `CALL#<id>` partition that is not
-                    `CALL#twilio:...` is a Vapi call, so its id is implied.
+  recording_sid     Twilio RecordingSid (RE + 32 hex) of a `recording` item (the ledger's
+                    `CALL#twilio:<CallSid>` / `REC#<RecordingSid>` items; `a_recording_sid` or a body
+                    `RecordingSid` are read too)
+  vapi_call_id      Vapi call id whose artifacts go with it (`a_vapi_call_id` too). For a Twilio call the
+                    call's SUMMARY item holds it; a `CALL#<id>` partition that is not `CALL#twilio:...`
+                    is a Vapi call, so its id is implied.
 """
 
 from __future__ import annotations
@@ -53,6 +56,9 @@ class CallArtifactDeleter(Protocol):
     def delete_call(self, call_id: str) -> ExternalOutcome: ...
 
 
+SUMMARY_SK = "SUMMARY"
+
+
 @dataclass(frozen=True)
 class RecordingRef:
     """What to delete outside DynamoDB for one stored item."""
@@ -60,9 +66,16 @@ class RecordingRef:
     twilio_recording_sid: str | None = None
     vapi_call_id: str | None = None
 
+    def with_vapi(self, call_id: str | None) -> RecordingRef:
+        return RecordingRef(self.twilio_recording_sid, self.vapi_call_id or call_id)
+
     @property
     def empty(self) -> bool:
         return not self.twilio_recording_sid and not self.vapi_call_id
+
+
+def is_twilio_pk(pk: str) -> bool:
+    return pk.startswith(TWILIO_PK_PREFIX)
 
 
 def vapi_call_id_of_pk(pk: str) -> str | None:
@@ -74,7 +87,7 @@ def vapi_call_id_of_pk(pk: str) -> str | None:
 
 def recording_ref(item: Mapping[str, Any]) -> RecordingRef:
     """Pointers of a `recording` item, from projected attributes, else from its body (RecordingSid)."""
-    sid = _s(item, "a_recording_sid")
+    sid = _s(item, "recording_sid") or _s(item, "a_recording_sid")
     if not sid and "body" in item:
         try:
             body = json.loads(item["body"]["S"])
@@ -82,7 +95,7 @@ def recording_ref(item: Mapping[str, Any]) -> RecordingRef:
             body = {}
         candidate = body.get("RecordingSid") if isinstance(body, dict) else None
         sid = candidate if isinstance(candidate, str) else None
-    vapi = _s(item, "a_vapi_call_id") or vapi_call_id_of_pk(_s(item, "pk") or "")
+    vapi = _s(item, "vapi_call_id") or _s(item, "a_vapi_call_id") or vapi_call_id_of_pk(_s(item, "pk") or "")
     return RecordingRef(twilio_recording_sid=sid or None, vapi_call_id=vapi or None)
 
 

@@ -33,11 +33,13 @@ from voicetrail.observability import MetricsRecorder
 from voicetrail.retention import DAY, RetentionClass, RetentionPolicy, expiry_bucket
 from voicetrail.retention_purge.batch import BATCH_LIMIT, BatchDeleter, ItemKey
 from voicetrail.retention_purge.external import (
+    SUMMARY_SK,
     CallArtifactDeleter,
     ExternalDeletions,
     ExternalOutcome,
     RecordingDeleter,
     Unconfigured,
+    is_twilio_pk,
     recording_ref,
 )
 
@@ -71,7 +73,8 @@ class PurgeReport:
     stopped_early: bool = False
     dry_run: bool = False
     duration_ms: int = 0
-    cursor: str = ""
+    cursor: str = ""  # YYYY-MM-DD: the next run starts at this expiry bucket
+    cursor_day: int = 0  # the same, in days since the epoch (audit details hold no dates)
 
     @property
     def deleted_total(self) -> int:
@@ -90,7 +93,7 @@ class PurgeReport:
             buckets=self.buckets,
             stopped_early=int(self.stopped_early),
             duration_ms=self.duration_ms,
-            cursor=self.cursor,
+            cursor_day=self.cursor_day,
         )
         return details
 
@@ -188,6 +191,7 @@ class RetentionPurger:
         report.vapi_deleted = external.vapi_deleted
         new_cursor = dirty_from if dirty_from is not None else today
         report.cursor = expiry_bucket(new_cursor).removeprefix("EXP#")
+        report.cursor_day = new_cursor // DAY
         report.duration_ms = int((self._clock() - started) * 1000)
         if not dry_run:
             self._write_cursor(new_cursor, now)
@@ -246,12 +250,18 @@ class RetentionPurger:
     def _release_recording(self, item: dict[str, Any], state: _RunState) -> bool:
         """Delete the recording outside DynamoDB; True when the pointer item may now be deleted."""
         ref = recording_ref(item)
-        if ref.twilio_recording_sid is None and item["pk"]["S"].startswith("CALL#twilio:"):
-            full = self._get_item(ItemKey.of(item))  # writer did not project the pointer: read the body
+        pk = item["pk"]["S"]
+        if ref.twilio_recording_sid is None and is_twilio_pk(pk):
+            full = self._get_item(ItemKey.of(item))  # pointer not projected: read the item itself
             state.report.items_read += 1
             if full is None:
                 return True  # already gone
             ref = recording_ref(full)
+        if ref.vapi_call_id is None and is_twilio_pk(pk):
+            # The call ledger's SUMMARY knows the Vapi call of a Twilio call (if Vapi handled it).
+            summary = self._get_item(ItemKey(pk, SUMMARY_SK), projection="vapi_call_id")
+            state.report.items_read += 1
+            ref = ref.with_vapi(recording_ref(summary or {}).vapi_call_id)
         outcome = state.external.delete(ref)
         if outcome.ok:
             return True
@@ -312,8 +322,13 @@ class RetentionPurger:
             },
         )
 
-    def _get_item(self, key: ItemKey, *, consistent: bool = False) -> dict[str, Any] | None:
-        response = self._client.get_item(TableName=self._table, Key=key.dynamo(), ConsistentRead=consistent)
+    def _get_item(
+        self, key: ItemKey, *, consistent: bool = False, projection: str | None = None
+    ) -> dict[str, Any] | None:
+        kwargs: dict[str, Any] = {"TableName": self._table, "Key": key.dynamo(), "ConsistentRead": consistent}
+        if projection:
+            kwargs["ProjectionExpression"] = projection
+        response = self._client.get_item(**kwargs)
         item: dict[str, Any] | None = response.get("Item")
         return item
 
