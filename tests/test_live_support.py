@@ -17,10 +17,8 @@ from __future__ import annotations
 
 import copy
 import json
-import threading
 from collections.abc import Iterator
 from functools import cache
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -101,51 +99,7 @@ def assert_valid(name: str, document: Any) -> None:
     assert not errors, f"{name} rejects the document:\n" + "\n".join(errors[:20])
 
 
-# ---- a fake Live Call Control server on 127.0.0.1 -------------------------------------------------
+# The fake Live Call Control server lives with the demo scenarios (one implementation).
+from voicetrail_cli.live_scenarios import FakeControlServer  # noqa: E402
 
-
-class FakeControlServer:
-    """Records every POST; answers `statuses` in turn (then 200). A real HTTP server in a thread."""
-
-    def __init__(self, statuses: list[int] | None = None) -> None:
-        self.requests: list[tuple[str, dict[str, Any]]] = []
-        self.statuses = list(statuses or [])
-        self._lock = threading.Lock()
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:
-                return
-
-            def do_POST(self) -> None:
-                length = int(self.headers.get("content-length") or 0)
-                body = self.rfile.read(length)
-                with server._lock:
-                    server.requests.append((self.path, json.loads(body or b"{}")))
-                    status = server.statuses.pop(0) if server.statuses else 200
-                payload = b"{}"
-                self.send_response(status)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        self.port = int(self._httpd.server_address[1])
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
-
-    def url(self, call_id: str) -> str:
-        return f"http://127.0.0.1:{self.port}/{call_id}/control"
-
-    def for_call(self, call_id: str) -> list[dict[str, Any]]:
-        with self._lock:
-            return [body for path, body in self.requests if path == f"/{call_id}/control"]
-
-    def __enter__(self) -> FakeControlServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+__all__ = ["FakeControlServer", "assert_valid", "schema_errors", "vapi_schema"]
