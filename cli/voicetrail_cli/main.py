@@ -15,6 +15,10 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 
+from voicetrail_cli.report import report as report_command
+
+from voicetrail_cli import ops
+
 if TYPE_CHECKING:
     from voicetrail_cli.scenario import CallScript
 
@@ -25,6 +29,8 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 console = Console()
+app.command("report")(report_command)  # ROI report (docs/twilio-and-roi.md)
+ops.register(app)  # erase, purge, audit verify|export
 
 
 @app.command()
