@@ -15,9 +15,8 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 
-from voicetrail_cli.report import report as report_command
-
 from voicetrail_cli import ops
+from voicetrail_cli.report import report as report_command
 
 if TYPE_CHECKING:
     from voicetrail_cli.scenario import CallScript
