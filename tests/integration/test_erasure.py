@@ -1,0 +1,174 @@
+"""Erasure on request: every call of one caller goes (here, at Twilio and at Vapi), the audit trail keeps
+a receipt, other callers are untouched, a repeat is a no-op, a provider failure leaves it resumable."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.conftest import PEPPER, TABLE, FakeContext, function_env, http_event, load_function
+from tests.fakes.seed import (
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    VAPI_KEY,
+    all_keys,
+    call_sid,
+    event_item,
+    put_all,
+    recording_item,
+    recording_sid,
+    summary_item,
+)
+from tests.fakes.servers import FakeTwilio, FakeVapi
+from voicetrail.audit import AuditKind, AuditReader, AuditTrail, system_pk
+from voicetrail.erasure import ErasureService
+from voicetrail.hashing import CallerHasher
+from voicetrail.retention import RetentionClass
+from voicetrail.retention_purge.external import TwilioRecordingDeleter, VapiCallDeleter
+from voicetrail.secrets import SecretRef, SecretResolver
+from voicetrail_cli.main import app
+
+pytestmark = pytest.mark.integration
+
+PHONE_A, PHONE_B = "+14155550123", "+14155550199"
+LATER = 4_000_000_000
+
+
+def _resolver(value: str) -> SecretResolver:
+    return SecretResolver(SecretRef("env", "X"), fetch=lambda ref, age: value)
+
+
+def seed(client: Any) -> set[tuple[str, str]]:
+    hasher = CallerHasher(PEPPER)
+    a, b = hasher.hash(PHONE_A), hasher.hash(PHONE_B)
+    items = [
+        event_item("vapi-a1", "t1", RetentionClass.CONTENT, LATER, caller_hash=a),
+        event_item("vapi-a1", "s1", RetentionClass.METADATA, LATER, caller_hash=a),
+        event_item("vapi-a2", "t1", RetentionClass.CONTENT, LATER, caller_hash=hasher.hash("(415) 555-0123")),
+        event_item(f"twilio:{call_sid(1)}", "status#000001", RetentionClass.METADATA, LATER, caller_hash=a),
+        recording_item(call_sid(1), recording_sid(1), LATER),
+        summary_item(call_sid(1), "vapi-a1", LATER),
+        {  # a returning caller's remembered consent (live store), found through the CallerIndex
+            "pk": {"S": f"CALLER#{a}"},
+            "sk": {"S": "CONSENT"},
+            "caller_hash": {"S": a},
+            "retention_class": {"S": "audit"},
+            "expires_at": {"N": str(LATER)},
+        },
+        event_item("vapi-b1", "t1", RetentionClass.CONTENT, LATER, caller_hash=b),
+        recording_item(call_sid(2), recording_sid(2), LATER),
+        event_item(f"twilio:{call_sid(2)}", "status#000001", RetentionClass.METADATA, LATER, caller_hash=b),
+    ]
+    put_all(client, TABLE, items)
+    AuditTrail(client, TABLE).append("vapi-a1", AuditKind.CONSENT_GIVEN, {"source": "disclosure"}, 1.7e9)
+    return {(i["pk"]["S"], i["sk"]["S"]) for i in items}
+
+
+@pytest.fixture
+def providers() -> Iterator[tuple[FakeTwilio, FakeVapi]]:
+    twilio, vapi = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN), FakeVapi(VAPI_KEY)
+    twilio.existing |= {recording_sid(1), recording_sid(2)}
+    vapi.existing |= {"vapi-a1", "vapi-a2", "vapi-b1"}
+    with twilio.running(), vapi.running():
+        yield twilio, vapi
+
+
+def service(client: Any, twilio: FakeTwilio, vapi: FakeVapi) -> ErasureService:
+    return ErasureService(
+        client,
+        TABLE,
+        pepper=_resolver(PEPPER),
+        recordings=TwilioRecordingDeleter(ACCOUNT_SID, _resolver(AUTH_TOKEN), base_url=twilio.base_url),
+        calls=VapiCallDeleter(_resolver(VAPI_KEY), base_url=vapi.base_url),
+        audit=AuditTrail(client, TABLE, sleep=lambda _: None),
+    )
+
+
+def caller_b_keys(seeded: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    return {k for k in seeded if "vapi-b1" in k[0] or call_sid(2) in k[0]}
+
+
+def test_erasure_removes_every_call_of_the_caller_and_keeps_a_receipt(
+    moto_table: Any, providers: tuple[FakeTwilio, FakeVapi]
+) -> None:
+    twilio, vapi = providers
+    seeded = seed(moto_table)
+
+    result = service(moto_table, twilio, vapi).erase(PHONE_A).as_dict()
+
+    assert result["complete"] and result["calls_found"] == 3 and result["calls_erased"] == 3
+    assert result["items_deleted"] == {"content": 2, "metadata": 3, "recording": 1, "caller": 1}
+    assert result["twilio_recordings_deleted"] == 1 and result["vapi_calls_deleted"] == 2
+    assert twilio.existing == {recording_sid(2)} and vapi.existing == {"vapi-b1"}
+    left = all_keys(moto_table, TABLE)
+    assert seeded & left == caller_b_keys(seeded)  # caller B untouched, nothing of A's data left
+    # The audit trail keeps its content-free records, one erasure record per call, and one receipt.
+    reader = AuditReader(moto_table, TABLE)
+    assert [r.kind for r in reader.call_records("vapi-a1")] == ["consent_given", "erasure"]
+    assert reader.verify(["CALL#vapi-a1"], now=1.8e9).ok
+    (receipt,) = reader.chain_records(system_pk("erasure"))
+    assert receipt.details["request_id"] == result["request_id"] and receipt.details["items_deleted"] == 7
+    dump = json.dumps([r.as_dict() for r in reader.chain_records(system_pk("erasure"))])
+    assert PHONE_A not in dump and CallerHasher(PEPPER).hash(PHONE_A) not in dump
+
+    again = service(moto_table, twilio, vapi).erase(PHONE_A).as_dict()
+    assert again["complete"] and again["calls_found"] == 0 and again["items_deleted_total"] == 0
+
+
+def test_a_vapi_outage_leaves_the_call_whole_for_a_retry(
+    moto_table: Any, providers: tuple[FakeTwilio, FakeVapi]
+) -> None:
+    twilio, vapi = providers
+    seed(moto_table)
+    vapi.fail["vapi-a1"] = [503]
+
+    first = service(moto_table, twilio, vapi).erase(PHONE_A).as_dict()
+
+    assert not first["complete"] and first["pending_calls"] == 2  # vapi-a1 and the Twilio leg pointing at it
+    assert ("CALL#vapi-a1", "EVT#vapi#t1") in all_keys(moto_table, TABLE)
+    assert (f"CALLER#{CallerHasher(PEPPER).hash(PHONE_A)}", "CONSENT") in all_keys(moto_table, TABLE)
+    second = service(moto_table, twilio, vapi).erase(PHONE_A).as_dict()
+    assert second["complete"] and second["calls_erased"] == 2
+    assert not any(
+        "vapi-a1" in pk or call_sid(1) in pk for pk, sk in all_keys(moto_table, TABLE) if "AUDIT" not in sk
+    )
+
+
+def test_operator_route_erases_and_reports_counts(
+    moto_table: Any, providers: tuple[FakeTwilio, FakeVapi], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    twilio, vapi = providers
+    seed(moto_table)
+    env = function_env(
+        TWILIO_ACCOUNT_SID=ACCOUNT_SID,
+        TEST_TWILIO_TOKEN=AUTH_TOKEN,
+        VAPI_API_KEY_REF="env:TEST_VAPI_KEY",
+        TEST_VAPI_KEY=VAPI_KEY,
+        TWILIO_API_BASE_URL=twilio.base_url,
+        VAPI_API_BASE_URL=vapi.base_url,
+    )
+    module = load_function("operator_api", env, monkeypatch)
+    body = json.dumps({"phone": PHONE_A}).encode()
+    response = module.lambda_handler(
+        http_event("/operator/erase", body, {"content-type": "application/json"}), FakeContext()
+    )
+    assert response["statusCode"] == 200
+    assert json.loads(response["body"])["calls_erased"] == 3
+    bad = module.lambda_handler(http_event("/operator/erase", b"{}", {}), FakeContext())
+    assert bad["statusCode"] == 400 and PHONE_A not in bad["body"]
+
+
+def test_cli_erase_against_the_table(moto_table: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    seeded = seed(moto_table)
+    monkeypatch.setenv("CLI_PEPPER", PEPPER)
+    result = CliRunner().invoke(
+        app, ["erase", "--phone", PHONE_B, "--table", TABLE, "--pepper-ref", "env:CLI_PEPPER"]
+    )
+    # No provider credentials given: the Vapi call and the recording stay pending, nothing is lost.
+    assert result.exit_code == 2, result.output
+    assert json.loads(result.output)["pending_calls"] == 2
+    assert caller_b_keys(seeded) <= all_keys(moto_table, TABLE)
