@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import calendar
 import html
+import math
 import re
 import time
 from collections.abc import Iterable, Sequence
@@ -192,7 +193,9 @@ def _secs(value: float | None) -> str:
 
 
 def _usd(value: float | None) -> str:
-    return "-" if value is None else f"${value:,.2f}" if abs(value) >= 1 else f"${value:.4f}"
+    if value is None:
+        return "-"
+    return f"${value:,.2f}" if abs(value) >= 1 or value == 0 else f"${value:.4f}"
 
 
 COLUMNS = (
@@ -369,13 +372,11 @@ def line_chart(
 
 
 def _nice(value: float) -> float:
+    """The smallest 1/2/2.5/5 x 10^k at or above `value` (the chart's top)."""
     if value <= 0:
         return 1.0
-    magnitude = 10 ** len(str(int(value))) / 10 if value >= 1 else 0.01
-    for step in (1, 2, 2.5, 5, 10):
-        if value <= step * magnitude * 4:
-            return step * magnitude * 4
-    return value
+    magnitude = 10.0 ** math.floor(math.log10(value))
+    return next(step * magnitude for step in (1, 2, 2.5, 5, 10) if step * magnitude >= value)
 
 
 CSS = (
@@ -425,7 +426,7 @@ def render_html(report: RoiReport) -> str:
             "Calls per day",
             labels,
             [("calls", [d.calls for d in days]), ("answered", [d.answered for d in days])],
-            "{:.0f}",
+            "{:g}",
         ),
         line_chart(
             "rates",

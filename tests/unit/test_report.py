@@ -1,0 +1,148 @@
+"""ROI math of `voicetrail report` and its HTML page (structure; rendering is tested in tests/e2e)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import typer
+
+from voicetrail.calls import CallSummary
+from voicetrail_cli.report import compute, days_between, dedupe, parse_since, render_html, render_table
+
+pytestmark = pytest.mark.unit
+DAY0 = 1_764_028_800.0  # 2025-11-25T00:00:00Z
+
+
+def call(n: int, day: int, **kw: object) -> CallSummary:
+    base: dict[str, object] = {
+        "call_key": f"twilio:CA{n:032x}",
+        "first_ts_ms": int((DAY0 + day * 86_400 + 3600 + n) * 1000),
+        "expires_at": int(DAY0) + 90 * 86_400,
+        "twilio_call_sid": f"CA{n:032x}",
+    }
+    base.update(kw)
+    return CallSummary(**base)  # type: ignore[arg-type]
+
+
+def sample() -> list[CallSummary]:
+    return [
+        call(
+            1,
+            0,
+            status="completed",
+            final_status="completed",
+            answered=True,
+            duration_s=120,
+            cost_usd=0.20,
+            consent="granted",
+        ),
+        call(
+            2,
+            0,
+            status="completed",
+            final_status="completed",
+            answered=True,
+            duration_s=60,
+            cost_usd=0.10,
+            escalated=True,
+            consent="denied",
+        ),
+        call(3, 0, status="no-answer", final_status="no-answer"),
+        call(
+            4,
+            1,
+            status="completed",
+            final_status="completed",
+            answered=True,
+            duration_s=300,
+            cost_usd=0.45,
+            consent="granted",
+        ),
+        call(5, 1, status="busy", final_status="busy"),
+        # a web call: no Twilio leg
+        CallSummary(
+            call_key="web-1",
+            first_ts_ms=int((DAY0 + 86_400 + 7200) * 1000),
+            expires_at=int(DAY0) + 86_400 * 90,
+            vapi_call_id="web-1",
+            vapi_duration_s=30.0,
+            vapi_ended=True,
+            cost_usd=0.05,
+        ),
+        # outside the range
+        call(6, 5, status="completed", final_status="completed", answered=True, duration_s=10),
+    ]
+
+
+def test_totals_and_rates() -> None:
+    report = compute(sample(), since=DAY0, until=DAY0 + 2 * 86_400, human_cost_per_minute=0.60)
+    t = report.total
+    assert (t.calls, t.answered, t.completed, t.escalated) == (6, 4, 4, 1)
+    assert t.answer_rate == pytest.approx(4 / 6)
+    assert t.completion_rate == pytest.approx(4 / 6)
+    assert t.escalation_rate == pytest.approx(1 / 4)
+    assert t.consent_rate == pytest.approx(2 / 3)
+    assert t.average_handle_time_s == pytest.approx((120 + 60 + 300 + 30) / 4)
+    assert t.ai_cost == pytest.approx(0.80)
+    assert t.cost_per_call == pytest.approx(0.80 / 4)
+    # saving: minutes of answered, non-escalated calls x human rate - AI cost
+    assert t.human_cost == pytest.approx((120 + 300 + 30) / 60 * 0.60)
+    assert t.saving == pytest.approx((120 + 300 + 30) / 60 * 0.60 - 0.80)
+    assert [(d.label, d.calls) for d in report.days] == [
+        ("2025-11-25", 3),
+        ("2025-11-26", 3),
+        ("2025-11-27", 0),
+    ]
+
+
+def test_empty_range_has_no_rates() -> None:
+    report = compute([], since=DAY0, until=DAY0 + 3600, human_cost_per_minute=1)
+    assert report.total.answer_rate is None and report.total.cost_per_call is None
+    assert "-" in render_table(report).columns[2]._cells
+
+
+def test_dedupe_prefers_the_twilio_keyed_summary() -> None:
+    joined = call(1, 0, vapi_call_id="v-1")
+    stray = CallSummary(
+        call_key="v-1", first_ts_ms=joined.first_ts_ms, expires_at=joined.expires_at, vapi_call_id="v-1"
+    )
+    assert dedupe([joined, stray]) == [joined]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("7d", 1000.0 - 7 * 86_400),
+        ("24h", 1000.0 - 86_400),
+        ("2w", 1000.0 - 14 * 86_400),
+        ("2025-11-25", DAY0),
+    ],
+)
+def test_parse_since(text: str, expected: float) -> None:
+    assert parse_since(text, 1000.0) == expected
+
+
+def test_parse_since_rejects_garbage() -> None:
+    with pytest.raises(typer.BadParameter):
+        parse_since("last tuesday", 1000.0)
+
+
+def test_days_between() -> None:
+    assert days_between(DAY0 + 5, DAY0 + 86_400) == ["2025-11-25", "2025-11-26"]
+
+
+def test_html_is_self_contained_with_three_charts() -> None:
+    page = render_html(compute(sample(), since=DAY0, until=DAY0 + 2 * 86_400, human_cost_per_minute=0.6))
+    for chart in ("calls-per-day", "rates", "cost-per-call"):
+        assert f'data-chart="{chart}"' in page
+    assert page.count("<rect") >= 6 and "<polyline" in page
+    assert not re.search(r"(src|href)=\"(https?:)?//", page)  # no CDN, no remote asset
+    assert "<script" not in page
+    assert "67%" in page  # answer rate card
+
+
+def test_html_escapes_labels() -> None:
+    report = compute(sample(), since=DAY0, until=DAY0 + 86_400, human_cost_per_minute=0.6)
+    report.days[0].label = "<b>x</b>"
+    assert "<b>x</b>" not in render_html(report)
