@@ -103,13 +103,12 @@ def latency_ms(fn: Callable[[], object], runs: int) -> tuple[float, float]:
 
 
 def import_ms() -> float | None:
-    out = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", "import voicetrail.redaction"],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT / "layers" / "common")},
-        check=False,
-    ).stderr
+    """Cumulative import time of voicetrail.redaction with bytecode cached (as in a built layer)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPATH"] = str(ROOT / "layers" / "common")
+    cmd = [sys.executable, "-X", "importtime", "-c", "import voicetrail.redaction"]
+    subprocess.run(cmd, capture_output=True, env=env, check=False)  # writes the .pyc files
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False).stderr
     m = re.search(r"\|\s+(\d+) \| voicetrail\.redaction$", out, re.MULTILINE)
     return int(m.group(1)) / 1000 if m else None
 

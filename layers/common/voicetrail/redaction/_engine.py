@@ -917,6 +917,11 @@ def _classify_run(tk: _Tokens, ctx: _Context, run: _Run, raw: str) -> str | None
         if _accepts(kind, run):
             if kind == "card" and run.digits <= 6 and any(c[2] == "expiry" for c in cues):
                 return "expiry"  # "what's the expiration date on the card?" "oh eight twenty eight"
+            if kind == "card" and run.digits < 12:
+                # "the member ID on the card is ...": the ID cue names it, the card is where it is printed
+                for c in cues:
+                    if c[2] in _ID_KINDS:
+                        return c[2]
             return kind
     for _cue_end, _cue_start, kind in ctx.after(run.end):
         if kind != "keep" and _accepts(kind, run) and ctx.same_sentence(run.end, _cue_start):
