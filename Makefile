@@ -44,11 +44,16 @@ typecheck: $(STAMP)
 validate: $(SAM_STAMP)
 	SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 $(SAM_VENV)/bin/sam validate --lint --template template.yaml
 
-# sam build needs a python matching the Lambda runtime (python3.13) on PATH; skipped otherwise.
+# sam build needs a python matching the Lambda runtime (python3.13) on PATH. Use one on PATH, or this
+# machine's pyenv 3.13 for the build step only; skip the build (saying so) when there is none.
+PY313 := $(shell for p in python3.13 $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.13*/bin/python3.13; do \
+	"$$p" --version >/dev/null 2>&1 && { command -v "$$p" || echo "$$p"; } && break; done)
+
 build: $(SAM_STAMP)
-	@if command -v python3.13 >/dev/null 2>&1 && python3.13 --version >/dev/null 2>&1; then \
-		SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam build --template template.yaml; \
-	else echo "sam build skipped: no python3.13 on PATH (the Lambda runtime)"; fi
+	@if [ -n "$(PY313)" ]; then \
+		echo "sam build with $(PY313)"; \
+		PATH="$(dir $(PY313)):$$PATH" SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam build --template template.yaml; \
+	else echo "sam build skipped: no python3.13 (the Lambda runtime) on this machine"; fi
 
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)

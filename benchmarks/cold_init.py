@@ -52,14 +52,18 @@ def environment() -> dict[str, str]:
         BENCH_SECRET="s",
         BENCH_PEPPER="p",
         POWERTOOLS_METRICS_NAMESPACE="Bench",
-        PYTHONDONTWRITEBYTECODE="1",
+        # The layer is on sys.path as /opt/python is on Lambda (no editable-install finder involved).
+        PYTHONPATH=str(ROOT / "layers" / "common"),
     )
     return env
 
 
+PYTHON = sys.executable  # replaced by --python
+
+
 def run(code: str, *args: str) -> list[str]:
     out = subprocess.run(
-        [sys.executable, "-c", code, *args],
+        [PYTHON, "-c", code, *args],
         capture_output=True,
         text=True,
         env=environment(),
@@ -72,7 +76,16 @@ def run(code: str, *args: str) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--python", default=sys.executable, help="interpreter, e.g. a python3.13 venv")
     args = parser.parse_args()
+    global PYTHON
+    PYTHON = args.python
+    version = subprocess.run(
+        [PYTHON, "-c", "import sys; print(sys.version.split()[0])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     handler_path = str(ROOT / "functions" / "vapi_webhook" / "app.py")
     run(FLOOR)  # warm the OS file cache for both sides
     run(HANDLER, handler_path)
@@ -85,7 +98,7 @@ def main() -> None:
     floor_ms = statistics.median(floor) * 1000
     handler_ms = statistics.median(handler) * 1000
     ratio = handler_ms / floor_ms
-    print(f"python {sys.version.split()[0]}, {args.runs} fresh interpreters each, medians")
+    print(f"python {version}, {args.runs} fresh interpreters each, medians")
     print(f"  floor   import boto3 + dynamodb client : {floor_ms:7.1f} ms")
     print(f"  handler vapi_webhook import + clients  : {handler_ms:7.1f} ms")
     print(f"  ratio                                  : {ratio:7.2f}x   (goal <= 1.3x)")
