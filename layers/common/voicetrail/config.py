@@ -99,7 +99,7 @@ class VapiWebhookSettings(CommonSettings):
     max_body_bytes: int = Field(default=1_048_576, alias="MAX_BODY_BYTES", ge=1024, le=10_485_760)
     redact_kinds: str | None = Field(default=None, alias="VOICETRAIL_REDACT_KINDS")
     # Live call control (voicetrail.live): consent, escalation, assistant-request, tools, transfers.
-    live_enabled: bool = Field(default=True, alias="LIVE_CALL_CONTROL")
+    live_enabled: bool = Field(default=False, alias="LIVE_CALL_CONTROL")  # template.yaml turns it on
     live_config_source: str = Field(
         default="table", alias="LIVE_CONFIG_SOURCE", pattern=r"^(table|ssm:/\S+)$"
     )
