@@ -1131,8 +1131,7 @@ def _detect_names(text: str, tk: _Tokens) -> list[Span]:
     mixed_case = False
 
     def take(i: int, strong: bool) -> int:
-        """Index one past the last name token starting at i (i if none)."""
-        i = _skip_leadin(tk, i)
+        """Index one past the last name token starting at i (i if none); i is past any lead-in."""
         j = i
         words = 0
         letters = 0
@@ -1176,10 +1175,10 @@ def _detect_names(text: str, tk: _Tokens) -> list[Span]:
                 text.rfind("\n", 0, m.start()) + 1 : (text.find("\n", m.end()) + 1 or len(text) + 1) - 1
             ]
             mixed_case = any(ch.isupper() for ch in line) and any(ch.islower() for ch in line)
-            i = tk.index_at(m.end())
+            i = _skip_leadin(tk, tk.index_at(m.end()))
             j = take(i, strong)
             if j > i:
-                spans.append((tk.starts[_skip_leadin(tk, i)], tk.ends[j - 1], "name", 70))
+                spans.append((tk.starts[i], tk.ends[j - 1], "name", 70))
     return spans
 
 
