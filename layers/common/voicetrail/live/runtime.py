@@ -30,6 +30,7 @@ from voicetrail.live.escalation import EscalationService
 from voicetrail.live.store import AuditSink, ConsentState, LiveStore
 from voicetrail.live.tools import ParsedCall, ToolHandler, ToolRunner
 from voicetrail.observability import MetricsRecorder
+from voicetrail.retention import METADATA_TYPES
 from voicetrail.storage import PutOutcome
 from voicetrail.vapi.models import (
     FINAL_TRANSCRIPT_TYPE,
@@ -90,8 +91,8 @@ class LiveCallFeatures:
     # -- content policy ----------------------------------------------------------------------------
     def content_policy(self, parsed: ParsedMessage) -> bool:
         call_id = parsed.message.call_id
-        if not call_id:
-            return True
+        if not call_id or parsed.message.type in METADATA_TYPES:
+            return True  # no caller content in these (numbers are hashed anyway): skip the lookup
         try:
             return self._consent.keeps_content(call_id, self.config_for(parsed.message))
         except Exception as exc:
