@@ -1099,18 +1099,75 @@ def _detect_emails(text: str) -> list[Span]:
                 steps += 1
             spans.append((start, m.end(), "email", 90))
     return spans
-    for m in _EMAIL_SPOKEN.finditer(text):
-        start = m.start()
-        # Spoken local parts may be several words ("john smith eighty five at ..."): walk back to a stop word.
-        steps = 0
-        while steps < 4:
-            before = text[:start].rstrip()
-            wm = re.search(r"([A-Za-z0-9']+)$", before)
-            if wm is None or wm.group(1).lower() in _EMAIL_BACK_STOP or len(before) < len(text[:start]) - 2:
+
+
+# A cue that an email address follows. Partial transcripts cut an address anywhere ("my email is maria dot
+# gon..."), so after such a cue the spoken local part is redacted even before "at ... dot com" arrives.
+_EMAIL_CUE = re.compile(
+    r"\b(?:e-?mail(?:\s+address)?(?:\s+is|\s+it's|\s*:)|e-?mail\s+(?:me|it|them)\s+(?:at|to)|e-?mail\s+at)\s+",
+    re.IGNORECASE,
+)
+_EMAIL_PREFIX_TOKEN = re.compile(r"[a-z0-9][a-z0-9_.+'-]*", re.IGNORECASE)
+_EMAIL_PREFIX_SEPARATORS = frozenset({"dot", "period", "underscore", "dash", "hyphen", "at"})
+# Words that show what follows the cue is not an address ("my email is the same", "is on file").
+_EMAIL_PREFIX_NOT = frozenset(
+    {
+        "the",
+        "a",
+        "an",
+        "on",
+        "in",
+        "not",
+        "still",
+        "same",
+        "correct",
+        "what",
+        "changed",
+        "no",
+        "unchanged",
+        "different",
+        "wrong",
+        "right",
+        "fine",
+        "above",
+        "below",
+        "there",
+        "here",
+        "listed",
+        "saved",
+        "gone",
+    }
+)
+_EMAIL_PREFIX_STOP = frozenset(
+    {"and", "or", "but", "please", "thanks", "thank", "so", "if", "because", "okay"}
+)
+_MAX_PREFIX_TOKENS = 12
+
+
+def _detect_email_prefixes(text: str) -> list[Span]:
+    spans: list[Span] = []
+    for cue in _EMAIL_CUE.finditer(text):
+        position, end, tokens, spoken_separator = cue.end(), cue.end(), 0, False
+        first = True
+        while tokens < _MAX_PREFIX_TOKENS:
+            m = _EMAIL_PREFIX_TOKEN.match(text, position)
+            if m is None:
                 break
-            start = wm.start(1)
-            steps += 1
-        spans.append((start, m.end(), "email", 90))
+            word = m.group(0).lower().rstrip(".")
+            if first and word in _EMAIL_PREFIX_NOT:
+                break
+            if word in _EMAIL_PREFIX_STOP:
+                break
+            first = False
+            spoken_separator |= word in _EMAIL_PREFIX_SEPARATORS or any(c.isdigit() for c in word)
+            end, tokens = m.end(), tokens + 1
+            gap = re.match(r"[ \t]+", text[end:])
+            position = end + (gap.end() if gap else 0)
+            if not gap:
+                break
+        reaches_end = not text[end:].strip(" .,!?")
+        if tokens and (spoken_separator or reaches_end):
+            spans.append((cue.end(), end, "email", 85))
     return spans
 
 
@@ -1303,6 +1360,7 @@ def detect(text: str, hard_breaks: Sequence[int] = ()) -> list[Span]:
     date_spans, dates = _detect_dates(tk, ctx, runs)
     spans: list[Span] = []
     spans += _detect_emails(text)
+    spans += _detect_email_prefixes(text)
     spans += date_spans
     spans += _detect_runs(text, tk, ctx, runs, dates, hard_breaks)
     spans += _detect_names(text, tk)
