@@ -16,6 +16,7 @@ every operation, its request size and what was injected, so it doubles as a mete
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import random
@@ -96,7 +97,7 @@ class FaultProxy:
         self._upstream = (parts.hostname or "127.0.0.1", parts.port or 80)
         self.rates = rates or FaultRates()
         self.stats = ProxyStats()
-        self._rng = random.Random(seed)
+        self._rng = random.Random(seed)  # noqa: S311 - fault sampling, not crypto
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._httpd.daemon_threads = True
@@ -122,16 +123,16 @@ class FaultProxy:
             self.stats.operations[operation] += 1
             self.stats.request_bytes[operation] += len(body)
             if operation == "PutItem":
-                try:
+                with contextlib.suppress(ValueError, KeyError, TypeError):
                     self.stats.put_item_sizes.append(dynamodb_item_size(json.loads(body)["Item"]))
-                except (ValueError, KeyError, TypeError):
-                    pass
             fault = self.rates.choose(operation, self._rng)
             if fault:
                 self.stats.injected[fault] += 1
             return fault
 
-    def _forward(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes, str]:
+    def _forward(
+        self, method: str, path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, bytes, str]:
         conn = http.client.HTTPConnection(*self._upstream, timeout=30)
         try:
             conn.request(method, path, body=body, headers=headers)

@@ -17,6 +17,7 @@ from rich.table import Table
 
 from voicetrail_cli import ops
 from voicetrail_cli.report import report as report_command
+from voicetrail_cli.simulate import simulate as simulate_command
 
 if TYPE_CHECKING:
     from voicetrail_cli.scenario import CallScript
@@ -29,6 +30,7 @@ app = typer.Typer(
 )
 console = Console()
 app.command("report")(report_command)  # ROI report (docs/twilio-and-roi.md)
+app.command("simulate")(simulate_command)  # load/fault/attack proof (docs/proof.md)
 ops.register(app)  # erase, purge, audit verify|export
 
 

@@ -30,7 +30,9 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+import typer
 
 if TYPE_CHECKING:
     import httpx
@@ -261,7 +263,7 @@ class SimulationPlan:
 
 
 def _presigned(call_id: str, rng: random.Random) -> dict[str, str]:
-    token = "%016x" % rng.getrandbits(64)
+    token = f"{rng.getrandbits(64):016x}"
     return {
         "presignedMonoUrl": f"https://storage.vapi.ai/{call_id}-mono.wav?X-Amz-Signature={token}",
         "presignedStereoUrl": f"https://storage.vapi.ai/{call_id}-stereo.wav?X-Amz-Signature={token}",
@@ -280,7 +282,7 @@ class _CallBuilder:
         self.rng = rng
         self.config = config
         self.call_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-        self.call_sid = "CA%032x" % rng.getrandbits(128)
+        self.call_sid = f"CA{rng.getrandbits(128):032x}"
         self.start_ms = start_ms
         self.t = 0
         self.out: list[tuple[str, str, dict[str, Any]]] = []  # (label, event type, message)
@@ -333,12 +335,23 @@ class _CallBuilder:
         for n, cut in enumerate(cuts):
             self.add(
                 f"{speaker} partial #{turn}.{n}",
-                {"type": "transcript", "role": role, "transcriptType": "partial", "transcript": " ".join(words[:cut])},
+                {
+                    "type": "transcript",
+                    "role": role,
+                    "transcriptType": "partial",
+                    "transcript": " ".join(words[:cut]),
+                },
                 step_ms=150,
             )
         self.add(
             f"{speaker} final #{turn}",
-            {"type": "transcript", "role": role, "transcriptType": "final", "transcript": text, "confidence": 0.93},
+            {
+                "type": "transcript",
+                "role": role,
+                "transcriptType": "final",
+                "transcript": text,
+                "confidence": 0.93,
+            },
         )
         self.add(f"{speaker} speech stopped #{turn}", self._speech(role, "stopped", turn), step_ms=100)
 
@@ -411,9 +424,13 @@ class _CallBuilder:
                         "type": "function",
                         "function": {
                             "name": "verify_identity",
-                            "arguments": {"full_name": ident.name, "date_of_birth": ident.dob_numeric}
+                            "arguments": {
+                                "full_name": ident.name,
+                                "date_of_birth": ident.dob_numeric,
+                                "member_id": ident.member_id,
+                            }
                             if self.config.known_gaps
-                            else {"member_id": ident.member_id, "verified_by": "date_of_birth"},
+                            else {"account_type": "billing", "verified_by": "date_of_birth"},
                         },
                     }
                 ],
@@ -421,8 +438,12 @@ class _CallBuilder:
         )
         for extra in self.config.extra_types:
             self.add(extra, {"type": extra})
-        self.add("status ended", {"type": "status-update", "status": "ended", "endedReason": "customer-ended-call"})
-        transcript = "\n".join(f"{'AI' if m['role'] == 'bot' else 'User'}: {m['message']}" for m in conversation)
+        self.add(
+            "status ended", {"type": "status-update", "status": "ended", "endedReason": "customer-ended-call"}
+        )
+        transcript = "\n".join(
+            f"{'AI' if m['role'] == 'bot' else 'User'}: {m['message']}" for m in conversation
+        )
         self.add(
             "end-of-call-report",
             {
@@ -470,7 +491,7 @@ class _CallBuilder:
         recording = (
             ("AccountSid", "AC" + "5" * 32),
             ("CallSid", self.call_sid),
-            ("RecordingSid", "RE%032x" % self.rng.getrandbits(128)),
+            ("RecordingSid", f"RE{self.rng.getrandbits(128):032x}"),
             ("RecordingStatus", "completed"),
             ("RecordingDuration", "187"),
             ("RecordingChannels", "2"),
@@ -529,7 +550,9 @@ def _with_new_presigned(payload: dict[str, Any], call_id: str, rng: random.Rando
     return retried
 
 
-def plan_call(index: int, config: SimConfig, rng: random.Random, start_ms: int) -> tuple[CallPlan, Counter[tuple[str, str]]]:
+def plan_call(
+    index: int, config: SimConfig, rng: random.Random, start_ms: int
+) -> tuple[CallPlan, Counter[tuple[str, str]]]:
     identity = synthetic_identity(rng)
     builder = _CallBuilder(index, identity, rng, start_ms, config)
     originals: list[SimDelivery] = []
@@ -585,7 +608,9 @@ def plan_call(index: int, config: SimConfig, rng: random.Random, start_ms: int) 
     return CallPlan(index, builder.call_id, builder.call_sid, identity, steps), expected
 
 
-def _copy_as(delivery: SimDelivery, kind: DeliveryKind, builder: _CallBuilder, rng: random.Random) -> SimDelivery:
+def _copy_as(
+    delivery: SimDelivery, kind: DeliveryKind, builder: _CallBuilder, rng: random.Random
+) -> SimDelivery:
     payload = delivery.payload
     if payload is not None:
         payload = _with_new_presigned(payload, builder.call_id, rng)  # Vapi regenerates them per delivery
@@ -601,7 +626,7 @@ def _copy_as(delivery: SimDelivery, kind: DeliveryKind, builder: _CallBuilder, r
 
 
 def plan_simulation(config: SimConfig) -> SimulationPlan:
-    rng = random.Random(config.seed)
+    rng = random.Random(config.seed)  # noqa: S311 - simulation, not crypto
     start = config.start_ms if config.start_ms is not None else int(time.time() * 1000)
     calls: list[CallPlan] = []
     expected = ExpectedState()
@@ -647,7 +672,9 @@ class Signer:
         from twilio.request_validator import RequestValidator
 
         form = dict(delivery.form or ())
-        token = "wrong-" + self.twilio_token if delivery.forgery == "twilio-wrong-token" else self.twilio_token
+        token = (
+            "wrong-" + self.twilio_token if delivery.forgery == "twilio-wrong-token" else self.twilio_token
+        )
         signature = RequestValidator(token).compute_signature(self.twilio_base_url + delivery.route, form)
         if delivery.forgery == "twilio-tampered":
             body = body.replace(b"CallStatus=busy", b"CallStatus=completed")
@@ -699,7 +726,9 @@ class HttpDriver:
     def _client(self) -> httpx.Client:
         import httpx
 
-        limits = httpx.Limits(max_connections=self.concurrency * 2, max_keepalive_connections=self.concurrency * 2)
+        limits = httpx.Limits(
+            max_connections=self.concurrency * 2, max_keepalive_connections=self.concurrency * 2
+        )
         return httpx.Client(
             base_url=self.base_url, timeout=self.timeout_seconds, limits=limits, transport=self.transport
         )
@@ -721,21 +750,26 @@ class HttpDriver:
             except httpx.HTTPError:
                 status = None
             result.attempts.append(Attempt(status, time.perf_counter() - start))
-            if not _retryable(status) or delivery.kind == "forged" and status is not None:
+            if not _retryable(status) or (delivery.kind == "forged" and status is not None):
                 break
             if attempt + 1 < self.max_attempts:
                 delay = min(self.max_backoff_seconds, self.backoff_seconds * (2**attempt))
                 self.sleep(delay * (0.5 + rng.random()))
         return result
 
-    def _run_call(self, client: httpx.Client, call: CallPlan, side: ThreadPoolExecutor) -> list[DeliveryResult]:
-        rng = random.Random(call.call_id)
+    def _run_call(
+        self, client: httpx.Client, call: CallPlan, side: ThreadPoolExecutor
+    ) -> list[DeliveryResult]:
+        rng = random.Random(call.call_id)  # noqa: S311
         out: list[DeliveryResult] = []
         for step in call.steps:
             if len(step) == 1:
                 out.append(self.send(client, step[0], rng))
                 continue
-            futures = [side.submit(self.send, client, d, random.Random(d.label)) for d in step[1:]]
+            futures = [
+                side.submit(self.send, client, d, random.Random(d.label))  # noqa: S311
+                for d in step[1:]
+            ]
             out.append(self.send(client, step[0], rng))
             out.extend(f.result() for f in futures)
         return out
@@ -1008,14 +1042,18 @@ def run_simulation(
     pii = find_pii("responses", ((f"response {n}", b) for n, b in enumerate(stats.error_bodies)), needles)
     evaluation = None
     if dynamodb is not None and table:
-        items = scan_items(dynamodb, table) if scan_all else query_partitions(dynamodb, table, plan.expected.partitions)
-        evaluation = evaluate_storage(plan.expected, items)
-        pii += find_pii(
-            "storage", ((f"{i['pk']['S']}|{i['sk']['S']}", item_text(i)) for i in items), needles
+        items = (
+            scan_items(dynamodb, table)
+            if scan_all
+            else query_partitions(dynamodb, table, plan.expected.partitions)
         )
+        evaluation = evaluate_storage(plan.expected, items)
+        pii += find_pii("storage", ((f"{i['pk']['S']}|{i['sk']['S']}", item_text(i)) for i in items), needles)
     if log_path:
         pii += find_pii("logs", log_lines(log_path), needles)
-    return SimReport(plan, stats, evaluation, pii, checked_logs=bool(log_path), allow_retryable=allow_retryable)
+    return SimReport(
+        plan, stats, evaluation, pii, checked_logs=bool(log_path), allow_retryable=allow_retryable
+    )
 
 
 def steady_pacer(calls_per_second: float) -> Callable[[], None]:
@@ -1044,3 +1082,174 @@ def latency_line(stats: RunStats) -> str:
         f"p50 {stats.percentile_ms(50):.1f} ms, p99 {stats.percentile_ms(99):.1f} ms, "
         f"max {max(lat, default=0) * 1000:.1f} ms, mean {mean:.1f} ms"
     )
+
+
+# ---- the `voicetrail simulate` command ----------------------------------------------------------------
+
+
+def print_report(report: SimReport, console: Any) -> None:
+    from rich.table import Table
+
+    s = report.stats
+    sent = Table(title=f"simulated {len(report.plan.calls)} calls", show_header=True)
+    for column in ("what", "count"):
+        sent.add_column(column)
+    for kind in ("original", "retry", "duplicate", "forged"):
+        sent.add_row(f"deliveries: {kind}", str(s.kinds.get(kind, 0)))
+    sent.add_row("HTTP requests (with sender retries)", str(s.requests))
+    sent.add_row(
+        "statuses",
+        ", ".join(
+            f"{k or 'conn-error'}: {v}" for k, v in sorted(s.statuses.items(), key=lambda kv: str(kv[0]))
+        ),
+    )
+    sent.add_row("distinct events expected", str(report.plan.expected.total))
+    sent.add_row(
+        "event items stored", str(report.evaluation.stored_events) if report.evaluation else "not read back"
+    )
+    console.print(sent)
+    checks = Table(title="must be 0", show_header=True)
+    checks.add_column("check")
+    checks.add_column("count", justify="right")
+    for name, value in report.failures().items():
+        unchecked = name in ("lost events", "duplicate records") and report.evaluation is None
+        checks.add_row(name, "n/a" if unchecked else f"[{'green' if not value else 'red'}]{value}[/]")
+    console.print(checks)
+    console.print(
+        latency_line(s) + (f"; retryable 5xx seen (and retried): {s.status_5xx}" if s.status_5xx else "")
+    )
+    if report.pii:
+        console.print("PII hits (kind@where, never the value): " + ", ".join(str(h) for h in report.pii[:10]))
+    if not report.checked_logs:
+        console.print("function logs not searched (pass --log-file with the stack's log)")
+
+
+def simulate(
+    calls: Annotated[int, typer.Option(help="Concurrent calls.")] = 10,
+    turns: Annotated[
+        int, typer.Option(help="Caller turns per call (each: speech, partials, final, replies, updates).")
+    ] = 5,
+    concurrency: Annotated[int, typer.Option(help="Calls in flight at once (0: all of them).")] = 0,
+    retry_rate: Annotated[
+        float, typer.Option(help="Share of deliveries retried later (new presigned URLs).")
+    ] = 0.03,
+    duplicate_rate: Annotated[
+        float, typer.Option(help="Share of deliveries sent twice at the same moment.")
+    ] = 0.03,
+    out_of_order_rate: Annotated[
+        float, typer.Option(help="Share of deliveries swapped with a later one.")
+    ] = 0.05,
+    forged_rate: Annotated[float, typer.Option(help="Forged requests per delivery.")] = 0.01,
+    twilio: Annotated[
+        bool, typer.Option(help="Send the calls' Twilio status and recording callbacks.")
+    ] = True,
+    base_url: Annotated[
+        str,
+        typer.Option(
+            help="Target (e.g. a `voicetrail serve` or a deployed stage). Default: start a local stack."
+        ),
+    ] = "",
+    twilio_base_url: Annotated[
+        str, typer.Option(help="Base URL configured in Twilio (default: --base-url).")
+    ] = "",
+    workers: Annotated[
+        int, typer.Option(help="Worker processes of the local stack started when no --base-url.")
+    ] = 3,
+    scheme: Annotated[str, typer.Option(help="shared-secret | bearer | hmac")] = "shared-secret",
+    secret: Annotated[str, typer.Option(help="Vapi secret / token.")] = "local-vapi-secret",  # noqa: S107 - the local stack's documented secret
+    twilio_token: Annotated[str, typer.Option(help="Twilio auth token.")] = "local-twilio-token",  # noqa: S107
+    algorithm: Annotated[str, typer.Option(help="HMAC algorithm.")] = "sha256",
+    signature_header: Annotated[str, typer.Option(help="HMAC signature header.")] = "x-signature",
+    timestamp_header: Annotated[str, typer.Option(help="HMAC timestamp header.")] = "x-timestamp",
+    payload_format: Annotated[str, typer.Option(help="HMAC payload format.")] = "{timestamp}.{body}",
+    dynamodb_endpoint: Annotated[
+        str, typer.Option(help="Read back from this DynamoDB endpoint (moto, DynamoDB Local).")
+    ] = "",
+    aws: Annotated[bool, typer.Option(help="Read back from real DynamoDB (your credentials).")] = False,
+    table: Annotated[str, typer.Option(help="Table to read back.")] = "voicetrail-local",
+    log_file: Annotated[str, typer.Option(help="Function log file to search for PII.")] = "",
+    known_gaps: Annotated[
+        bool, typer.Option(help="Include PII shapes the redaction is known to miss.")
+    ] = False,
+    seed: Annotated[int, typer.Option(help="Random seed (0: random).")] = 0,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Simulate N concurrent Vapi calls + Twilio callbacks with retries, duplicates, reordering and forgeries;
+    read back what was stored and report lost events, duplicates, forgeries accepted, 5xx and PII (all 0)."""
+    import logging
+    import tempfile
+
+    from rich.console import Console
+
+    from voicetrail.vapi.auth import VapiAuthConfig
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto server's request lines
+    console = Console()
+    auth = VapiAuthConfig.model_validate(
+        {
+            "scheme": scheme,
+            "algorithm": algorithm,
+            "signature_header": signature_header,
+            "timestamp_header": timestamp_header,
+            "payload_format": payload_format,
+        }
+    )
+    forgeries = ("wrong-secret", "missing-credential") + (("tampered",) if scheme == "hmac" else ())
+    config = SimConfig(
+        calls=calls,
+        turns=turns,
+        retry_rate=retry_rate,
+        duplicate_rate=duplicate_rate,
+        out_of_order_rate=out_of_order_rate,
+        forged_rate=forged_rate,
+        twilio=twilio,
+        seed=seed or new_seed(),
+        known_gaps=known_gaps,
+        vapi_forgeries=forgeries,
+    )
+    plan = plan_simulation(config)
+    api = None
+    try:
+        if not base_url:
+            from voicetrail_cli.local import LocalApi, LocalSecrets
+
+            log_file = log_file or tempfile.mkstemp(prefix="voicetrail-sim-", suffix=".log")[1]
+            extra = _scheme_env(auth) if scheme != "shared-secret" else {}
+            with console.status("starting the local stack (moto DynamoDB + real handlers)..."):
+                api = LocalApi(
+                    workers=workers,
+                    log_path=log_file,
+                    local_secrets=LocalSecrets(vapi=secret, twilio=twilio_token),
+                    extra_env=extra,
+                ).start()
+            base_url, dynamodb_endpoint, table = api.base_url, api.dynamodb_endpoint or "", api.table
+        signer = Signer(auth, secret, twilio_token, (twilio_base_url or base_url).rstrip("/"))
+        driver = HttpDriver(base_url.rstrip("/"), signer, concurrency=concurrency or calls)
+        client = None
+        if dynamodb_endpoint or aws:
+            from voicetrail_cli.local import dynamodb_admin_client
+
+            client = dynamodb_admin_client(dynamodb_endpoint or None)
+        with console.status(f"sending {sum(1 for _ in plan.deliveries())} deliveries for {calls} calls..."):
+            report = run_simulation(
+                plan, driver, dynamodb=client, table=table, log_path=log_file or None, scan_all=not aws
+            )
+    finally:
+        if api is not None:
+            api.stop()
+    if json_output:
+        print(json.dumps(report.summary()))
+    else:
+        print_report(report, console)
+    if any(report.failures().values()):
+        raise typer.Exit(1)
+
+
+def _scheme_env(auth: VapiAuthConfig) -> dict[str, str]:
+    return {
+        "VAPI_AUTH_SCHEME": auth.scheme.value,
+        "VAPI_HMAC_ALGORITHM": auth.algorithm,
+        "VAPI_SIGNATURE_HEADER": auth.signature_header,
+        "VAPI_TIMESTAMP_HEADER": auth.timestamp_header,
+        "VAPI_PAYLOAD_FORMAT": auth.payload_format,
+    }
