@@ -79,3 +79,28 @@ def test_without_consent_caller_content_is_withheld_but_metadata_kept() -> None:
     assert body["transcript"] == "[withheld: no consent]"
     assert body["role"] == "user" and body["type"] == "transcript"
     assert "123-45-6789" not in text
+
+
+class FakeSecondPass:
+    """Stands in for Comprehend: finds the (cue-less) name 'Ada Lovelace' in already-redacted text."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+
+    def detect(self, text: str) -> list[tuple[str, int, int]]:
+        self.texts.append(text)
+        start = text.find("Ada Lovelace")
+        return [("name", start, start + len("Ada Lovelace"))] if start >= 0 else []
+
+
+def test_second_pass_runs_only_on_long_free_text_fields_and_sees_redacted_text() -> None:
+    second = FakeSecondPass()
+    message = {
+        "analysis": {"summary": "Ada Lovelace called, SSN 123-45-6789."},
+        "artifact": {"messages": [{"role": "user", "message": "Ada Lovelace here"}]},
+    }
+    result = MessageSanitizer(HASHER, second_pass=second).sanitize(message)
+    assert result.body["analysis"]["summary"].startswith("[NAME] called")
+    assert all("123-45-6789" not in t for t in second.texts)  # digits never leave the function
+    assert len(second.texts) == 1  # the summary only, not every short message
+    assert result.body["artifact"]["messages"][0]["message"] == "[NAME] here"  # learnt name propagated

@@ -18,10 +18,16 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from voicetrail.hashing import CallerHasher
-from voicetrail.redaction import RedactionPolicy, redact
+from voicetrail.redaction import DEFAULT_POLICY, RedactionPolicy, redact
+
+if TYPE_CHECKING:
+    from voicetrail.redaction import SecondPass as _SecondPass
+
+# (text, deep) -> stored text; `deep` asks for the optional second pass as well.
+TextRule = Callable[[str, bool], str]
 
 DROPPED = "[removed]"
 URL_MARKER = "[url]"
@@ -49,6 +55,8 @@ _DROP_KEYS = frozenset(
 _HASH_KEYS = frozenset({"number", "sipuri", "forwardedfrom", "callerid", "from", "to", "customernumber"})
 _CUSTOMER_PLACEHOLDERS = {"name": "[NAME]", "email": "[EMAIL]"}
 # Values of these keys are identifiers, enums or times chosen by Vapi, never caller speech.
+# Free-text fields long enough to be worth a (slow, remote) second pass.
+_SECOND_PASS_KEYS = frozenset({"transcript", "summary"})
 # Kinds whose literal values are propagated through the rest of the message once learnt.
 _PROPAGATED_KINDS = frozenset({"name"})
 _NAME_PLACEHOLDER = "[NAME]"
@@ -97,9 +105,17 @@ class SanitizedMessage:
 
 
 class MessageSanitizer:
-    def __init__(self, hasher: CallerHasher, policy: RedactionPolicy | None = None) -> None:
+    def __init__(
+        self,
+        hasher: CallerHasher,
+        policy: RedactionPolicy | None = None,
+        *,
+        second_pass: _SecondPass | None = None,
+    ) -> None:
         self._hasher = hasher
-        self._policy = policy
+        self._policy = policy or DEFAULT_POLICY
+        # Optional (Comprehend) pass for names/addresses, applied only to the long free-text fields.
+        self._second_pass = second_pass
 
     def sanitize(self, raw: dict[str, Any], *, keep_content: bool = True) -> SanitizedMessage:
         """`keep_content=False` blanks caller speech entirely (a call without recording consent)."""
@@ -111,9 +127,10 @@ class MessageSanitizer:
             body = _propagate(body, _literal_pattern(learnt), findings)
         return SanitizedMessage(body=body, findings=findings)
 
-    def _redact_text(self, findings: Counter[str], learnt: set[str]) -> Callable[[str], str]:
-        def rule(text: str) -> str:
-            result = redact(text, policy=self._policy) if self._policy is not None else redact(text)
+    def _redact_text(self, findings: Counter[str], learnt: set[str]) -> TextRule:
+        def rule(text: str, deep: bool) -> str:
+            second_pass = self._second_pass if deep else None
+            result = redact(text, policy=self._policy, second_pass=second_pass)
             for finding in result.findings:
                 findings[finding.kind] += 1
                 if finding.kind in _PROPAGATED_KINDS:
@@ -128,7 +145,7 @@ class MessageSanitizer:
         *,
         parent: str,
         findings: Counter[str],
-        text_rule: Callable[[str], str],
+        text_rule: TextRule,
         learnt: set[str],
     ) -> Any:
         if isinstance(value, dict):
@@ -149,7 +166,7 @@ class MessageSanitizer:
                 for v in value
             ]
         if isinstance(value, str):
-            return text_rule(value)
+            return text_rule(value, False)
         return value
 
     def _field(
@@ -159,7 +176,7 @@ class MessageSanitizer:
         *,
         parent: str,
         findings: Counter[str],
-        text_rule: Callable[[str], str],
+        text_rule: TextRule,
         learnt: set[str],
     ) -> Any:
         if isinstance(value, str):
@@ -174,7 +191,7 @@ class MessageSanitizer:
                 return _CUSTOMER_PLACEHOLDERS[key] if value else value
             if key in _STRUCTURAL_KEYS:
                 return value
-            return text_rule(value)
+            return text_rule(value, key in _SECOND_PASS_KEYS and self._second_pass is not None)
         return self._walk(value, parent=key, findings=findings, text_rule=text_rule, learnt=learnt)
 
 
@@ -198,5 +215,5 @@ def _propagate(value: Any, pattern: re.Pattern[str], findings: Counter[str]) -> 
     return value
 
 
-def _blank_text(text: str) -> str:
+def _blank_text(text: str, deep: bool = False) -> str:
     return "[withheld: no consent]" if text else text

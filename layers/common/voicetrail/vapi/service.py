@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 
@@ -33,6 +33,9 @@ from voicetrail.vapi.models import (
     parse_envelope,
 )
 from voicetrail.vapi.sanitize import MessageSanitizer
+
+if TYPE_CHECKING:
+    from voicetrail.redaction import SecondPass
 
 NO_CALL_ID = "no-call"
 
@@ -97,6 +100,7 @@ class VapiWebhookService:
         responders: Mapping[str, Responder] | None = None,
         observers: Sequence[Observer] = (),
         content_policy: ContentPolicy = _keep_everything,
+        second_pass: SecondPass | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._auth = auth
@@ -111,6 +115,7 @@ class VapiWebhookService:
         self._responders = dict(responders or {})
         self._observers = tuple(observers)
         self._content_policy = content_policy
+        self._second_pass = second_pass
         self._clock = clock
 
     def handle(self, request: InboundRequest) -> Reply:
