@@ -133,7 +133,7 @@ def _replayed_signature(c: str, s: str) -> tuple[bytes, dict[str, str | bytes]]:
     return envelope(c), captured
 
 
-def _with(headers: dict[str, str | bytes], **changes: str) -> dict[str, str | bytes]:
+def _with(headers: dict[str, str | bytes], **changes: str | bytes) -> dict[str, str | bytes]:
     return {**headers, **{k.replace("_", "-"): v for k, v in changes.items()}}
 
 
@@ -219,7 +219,10 @@ def hmac_cases() -> list[Case]:
         Case(
             "non-ASCII signature bytes",
             401,
-            lambda c, s: (envelope(c), _with(signed(HMAC, envelope(c), s), x_signature="\u00e9\u00e9")),
+            lambda c, s: (
+                envelope(c),
+                _with(signed(HMAC, envelope(c), s), x_signature="\u00e9\u00e9".encode("latin-1")),
+            ),
         ),
         *body_cases(HMAC),
     ]
@@ -326,9 +329,12 @@ def print_table(rows: list[tuple[str, str, int, int, int, int]]) -> None:
 
 
 @pytest.fixture(scope="module", params=["shared-secret", "hmac"])
-def stack(request: pytest.FixtureRequest) -> Iterator[tuple[str, LocalApi]]:
+def stack(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, LocalApi]]:
     extra = HMAC_ENV if request.param == "hmac" else {}
-    with LocalApi(workers=2, extra_env=extra) as api:
+    log = tmp_path_factory.mktemp("logs") / "functions.log"
+    with LocalApi(workers=2, extra_env=extra, log_path=str(log)) as api:
         yield request.param, api
 
 
