@@ -65,6 +65,7 @@ def faulty(moto_table: Any) -> FaultyDynamo:
 
 def purger(client: Any, **kwargs: Any) -> RetentionPurger:
     kwargs.setdefault("sleep", lambda _: None)
+    kwargs.setdefault("clock", lambda: float(NOW))  # the seeded ages stay right however long the suite runs
     kwargs.setdefault("audit", AuditTrail(client, TABLE, sleep=lambda _: None))
     return RetentionPurger(client, TABLE, **kwargs)
 
