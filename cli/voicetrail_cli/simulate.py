@@ -241,8 +241,8 @@ class SimConfig:
     # Extra message types (e.g. a type Vapi adds tomorrow) appended to every call: stored, never rejected.
     extra_types: tuple[str, ...] = ("user-interrupted", "hang")
     # Include PII shapes the redaction is known to miss (docs/proof.md, "known gaps"): tool-call arguments
-    # as an object with a name and a numeric date of birth, partial transcripts cut inside a spoken e-mail
-    # address, the assistant addressing the caller by first name in a later message.
+    # as an object with a name, a numeric date of birth and a member id; the assistant addressing the caller
+    # by first name in a later message (names are learnt per message).
     known_gaps: bool = False
     # Forgeries to inject: body tampering is only detectable under HMAC (the other schemes sign no body).
     vapi_forgeries: tuple[str, ...] = ("wrong-secret", "missing-credential")
@@ -322,8 +322,6 @@ class _CallBuilder:
     def transcript(self, role: str, text: str, turn: int) -> None:
         words = text.split()
         limit = len(words)
-        if not self.config.known_gaps and "email" in words:
-            limit = words.index("email")  # a partial never ends inside the spoken address
         speaker = "assistant" if role == "assistant" else "user"
         self.add(f"{speaker} speech started #{turn}", self._speech(role, "started", turn))
         cuts = sorted(

@@ -1,0 +1,196 @@
+"""PII canary: known synthetic identities through every path (every Vapi message type, Twilio status and
+recording callbacks, rejected and malformed requests, the retention purge), then every captured function
+log line (EMF metric lines included), every stored item and every response body is searched for every
+form of every identity's PII (numeric, grouped, spoken). Zero hits.
+
+Shapes the redaction is known to miss are pinned at the bottom as strict xfails (reported to the lead)."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.fakes.seed import event_item, put_all
+from voicetrail.hashing import CallerHasher
+from voicetrail.retention import RetentionClass
+from voicetrail.vapi.auth import VapiAuthConfig, sign_request
+from voicetrail.vapi.sanitize import MessageSanitizer
+from voicetrail_cli.local import LocalApi, dynamodb_admin_client
+from voicetrail_cli.simulate import (
+    HttpDriver,
+    Identity,
+    Signer,
+    SimConfig,
+    find_pii,
+    item_text,
+    log_lines,
+    pii_needles,
+    plan_simulation,
+    run_simulation,
+    scan_items,
+    synthetic_identity,
+)
+
+# Message types Vapi sends beyond the simulator's stream, each carrying caller content.
+OTHER_TYPES = {
+    "model-output": lambda i: {"output": f"Let me confirm: your social is {i.ssn}."},
+    "voice-input": lambda i: {"input": f"Your card ending {i.card_grouped} is on file."},
+    "transfer-destination-request": lambda i: {"artifact": {"transcript": f"User: my name is {i.name}"}},
+    "transfer-update": lambda i: {"transcript": f"User: call me back at {i.phone_national}"},
+    "function-call": lambda i: {
+        "functionCall": {"name": "note", "parameters": {"note": f"my social is {i.ssn}"}}
+    },
+    "knowledge-base-request": lambda i: {"messages": [{"role": "user", "content": f"my email is {i.email}"}]},
+    "phone-call-control": lambda i: {"request": "forward", "destination": {"number": i.phone}},
+    "language-change-detected": lambda i: {"language": "es", "transcript": f"mi nombre es {i.name}"},
+    "call.endpointing.request": lambda i: {"messages": [{"role": "user", "message": f"my dob is {i.dob}"}]},
+}
+
+pytestmark = pytest.mark.e2e
+
+
+def _envelope(identity: Identity, call_id: str, message_type: str, fields: dict[str, Any]) -> bytes:
+    message = {
+        "type": message_type,
+        "timestamp": int(time.time() * 1000),
+        "call": {"id": call_id, "customer": {"number": identity.phone, "name": identity.name}},
+        "customer": {"number": identity.phone, "name": identity.name},
+        **fields,
+    }
+    return json.dumps({"message": message}).encode()
+
+
+def test_synthetic_identities_leave_no_trace_in_logs_storage_metrics_or_errors(tmp_path: Path) -> None:
+    log_path = tmp_path / "functions.log"
+    plan = plan_simulation(SimConfig(calls=6, turns=9, seed=4242, forged_rate=0.05, retry_rate=0.05))
+    extra = synthetic_identity(random.Random(99))
+    needles = pii_needles([*plan.expected.identities, extra])
+    responses: list[str] = []
+    with LocalApi(workers=2, log_path=str(log_path)) as api:
+        signer = Signer(VapiAuthConfig(), api.secrets.vapi, api.secrets.twilio, api.base_url)
+        client = dynamodb_admin_client(api.dynamodb_endpoint)
+        # 1. Every simulated path: whole calls, Twilio callbacks, retries, duplicates, forgeries.
+        report = run_simulation(plan, HttpDriver(api.base_url, signer, concurrency=6), dynamodb=None)
+        assert report.stats.genuine_failed == 0 and report.stats.forged_accepted == 0
+        responses += report.stats.error_bodies
+        with httpx.Client(base_url=api.base_url, timeout=30) as http:
+            call_id = str(uuid.uuid4())
+            # 2. Every other message type, with caller content in it.
+            for message_type, fields in OTHER_TYPES.items():
+                body = _envelope(extra, call_id, message_type, fields(extra))
+                headers = {
+                    "content-type": "application/json",
+                    **sign_request(VapiAuthConfig(), body, api.secrets.vapi),
+                }
+                response = http.post("/vapi/webhook", content=body, headers=headers)
+                assert response.status_code == 200, message_type
+                responses.append(response.text)
+            # 3. Rejected and malformed requests that carry PII (forged, broken JSON, wrong type, too big).
+            good = _envelope(extra, call_id, "transcript", {"transcript": f"my social is {extra.ssn}"})
+            bad_requests = [
+                (good, {"x-vapi-secret": "forged"}),
+                (good[:-5], sign_request(VapiAuthConfig(), good[:-5], api.secrets.vapi)),
+                (
+                    good.replace(b'"type"', b'"typo"', 1),
+                    sign_request(VapiAuthConfig(), good, api.secrets.vapi),
+                ),
+                (
+                    good + b" " * 1_100_000,
+                    sign_request(VapiAuthConfig(), good + b" " * 1_100_000, api.secrets.vapi),
+                ),
+                (b"[" + good + b"]", sign_request(VapiAuthConfig(), b"[" + good + b"]", api.secrets.vapi)),
+            ]
+            for body, headers in bad_requests:
+                response = http.post(
+                    "/vapi/webhook", content=body, headers={"content-type": "application/json", **headers}
+                )
+                assert 400 <= response.status_code < 500
+                responses.append(response.text)
+            twilio_bad = f"CallSid=CA{'1' * 32}&CallStatus=ringing&From={extra.phone}&CallerName={extra.name}"
+            response = http.post(
+                "/twilio/status",
+                content=twilio_bad.encode(),
+                headers={"content-type": "application/x-www-form-urlencoded", "x-twilio-signature": "bad"},
+            )
+            responses.append(response.text)
+            # 4. The purge: an expired item holding raw PII (e.g. written before a redaction fix) is deleted
+            # without its content reaching a log line or the audit trail.
+            expired = event_item(
+                "canary-old-call",
+                "old-1",
+                RetentionClass.CONTENT,
+                int(time.time()) - 60,
+                body={"transcript": f"my social is {extra.ssn}, card {extra.card}"},
+            )
+            put_all(client, api.table, [expired])
+            purge = http.post("/_local/invoke/retention_purge", json={"from_days": 2}, timeout=120)
+            assert purge.status_code == 200
+            responses.append(purge.text)
+        items = scan_items(client, api.table)
+    assert not any(i["pk"]["S"] == "CALL#canary-old-call" for i in items)
+    logs = log_path.read_text(encoding="utf-8", errors="replace")
+    assert '"_aws"' in logs and "event processed" in logs  # EMF metric lines and logs were captured
+    hits = find_pii("logs", log_lines(str(log_path)), needles)
+    hits += find_pii("storage", ((f"{i['pk']['S']}|{i['sk']['S']}", item_text(i)) for i in items), needles)
+    hits += find_pii("responses", ((f"response {n}", r) for n, r in enumerate(responses)), needles)
+    print(
+        f"\nCANARY {len(plan.expected.identities) + 1} identities x {len(needles)} needles: searched "
+        f"{logs.count(chr(10))} log lines ({logs.count('_aws')} EMF), {len(items)} stored items, "
+        f"{len(responses)} response bodies: {len(hits)} hits"
+    )
+    assert not hits, [str(h) for h in hits[:20]]
+
+
+# ---- known gaps (others' code: redaction / sanitiser), pinned as strict xfails --------------------------
+
+
+def _stored_text(message: dict[str, Any]) -> str:
+    return json.dumps(MessageSanitizer(CallerHasher("pepper")).sanitize(message).body).lower()
+
+
+IDENT = synthetic_identity(random.Random(7))
+
+
+@pytest.mark.xfail(
+    strict=True, reason="tool-call arguments given as an object: name, numeric DOB and member id kept"
+)
+def test_gap_tool_call_arguments_object() -> None:
+    message = {
+        "type": "tool-calls",
+        "toolCallList": [
+            {
+                "id": "call_1",
+                "type": "function",
+                "function": {
+                    "name": "verify_identity",
+                    "arguments": {
+                        "full_name": IDENT.name,
+                        "date_of_birth": IDENT.dob_numeric,
+                        "member_id": IDENT.member_id,
+                    },
+                },
+            }
+        ],
+    }
+    text = _stored_text(message)
+    assert not find_pii("storage", [("tool", text)], pii_needles([IDENT]))
+
+
+@pytest.mark.xfail(strict=True, reason="names are learnt per message: a later 'Thanks, <first name>' is kept")
+def test_gap_first_name_in_a_later_message() -> None:
+    text = _stored_text(
+        {
+            "type": "transcript",
+            "role": "assistant",
+            "transcriptType": "final",
+            "transcript": f"Thanks, {IDENT.first}. One moment.",
+        }
+    )
+    assert IDENT.first.lower() not in text
