@@ -104,3 +104,48 @@ def test_second_pass_runs_only_on_long_free_text_fields_and_sees_redacted_text()
     assert all("123-45-6789" not in t for t in second.texts)  # digits never leave the function
     assert len(second.texts) == 1  # the summary only, not every short message
     assert result.body["artifact"]["messages"][0]["message"] == "[NAME] here"  # learnt name propagated
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        {
+            "full_name": "Ada Lovelace",
+            "date_of_birth": "03/14/1985",
+            "member_id": "XJ4471902",
+            "reason": "refill",
+        },
+        json.dumps(
+            {
+                "full_name": "Ada Lovelace",
+                "date_of_birth": "03/14/1985",
+                "member_id": "XJ4471902",
+                "reason": "refill",
+            }
+        ),
+        {
+            "patient": {"firstName": "Ada", "last-name": "Lovelace", "DOB": "03/14/1985"},
+            "memberId": 4471902,
+            "reason": "refill",
+        },
+    ],
+    ids=["object", "json-string", "nested"],
+)
+def test_tool_arguments_are_masked_by_key_since_bare_values_have_no_cue(arguments: object) -> None:
+    message = {
+        "type": "tool-calls",
+        "toolCallList": [{"id": "c1", "function": {"name": "verify", "arguments": arguments}}],
+    }
+    _, text = sanitize(message)
+    for value in ("Ada", "Lovelace", "03/14/1985", "4471902"):
+        assert value not in text
+    assert "refill" in text and "verify" in text
+
+
+def test_tool_argument_masking_follows_the_policy() -> None:
+    from voicetrail.redaction import RedactionPolicy
+
+    pci_only = MessageSanitizer(HASHER, RedactionPolicy.from_env_value("pci"))
+    body = pci_only.sanitize({"arguments": {"card_number": "4111111111111111", "city": "Springfield"}}).body
+    assert body["arguments"]["card_number"] == "[CARD]"
+    assert body["arguments"]["city"] == "Springfield"

@@ -98,7 +98,7 @@ class VapiWebhookSettings(CommonSettings):
     auth: VapiAuthConfig = VapiAuthConfig()
     max_body_bytes: int = Field(default=1_048_576, alias="MAX_BODY_BYTES", ge=1024, le=10_485_760)
     redact_kinds: str | None = Field(default=None, alias="VOICETRAIL_REDACT_KINDS")
-    # Amazon Comprehend second pass for names/addresses on end-of-call reports (a remote call: off by default).
+    # Amazon Comprehend second pass for names/addresses on end-of-call reports (remote call: off by default).
     comprehend_second_pass: bool = Field(default=False, alias="VOICETRAIL_COMPREHEND_PASS")
     # Live call control (voicetrail.live): consent, escalation, assistant-request, tools, transfers.
     live_enabled: bool = Field(default=False, alias="LIVE_CALL_CONTROL")  # template.yaml turns it on

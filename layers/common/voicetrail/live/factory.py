@@ -12,7 +12,7 @@ from voicetrail.live.config import ConfigResolver, ConfigSource, SsmConfigSource
 from voicetrail.live.consent_flow import ConsentService
 from voicetrail.live.control import HostPolicy, HttpCallController
 from voicetrail.live.escalation import EscalationService
-from voicetrail.live.runtime import LiveCallFeatures
+from voicetrail.live.runtime import LiveCallFeatures, OutcomeSink
 from voicetrail.live.store import DynamoLiveStore
 from voicetrail.observability import MetricsRecorder
 
@@ -28,7 +28,12 @@ def config_source(settings: VapiWebhookSettings, client: Any) -> ConfigSource:
 
 
 def build_live_features(
-    settings: VapiWebhookSettings, client: Any, *, logger: Logger, metrics: MetricsRecorder
+    settings: VapiWebhookSettings,
+    client: Any,
+    *,
+    logger: Logger,
+    metrics: MetricsRecorder,
+    outcomes: OutcomeSink | None = None,
 ) -> LiveCallFeatures:
     clock = time.time
     store = DynamoLiveStore(client, settings.table_name, settings.retention)
@@ -59,4 +64,5 @@ def build_live_features(
         metrics=metrics,
         logger=logger,
         clock=clock,
+        outcomes=outcomes,
     )

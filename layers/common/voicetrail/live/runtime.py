@@ -24,7 +24,13 @@ from voicetrail.live.config import (
     ConfigUnavailableError,
     LiveConfig,
 )
-from voicetrail.live.consent_flow import ConsentService, Decision, classify_utterance
+from voicetrail.live.consent_flow import (
+    TERMINAL,
+    ConsentOutcome,
+    ConsentService,
+    Decision,
+    classify_utterance,
+)
 from voicetrail.live.destinations import destination
 from voicetrail.live.escalation import EscalationService
 from voicetrail.live.store import AuditSink, ConsentState, LiveStore
@@ -41,6 +47,9 @@ from voicetrail.vapi.models import (
     VapiMessage,
 )
 from voicetrail.vapi.service import Processed, Responder
+
+# Reports a call outcome decided live (consent, escalation): see voicetrail.live.outcomes.
+OutcomeSink = Callable[..., None]
 
 NO_DESTINATION = "Sorry, there is no one available to take this call right now."
 
@@ -62,7 +71,9 @@ class LiveCallFeatures:
         metrics: MetricsRecorder,
         logger: Logger,
         clock: Callable[[], float],
+        outcomes: OutcomeSink | None = None,
     ) -> None:
+        self._outcomes = outcomes
         self._configs = configs
         self._store = store
         self._audit = audit
@@ -191,6 +202,7 @@ class LiveCallFeatures:
             control_url=_control_url(message),
             caller_hash=processed.event.caller_hash,
         )
+        self._report_consent(message, outcome)
         if outcome.state is ConsentState.GRANTED:
             return "Consent recorded: granted. Continue the conversation.", False
         if outcome.state is ConsentState.DENIED:
@@ -232,6 +244,8 @@ class LiveCallFeatures:
             control_url=control_url,
             config=config,
         )
+        if outcome.result == "transferred" and self._outcomes is not None:
+            self._outcomes(message, escalated=True)
         if outcome.result in ("transferred", "debounced", "already_escalated"):
             return  # a human takes over: the transcript is not a consent answer
         if not (is_final and config.consent_required and message.transcript):
@@ -239,7 +253,7 @@ class LiveCallFeatures:
         current = self._consent.current(call_id)
         if current is not None and current.state in (ConsentState.GRANTED, ConsentState.DENIED):
             return
-        self._consent.decide(
+        decided = self._consent.decide(
             call_id,
             classify_utterance(message.transcript),
             config,
@@ -247,6 +261,12 @@ class LiveCallFeatures:
             control_url=control_url,
             caller_hash=processed.event.caller_hash,
         )
+        self._report_consent(message, decided)
+
+    def _report_consent(self, message: VapiMessage, outcome: ConsentOutcome) -> None:
+        # Only a change into a final state is reported, so the report and metrics count each call once.
+        if self._outcomes is not None and outcome.changed and outcome.state in TERMINAL:
+            self._outcomes(message, consent=outcome.state.value)
 
     def _failed(self, where: str, exc: Exception) -> None:
         self._metrics.count("LiveFeatureError", source="vapi", where=where)

@@ -14,6 +14,7 @@ Applied to the whole message, recursively, before anything is stored or logged:
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -55,6 +56,60 @@ _DROP_KEYS = frozenset(
 _HASH_KEYS = frozenset({"number", "sipuri", "forwardedfrom", "callerid", "from", "to", "customernumber"})
 _CUSTOMER_PLACEHOLDERS = {"name": "[NAME]", "email": "[EMAIL]"}
 # Values of these keys are identifiers, enums or times chosen by Vapi, never caller speech.
+# Inside tool-call arguments the key is the context a bare value lacks ({"date_of_birth": "03/14/1985"}).
+# Keys are compared lower-case without "_", "-" and spaces.
+_ARGUMENT_CONTAINERS = frozenset({"arguments", "parameters"})
+_ARGUMENT_KEY_KINDS: dict[str, str] = {
+    **dict.fromkeys(
+        (
+            "name",
+            "firstname",
+            "lastname",
+            "fullname",
+            "middlename",
+            "patientname",
+            "callername",
+            "customername",
+            "membername",
+            "surname",
+            "givenname",
+        ),
+        "name",
+    ),
+    **dict.fromkeys(("dob", "dateofbirth", "birthdate", "birthday"), "dob"),
+    **dict.fromkeys(
+        ("ssn", "social", "socialsecurity", "socialsecuritynumber", "ssnlast4", "last4ssn", "ssnlastfour"),
+        "ssn",
+    ),
+    **dict.fromkeys(
+        (
+            "memberid",
+            "membernumber",
+            "policynumber",
+            "policyid",
+            "insuranceid",
+            "subscriberid",
+            "groupnumber",
+        ),
+        "member_id",
+    ),
+    **dict.fromkeys(("mrn", "medicalrecordnumber"), "mrn"),
+    **dict.fromkeys(("medicareid", "medicarenumber", "mbi"), "medicare"),
+    **dict.fromkeys(("accountnumber", "accountno", "bankaccount", "iban"), "account"),
+    **dict.fromkeys(("routingnumber", "aba"), "routing"),
+    **dict.fromkeys(("driverslicense", "licensenumber", "dlnumber"), "license"),
+    **dict.fromkeys(("passport", "passportnumber"), "passport"),
+    **dict.fromkeys(
+        ("phone", "phonenumber", "mobile", "cell", "cellphone", "callbacknumber", "telephone"), "phone"
+    ),
+    **dict.fromkeys(("email", "emailaddress"), "email"),
+    **dict.fromkeys(("card", "cardnumber", "creditcard", "creditcardnumber", "pan"), "card"),
+    **dict.fromkeys(("cvv", "cvc", "cvv2", "securitycode"), "cvv"),
+    **dict.fromkeys(("expiry", "expiration", "expirationdate", "expirydate", "cardexpiry"), "expiry"),
+    **dict.fromkeys(("address", "streetaddress", "street", "address1", "address2", "homeaddress"), "address"),
+    **dict.fromkeys(("zip", "zipcode", "postalcode", "postcode"), "zip"),
+}
+
 # Free-text fields long enough to be worth a (slow, remote) second pass.
 _SECOND_PASS_KEYS = frozenset({"transcript", "summary"})
 # Kinds whose literal values are propagated through the rest of the message once learnt.
@@ -191,8 +246,45 @@ class MessageSanitizer:
                 return _CUSTOMER_PLACEHOLDERS[key] if value else value
             if key in _STRUCTURAL_KEYS:
                 return value
+            if key in _ARGUMENT_CONTAINERS and value.lstrip().startswith("{"):
+                return self._json_arguments(value, findings=findings, text_rule=text_rule, learnt=learnt)
             return text_rule(value, key in _SECOND_PASS_KEYS and self._second_pass is not None)
+        if key in _ARGUMENT_CONTAINERS and isinstance(value, dict):
+            value = self._mask_argument_keys(value, findings, learnt)
         return self._walk(value, parent=key, findings=findings, text_rule=text_rule, learnt=learnt)
+
+    def _mask_argument_keys(self, value: Any, findings: Counter[str], learnt: set[str]) -> Any:
+        """Replace values whose key names a PII kind, at any depth of the arguments."""
+        if isinstance(value, list):
+            return [self._mask_argument_keys(v, findings, learnt) for v in value]
+        if not isinstance(value, dict):
+            return value
+        masked: dict[str, Any] = {}
+        for name, item in value.items():
+            kind = _ARGUMENT_KEY_KINDS.get(re.sub(r"[\s_-]", "", str(name).lower()))
+            if kind in self._policy.kinds and isinstance(item, str | int | float) and item != "":
+                if kind == "name" and isinstance(item, str):
+                    learnt.add(item.strip())
+                findings[str(kind)] += 1
+                masked[name] = self._policy.placeholders[str(kind)]
+            else:
+                masked[name] = self._mask_argument_keys(item, findings, learnt)
+        return masked
+
+    def _json_arguments(
+        self, text: str, *, findings: Counter[str], text_rule: TextRule, learnt: set[str]
+    ) -> str:
+        """Arguments sent as a JSON string (the OpenAI shape): sanitise the object, keep it a string."""
+        try:
+            decoded = json.loads(text)
+        except (ValueError, RecursionError):
+            return text_rule(text, False)
+        if not isinstance(decoded, dict):
+            return text_rule(text, False)
+        cleaned = self._field(
+            "arguments", decoded, parent="", findings=findings, text_rule=text_rule, learnt=learnt
+        )
+        return json.dumps(cleaned, separators=(",", ":"), ensure_ascii=False)
 
 
 def _literal_pattern(names: set[str]) -> re.Pattern[str]:

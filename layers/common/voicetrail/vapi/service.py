@@ -14,12 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 
+from voicetrail.calls import CallLedger, merge_vapi_event
 from voicetrail.errors import AuthenticationError, PayloadTooLargeError
 from voicetrail.hashing import CallerHasher
 from voicetrail.http import InboundRequest, Reply
 from voicetrail.observability import MetricsRecorder
 from voicetrail.redaction import RedactionPolicy
 from voicetrail.retention import RetentionPolicy, class_for_vapi_type
+from voicetrail.roi import RoiMetrics
 from voicetrail.secrets import SecretResolver
 from voicetrail.storage import EventStore, PutOutcome, StoredEvent
 from voicetrail.vapi.auth import VapiAuthConfig, verify_request
@@ -101,6 +103,7 @@ class VapiWebhookService:
         observers: Sequence[Observer] = (),
         content_policy: ContentPolicy = _keep_everything,
         second_pass: SecondPass | None = None,
+        calls: CallLedger | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._auth = auth
@@ -116,6 +119,7 @@ class VapiWebhookService:
         self._observers = tuple(observers)
         self._content_policy = content_policy
         self._second_pass = second_pass
+        self._calls = calls
         self._clock = clock
 
     def handle(self, request: InboundRequest) -> Reply:
@@ -175,11 +179,15 @@ class VapiWebhookService:
             attributes=_attributes(parsed),
         )
         outcome = self._store.put_event(event, now=now)
+        # Join to the call's Twilio view; idempotent, so a retry completes a merge a crash interrupted.
+        merge_vapi_event(self._calls, event, now=now)
         kind = metric_type(message.type)
         if outcome is PutOutcome.DUPLICATE:
             self._metrics.count("EventDuplicate", source="vapi", message_type=kind)
         else:
             self._metrics.count("EventAccepted", source="vapi", message_type=kind)
+            if isinstance(message, EndOfCallReport) and message.cost is not None:
+                RoiMetrics(self._metrics).call_cost(message.cost)
             redacted = sum(v for k, v in sanitized.findings.items() if k != "caller_id_hashed")
             if redacted:
                 self._metrics.count("PiiRedacted", value=redacted, source="vapi")

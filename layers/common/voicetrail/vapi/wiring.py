@@ -6,9 +6,10 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from voicetrail.calls import DynamoCallLedger
 from voicetrail.config import VapiWebhookSettings
 from voicetrail.observability import MetricsRecorder
-from voicetrail.redaction import RedactionPolicy
+from voicetrail.redaction import ComprehendPiiPass, RedactionPolicy
 from voicetrail.secrets import SecretResolver
 from voicetrail.storage.dynamo import DynamoEventStore, dynamodb_client
 from voicetrail.vapi.service import VapiWebhookService
@@ -19,12 +20,16 @@ def build_vapi_service(
 ) -> VapiWebhookService:
     client = dynamodb_client(endpoint_url=settings.dynamodb_endpoint)
     policy = RedactionPolicy.from_env_value(settings.redact_kinds) if settings.redact_kinds else None
+    calls = DynamoCallLedger(client, settings.table_name, settings.retention)
     live: dict[str, Any] = {}
     if settings.live_enabled:
         # Live call control (voicetrail.live): httpx is imported only when a control request is sent.
         from voicetrail.live.factory import build_live_features
+        from voicetrail.live.outcomes import CallOutcomeReporter
 
-        features = build_live_features(settings, client, logger=logger, metrics=metrics)
+        features = build_live_features(
+            settings, client, logger=logger, metrics=metrics, outcomes=CallOutcomeReporter(calls, metrics)
+        )
         live = {
             "responders": features.responders(),
             "observers": (features.observe,),
@@ -40,5 +45,7 @@ def build_vapi_service(
         logger=logger,
         max_body_bytes=settings.max_body_bytes,
         redaction_policy=policy,
+        second_pass=ComprehendPiiPass.from_boto3() if settings.comprehend_second_pass else None,
+        calls=calls,
         **live,
     )
