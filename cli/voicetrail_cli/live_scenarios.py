@@ -89,7 +89,8 @@ class LiveCall:
     call_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     phone_number_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     customer_number: str = "+14155550123"
-    start_ms: int = field(default_factory=lambda: int(time.time() * 1000))
+    # The call just happened: its simulated offsets stay in the past, where reports look.
+    start_ms: int = field(default_factory=lambda: int(time.time() * 1000) - 600_000)
 
     def _message(self, offset_ms: int, **fields: Any) -> dict[str, Any]:
         return {
@@ -139,13 +140,17 @@ class LiveCall:
         call = {"id": tool_call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
         return self._message(offset_ms, type="tool-calls", toolCallList=[call])
 
-    def end_of_call_report(self, offset_ms: int, transcript: str, reason: str) -> dict[str, Any]:
+    def end_of_call_report(
+        self, offset_ms: int, transcript: str, reason: str, *, cost: float = 0.03
+    ) -> dict[str, Any]:
         return self._message(
             offset_ms,
             type="end-of-call-report",
             endedReason=reason,
             artifact={"transcript": transcript, "messages": []},
             analysis={"summary": transcript[:80]},
+            durationSeconds=offset_ms / 1000,
+            cost=cost,
         )
 
 
@@ -193,6 +198,12 @@ def escalated_call(control: FakeControlServer) -> tuple[LiveCall, list[tuple[str
         (
             "duplicate delivery of the final",
             call.user("This is an emergency, I need a human.", 5200, confidence=0.96),
+        ),
+        (
+            "end-of-call-report",
+            call.end_of_call_report(
+                21_000, "User: This is an emergency, I need a human.", "assistant-forwarded-call", cost=0.02
+            ),
         ),
     ]
 

@@ -141,6 +141,9 @@ def local_environment(
 # ---- worker side (runs in the pool's processes) ----------------------------------------------------
 
 _HANDLERS: dict[str, Any] = {}
+# Each function's environment: a worker hosts every function, and libraries (Powertools) read
+# os.environ at request time, so an invocation runs with its own function's variables, as on Lambda.
+_ENVIRONS: dict[str, dict[str, str]] = {}
 
 
 def _load_handler(spec_name: str, code_dir: str, handler: str) -> Any:
@@ -165,11 +168,19 @@ def _init_worker(
         stream = open(log_path, "a", buffering=1, encoding="utf-8")  # noqa: SIM115 - lives as long as the worker
         sys.stdout = stream
         sys.stderr = stream
+    import logging
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's request lines
     for name, code_dir, handler in specs:
-        os.environ.clear()
-        os.environ.update(envs["__base__"])
-        os.environ.update(envs[name])
+        _ENVIRONS[name] = {**envs["__base__"], **envs[name]}
+        _use_environ(name)
         _HANDLERS[name] = _load_handler(name, code_dir, handler)
+
+
+def _use_environ(function: str) -> None:
+    if os.environ != _ENVIRONS[function]:
+        os.environ.clear()
+        os.environ.update(_ENVIRONS[function])
 
 
 @dataclass
@@ -188,6 +199,7 @@ class FakeLambdaContext:
 
 def _invoke(function: str, event: dict[str, Any], timeout_s: float) -> dict[str, Any]:
     handler = _HANDLERS[function]
+    _use_environ(function)
     context = FakeLambdaContext(
         function_name=function,
         invoked_function_arn=f"arn:aws:lambda:us-east-1:123456789012:function:{function}",
@@ -288,6 +300,9 @@ class LocalApi:
         return self._endpoint
 
     def start(self) -> LocalApi:
+        import logging
+
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto server's request lines
         if not self._endpoint and not self._use_aws:
             self._dynamo = EmbeddedDynamo()
             self._endpoint = self._dynamo.start()

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
@@ -135,12 +136,16 @@ def demo(
     workers: Annotated[int, typer.Option(help="Lambda-like worker processes.")] = 2,
 ) -> None:
     """Start the local stack, replay a realistic signed call over HTTP, and show what was stored."""
+    import tempfile
+
     from voicetrail.vapi.auth import VapiAuthConfig, sign_request
     from voicetrail_cli.local import LocalApi, dynamodb_admin_client
     from voicetrail_cli.scenario import CallScript, demo_deliveries
 
+    log_path = Path(tempfile.gettempdir()) / "voicetrail-demo-functions.log"
+    log_path.write_text("")
     with console.status("starting the local API: embedded DynamoDB (moto server) + real Lambda handlers..."):
-        api = LocalApi(workers=workers).start()
+        api = LocalApi(workers=workers, log_path=str(log_path)).start()
     try:
         url = f"{api.base_url}/vapi/webhook"
         console.print(
@@ -164,6 +169,12 @@ def demo(
             sent.add_row(str(n), delivery.label, f"[{style}]{status}[/]", str(delivery.expect_status))
         console.print(sent)
         _show_stored(dynamodb_admin_client(api.dynamodb_endpoint), api.table, script)
+        from voicetrail_cli.live_scenarios import run_live_demo
+        from voicetrail_cli.twilio_demo import demo_twilio_and_report
+
+        failures += run_live_demo(api, console)  # a consent-denied call and an escalated call
+        failures += demo_twilio_and_report(api, script.provider_call_id, console)  # ends with the ROI report
+        console.print(f"functions' logs (JSON, redacted): {log_path}")
         if failures:
             console.print(f"[red]{failures} deliveries got an unexpected status[/]")
             raise typer.Exit(1)
@@ -183,7 +194,11 @@ def _show_stored(client: Any, table_name: str, script: CallScript) -> None:
         text = event.body.get("transcript") or (event.body.get("analysis") or {}).get("summary") or ""
         redactions = ", ".join(f"{k} x{v}" for k, v in sorted(event.redactions.items()))
         table.add_row(
-            event.event_type, event.event_key[:48], event.retention_class.value, redactions, str(text)[:90]
+            event.event_type,
+            event.event_key[:48],
+            event.retention_class.value,
+            redactions,
+            escape(str(text)[:90]),
         )
     console.print(table)
     raw = json.dumps([e.body for e in events])

@@ -84,9 +84,8 @@ class RoiRow:
                 self.handled_calls += 1
                 if not call.escalated:
                     self.ai_only_minutes += call.handle_time_s / 60
-        if call.final_status == "completed" or (
-            call.twilio_call_sid is None and answered and call.vapi_ended
-        ):
+        # Without Twilio status callbacks, Vapi's end of an answered call is its completion.
+        if call.final_status == "completed" or (call.status is None and answered and call.vapi_ended):
             self.completed += 1
         if call.consent:
             self.consent_decided += 1

@@ -193,8 +193,9 @@ class CallSummary:
     def was_answered(self) -> bool:
         if self.answered:
             return True
-        # A call Twilio never told us about (web call) was answered if the assistant talked at all.
-        return self.twilio_call_sid is None and (self.vapi_duration_s or 0) > 0
+        # No Twilio status for this call (a web call, or status callbacks not configured): the call was
+        # answered if the assistant talked at all, so the report works from Vapi's view alone.
+        return self.status is None and (self.vapi_duration_s or 0) > 0
 
 
 class CallLedger(Protocol):
