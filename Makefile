@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 SAM_STAMP := $(SAM_VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: venv demo serve test test-slow lint typecheck unit integration e2e validate build bench clean
+.PHONY: venv demo serve test test-slow lint typecheck unit integration e2e validate build bench bench-deps clean
 
 venv: $(STAMP)
 
@@ -73,6 +73,10 @@ test-slow: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py
+
+# Optional: Presidio + a spaCy English model, so benchmarks/redaction.py compares against it.
+bench-deps: $(STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[bench]"
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
