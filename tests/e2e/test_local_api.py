@@ -53,7 +53,16 @@ def test_a_whole_call_is_stored_once_redacted_and_the_forgery_rejected(api: Loca
     distinct = [d for d in deliveries if not d.forged and d.duplicate_of is None]
     assert len(events) == len(distinct)
     everything = json.dumps([e.body for e in events]).lower()
-    for pii in ("123-45-6789", "4111", "maria", "gonzalez", "+14155550123", "415 555 0199", "gmail"):
+    for pii in (
+        "123-45-6789",
+        "4111 1111",
+        "4111111111111111",
+        "maria",
+        "gonzalez",
+        "+14155550123",
+        "415 555 0199",
+        "gmail",
+    ):
         assert pii not in everything, pii
     assert all(e.caller_hash and e.caller_hash.startswith("ph_") for e in events)
     assert "forwarding" not in {e.attributes.get("status") for e in events}

@@ -117,7 +117,7 @@ def test_a_retry_is_a_duplicate_answered_200_and_stored_once() -> None:
     body = fixture_bytes("vapi/end-of-call-report.json")
     assert service.handle(request(body)).status == 200
     assert service.handle(request(body)).status == 200
-    assert len(store.all_events()) == 1
+    assert len(store.call_events("73daba4d-2bcc-4cca-8e49-3d7903467ade", now=NOW)) == 1
     assert metrics.total("EventDuplicate") == 1
 
 
@@ -185,3 +185,43 @@ def test_empty_secret_fails_closed() -> None:
     service, _ = make_service(secrets=resolver("  "))
     with pytest.raises(SecretUnavailableError):
         service.handle(request(fixture_bytes("vapi/status-update.json"), secret=""))
+
+
+class RecordingAudit:
+    def __init__(self, fail: bool = False) -> None:
+        self.records: list[tuple[str, str, dict[str, int | str]]] = []
+        self.fail = fail
+
+    def append(self, call_id: str, kind: object, details: Any, now: float) -> object:
+        if self.fail:
+            raise StoreUnavailableError("audit put failed")
+        self.records.append((call_id, str(kind), dict(details)))
+        return None
+
+
+def test_redactions_are_audited_once_with_counts_only() -> None:
+    audit = RecordingAudit()
+    service, _ = make_service(audit=audit)
+    body = fixture_bytes("vapi/transcript-final-user.json")
+    service.handle(request(body))
+    service.handle(request(body))  # a retry: no second audit record
+    service.handle(request(fixture_bytes("vapi/status-update.json")))  # nothing redacted: no record
+    assert audit.records == [("73daba4d-2bcc-4cca-8e49-3d7903467ade", "pii_redacted", {"ssn": 1})]
+
+
+def test_an_audit_outage_does_not_fail_the_webhook() -> None:
+    service, (store, metrics) = make_service(audit=RecordingAudit(fail=True))
+    assert service.handle(request(fixture_bytes("vapi/transcript-final-user.json"))).status == 200
+    assert len(store.all_events()) == 1
+    assert metrics.total("AuditAppendFailed") == 1
+
+
+def test_a_report_with_a_recording_leaves_a_recording_pointer_for_the_purge() -> None:
+    service, (store, _) = make_service()
+    service.handle(request(fixture_bytes("vapi/end-of-call-report.json")))
+    service.handle(request(fixture_bytes("vapi/end-of-call-report.json")))
+    pointers = [e for e in store.all_events() if e.retention_class is RetentionClass.RECORDING]
+    assert len(pointers) == 1
+    assert pointers[0].pk == "CALL#73daba4d-2bcc-4cca-8e49-3d7903467ade"
+    assert pointers[0].sk == "REC#vapi#recording"
+    assert pointers[0].expires_at == int(NOW) + 30 * DAY

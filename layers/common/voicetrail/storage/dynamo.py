@@ -86,6 +86,7 @@ def from_item(item: dict[str, Any]) -> StoredEvent:
         if name.startswith("a_"):
             attributes[name[2:]] = value["S"] if "S" in value else float(value["N"])
     return StoredEvent(
+        record=item["sk"]["S"].split("#", 1)[0],
         call_id=item["call_id"]["S"],
         event_key=item["event_key"]["S"],
         source=item["source"]["S"],

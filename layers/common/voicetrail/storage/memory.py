@@ -24,7 +24,11 @@ class InMemoryEventStore:
     def call_events(self, call_id: str, *, now: float) -> list[StoredEvent]:
         pk = call_pk(call_id)
         with self._lock:
-            found = [e for (p, _), e in self._items.items() if p == pk and e.expires_at > now]
+            found = [
+                e
+                for (p, sk), e in self._items.items()
+                if p == pk and sk.startswith("EVT#") and e.expires_at > now
+            ]
         return sorted(found, key=lambda e: e.sk)
 
     def all_events(self) -> list[StoredEvent]:

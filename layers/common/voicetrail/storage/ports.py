@@ -34,6 +34,9 @@ class StoredEvent:
     caller_hash: str | None = None
     redactions: dict[str, int] = field(default_factory=dict)
     attributes: dict[str, str | int | float] = field(default_factory=dict)
+    # "EVT" for webhook events; other records of a call (e.g. "REC" recording pointers) use their own prefix
+    # so that reading a call's events never returns them.
+    record: str = "EVT"
 
     @property
     def pk(self) -> str:
@@ -41,7 +44,7 @@ class StoredEvent:
 
     @property
     def sk(self) -> str:
-        return f"EVT#{self.source}#{self.event_key}"
+        return f"{self.record}#{self.source}#{self.event_key}"
 
     @property
     def exp_bucket(self) -> str:

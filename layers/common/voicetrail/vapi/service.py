@@ -10,17 +10,18 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aws_lambda_powertools import Logger
 
+from voicetrail.audit import AuditKind
 from voicetrail.calls import CallLedger, merge_vapi_event
-from voicetrail.errors import AuthenticationError, PayloadTooLargeError
+from voicetrail.errors import AuthenticationError, PayloadTooLargeError, StoreUnavailableError
 from voicetrail.hashing import CallerHasher
 from voicetrail.http import InboundRequest, Reply
 from voicetrail.observability import MetricsRecorder
 from voicetrail.redaction import RedactionPolicy
-from voicetrail.retention import RetentionPolicy, class_for_vapi_type
+from voicetrail.retention import RetentionClass, RetentionPolicy, class_for_vapi_type
 from voicetrail.roi import RoiMetrics
 from voicetrail.secrets import SecretResolver
 from voicetrail.storage import EventStore, PutOutcome, StoredEvent
@@ -86,6 +87,42 @@ def _attributes(parsed: ParsedMessage) -> dict[str, str | int | float]:
     return attrs
 
 
+class AuditAppender(Protocol):
+    """The audit trail as the webhook uses it (voicetrail.audit.AuditTrail in production)."""
+
+    def append(
+        self, call_id: str, kind: AuditKind, details: Mapping[str, int | str], now: float
+    ) -> object: ...
+
+
+_RECORDING_KEYS = ("recordingUrl", "stereoRecordingUrl", "recording")
+
+
+def _has_recording(raw: Mapping[str, Any]) -> bool:
+    artifact = raw.get("artifact")
+    holders = (raw, artifact) if isinstance(artifact, dict) else (raw,)
+    return any(holder.get(key) for holder in holders for key in _RECORDING_KEYS)
+
+
+def _vapi_recording_pointer(report: StoredEvent, retention: RetentionPolicy, now: float) -> StoredEvent:
+    """A `recording`-class item for the audio Vapi holds: at its expiry the purge deletes the call at Vapi
+    (the partition names the Vapi call). Twilio-side recordings have their own items (voicetrail.calls)."""
+    return StoredEvent(
+        record="REC",
+        call_id=report.call_id,
+        event_key="recording",
+        source="vapi",
+        event_type="vapi.recording",
+        retention_class=RetentionClass.RECORDING,
+        expires_at=retention.expires_at(RetentionClass.RECORDING, now),
+        received_at_ms=report.received_at_ms,
+        body={"held_by": "vapi"},
+        event_ts_ms=report.event_ts_ms,
+        caller_hash=report.caller_hash,
+        attributes={"vapi_call_id": report.call_id},
+    )
+
+
 class VapiWebhookService:
     def __init__(
         self,
@@ -104,6 +141,7 @@ class VapiWebhookService:
         content_policy: ContentPolicy = _keep_everything,
         second_pass: SecondPass | None = None,
         calls: CallLedger | None = None,
+        audit: AuditAppender | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._auth = auth
@@ -120,6 +158,7 @@ class VapiWebhookService:
         self._content_policy = content_policy
         self._second_pass = second_pass
         self._calls = calls
+        self._audit = audit
         self._clock = clock
 
     def handle(self, request: InboundRequest) -> Reply:
@@ -181,6 +220,10 @@ class VapiWebhookService:
         outcome = self._store.put_event(event, now=now)
         # Join to the call's Twilio view; idempotent, so a retry completes a merge a crash interrupted.
         merge_vapi_event(self._calls, event, now=now)
+        if isinstance(message, EndOfCallReport) and _has_recording(parsed.raw):
+            self._store.put_event(_vapi_recording_pointer(event, self._retention, now), now=now)
+        if outcome is PutOutcome.STORED:
+            self._audit_redactions(call_id, sanitized.findings, now)
         kind = metric_type(message.type)
         if outcome is PutOutcome.DUPLICATE:
             self._metrics.count("EventDuplicate", source="vapi", message_type=kind)
@@ -200,3 +243,14 @@ class VapiWebhookService:
             },
         )
         return Processed(parsed=parsed, event=event, outcome=outcome)
+
+    def _audit_redactions(self, call_id: str, findings: Mapping[str, int], now: float) -> None:
+        """One audit record per stored message that had PII redacted: counts per kind, never values."""
+        counts = {kind: count for kind, count in findings.items() if count and kind != "caller_id_hashed"}
+        if self._audit is None or not counts or call_id == NO_CALL_ID:
+            return
+        try:
+            self._audit.append(call_id, AuditKind.PII_REDACTED, counts, now)
+        except StoreUnavailableError:
+            # Not a 503: the retry would be a duplicate and never audit anyway. The metric alarms instead.
+            self._metrics.count("AuditAppendFailed", source="vapi")

@@ -6,6 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from voicetrail.audit import AuditTrail
 from voicetrail.calls import DynamoCallLedger
 from voicetrail.config import VapiWebhookSettings
 from voicetrail.observability import MetricsRecorder
@@ -47,5 +48,6 @@ def build_vapi_service(
         redaction_policy=policy,
         second_pass=ComprehendPiiPass.from_boto3() if settings.comprehend_second_pass else None,
         calls=calls,
+        audit=AuditTrail(client, settings.table_name, retention=settings.retention),
         **live,
     )
