@@ -113,6 +113,15 @@ def test_purge_alarms(template: dict[str, Any]) -> None:
     assert not_run["DatapointsToAlarm"] == not_run["EvaluationPeriods"]
 
 
+def test_recording_deletion_stuck_and_audit_failure_alarms(template: dict[str, Any]) -> None:
+    ns = {"Ref": "MetricsNamespace"}
+    env = {"Ref": "Environment"}
+    stuck = alarm_on(template, ns, "PurgeRecordingStuck", environment=env, service="retention_purge")
+    assert stuck["Threshold"] == 1 and stuck["TreatMissingData"] == "notBreaching"
+    audit = alarm_on(template, ns, "AuditAppendFailed", environment=env, source="vapi", service="vapi_webhook")
+    assert audit["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+
+
 def test_dlq_alarm_if_a_queue_exists(template: dict[str, Any]) -> None:
     queues = resources(template, "AWS::SQS::Queue")
     for name in queues:
