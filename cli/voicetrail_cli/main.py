@@ -30,7 +30,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 console = Console()
-app.command("report")(report_command)  # ROI report (docs/twilio-and-roi.md)
+app.command("report")(report_command)  # ROI report (README.md, "voicetrail report")
 app.command("simulate")(simulate_command)  # load/fault/attack proof (docs/proof.md)
 ops.register(app)  # erase, purge, audit verify|export
 
