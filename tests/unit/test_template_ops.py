@@ -118,7 +118,8 @@ def test_recording_deletion_stuck_and_audit_failure_alarms(template: dict[str, A
     env = {"Ref": "Environment"}
     stuck = alarm_on(template, ns, "PurgeRecordingStuck", environment=env, service="retention_purge")
     assert stuck["Threshold"] == 1 and stuck["TreatMissingData"] == "notBreaching"
-    audit = alarm_on(template, ns, "AuditAppendFailed", environment=env, source="vapi", service="vapi_webhook")
+    dims = {"environment": env, "source": "vapi", "service": "vapi_webhook"}
+    audit = alarm_on(template, ns, "AuditAppendFailed", **dims)
     assert audit["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
 
 
