@@ -225,3 +225,53 @@ def test_a_report_with_a_recording_leaves_a_recording_pointer_for_the_purge() ->
     assert pointers[0].pk == "CALL#73daba4d-2bcc-4cca-8e49-3d7903467ade"
     assert pointers[0].sk == "REC#vapi#recording"
     assert pointers[0].expires_at == int(NOW) + 30 * DAY
+
+
+def transcript(text: str, ts: int, role: str = "user") -> bytes:
+    payload = load_fixture("vapi/transcript-final-user.json")
+    payload["message"].update(transcript=text, timestamp=ts, role=role)
+    return json.dumps(payload).encode()
+
+
+def test_a_name_learnt_earlier_in_the_call_is_redacted_in_later_messages() -> None:
+    from voicetrail.vapi.names import InMemoryNameMemory
+
+    names = InMemoryNameMemory()
+    service, (store, _) = make_service(names=names)
+    service.handle(request(transcript("Hi, my name is Maria Gonzalez.", 1)))
+    service.handle(request(transcript("Thanks, Maria. One moment please.", 2, role="assistant")))
+    stored = json.dumps([e.body for e in store.all_events()])
+    assert "maria" not in stored.lower() and "gonzalez" not in stored.lower()
+    assert "One moment please" in stored
+    # Only keyed hashes are remembered, never the name.
+    assert all(h.startswith("nm_") for h in names.known("73daba4d-2bcc-4cca-8e49-3d7903467ade"))
+
+
+def test_names_are_neither_learnt_nor_applied_without_consent() -> None:
+    from voicetrail.vapi.names import InMemoryNameMemory
+
+    names = InMemoryNameMemory()
+    service, _ = make_service(names=names, content_policy=lambda parsed: False)
+    service.handle(request(transcript("Hi, my name is Maria Gonzalez.", 1)))
+    assert names.known("73daba4d-2bcc-4cca-8e49-3d7903467ade") == frozenset()
+
+
+class FailingComprehend:
+    def __init__(self) -> None:
+        self.failures = 0
+        self.calls = 0
+
+    def detect(self, text: str) -> list[tuple[str, int, int]]:
+        self.calls += 1
+        self.failures += 1
+        return []
+
+
+def test_second_pass_runs_on_end_of_call_reports_only_and_failures_are_counted() -> None:
+    comprehend = FailingComprehend()
+    service, (_, metrics) = make_service(second_pass=comprehend)
+    service.handle(request(fixture_bytes("vapi/transcript-final-user.json")))
+    assert comprehend.calls == 0
+    service.handle(request(fixture_bytes("vapi/end-of-call-report.json")))
+    assert comprehend.calls > 0
+    assert metrics.total("SecondPassFailures") == 1

@@ -38,5 +38,10 @@ class CallerHasher:
         normalized = normalize_phone(identifier)
         return self.PREFIX + hmac.new(self._key, normalized.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
 
+    def hash_name_part(self, word: str) -> str:
+        """Keyed hash of one word of a name, so a call can remember its caller's name without storing it."""
+        digest = hmac.new(self._key, b"name:" + word.strip().lower().encode("utf-8"), hashlib.sha256)
+        return "nm_" + digest.hexdigest()[:24]
+
     def is_hash(self, value: str) -> bool:
         return value.startswith(self.PREFIX) and len(value) == len(self.PREFIX) + 32

@@ -157,6 +157,8 @@ class SanitizedMessage:
     body: dict[str, Any]
     findings: Counter[str] = field(default_factory=Counter)
     caller_hash: str | None = None
+    # Keyed hashes of the name words learnt in this message, for the call's name memory.
+    name_hashes: frozenset[str] = frozenset()
 
 
 class MessageSanitizer:
@@ -172,15 +174,21 @@ class MessageSanitizer:
         # Optional (Comprehend) pass for names/addresses, applied only to the long free-text fields.
         self._second_pass = second_pass
 
-    def sanitize(self, raw: dict[str, Any], *, keep_content: bool = True) -> SanitizedMessage:
-        """`keep_content=False` blanks caller speech entirely (a call without recording consent)."""
+    def sanitize(
+        self, raw: dict[str, Any], *, keep_content: bool = True, known_names: frozenset[str] = frozenset()
+    ) -> SanitizedMessage:
+        """`keep_content=False` blanks caller speech entirely (a call without recording consent).
+        `known_names` are keyed hashes of name words learnt earlier in the call ("Thanks, Maria" later on)."""
         findings: Counter[str] = Counter()
         learnt: set[str] = set()
         text_rule = self._redact_text(findings, learnt) if keep_content else _blank_text
         body = self._walk(raw, parent="", findings=findings, text_rule=text_rule, learnt=learnt)
         if learnt:
             body = _propagate(body, _literal_pattern(learnt), findings)
-        return SanitizedMessage(body=body, findings=findings)
+        if known_names and keep_content:
+            body = _KnownNames(self._hasher, known_names, findings).redact(body)
+        hashes = frozenset(self._hasher.hash_name_part(part) for part in _name_parts(learnt))
+        return SanitizedMessage(body=body, findings=findings, name_hashes=hashes)
 
     def _redact_text(self, findings: Counter[str], learnt: set[str]) -> TextRule:
         def rule(text: str, deep: bool) -> str:
@@ -285,6 +293,49 @@ class MessageSanitizer:
             "arguments", decoded, parent="", findings=findings, text_rule=text_rule, learnt=learnt
         )
         return json.dumps(cleaned, separators=(",", ":"), ensure_ascii=False)
+
+
+def _name_parts(names: set[str]) -> set[str]:
+    return {p for name in names for p in re.split(r"[\s,.]+", name) if len(p) >= _MIN_NAME_PART}
+
+
+_WORD = re.compile(rf"(?<![\w\[])[A-Za-z][A-Za-z'-]{{{_MIN_NAME_PART - 1},}}(?![\w\]])")
+
+
+class _KnownNames:
+    """Redacts words whose keyed hash matches a name learnt earlier in the call (never stored in clear)."""
+
+    def __init__(self, hasher: CallerHasher, known: frozenset[str], findings: Counter[str]) -> None:
+        self._hasher = hasher
+        self._known = known
+        self._findings = findings
+        self._seen: dict[str, bool] = {}
+
+    def _is_known(self, word: str) -> bool:
+        lowered = word.lower()
+        hit = self._seen.get(lowered)
+        if hit is None:
+            hit = self._seen[lowered] = self._hasher.hash_name_part(lowered) in self._known
+        return hit
+
+    def _text(self, text: str) -> str:
+        def replace(match: re.Match[str]) -> str:
+            if self._is_known(match.group(0)):
+                self._findings["name"] += 1
+                return _NAME_PLACEHOLDER
+            return match.group(0)
+
+        return _WORD.sub(replace, text)
+
+    def redact(self, value: Any, key: str = "") -> Any:
+        if isinstance(value, str):
+            skip = key in _STRUCTURAL_KEYS or key in _HASH_KEYS or key.endswith("url")
+            return value if skip else self._text(value)
+        if isinstance(value, dict):
+            return {k: self.redact(v, str(k).lower()) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.redact(v, key) for v in value]
+        return value
 
 
 def _literal_pattern(names: set[str]) -> re.Pattern[str]:

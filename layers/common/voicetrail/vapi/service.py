@@ -35,6 +35,7 @@ from voicetrail.vapi.models import (
     metric_type,
     parse_envelope,
 )
+from voicetrail.vapi.names import NameMemory
 from voicetrail.vapi.sanitize import MessageSanitizer
 
 if TYPE_CHECKING:
@@ -142,6 +143,7 @@ class VapiWebhookService:
         second_pass: SecondPass | None = None,
         calls: CallLedger | None = None,
         audit: AuditAppender | None = None,
+        names: NameMemory | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._auth = auth
@@ -159,6 +161,7 @@ class VapiWebhookService:
         self._second_pass = second_pass
         self._calls = calls
         self._audit = audit
+        self._names = names
         self._clock = clock
 
     def handle(self, request: InboundRequest) -> Reply:
@@ -198,11 +201,17 @@ class VapiWebhookService:
         self._log.set_correlation_id(call_id)
         hasher = CallerHasher(self._pepper.values()[0])
         keep_content = self._content_policy(parsed)
-        sanitized = MessageSanitizer(hasher, self._redaction_policy).sanitize(
-            parsed.raw, keep_content=keep_content
-        )
-        caller = message.caller_number
         retention_class = class_for_vapi_type(message.type)
+        names = self._names if keep_content and call_id != NO_CALL_ID else None
+        known = names.known(call_id) if names and retention_class is RetentionClass.CONTENT else frozenset()
+        # The remote second pass (Comprehend) runs only where latency allows: the end-of-call report.
+        second_pass = self._second_pass if isinstance(message, EndOfCallReport) else None
+        failures_before = getattr(second_pass, "failures", 0)
+        sanitizer = MessageSanitizer(hasher, self._redaction_policy, second_pass=second_pass)
+        sanitized = sanitizer.sanitize(parsed.raw, keep_content=keep_content, known_names=known)
+        if getattr(second_pass, "failures", 0) > failures_before:
+            self._metrics.count("SecondPassFailures", source="vapi")
+        caller = message.caller_number
         event = StoredEvent(
             call_id=call_id,
             event_key=semantic_key(parsed),
@@ -222,6 +231,9 @@ class VapiWebhookService:
         merge_vapi_event(self._calls, event, now=now)
         if isinstance(message, EndOfCallReport) and _has_recording(parsed.raw):
             self._store.put_event(_vapi_recording_pointer(event, self._retention, now), now=now)
+        if names is not None and sanitized.name_hashes - known:
+            # On duplicates too (the write is idempotent): a retry completes a write a crash interrupted.
+            names.remember(call_id, sanitized.name_hashes, now=now)
         if outcome is PutOutcome.STORED:
             self._audit_redactions(call_id, sanitized.findings, now)
         kind = metric_type(message.type)

@@ -13,6 +13,7 @@ from voicetrail.observability import MetricsRecorder
 from voicetrail.redaction import ComprehendPiiPass, RedactionPolicy
 from voicetrail.secrets import SecretResolver
 from voicetrail.storage.dynamo import DynamoEventStore, dynamodb_client
+from voicetrail.vapi.names import DynamoNameMemory
 from voicetrail.vapi.service import VapiWebhookService
 
 
@@ -49,5 +50,6 @@ def build_vapi_service(
         second_pass=ComprehendPiiPass.from_boto3() if settings.comprehend_second_pass else None,
         calls=calls,
         audit=AuditTrail(client, settings.table_name, retention=settings.retention),
+        names=DynamoNameMemory(client, settings.table_name, settings.retention),
         **live,
     )
