@@ -81,3 +81,20 @@ def test_twilio_base_url_must_not_carry_a_fragment() -> None:
 
 def test_purge_settings_load() -> None:
     assert PurgeSettings.from_env(function_env(PURGE_DRY_RUN="true")).dry_run is True
+
+
+def test_redaction_policy_from_settings_kinds_and_placeholders() -> None:
+    settings = VapiWebhookSettings.from_env(
+        function_env(VOICETRAIL_REDACT_KINDS="pci", VOICETRAIL_REDACT_PLACEHOLDERS='{"card": "****"}')
+    )
+    policy = settings.redaction_policy()
+    assert policy is not None
+    assert "card" in policy.kinds and "name" not in policy.kinds
+    assert policy.placeholders["card"] == "****"
+    assert VapiWebhookSettings.from_env(function_env()).redaction_policy() is None
+
+
+@pytest.mark.parametrize("bad", ['{"telepathy": "x"}', "not json", '["ssn"]'])
+def test_bad_placeholder_settings_fail_the_cold_start(bad: str) -> None:
+    with pytest.raises((ConfigurationError, ValueError)):
+        VapiWebhookSettings.from_env(function_env(VOICETRAIL_REDACT_PLACEHOLDERS=bad)).redaction_policy()

@@ -5,6 +5,7 @@ A bad setting fails the cold start (and so the deploy's smoke test), never a sin
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from typing import Any, Literal, Self
@@ -12,6 +13,7 @@ from typing import Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from voicetrail.errors import ConfigurationError
+from voicetrail.redaction import RedactionPolicy
 from voicetrail.retention import RetentionPolicy
 from voicetrail.secrets import ALLOW_ENV_SECRETS_VAR, SecretRef
 from voicetrail.vapi.auth import VapiAuthConfig
@@ -98,6 +100,25 @@ class VapiWebhookSettings(CommonSettings):
     auth: VapiAuthConfig = VapiAuthConfig()
     max_body_bytes: int = Field(default=1_048_576, alias="MAX_BODY_BYTES", ge=1024, le=10_485_760)
     redact_kinds: str | None = Field(default=None, alias="VOICETRAIL_REDACT_KINDS")
+    # JSON object kind -> placeholder, e.g. {"ssn": "***-**-****"}; unknown kinds fail the cold start.
+    redact_placeholders: dict[str, str] = Field(default_factory=dict, alias="VOICETRAIL_REDACT_PLACEHOLDERS")
+
+    @field_validator("redact_placeholders", mode="before")
+    @classmethod
+    def _placeholders(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return json.loads(value) if value.strip() else {}
+        return value
+
+    def redaction_policy(self) -> RedactionPolicy | None:
+        """The deployment's redaction policy; None means the default (every kind, default placeholders)."""
+        if not self.redact_kinds and not self.redact_placeholders:
+            return None
+        placeholders = self.redact_placeholders or None
+        if self.redact_kinds:
+            return RedactionPolicy.from_env_value(self.redact_kinds, placeholders)
+        return RedactionPolicy(placeholders=placeholders)
+
     # Amazon Comprehend second pass for names/addresses on end-of-call reports (remote call: off by default).
     comprehend_second_pass: bool = Field(default=False, alias="VOICETRAIL_COMPREHEND_PASS")
     # Live call control (voicetrail.live): consent, escalation, assistant-request, tools, transfers.

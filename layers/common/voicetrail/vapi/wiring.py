@@ -10,7 +10,7 @@ from voicetrail.audit import AuditTrail
 from voicetrail.calls import DynamoCallLedger
 from voicetrail.config import VapiWebhookSettings
 from voicetrail.observability import MetricsRecorder
-from voicetrail.redaction import ComprehendPiiPass, RedactionPolicy
+from voicetrail.redaction import ComprehendPiiPass
 from voicetrail.secrets import SecretResolver
 from voicetrail.storage.dynamo import DynamoEventStore, dynamodb_client
 from voicetrail.vapi.names import DynamoNameMemory
@@ -21,7 +21,7 @@ def build_vapi_service(
     settings: VapiWebhookSettings, *, logger: Logger, metrics: MetricsRecorder
 ) -> VapiWebhookService:
     client = dynamodb_client(endpoint_url=settings.dynamodb_endpoint)
-    policy = RedactionPolicy.from_env_value(settings.redact_kinds) if settings.redact_kinds else None
+    policy = settings.redaction_policy()
     calls = DynamoCallLedger(client, settings.table_name, settings.retention)
     live: dict[str, Any] = {}
     if settings.live_enabled:
