@@ -78,7 +78,8 @@ class EmbeddedDynamo:
     def __init__(self, port: int = 0) -> None:
         from moto.server import ThreadedMotoServer
 
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port or free_port(), verbose=False)
+        # Port 0: the OS picks a free port at bind time (no race with other processes).
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
         self.endpoint = ""
 
     def start(self) -> str:
@@ -280,8 +281,8 @@ class LocalApi:
         table: str = LOCAL_TABLE,
         extra_env: dict[str, str] | None = None,
     ) -> None:
-        self.port = port or free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.port = port  # 0: chosen by the OS when the server binds, in start()
+        self.base_url = f"http://127.0.0.1:{port}"
         self.workers = workers
         self.secrets = local_secrets or LocalSecrets()
         self.table = table
@@ -307,6 +308,10 @@ class LocalApi:
             self._dynamo = EmbeddedDynamo()
             self._endpoint = self._dynamo.start()
         ensure_table(dynamodb_admin_client(self._endpoint), self.table)
+        # Bind first: the functions' environment needs the real port (Twilio signs the public URL).
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), _make_handler(self))
+        self.port = int(self._server.server_address[1])
+        self.base_url = f"http://127.0.0.1:{self.port}"
         base_env = {
             k: v for k, v in os.environ.items() if not k.startswith(("AWS_ENDPOINT_URL", "VOICETRAIL_LOCAL"))
         }
@@ -334,7 +339,6 @@ class LocalApi:
         )
         # Warm every worker (cold starts happen here, not in the first requests' latency).
         list(self._pool.map(_noop, range(self.workers)))
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), _make_handler(self))
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, name="voicetrail-http", daemon=True).start()
         return self
