@@ -13,7 +13,7 @@ import json
 import os
 import sys
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -82,6 +82,16 @@ def main() -> None:
     service_module.parse_envelope = timed("parse", service_module.parse_envelope)
     sanitize_module.MessageSanitizer.sanitize = timed("redact", sanitize_module.MessageSanitizer.sanitize)
     service._store.put_event = timed("store", service._store.put_event)
+    # Every DynamoDB call of the function (event write, consent, audit, call record, name memory...).
+    client = service._store._client
+    original_call = client._make_api_call
+    operations: list[str] = []
+
+    def counted(operation: str, params: dict[str, Any]) -> Any:
+        operations.append(operation)
+        return timed("dynamodb", original_call)(operation, params)
+
+    client._make_api_call = counted
 
     from tests.conftest import FakeContext, http_event
 
@@ -91,15 +101,17 @@ def main() -> None:
             by_type[payload["message"]["type"]].append(payload)
     config = VapiAuthConfig()
     results: dict[str, dict[str, float]] = {}
+    mixes: list[str] = []
     lines = [
         f"{args.events} events per type, handler in-process, DynamoDB = moto server on loopback",
         f"{'type':22} {'total p50':>10} {'p99':>8} "
-        f"{'verify':>8} {'parse':>8} {'redact':>8} {'store':>8}  store%",
+        f"{'verify':>8} {'parse':>8} {'redact':>8} {'store':>8}  store%  db calls/event  db ms/event",
     ]
     quiet = contextlib.redirect_stdout(io.StringIO())  # the handler's EMF metric lines
     quiet.__enter__()
     for message_type, payloads in by_type.items():
         TIMINGS.clear()
+        operations.clear()
         totals = []
         for payload in payloads[: args.events]:
             body = json.dumps(payload).encode()
@@ -113,6 +125,11 @@ def main() -> None:
             name: summarize_ms(TIMINGS[name])["p50_ms"] for name in ("verify", "parse", "redact", "store")
         }
         share = parts["store"] / total["p50_ms"] * 100
+        count = len(payloads[: args.events])
+        db_calls = len(operations) / count
+        db_ms = sum(TIMINGS["dynamodb"]) * 1000 / count
+        mix = ", ".join(f"{op} x{n / count:.1f}" for op, n in sorted(Counter(operations).items()))
+        mixes.append(f"  {message_type:22} {mix}")
         results[message_type] = {
             **total,
             **{f"{k}_p50_ms": v for k, v in parts.items()},
@@ -121,9 +138,10 @@ def main() -> None:
         lines.append(
             f"{message_type:22} {total['p50_ms']:9.2f}ms {total['p99_ms']:7.2f}ms {parts['verify']:7.3f}ms "
             f"{parts['parse']:7.3f}ms {parts['redact']:7.3f}ms {parts['store']:7.3f}ms  {share:4.0f}%"
+            f"  {db_calls:14.1f}  {db_ms:11.2f}"
         )
     quiet.__exit__(None, None, None)
-    print("\n".join(lines))
+    print("\n".join([*lines, "DynamoDB operations per event:", *mixes]))
     dynamo.stop()
     transcript = results.get("transcript", {})
     emit_summary(
