@@ -5,13 +5,15 @@ and latencies are printed (figures of this machine, not asserted)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
+import httpx
 import pytest
 
 from voicetrail.vapi.auth import VapiAuthConfig
-from voicetrail_cli.local import LocalApi, dynamodb_admin_client
+from voicetrail_cli.local import EmbeddedDynamo, LocalApi, dynamodb_admin_client
 from voicetrail_cli.simulate import (
     HttpDriver,
     Signer,
@@ -23,6 +25,12 @@ from voicetrail_cli.simulate import (
 
 pytestmark = pytest.mark.e2e
 
+
+class _Stopper:
+    def __init__(self, dynamo: EmbeddedDynamo) -> None:
+        self.close = dynamo.stop
+
+
 CALLS = 100
 WORKERS = 3  # 2 cores: the HTTP front, moto and the sender threads share them with the workers
 
@@ -33,7 +41,15 @@ def test_100_concurrent_calls_over_10k_requests_lose_and_duplicate_nothing(tmp_p
         SimConfig(calls=CALLS, turns=6, seed=20261125, retry_rate=0.03, duplicate_rate=0.03, forged_rate=0.01)
     )
     assert sum(1 for _ in plan.deliveries()) >= 10_000
-    with LocalApi(workers=WORKERS, log_path=str(log_path)) as api:
+    dynamo = EmbeddedDynamo()
+    endpoint = dynamo.start()
+    # moto's backends are shared by every server in this process: start from an empty table, so the
+    # figures do not depend on what earlier test modules stored.
+    httpx.post(f"{endpoint}/moto-api/reset", timeout=30).raise_for_status()
+    with (
+        contextlib.closing(_Stopper(dynamo)),
+        LocalApi(workers=WORKERS, log_path=str(log_path), dynamodb_endpoint=endpoint) as api,
+    ):
         signer = Signer(VapiAuthConfig(), api.secrets.vapi, api.secrets.twilio, api.base_url)
         driver = HttpDriver(api.base_url, signer, concurrency=CALLS)
         report = run_simulation(

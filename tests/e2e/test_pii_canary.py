@@ -3,7 +3,9 @@ recording callbacks, rejected and malformed requests, the retention purge), then
 log line (EMF metric lines included), every stored item and every response body is searched for every
 form of every identity's PII (numeric, grouped, spoken). Zero hits.
 
-Shapes the redaction is known to miss are pinned at the bottom as strict xfails (reported to the lead)."""
+The stream includes the shapes this canary first caught leaking (`known_gaps=True`): tool-call arguments
+as an object with a name, a numeric date of birth and a member id, and the assistant addressing the caller
+by first name in a later message."""
 
 from __future__ import annotations
 
@@ -18,10 +20,8 @@ import httpx
 import pytest
 
 from tests.fakes.seed import event_item, put_all
-from voicetrail.hashing import CallerHasher
 from voicetrail.retention import RetentionClass
 from voicetrail.vapi.auth import VapiAuthConfig, sign_request
-from voicetrail.vapi.sanitize import MessageSanitizer
 from voicetrail_cli.local import LocalApi, dynamodb_admin_client
 from voicetrail_cli.simulate import (
     HttpDriver,
@@ -69,7 +69,9 @@ def _envelope(identity: Identity, call_id: str, message_type: str, fields: dict[
 
 def test_synthetic_identities_leave_no_trace_in_logs_storage_metrics_or_errors(tmp_path: Path) -> None:
     log_path = tmp_path / "functions.log"
-    plan = plan_simulation(SimConfig(calls=6, turns=9, seed=4242, forged_rate=0.05, retry_rate=0.05))
+    plan = plan_simulation(
+        SimConfig(calls=6, turns=9, seed=4242, forged_rate=0.05, retry_rate=0.05, known_gaps=True)
+    )
     extra = synthetic_identity(random.Random(99))
     needles = pii_needles([*plan.expected.identities, extra])
     responses: list[str] = []
@@ -146,51 +148,3 @@ def test_synthetic_identities_leave_no_trace_in_logs_storage_metrics_or_errors(t
         f"{len(responses)} response bodies: {len(hits)} hits"
     )
     assert not hits, [str(h) for h in hits[:20]]
-
-
-# ---- known gaps (others' code: redaction / sanitiser), pinned as strict xfails --------------------------
-
-
-def _stored_text(message: dict[str, Any]) -> str:
-    return json.dumps(MessageSanitizer(CallerHasher("pepper")).sanitize(message).body).lower()
-
-
-IDENT = synthetic_identity(random.Random(7))
-
-
-@pytest.mark.xfail(
-    strict=True, reason="tool-call arguments given as an object: name, numeric DOB and member id kept"
-)
-def test_gap_tool_call_arguments_object() -> None:
-    message = {
-        "type": "tool-calls",
-        "toolCallList": [
-            {
-                "id": "call_1",
-                "type": "function",
-                "function": {
-                    "name": "verify_identity",
-                    "arguments": {
-                        "full_name": IDENT.name,
-                        "date_of_birth": IDENT.dob_numeric,
-                        "member_id": IDENT.member_id,
-                    },
-                },
-            }
-        ],
-    }
-    text = _stored_text(message)
-    assert not find_pii("storage", [("tool", text)], pii_needles([IDENT]))
-
-
-@pytest.mark.xfail(strict=True, reason="names are learnt per message: a later 'Thanks, <first name>' is kept")
-def test_gap_first_name_in_a_later_message() -> None:
-    text = _stored_text(
-        {
-            "type": "transcript",
-            "role": "assistant",
-            "transcriptType": "final",
-            "transcript": f"Thanks, {IDENT.first}. One moment.",
-        }
-    )
-    assert IDENT.first.lower() not in text
