@@ -309,7 +309,7 @@ class LocalApi:
             self._endpoint = self._dynamo.start()
         ensure_table(dynamodb_admin_client(self._endpoint), self.table)
         # Bind first: the functions' environment needs the real port (Twilio signs the public URL).
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), _make_handler(self))
+        self._server = _LocalHttpServer(("127.0.0.1", self.port), _make_handler(self))
         self.port = int(self._server.server_address[1])
         self.base_url = f"http://127.0.0.1:{self.port}"
         base_env = {
@@ -367,6 +367,12 @@ class LocalApi:
         self.stop()
 
 
+class _LocalHttpServer(ThreadingHTTPServer):
+    # API Gateway accepts bursts; the stdlib default backlog of 5 refuses connections under 100 senders.
+    request_queue_size = 1024
+    daemon_threads = True
+
+
 def _noop(_: int) -> None:
     return None
 
@@ -375,6 +381,8 @@ def _make_handler(api: LocalApi) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "voicetrail-local"
+        # Headers and body go out in separate writes: without TCP_NODELAY, Nagle + delayed ACK add ~40 ms.
+        disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args: Any) -> None:
             return  # request lines would print paths with query strings; keep the console clean

@@ -31,7 +31,7 @@ app = typer.Typer(
 )
 console = Console()
 app.command("report")(report_command)  # ROI report (README.md, "voicetrail report")
-app.command("simulate")(simulate_command)  # load/fault/attack proof (docs/proof.md)
+app.command("simulate")(simulate_command)  # load/fault/attack proof (README.md, "Proof under load")
 ops.register(app)  # erase, purge, audit verify|export
 
 

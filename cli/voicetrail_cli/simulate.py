@@ -240,7 +240,7 @@ class SimConfig:
     start_ms: int | None = None
     # Extra message types (e.g. a type Vapi adds tomorrow) appended to every call: stored, never rejected.
     extra_types: tuple[str, ...] = ("user-interrupted", "hang")
-    # Include PII shapes the canary first caught leaking (docs/proof.md): tool-call arguments
+    # Include PII shapes the canary first caught leaking (README.md, "Proof under load"): tool-call arguments
     # as an object with a name, a numeric date of birth and a member id; the assistant addressing the caller
     # by first name in a later message (names are learnt per message).
     known_gaps: bool = False
@@ -1167,7 +1167,10 @@ def simulate(
     table: Annotated[str, typer.Option(help="Table to read back.")] = "voicetrail-local",
     log_file: Annotated[str, typer.Option(help="Function log file to search for PII.")] = "",
     known_gaps: Annotated[
-        bool, typer.Option(help="Include the PII shapes the canary first caught leaking (docs/proof.md).")
+        bool,
+        typer.Option(
+            help="Include the PII shapes the canary first caught leaking (README.md, Proof under load)."
+        ),
     ] = False,
     seed: Annotated[int, typer.Option(help="Random seed (0: random).")] = 0,
     json_output: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
