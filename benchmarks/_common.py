@@ -24,6 +24,20 @@ def summarize_ms(samples: Sequence[float]) -> dict[str, float]:
     }
 
 
+# The vapi_webhook function's settings for benchmark runs: fake AWS credentials, env-held secrets.
+VAPI_FUNCTION_ENV: dict[str, str] = {
+    "AWS_ACCESS_KEY_ID": "bench",
+    "AWS_SECRET_ACCESS_KEY": "bench",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "TABLE_NAME": "voicetrail-bench",
+    "VOICETRAIL_ALLOW_ENV_SECRETS": "true",
+    "VAPI_SECRET_REF": "env:BENCH_SECRET",
+    "HASH_PEPPER_REF": "env:BENCH_PEPPER",
+    "BENCH_SECRET": "s",
+    "BENCH_PEPPER": "p",
+}
+
+
 def emit_summary(name: str, figures: dict[str, Any]) -> None:
     """The last line of every benchmark: `make bench` collects these into one table."""
     print("BENCH_SUMMARY " + json.dumps({"name": name, **figures}))

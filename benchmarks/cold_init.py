@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import emit_summary
+from _common import VAPI_FUNCTION_ENV, emit_summary
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,16 +41,8 @@ print(elapsed, ",".join(heavy) or "-")
 
 def environment() -> dict[str, str]:
     env = dict(os.environ)
+    env.update(VAPI_FUNCTION_ENV)
     env.update(
-        AWS_ACCESS_KEY_ID="bench",
-        AWS_SECRET_ACCESS_KEY="bench",
-        AWS_DEFAULT_REGION="us-east-1",
-        TABLE_NAME="voicetrail-bench",
-        VOICETRAIL_ALLOW_ENV_SECRETS="true",
-        VAPI_SECRET_REF="env:BENCH_SECRET",
-        HASH_PEPPER_REF="env:BENCH_PEPPER",
-        BENCH_SECRET="s",
-        BENCH_PEPPER="p",
         POWERTOOLS_METRICS_NAMESPACE="Bench",
         # The layer is on sys.path as /opt/python is on Lambda (no editable-install finder involved).
         PYTHONPATH=str(ROOT / "layers" / "common"),

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import emit_summary, summarize_ms
+from _common import VAPI_FUNCTION_ENV, emit_summary, summarize_ms
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -55,17 +55,9 @@ def main() -> None:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     dynamo = EmbeddedDynamo()
     endpoint = dynamo.start()
+    os.environ.update(VAPI_FUNCTION_ENV)
     os.environ.update(
-        AWS_ACCESS_KEY_ID="bench",
-        AWS_SECRET_ACCESS_KEY="bench",
-        AWS_DEFAULT_REGION="us-east-1",
         AWS_ENDPOINT_URL_DYNAMODB=endpoint,
-        TABLE_NAME="voicetrail-bench",
-        VOICETRAIL_ALLOW_ENV_SECRETS="true",
-        VAPI_SECRET_REF="env:BENCH_SECRET",
-        HASH_PEPPER_REF="env:BENCH_PEPPER",
-        BENCH_SECRET="s",
-        BENCH_PEPPER="p",
         POWERTOOLS_METRICS_DISABLED="true",
         POWERTOOLS_LOG_LEVEL="WARNING",
     )
