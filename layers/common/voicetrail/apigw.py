@@ -8,8 +8,9 @@ from __future__ import annotations
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
-from voicetrail.errors import UNEXPECTED_ERROR, HttpError, VoicetrailError, to_http_error
+from voicetrail.errors import HttpError
 from voicetrail.http import InboundRequest, Reply, inbound_request, json_body
+from voicetrail.routing import logged_http_error
 
 
 def _response(status: int, body: object, headers: dict[str, str]) -> Response[str]:
@@ -30,20 +31,9 @@ def current_request(app: APIGatewayHttpResolver) -> InboundRequest:
 
 
 def install_error_handlers(app: APIGatewayHttpResolver, logger: Logger) -> None:
-    @app.exception_handler(VoicetrailError)
-    def _domain_error(exc: VoicetrailError) -> Response[str]:
-        error = to_http_error(exc)
-        if error.status >= 500:
-            logger.error("request failed", extra={"error": exc.code, "detail": str(exc)})
-        elif error.status != 401:  # 401s are logged with their reason where they happen
-            logger.info("request refused", extra={"error": exc.code, "status": error.status})
-        return error_response(error)
-
     @app.exception_handler(Exception)
-    def _unexpected(exc: Exception) -> Response[str]:
-        # Only the type: messages of library exceptions can quote input (pydantic does).
-        logger.error("unexpected error", extra={"error_type": type(exc).__name__})
-        return error_response(UNEXPECTED_ERROR)
+    def _error(exc: Exception) -> Response[str]:
+        return error_response(logged_http_error(exc, logger))
 
     @app.not_found
     def _not_found(_: Exception) -> Response[str]:

@@ -26,6 +26,20 @@ class _Log(Protocol):
     def info(self, msg: object, *args: object, **kwargs: Any) -> None: ...
 
 
+def logged_http_error(exc: Exception, logger: _Log) -> HttpError:
+    """The HTTP answer to any exception a request raised, logged without request content."""
+    if isinstance(exc, VoicetrailError):
+        error = to_http_error(exc)
+        if error.status >= 500:
+            logger.error("request failed", extra={"error": exc.code, "detail": str(exc)})
+        elif error.status != 401:  # 401s are logged with their reason where they happen
+            logger.info("request refused", extra={"error": exc.code, "status": error.status})
+        return error
+    # Only the type: messages of library exceptions can quote input (pydantic does).
+    logger.error("unexpected error", extra={"error_type": type(exc).__name__})
+    return UNEXPECTED_ERROR
+
+
 def proxy_response(reply: Reply) -> dict[str, Any]:
     headers = {"Content-Type": "application/json", **dict(reply.headers)}
     body = "" if reply.status == 204 else json_body(reply.body)
@@ -41,14 +55,5 @@ def dispatch(
         if route is None:
             return proxy_response(error_reply(NOT_FOUND))
         return proxy_response(route(request))
-    except VoicetrailError as exc:
-        error = to_http_error(exc)
-        if error.status >= 500:
-            logger.error("request failed", extra={"error": exc.code, "detail": str(exc)})
-        elif error.status != 401:  # 401s are logged with their reason where they happen
-            logger.info("request refused", extra={"error": exc.code, "status": error.status})
-        return proxy_response(error_reply(error))
     except Exception as exc:
-        # Only the type: messages of library exceptions can quote input (pydantic does).
-        logger.error("unexpected error", extra={"error_type": type(exc).__name__})
-        return proxy_response(error_reply(UNEXPECTED_ERROR))
+        return proxy_response(error_reply(logged_http_error(exc, logger)))
