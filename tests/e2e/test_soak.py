@@ -10,6 +10,7 @@ import threading
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from voicetrail.vapi.auth import VapiAuthConfig
@@ -64,15 +65,19 @@ def test_steady_load_keeps_memory_flat_and_loses_nothing(tmp_path: Path) -> None
         sampler.start()
         signer = Signer(VapiAuthConfig(), api.secrets.vapi, api.secrets.twilio, api.base_url)
         driver = HttpDriver(api.base_url, signer, concurrency=16)
-        report = run_simulation(
-            plan,
-            driver,
-            dynamodb=dynamodb_admin_client(api.dynamodb_endpoint),
-            table=api.table,
-            pace=steady_pacer(CALLS_PER_SECOND),
-        )
-        stop.set()
-        sampler.join()
+        try:
+            report = run_simulation(
+                plan,
+                driver,
+                dynamodb=dynamodb_admin_client(api.dynamodb_endpoint),
+                table=api.table,
+                pace=steady_pacer(CALLS_PER_SECOND),
+            )
+        finally:
+            stop.set()
+            sampler.join()
+            # moto's backends are shared by every server in this process: leave them empty.
+            httpx.post(f"{api.dynamodb_endpoint}/moto-api/reset", timeout=120)
         samples.append((samples[-1][0] + 1 if samples else 0, worker_rss_kb(os.getpid())))
     totals = [(t, sum(r.values()) / 1024) for t, r in samples if r]
     warm = [mb for t, mb in totals if t >= report.stats.elapsed_s * 0.2]
