@@ -287,6 +287,15 @@ class _Update:
     def set(self, attr: str, value: Any) -> None:
         self.sets.append(f"{self._name(attr)} = {self._value(value)}")
 
+    def set_present(self, texts: Mapping[str, str | None], numbers: Mapping[str, float | None]) -> None:
+        """SET each attribute that has a value (empty texts and None numbers are left as they are)."""
+        for attr, text in texts.items():
+            if text:
+                self.set(attr, _s(text))
+        for attr, number in numbers.items():
+            if number is not None:
+                self.set(attr, _n(number))
+
     def set_if_absent(self, attr: str, value: Any) -> None:
         name = self._name(attr)
         self.sets.append(f"{name} = if_not_exists({name}, {self._value(value)})")
@@ -397,18 +406,17 @@ class DynamoCallLedger:
         u = _Update()
         u.set("twilio_call_sid", _s(update.call_sid))
         u.set_if_absent("tw_first_ms", _n(update.event_ts_ms))
-        for attr, text in (
-            ("account_sid", update.account_sid),
-            ("direction", update.direction),
-            ("answered_by", update.answered_by),
-            ("from_hash", update.from_hash),
-            ("to_hash", update.to_hash),
-            ("parent_call_sid", update.parent_call_sid),
-        ):
-            if text:
-                u.set(attr, _s(text))
-        if update.duration_s is not None:
-            u.set("duration_s", _n(update.duration_s))
+        u.set_present(
+            {
+                "account_sid": update.account_sid,
+                "direction": update.direction,
+                "answered_by": update.answered_by,
+                "from_hash": update.from_hash,
+                "to_hash": update.to_hash,
+                "parent_call_sid": update.parent_call_sid,
+            },
+            {"duration_s": update.duration_s},
+        )
         if update.implies_answered:
             u.set("answered", _bool(True))
         if with_status and update.status:
@@ -440,18 +448,15 @@ class DynamoCallLedger:
             u.set("call_sid", _s(update.call_sid))
             u.set_if_absent("first_ts_ms", _n(update.event_ts_ms))
             u.set("updated_ms", _n(int(now * 1000)))
-            for attr, text in (
-                ("account_sid", update.account_sid),
-                ("source", update.source),
-                ("track", update.track),
-                ("error_code", update.error_code),
-            ):
-                if text:
-                    u.set(attr, _s(text))
-            if update.duration_s is not None:
-                u.set("duration_s", _n(update.duration_s))
-            if update.channels is not None:
-                u.set("channels", _n(update.channels))
+            u.set_present(
+                {
+                    "account_sid": update.account_sid,
+                    "source": update.source,
+                    "track": update.track,
+                    "error_code": update.error_code,
+                },
+                {"duration_s": update.duration_s, "channels": update.channels},
+            )
             if with_status:
                 rank = u.name("rec_rank")
                 r = u.value(_n(RECORDING_RANK.get(update.status, 0)))
