@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 SAM_STAMP := $(SAM_VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: venv demo serve test test-slow lint typecheck unit integration e2e validate build bench bench-deps clean
+.PHONY: venv demo serve test test-slow lint typecheck unit integration e2e validate build bench bench-cold bench-deps clean
 
 venv: $(STAMP)
 
@@ -74,9 +74,24 @@ test-slow: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py
 
+# Cold init on the Lambda runtime's Python: a python3.13 venv holding exactly the layer's pinned
+# requirements plus the pinned boto3 stack (which Lambda's runtime provides).
+LAMBDA_VENV := .venv-lambda
+BOTO_PINS = $(shell grep -E '^(boto3|botocore|s3transfer|jmespath|python-dateutil|six|urllib3)==' requirements/dev.txt)
+
+$(LAMBDA_VENV)/.installed: layers/common/requirements.txt requirements/dev.txt
+	@test -n "$(PY313)" || { echo "bench-cold needs python3.13 (the Lambda runtime) on this machine"; exit 1; }
+	@test -x $(LAMBDA_VENV)/bin/python || "$(PY313)" -m venv $(LAMBDA_VENV)
+	@$(LAMBDA_VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
+		-r layers/common/requirements.txt $(BOTO_PINS)
+	@touch $@
+
+bench-cold: $(STAMP) $(LAMBDA_VENV)/.installed
+	$(PY) benchmarks/cold_init.py --python $(LAMBDA_VENV)/bin/python
+
 # Optional: Presidio + a spaCy English model, so benchmarks/redaction.py compares against it.
 bench-deps: $(STAMP)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[bench]"
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) $(LAMBDA_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -74,14 +74,14 @@ Fetcher = Callable[[SecretRef, int], str]
 
 
 def _powertools_fetch(ref: SecretRef, max_age: int) -> str:
-    # Imported lazily: Parameters pulls boto3 providers we only need when a secret is fetched.
-    from aws_lambda_powertools.utilities import parameters
+    if ref.source == "env":
+        return os.environ.get(ref.name, "")
+    # Imported lazily: Parameters pulls boto3 providers that env-held (local) secrets never need.
+    from voicetrail.aws import parameters_provider
 
     if ref.source == "secretsmanager":
-        return str(parameters.get_secret(ref.name, max_age=max_age))
-    if ref.source == "ssm":
-        return str(parameters.get_parameter(ref.name, max_age=max_age, decrypt=True))
-    return os.environ.get(ref.name, "")
+        return str(parameters_provider("secretsmanager").get(ref.name, max_age=max_age))
+    return str(parameters_provider("ssm").get(ref.name, max_age=max_age, decrypt=True))
 
 
 class SecretResolver:

@@ -203,10 +203,12 @@ class SsmConfigSource:
     def fetch(self, key: str) -> str | None:
         from aws_lambda_powertools.utilities import parameters
 
+        from voicetrail.aws import parameters_provider
+
         _, _, rest = key.partition("#")  # CONFIG#phone#id -> phone#id
         name = f"{self._prefix}/{rest.replace('#', '/')}"
         try:
-            return str(parameters.get_parameter(name, max_age=self._max_age))
+            return str(parameters_provider("ssm").get(name, max_age=self._max_age))
         except parameters.exceptions.GetParameterError as exc:
             if "ParameterNotFound" in type(exc.__cause__).__name__ or "ParameterNotFound" in str(exc):
                 return None

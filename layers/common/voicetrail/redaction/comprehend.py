@@ -54,9 +54,9 @@ class ComprehendPiiPass:
 
     @classmethod
     def from_boto3(cls, region_name: str | None = None, **kwargs: Any) -> ComprehendPiiPass:
-        import boto3  # lazy: keeps boto3 off the cold-start path of functions that never use this pass
+        from voicetrail import aws  # lazy: keeps boto3 off the path of functions that never use this pass
 
-        return cls(boto3.client("comprehend", region_name=region_name), **kwargs)
+        return cls(aws.client("comprehend", region=region_name), **kwargs)
 
     def detect(self, text: str) -> list[tuple[str, int, int]]:
         """(kind, start, end) character offsets into `text`. Raises what the client raises

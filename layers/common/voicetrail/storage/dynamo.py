@@ -32,17 +32,11 @@ _PUT_CONDITION = "attribute_not_exists(pk) OR expires_at < :now"
 
 
 def dynamodb_client(endpoint_url: str | None = None, region: str | None = None) -> DynamoDBClient:
-    """A client with tight timeouts: a webhook must answer fast, and a failure must become a retry."""
-    import boto3
-    from botocore.config import Config
+    """A client of the process's shared session, with tight timeouts (see voicetrail.aws)."""
+    from voicetrail import aws
 
-    config = Config(
-        connect_timeout=2,
-        read_timeout=3,
-        retries={"mode": "standard", "total_max_attempts": 3},
-        tcp_keepalive=True,
-    )
-    return boto3.client("dynamodb", endpoint_url=endpoint_url, region_name=region, config=config)
+    client: DynamoDBClient = aws.client("dynamodb", endpoint_url=endpoint_url, region=region)
+    return client
 
 
 def to_item(event: StoredEvent) -> dict[str, Any]:
