@@ -101,6 +101,7 @@ spec.loader.exec_module(module)
 init = time.perf_counter() - t
 response = module.lambda_handler(event, Context())
 total = time.perf_counter() - t
+assert "httpx" not in sys.modules, "the first request reached for the network (Live Call Control)"
 print("RESULT", init, total, response["statusCode"])
 """
 
