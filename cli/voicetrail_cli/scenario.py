@@ -43,12 +43,51 @@ def _call_object(call_id: str, customer_number: str, provider_call_id: str) -> d
     }
 
 
-def _presigned(call_id: str) -> dict[str, Any]:
-    token = secrets.token_hex(8)  # regenerated per delivery, as Vapi does
+def presigned_urls(call_id: str, token: str | None = None) -> dict[str, str]:
+    token = token or secrets.token_hex(8)  # regenerated per delivery, as Vapi does
     return {
         "presignedMonoUrl": f"https://storage.vapi.ai/{call_id}-mono.wav?X-Amz-Signature={token}",
         "presignedStereoUrl": f"https://storage.vapi.ai/{call_id}-stereo.wav?X-Amz-Signature={token}",
         "presignedUrlsExpiresAt": "2026-11-25T15:00:00.000Z",
+    }
+
+
+def function_tool_calls(call_id: str, number: int, name: str, arguments: Any) -> dict[str, Any]:
+    """A tool-calls message with one function call; arguments as Vapi sends them (JSON string or object)."""
+    return {
+        "type": "tool-calls",
+        "toolCallList": [
+            {
+                "id": f"call_{call_id[:8]}_{number}",
+                "type": "function",
+                "function": {"name": name, "arguments": arguments},
+            }
+        ],
+    }
+
+
+def end_of_call_report(
+    call_id: str,
+    conversation: list[dict[str, Any]],
+    summary: str,
+    *,
+    presigned: dict[str, str],
+    stereo: bool = False,
+) -> dict[str, Any]:
+    """The end-of-call-report of a 189 s call: transcript and messages from the conversation."""
+    transcript = "\n".join(f"{'AI' if m['role'] == 'bot' else 'User'}: {m['message']}" for m in conversation)
+    recordings = {"recordingUrl": f"https://storage.vapi.ai/{call_id}-mono.wav"}
+    if stereo:
+        recordings["stereoRecordingUrl"] = f"https://storage.vapi.ai/{call_id}-stereo.wav"
+    return {
+        "type": "end-of-call-report",
+        "endedReason": "customer-ended-call",
+        "startedAt": "2026-11-25T14:00:01.000Z",
+        "endedAt": "2026-11-25T14:03:10.000Z",
+        "cost": 0.1394,
+        "durationSeconds": 189.0,
+        "analysis": {"summary": summary, "successEvaluation": "true"},
+        "artifact": {"transcript": transcript, "messages": conversation, **recordings, **presigned},
     }
 
 
@@ -122,48 +161,15 @@ class CallScript:
             conversation.append({"role": "user", "message": line})
             reply = "Thank you, I have noted that."
             conversation.append({"role": "bot", "message": reply})
-        add(
-            "tool call lookup_account",
-            {
-                "type": "tool-calls",
-                "toolCallList": [
-                    {
-                        "id": f"call_{self.call_id[:8]}_1",
-                        "type": "function",
-                        "function": {
-                            "name": "lookup_account",
-                            "arguments": json.dumps({"ssn_last4": "6789", "zip": "94107"}),
-                        },
-                    }
-                ],
-            },
-        )
+        lookup = json.dumps({"ssn_last4": "6789", "zip": "94107"})
+        add("tool call lookup_account", function_tool_calls(self.call_id, 1, "lookup_account", lookup))
         add(
             "status ended", {"type": "status-update", "status": "ended", "endedReason": "customer-ended-call"}
         )
-        transcript = "\n".join(
-            f"{'AI' if m['role'] == 'bot' else 'User'}: {m['message']}" for m in conversation
-        )
+        summary = "Maria Gonzalez called about her bill and gave her card 4111 1111 1111 1111."
         add(
             "end-of-call-report",
-            {
-                "type": "end-of-call-report",
-                "endedReason": "customer-ended-call",
-                "startedAt": "2026-11-25T14:00:01.000Z",
-                "endedAt": "2026-11-25T14:03:10.000Z",
-                "cost": 0.1394,
-                "durationSeconds": 189.0,
-                "analysis": {
-                    "summary": "Maria Gonzalez called about her bill and gave her card 4111 1111 1111 1111.",
-                    "successEvaluation": "true",
-                },
-                "artifact": {
-                    "transcript": transcript,
-                    "messages": conversation,
-                    "recordingUrl": f"https://storage.vapi.ai/{self.call_id}-mono.wav",
-                    **_presigned(self.call_id),
-                },
-            },
+            end_of_call_report(self.call_id, conversation, summary, presigned=presigned_urls(self.call_id)),
         )
         return out
 
@@ -178,7 +184,7 @@ def demo_deliveries(script: CallScript) -> list[Delivery]:
     deliveries = [Delivery(label, encode(payload), 200) for label, payload in messages]
     report = next(payload for label, payload in messages if label == "end-of-call-report")
     retried = copy.deepcopy(report)
-    retried["message"]["artifact"].update(_presigned(script.call_id))
+    retried["message"]["artifact"].update(presigned_urls(script.call_id))
     deliveries.append(
         Delivery("retry of end-of-call-report", encode(retried), 200, duplicate_of="end-of-call-report")
     )

@@ -34,6 +34,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
+from voicetrail_cli.scenario import end_of_call_report, function_tool_calls, presigned_urls
+
 if TYPE_CHECKING:
     import httpx
 
@@ -263,12 +265,7 @@ class SimulationPlan:
 
 
 def _presigned(call_id: str, rng: random.Random) -> dict[str, str]:
-    token = f"{rng.getrandbits(64):016x}"
-    return {
-        "presignedMonoUrl": f"https://storage.vapi.ai/{call_id}-mono.wav?X-Amz-Signature={token}",
-        "presignedStereoUrl": f"https://storage.vapi.ai/{call_id}-stereo.wav?X-Amz-Signature={token}",
-        "presignedUrlsExpiresAt": "2026-11-25T15:00:00.000Z",
-    }
+    return presigned_urls(call_id, f"{rng.getrandbits(64):016x}")  # seeded: a simulation replays exactly
 
 
 class _CallBuilder:
@@ -395,75 +392,25 @@ class _CallBuilder:
             self.transcript("assistant", reply, turn)
             conversation.append({"role": "bot", "message": reply})
             self.conversation_update(conversation, turn * 100)
-        short = self.call_id[:8]
-        self.add(
-            "tool-calls lookup_account",
-            {
-                "type": "tool-calls",
-                "toolCallList": [
-                    {
-                        "id": f"call_{short}_1",
-                        "type": "function",
-                        "function": {
-                            "name": "lookup_account",
-                            "arguments": json.dumps({"ssn_last4": ident.ssn[-4:], "zip": "94107"}),
-                        },
-                    }
-                ],
-            },
+        lookup = json.dumps({"ssn_last4": ident.ssn[-4:], "zip": "94107"})
+        self.add("tool-calls lookup_account", function_tool_calls(self.call_id, 1, "lookup_account", lookup))
+        verify = (
+            {"full_name": ident.name, "date_of_birth": ident.dob_numeric, "member_id": ident.member_id}
+            if self.config.known_gaps
+            else {"account_type": "billing", "verified_by": "date_of_birth"}
         )
-        self.add(
-            "tool-calls verify_identity",
-            {
-                "type": "tool-calls",
-                "toolCallList": [
-                    {
-                        "id": f"call_{short}_2",
-                        "type": "function",
-                        "function": {
-                            "name": "verify_identity",
-                            "arguments": {
-                                "full_name": ident.name,
-                                "date_of_birth": ident.dob_numeric,
-                                "member_id": ident.member_id,
-                            }
-                            if self.config.known_gaps
-                            else {"account_type": "billing", "verified_by": "date_of_birth"},
-                        },
-                    }
-                ],
-            },
-        )
+        verify_call = function_tool_calls(self.call_id, 2, "verify_identity", verify)
+        self.add("tool-calls verify_identity", verify_call)
         for extra in self.config.extra_types:
             self.add(extra, {"type": extra})
         self.add(
             "status ended", {"type": "status-update", "status": "ended", "endedReason": "customer-ended-call"}
         )
-        transcript = "\n".join(
-            f"{'AI' if m['role'] == 'bot' else 'User'}: {m['message']}" for m in conversation
+        summary = f"{ident.name} called about a bill and gave card {ident.card_grouped}."
+        report = end_of_call_report(
+            self.call_id, conversation, summary, presigned=_presigned(self.call_id, self.rng), stereo=True
         )
-        self.add(
-            "end-of-call-report",
-            {
-                "type": "end-of-call-report",
-                "endedReason": "customer-ended-call",
-                "startedAt": "2026-11-25T14:00:01.000Z",
-                "endedAt": "2026-11-25T14:03:10.000Z",
-                "cost": 0.1394,
-                "durationSeconds": 189.0,
-                "analysis": {
-                    "summary": f"{ident.name} called about a bill and gave card {ident.card_grouped}.",
-                    "successEvaluation": "true",
-                },
-                "artifact": {
-                    "transcript": transcript,
-                    "messages": conversation,
-                    "recordingUrl": f"https://storage.vapi.ai/{self.call_id}-mono.wav",
-                    "stereoRecordingUrl": f"https://storage.vapi.ai/{self.call_id}-stereo.wav",
-                    **_presigned(self.call_id, self.rng),
-                },
-            },
-        )
+        self.add("end-of-call-report", report)
         return self.out
 
     def twilio_callbacks(self) -> list[tuple[str, str, str, tuple[tuple[str, str], ...]]]:
