@@ -15,8 +15,9 @@ if TYPE_CHECKING:
     from botocore.config import Config
 
 ParameterSource = Literal["secretsmanager", "ssm"]
-# Keyed by the session too: moto (tests) replaces boto3's default session when a mock starts.
-_PROVIDERS: dict[tuple[int, ParameterSource], Any] = {}
+# Each provider with the session its client came from: moto (tests) replaces boto3's default session
+# when a mock starts, and a provider of the old session must then be rebuilt.
+_PROVIDERS: dict[ParameterSource, tuple[Session, Any]] = {}
 
 
 def session() -> Session:
@@ -47,13 +48,13 @@ def client(service: str, *, endpoint_url: str | None = None, region: str | None 
 
 def parameters_provider(source: ParameterSource) -> Any:
     """The Powertools provider for a source, one per process so that its max_age cache is shared."""
-    key = (id(session()), source)
-    provider = _PROVIDERS.get(key)
-    if provider is None:
-        from aws_lambda_powertools.utilities import parameters
+    current = session()
+    cached = _PROVIDERS.get(source)
+    if cached is not None and cached[0] is current:
+        return cached[1]
+    from aws_lambda_powertools.utilities import parameters
 
-        factory = parameters.SecretsProvider if source == "secretsmanager" else parameters.SSMProvider
-        for stale in [k for k in _PROVIDERS if k[0] != key[0]]:
-            del _PROVIDERS[stale]  # a replaced session's providers are never used again
-        provider = _PROVIDERS[key] = factory(boto3_client=client(source))
+    factory = parameters.SecretsProvider if source == "secretsmanager" else parameters.SSMProvider
+    provider = factory(boto3_client=client(source))
+    _PROVIDERS[source] = (current, provider)
     return provider
