@@ -135,7 +135,7 @@ class TwilioCallbackService:
         *,
         tokens: SecretResolver,
         pepper: SecretResolver,
-        base_url: str,
+        base_url: str | None,
         store: EventStore,
         ledger: CallLedger,
         retention: RetentionPolicy,
@@ -165,8 +165,12 @@ class TwilioCallbackService:
         algorithm = signature_algorithm(request.headers)
         if algorithm is None:
             self._reject(AuthFailure.MALFORMED)
+        base_url = self._base_url or request.origin
+        if not base_url:
+            # Neither a configured URL nor API Gateway's domain: the signed URL cannot be known.
+            raise BadRequestError("request carries no host to verify the signature against")
         failure = verify(
-            url=public_url(self._base_url, request.path, request.raw_query),
+            url=public_url(base_url, request.path, request.raw_query),
             params=params,
             signature=signature,
             algorithm=algorithm or "",
