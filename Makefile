@@ -9,9 +9,11 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 SAM_STAMP := $(SAM_VENV)/.installed
+LINT_VENV := .venv-lint
+LINT_STAMP := $(LINT_VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: venv demo serve test test-slow lint typecheck unit integration e2e validate build bench bench-cold bench-deps clean
+.PHONY: venv demo serve test test-slow lint typecheck unit integration e2e validate lint-template build bench bench-cold bench-deps clean
 
 venv: $(STAMP)
 
@@ -26,6 +28,11 @@ $(STAMP): requirements/dev.txt pyproject.toml
 $(SAM_STAMP): requirements/sam.txt
 	@test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
 	@$(SAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements/sam.txt
+	@touch $@
+
+$(LINT_STAMP): requirements/lint.txt
+	@test -x $(LINT_VENV)/bin/python || $(PYTHON) -m venv $(LINT_VENV)
+	@$(LINT_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements/lint.txt
 	@touch $@
 
 demo: $(STAMP)
@@ -43,6 +50,11 @@ typecheck: $(STAMP)
 
 validate: $(SAM_STAMP)
 	SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 $(SAM_VENV)/bin/sam validate --lint --template template.yaml
+
+# The template as CloudFormation sees it: expanded offline by SAM's translator, then cfn-lint (+ the AWS
+# serverless rules) and checkov. Every finding not skipped with a reason in tools/template-lint-skips.yaml fails.
+lint-template: $(LINT_STAMP)
+	$(LINT_VENV)/bin/python tools/lint_template.py
 
 # sam build needs a python matching the Lambda runtime (python3.13) on PATH. Use one on PATH, or this
 # machine's pyenv 3.13 for the build step only; skip the build (saying so) when there is none.
@@ -64,7 +76,7 @@ integration: $(STAMP)
 e2e: $(STAMP)
 	$(BIN)/pytest tests/e2e $(PYTEST_ARGS)
 
-test: lint typecheck validate
+test: lint typecheck validate lint-template
 	$(BIN)/pytest -m "not slow" $(PYTEST_ARGS)
 	@$(MAKE) --no-print-directory build
 
@@ -94,4 +106,4 @@ bench-deps: $(STAMP)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[bench]"
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) $(LAMBDA_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) $(LINT_VENV) $(LAMBDA_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
