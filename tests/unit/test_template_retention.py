@@ -137,3 +137,14 @@ def test_no_function_property_names_the_api(template: dict[str, Any], function: 
     properties = {k: v for k, v in template["Resources"][function]["Properties"].items() if k != "Events"}
     assert "HttpApi" not in _refs(properties)
     assert "HttpApi" not in _refs(template["Globals"]["Function"])
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_functions_may_use_the_optional_table_key(template: dict[str, Any], function: str) -> None:
+    policies = template["Resources"][function]["Properties"]["Policies"]
+    conditional = [p["Fn::If"] for p in policies if isinstance(p, dict) and "Fn::If" in p]
+    (kms,) = [branches for branches in conditional if branches[0] == "KmsKeyGiven"]
+    (statement,) = kms[1]["Statement"]
+    assert statement["Resource"] == {"Ref": "KmsKeyArn"}
+    assert {"kms:Decrypt", "kms:GenerateDataKey"} <= set(statement["Action"])
+    assert kms[2] == {"Ref": "AWS::NoValue"}
