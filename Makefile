@@ -13,7 +13,7 @@ LINT_VENV := .venv-lint
 LINT_STAMP := $(LINT_VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: venv demo serve test test-slow lint typecheck unit integration e2e validate lint-template build bench bench-cold bench-deps clean
+.PHONY: venv demo serve test test-slow lint typecheck unit integration e2e validate lint-template build smoke bench bench-cold bench-deps clean
 
 venv: $(STAMP)
 
@@ -21,6 +21,8 @@ $(STAMP): requirements/dev.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "voicetrail needs Python >= 3.11"'
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(PY) -m pip install --quiet --disable-pip-version-check --upgrade "pip>=24"
+	@# phonenumberslite replaced phonenumbers (same module name): drop the full package from older venvs.
+	@$(PY) -m pip uninstall --quiet --yes phonenumbers 2>/dev/null || true
 	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements/dev.txt
 	@$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $@
@@ -64,8 +66,28 @@ PY313 := $(shell for p in python3.13 $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.13
 build: $(SAM_STAMP)
 	@if [ -n "$(PY313)" ]; then \
 		echo "sam build with $(PY313)"; \
-		PATH="$(dir $(PY313)):$$PATH" SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam build --template template.yaml; \
+		PATH="$(dir $(PY313)):$$PATH" SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam build --template template.yaml && \
+		$(PYTHON) tools/artifact_sizes.py .aws-sam/build; \
 	else echo "sam build skipped: no python3.13 (the Lambda runtime) on this machine"; fi
+
+# The built artifacts, run as Lambda would: each function's handler imported from its built folder and the
+# built layer alone, on python3.13 with only the boto3 stack the runtime provides, answering one
+# representative event per option set (tools/smoke_artifacts.py). Built for x86_64 (this machine) into
+# .aws-sam/build-x86_64: the template's arm64 wheels cannot load here.
+RUNTIME_VENV := .venv-runtime
+SMOKE_BUILD := .aws-sam/build-x86_64
+
+$(RUNTIME_VENV)/.installed: requirements/dev.txt
+	@test -n "$(PY313)" || { echo "smoke needs python3.13 (the Lambda runtime) on this machine"; exit 1; }
+	@test -x $(RUNTIME_VENV)/bin/python || "$(PY313)" -m venv $(RUNTIME_VENV)
+	@$(RUNTIME_VENV)/bin/python -m pip install --quiet --disable-pip-version-check $(BOTO_PINS)
+	@touch $@
+
+smoke: $(STAMP) $(SAM_STAMP) $(RUNTIME_VENV)/.installed
+	PATH="$(dir $(PY313)):$$PATH" SAM_CLI_TELEMETRY=0 VOICETRAIL_WHEEL_PLATFORM=manylinux2014_x86_64 \
+		$(SAM_VENV)/bin/sam build --template template.yaml --build-dir $(SMOKE_BUILD)
+	$(PY) tools/artifact_sizes.py $(SMOKE_BUILD)
+	$(PY) tools/smoke_artifacts.py --build-dir $(SMOKE_BUILD) --runtime-python $(RUNTIME_VENV)/bin/python
 
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
@@ -79,6 +101,7 @@ e2e: $(STAMP)
 test: lint typecheck validate lint-template
 	$(BIN)/pytest -m "not slow" $(PYTEST_ARGS)
 	@$(MAKE) --no-print-directory build
+	@if [ -n "$(PY313)" ]; then $(MAKE) --no-print-directory smoke; fi
 
 test-slow: $(STAMP)
 	$(BIN)/pytest -m slow $(PYTEST_ARGS)
@@ -106,4 +129,4 @@ bench-deps: $(STAMP)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[bench]"
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) $(LINT_VENV) $(LAMBDA_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) $(LINT_VENV) $(LAMBDA_VENV) $(RUNTIME_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
