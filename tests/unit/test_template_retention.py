@@ -148,3 +148,22 @@ def test_functions_may_use_the_optional_table_key(template: dict[str, Any], func
     assert statement["Resource"] == {"Ref": "KmsKeyArn"}
     assert {"kms:Decrypt", "kms:GenerateDataKey"} <= set(statement["Action"])
     assert kms[2] == {"Ref": "AWS::NoValue"}
+
+
+def test_broken_live_config_alarm_watches_the_emitted_metric(template: dict[str, Any]) -> None:
+    # The metric is emitted by LiveConfigResolver with source=vapi from vapi_webhook (PowertoolsRecorder adds
+    # environment and service): the alarm must name exactly these dimensions, or it never fires.
+    alarm = template["Resources"]["LiveConfigBrokenAlarm"]["Properties"]
+    assert (alarm["Namespace"], alarm["MetricName"]) == ({"Ref": "MetricsNamespace"}, "LiveConfigBroken")
+    dims = {d["Name"]: d["Value"] for d in alarm["Dimensions"]}
+    assert dims == {"environment": {"Ref": "Environment"}, "source": "vapi", "service": "vapi_webhook"}
+    assert alarm["Threshold"] == 1 and alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+
+
+def test_every_alarm_has_a_runbook(template: dict[str, Any]) -> None:
+    from pathlib import Path
+
+    runbooks = Path(__file__).resolve().parents[2] / "docs" / "runbook"
+    for name in ("LiveConfigBrokenAlarm",):
+        assert template["Resources"][name]["Type"] == "AWS::CloudWatch::Alarm"
+        assert (runbooks / f"{name}.md").is_file(), name

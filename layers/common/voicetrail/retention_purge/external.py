@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
@@ -104,6 +104,43 @@ def _s(item: Mapping[str, Any], name: str) -> str | None:
     return value.get("S") if isinstance(value, dict) else None
 
 
+class _AuthorisedDelete:
+    """HTTP DELETE signed with a secret from the store, over one pooled httpx client per adapter.
+
+    After a 401 the request is sent once more with the store's current secret (rate-limited by the
+    resolver): the key may have been rotated since this process cached it.
+    """
+
+    def __init__(
+        self, secret: SecretResolver, base_url: str, timeout: float, transport: httpx.BaseTransport | None
+    ) -> None:
+        self._secret = secret
+        self._base_url = base_url.rstrip("/")
+        self._timeout = timeout
+        self._transport = transport
+        self._http: httpx.Client | None = None
+
+    def __call__(self, path: str, authorise: Callable[[str], dict[str, Any]]) -> ExternalOutcome:
+        import httpx
+
+        try:
+            secret = self._secret.values()[0]
+        except SecretUnavailableError:
+            return ExternalOutcome.RETRY
+        if self._http is None:
+            self._http = httpx.Client(
+                base_url=self._base_url, timeout=self._timeout, transport=self._transport
+            )
+        http = self._http
+        try:
+            status = http.delete(path, **authorise(secret)).status_code
+            if status == 401 and (fresh := self._secret.refresh()) is not None:
+                status = http.delete(path, **authorise(fresh[0])).status_code
+        except httpx.HTTPError:
+            return ExternalOutcome.RETRY  # connection error or timeout: transient
+        return ExternalOutcome.DELETED if status < 300 else _from_status(status)
+
+
 class TwilioRecordingDeleter:
     """`DELETE /2010-04-01/Accounts/{AccountSid}/Recordings/{RecordingSid}.json`, Basic AccountSid:token.
 
@@ -122,35 +159,16 @@ class TwilioRecordingDeleter:
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self._account_sid = account_sid or None
-        self._token = token
-        self._base_url = (base_url or TWILIO_API).rstrip("/")
-        self._timeout = timeout
-        self._transport = transport
-        self._http: httpx.Client | None = None
+        self._delete = _AuthorisedDelete(token, base_url or TWILIO_API, timeout, transport) if token else None
 
     def delete_recording(self, recording_sid: str) -> ExternalOutcome:
-        if not self._account_sid or self._token is None:
+        if not self._account_sid or self._delete is None:
             return ExternalOutcome.UNCONFIGURED
         if not RECORDING_SID.match(recording_sid):
             return ExternalOutcome.FAILED
-        import httpx
-
-        try:
-            token = self._token.values()[0]
-        except SecretUnavailableError:
-            return ExternalOutcome.RETRY
-        if self._http is None:
-            self._http = httpx.Client(
-                base_url=self._base_url, timeout=self._timeout, transport=self._transport
-            )
-        path = f"/2010-04-01/Accounts/{self._account_sid}/Recordings/{recording_sid}.json"
-        try:
-            response = self._http.delete(path, auth=(self._account_sid, token))
-        except httpx.HTTPError:
-            return ExternalOutcome.RETRY
-        if response.status_code < 300:
-            return ExternalOutcome.DELETED
-        return _from_status(response.status_code)
+        sid = self._account_sid
+        path = f"/2010-04-01/Accounts/{sid}/Recordings/{recording_sid}.json"
+        return self._delete(path, lambda token: {"auth": (sid, token)})
 
 
 class VapiCallDeleter:
@@ -164,34 +182,14 @@ class VapiCallDeleter:
         timeout: float = 10.0,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        self._api_key = api_key
-        self._base_url = base_url.rstrip("/")
-        self._timeout = timeout
-        self._transport = transport
-        self._http: httpx.Client | None = None
+        self._delete = _AuthorisedDelete(api_key, base_url, timeout, transport) if api_key else None
 
     def delete_call(self, call_id: str) -> ExternalOutcome:
-        if self._api_key is None:
+        if self._delete is None:
             return ExternalOutcome.UNCONFIGURED
         if not VAPI_CALL_ID.match(call_id):
             return ExternalOutcome.FAILED
-        import httpx
-
-        try:
-            key = self._api_key.values()[0]
-        except SecretUnavailableError:
-            return ExternalOutcome.RETRY
-        if self._http is None:
-            self._http = httpx.Client(
-                base_url=self._base_url, timeout=self._timeout, transport=self._transport
-            )
-        try:
-            response = self._http.delete(f"/call/{call_id}", headers={"Authorization": f"Bearer {key}"})
-        except httpx.HTTPError:
-            return ExternalOutcome.RETRY
-        if response.status_code < 300:
-            return ExternalOutcome.DELETED
-        return _from_status(response.status_code)
+        return self._delete(f"/call/{call_id}", lambda key: {"headers": {"Authorization": f"Bearer {key}"}})
 
 
 def _from_status(status: int) -> ExternalOutcome:
