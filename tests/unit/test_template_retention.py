@@ -167,3 +167,13 @@ def test_every_alarm_has_a_runbook(template: dict[str, Any]) -> None:
     for name in ("LiveConfigBrokenAlarm",):
         assert template["Resources"][name]["Type"] == "AWS::CloudWatch::Alarm"
         assert (runbooks / f"{name}.md").is_file(), name
+
+
+def test_every_deploy_environment_names_the_region_near_vapi() -> None:
+    import tomllib
+    from pathlib import Path
+
+    config = tomllib.loads((Path(__file__).resolve().parents[2] / "samconfig.toml").read_text())
+    assert config["default"]["global"]["parameters"]["region"] == "us-west-2"
+    for env in ("dev", "staging", "prod"):
+        assert config[env]["deploy"]["parameters"]["region"] == "us-west-2", env
