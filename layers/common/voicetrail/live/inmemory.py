@@ -15,8 +15,9 @@ from voicetrail.live.consent_flow import ConsentService
 from voicetrail.live.control import CallController, RecordingController
 from voicetrail.live.escalation import EscalationService
 from voicetrail.live.runtime import LiveCallFeatures
-from voicetrail.live.store import MemoryAuditSink, MemoryLiveStore
+from voicetrail.live.store import MemoryAuditSink
 from voicetrail.observability import MemoryRecorder
+from voicetrail.storage.memory import MemoryLiveStore
 
 
 @dataclass
