@@ -156,8 +156,10 @@ class LiveCall:
 
 def put_config(client: Any, table: str, key: str, config: dict[str, Any] | str) -> None:
     """An operator's config item: pk CONFIG#phone#<id> | CONFIG#assistant#<id> | CONFIG#default."""
+    from voicetrail.storage.live import TableConfigSource
+
     text = config if isinstance(config, str) else json.dumps(config)
-    client.put_item(TableName=table, Item={"pk": {"S": key}, "sk": {"S": "CONFIG"}, "config": {"S": text}})
+    TableConfigSource(client, table).store(key, text)
 
 
 def consent_denied_call(control: FakeControlServer) -> tuple[LiveCall, list[tuple[str, dict[str, Any]]]]:

@@ -14,11 +14,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 from voicetrail.errors import StoreUnavailableError
 from voicetrail.storage.batch import BatchDeleter
 from voicetrail.storage.expressions import s
-from voicetrail.storage.model import CALLER_INDEX
+from voicetrail.storage.model import CALLER_INDEX, ERASURE_PROJECTION
 from voicetrail.storage.ports import BatchOutcome, ItemKey, RawItem
 
-# The attributes erasure needs of a call's items: keys, class, and the pointers to delete outside.
-_PROJECTION = "pk, sk, retention_class, recording_sid, vapi_call_id, a_recording_sid, a_vapi_call_id"
+_PROJECTION = ", ".join(ERASURE_PROJECTION)
 _T = TypeVar("_T")
 
 

@@ -212,3 +212,7 @@ class TableConfigSource:
         if "S" not in value:
             return "<not a string>"  # present but unusable: reported as broken
         return str(value["S"])
+
+    def store(self, key: str, text: str) -> None:
+        """Write a config item (operators and the demo scenarios; the webhook only reads)."""
+        self._client.put_item(TableName=self._table, Item={PK: s(key), SK: s(CONFIG_SK), "config": s(text)})

@@ -3,10 +3,12 @@ benchmarks). The contract tests run both kinds against the same expectations."""
 
 from __future__ import annotations
 
+import copy
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from voicetrail.audit import AuditRecord
 from voicetrail.calls import (
     CONSENT_OUTCOMES,
     RECORDING_RANK,
@@ -22,8 +24,21 @@ from voicetrail.calls import (
 )
 from voicetrail.live.store import CallerConsent, ClaimResult, ConsentRecord, ToolResult
 from voicetrail.retention import RetentionClass, RetentionPolicy
-from voicetrail.storage.model import EVENT_SK_PREFIX
-from voicetrail.storage.ports import PutOutcome, StoredEvent, call_pk
+from voicetrail.storage.expressions import expiry_attributes, key, n, s
+from voicetrail.storage.model import (
+    CURSOR_PK,
+    CURSOR_SK,
+    ERASURE_PROJECTION,
+    EVENT_SK_PREFIX,
+    PK,
+    SK,
+    TTL_ATTRIBUTE,
+    audit_day,
+    audit_index_sk,
+    call_pk,
+    expiry_upper_bound,
+)
+from voicetrail.storage.ports import BATCH_LIMIT, BatchOutcome, ItemKey, PutOutcome, RawItem, StoredEvent
 
 
 class InMemoryEventStore:
@@ -256,3 +271,150 @@ class InMemoryNameMemory:
     def remember(self, call_id: str, hashes: frozenset[str], *, now: float) -> None:
         with self._lock:
             self._calls.setdefault(call_id, set()).update(hashes)
+
+
+class InMemoryAuditStore:
+    """Audit chains in a dict: the same slot rule as DynamoDB (a record's slot is taken once)."""
+
+    def __init__(self) -> None:
+        self._chains: dict[str, dict[int, AuditRecord]] = {}
+        self._lock = threading.Lock()
+
+    def tail(self, pk: str) -> AuditRecord | None:
+        with self._lock:
+            chain = self._chains.get(pk)
+            return chain[max(chain)] if chain else None
+
+    def put_new(self, record: AuditRecord) -> bool:
+        with self._lock:
+            chain = self._chains.setdefault(record.pk, {})
+            if record.seq in chain:
+                return False
+            chain[record.seq] = record
+            return True
+
+    def chain(self, pk: str) -> list[AuditRecord]:
+        with self._lock:
+            chain = self._chains.get(pk, {})
+            return [chain[seq] for seq in sorted(chain)]
+
+    def chains_on_day(self, day_epoch_s: int, *, since_ms: int) -> list[str]:
+        day = audit_day(day_epoch_s)
+        with self._lock:
+            found = sorted(
+                (audit_index_sk(r.at_ms, r.pk, r.seq), r.pk)
+                for chain in self._chains.values()
+                for r in chain.values()
+                if audit_day(r.at_ms // 1000) == day and r.at_ms >= since_ms
+            )
+        return [pk for _, pk in found]
+
+
+class InMemoryTable:
+    """Items as DynamoDB stores them (typed attribute values), for the purge and erasure ports.
+
+    Implements `ExpiredItems`, `CallerItems` and `ItemDeleter` over one dict, with the index rules of
+    voicetrail.storage.model: only items with `exp_bucket` are in the ExpiryIndex, only items with
+    `caller_hash` in the CallerIndex.
+    """
+
+    def __init__(self, items: Iterable[RawItem] = ()) -> None:
+        self.items: dict[ItemKey, RawItem] = {}
+        self._lock = threading.Lock()
+        for item in items:
+            self.put(item)
+
+    def put(self, item: RawItem) -> None:
+        with self._lock:
+            self.items[ItemKey.of(item)] = copy.deepcopy(item)
+
+    def keys(self) -> set[tuple[str, str]]:
+        with self._lock:
+            return {(k.pk, k.sk) for k in self.items}
+
+    # -- ExpiredItems ------------------------------------------------------------------------------
+    def expired_page(
+        self, bucket: str, *, now: int, limit: int, start: Any | None
+    ) -> tuple[list[RawItem], Any | None]:
+        upper = expiry_upper_bound(now)
+        with self._lock:
+            due = sorted(
+                (str(item["exp_sk"]["S"]), item)
+                for item in self.items.values()
+                if item.get("exp_bucket", {}).get("S") == bucket
+                and str(item.get("exp_sk", {}).get("S", "~")) < upper
+                and (start is None or str(item["exp_sk"]["S"]) > start)
+            )
+        page = [copy.deepcopy(item) for _, item in due[:limit]]
+        return page, (due[limit - 1][0] if len(due) > limit else None)
+
+    def get(self, key: ItemKey, *, projection: str | None = None) -> RawItem | None:
+        with self._lock:
+            item = self.items.get(key)
+            if item is None:
+                return None
+            if projection:
+                names = {name.strip() for name in projection.split(",")}
+                return {k: copy.deepcopy(v) for k, v in item.items() if k in names}
+            return copy.deepcopy(item)
+
+    def count_purge_attempt(self, item: RawItem, *, outcome: str, now: int, hold_until: int) -> int:
+        with self._lock:
+            stored = self.items.get(ItemKey.of(item))
+            if stored is None:
+                return int(item.get("purge_attempts", {}).get("N", "0")) + 1
+            attempts = int(stored.get("purge_attempts", {}).get("N", "0")) + 1
+            stored["purge_attempts"] = n(attempts)
+            stored["purge_last_outcome"] = s(outcome)
+            stored["purge_last_attempt_at"] = n(now)
+            stored.setdefault("purge_due_at", stored[TTL_ATTRIBUTE])
+            stored[TTL_ATTRIBUTE] = n(hold_until)
+            return attempts
+
+    # -- CallerItems -------------------------------------------------------------------------------
+    def caller_items(self, caller_hash: str) -> list[RawItem]:
+        with self._lock:
+            return [
+                {PK: item[PK], SK: item[SK], "caller_hash": item["caller_hash"]}
+                for key, item in sorted(self.items.items())
+                if item.get("caller_hash", {}).get("S") == caller_hash
+            ]
+
+    def call_items(self, pk: str) -> list[RawItem]:
+        with self._lock:
+            return [
+                {k: copy.deepcopy(v) for k, v in item.items() if k in ERASURE_PROJECTION}
+                for key, item in sorted(self.items.items())
+                if key.pk == pk
+            ]
+
+    # -- ItemDeleter -------------------------------------------------------------------------------
+    def delete(self, keys: Sequence[ItemKey]) -> BatchOutcome:
+        if len(keys) > BATCH_LIMIT:
+            raise ValueError("at most 25 keys per batch")
+        unique = list(dict.fromkeys(keys))
+        with self._lock:
+            for key in unique:
+                self.items.pop(key, None)
+        return BatchOutcome(deleted=unique, calls=1)
+
+
+class InMemoryPurgeCursor:
+    """The purge cursor, kept as its item in an InMemoryTable (so the purge sees it like any item)."""
+
+    def __init__(self, table: InMemoryTable) -> None:
+        self._table = table
+
+    def read(self) -> int | None:
+        item = self._table.get(ItemKey(CURSOR_PK, CURSOR_SK))
+        return int(item["oldest_day"]["N"]) if item and "oldest_day" in item else None
+
+    def write(self, day: int, *, now: int, expires_at: int) -> None:
+        self._table.put(
+            {
+                **key(CURSOR_PK, CURSOR_SK),
+                "oldest_day": n(day),
+                "updated_at": n(now),
+                **expiry_attributes(CURSOR_PK, CURSOR_SK, RetentionClass.METADATA, expires_at),
+            }
+        )

@@ -162,6 +162,17 @@ def audit_sk(seq: int) -> str:
 
 CURSOR_PK = system_pk("purge")
 
+# What erasure reads of a call's items: keys, class, and the pointers to what lives outside DynamoDB.
+ERASURE_PROJECTION = (
+    "pk",
+    "sk",
+    "retention_class",
+    "recording_sid",
+    "vapi_call_id",
+    "a_recording_sid",
+    "a_vapi_call_id",
+)
+
 
 # ---- index key builders ------------------------------------------------------------------------------
 
@@ -243,7 +254,16 @@ ITEM_TYPES: tuple[ItemType, ...] = (
         "REC#vapi#recording",
         (RetentionClass.RECORDING,),
         (*EXPIRY, "caller_hash"),
-        ("the event attributes", "a_vapi_call_id"),
+        (
+            "call_id",
+            "event_key",
+            "source",
+            "event_type",
+            "received_at_ms",
+            "event_ts_ms",
+            "body",
+            "a_vapi_call_id",
+        ),
         "Written with an end-of-call-report that has a recording: at its expiry the purge deletes the call "
         "at Vapi. The `REC` prefix keeps it out of the call's events.",
     ),
