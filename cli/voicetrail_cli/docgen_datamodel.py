@@ -97,6 +97,22 @@ def render() -> str:
         f"- `audit_day` = `{model.audit_day(0).replace('1970-01-01', 'YYYY-MM-DD')}` (UTC day of the record),"
         " `audit_sk` = `<at_ms:013d>#<pk>#<seq:08d>`",
         "",
+        "## Where the code lives",
+        "",
+        "Every key above is built in `voicetrail/storage/model.py` and nowhere else; only"
+        " `voicetrail/storage/` talks to DynamoDB. Each aggregate has a port (a Protocol in"
+        " `storage/ports.py`), a DynamoDB adapter and an in-memory adapter (`storage/memory.py`) with the"
+        " same behaviour; the rules live in the domain module.",
+        "",
+        "| Aggregate | Port | DynamoDB adapter | In-memory adapter | Rules |",
+        "|---|---|---|---|---|",
+    ]
+    for aggregate in model.AGGREGATES:
+        module, cls = aggregate.adapter.split(":")
+        adapters = f"`storage/{module}.py` `{cls}` | `{aggregate.memory}`"
+        lines.append(f"| {aggregate.name} | `{aggregate.port}` | {adapters} | `{aggregate.rules}` |")
+    lines += [
+        "",
         "## Retention classes",
         "",
         "| Class | What it holds |",

@@ -149,3 +149,17 @@ def test_the_check_fails_on_a_stale_page(tmp_path: Path) -> None:
     assert docgen_datamodel.main(["--check", "--out", str(stale)]) == 1
     assert docgen_datamodel.main(["--out", str(stale)]) == 0
     assert docgen_datamodel.main(["--check", "--out", str(stale)]) == 0
+
+
+def test_every_aggregate_names_its_port_and_adapters_and_owns_item_types() -> None:
+    import importlib
+
+    from voicetrail.storage import memory, ports
+
+    for aggregate in model.AGGREGATES:
+        module, cls = aggregate.adapter.split(":")
+        assert hasattr(importlib.import_module(f"voicetrail.storage.{module}"), cls), aggregate
+        assert hasattr(ports, aggregate.port) and hasattr(memory, aggregate.memory), aggregate
+        importlib.import_module(aggregate.rules)
+    owners = {a.name for a in model.AGGREGATES}
+    assert {item.aggregate for item in model.ITEM_TYPES} <= owners

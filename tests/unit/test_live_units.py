@@ -23,7 +23,6 @@ from voicetrail.live.config import (
     BrokenConfigError,
     ConfigResolver,
     LiveConfig,
-    StaticConfigSource,
     TransferTarget,
     parse_config,
 )
@@ -37,7 +36,7 @@ from voicetrail.live.tools import parse_call, single_line
 from voicetrail.observability import MemoryRecorder
 from voicetrail.retention import RetentionPolicy
 from voicetrail.secrets import SecretRef, SecretResolver
-from voicetrail.storage.memory import InMemoryEventStore, MemoryLiveStore
+from voicetrail.storage.memory import InMemoryEventStore, MemoryLiveStore, StaticConfigSource
 from voicetrail.vapi.auth import VapiAuthConfig, sign_request
 from voicetrail.vapi.models import ToolCall
 from voicetrail.vapi.service import VapiWebhookService

@@ -187,18 +187,6 @@ class SsmConfigSource:
             raise
 
 
-class StaticConfigSource:
-    """Configs held in memory (tests, benchmarks)."""
-
-    def __init__(self, items: dict[str, str] | None = None) -> None:
-        self.items = dict(items or {})
-        self.fetches = 0
-
-    def fetch(self, key: str) -> str | None:
-        self.fetches += 1
-        return self.items.get(key)
-
-
 def config_keys(phone_number_id: str | None, assistant_id: str | None) -> list[str]:
     keys = []
     if phone_number_id and _ID.match(phone_number_id):

@@ -418,3 +418,15 @@ class InMemoryPurgeCursor:
                 **expiry_attributes(CURSOR_PK, CURSOR_SK, RetentionClass.METADATA, expires_at),
             }
         )
+
+
+class StaticConfigSource:
+    """Configs held in memory (tests, benchmarks)."""
+
+    def __init__(self, items: dict[str, str] | None = None) -> None:
+        self.items = dict(items or {})
+        self.fetches = 0
+
+    def fetch(self, key: str) -> str | None:
+        self.fetches += 1
+        return self.items.get(key)

@@ -204,6 +204,57 @@ def audit_index_lower_bound(since_ms: int) -> str:
     return f"{since_ms:013d}"
 
 
+# ---- aggregates: which port and adapters own which items --------------------------------------------
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    name: str
+    port: str  # voicetrail.storage.ports.<port>
+    adapter: str  # the DynamoDB adapter, module:class under voicetrail.storage
+    memory: str  # the in-memory adapter (voicetrail.storage.memory)
+    rules: str  # the domain module that holds its rules
+
+
+AGGREGATES: tuple[Aggregate, ...] = (
+    Aggregate(
+        "events", "EventStore", "dynamo:DynamoEventStore", "InMemoryEventStore", "voicetrail.vapi.service"
+    ),
+    Aggregate(
+        "call ledger", "CallLedger", "ledger:DynamoCallLedger", "InMemoryCallLedger", "voicetrail.calls"
+    ),
+    Aggregate("live state", "LiveStore", "live:DynamoLiveStore", "MemoryLiveStore", "voicetrail.live"),
+    Aggregate(
+        "live config",
+        "ConfigSource",
+        "live:TableConfigSource",
+        "StaticConfigSource",
+        "voicetrail.live.config",
+    ),
+    Aggregate(
+        "name memory", "NameMemory", "names:DynamoNameMemory", "InMemoryNameMemory", "voicetrail.vapi.names"
+    ),
+    Aggregate(
+        "audit trail", "AuditStore", "audit:DynamoAuditStore", "InMemoryAuditStore", "voicetrail.audit"
+    ),
+    Aggregate(
+        "purge cursor",
+        "PurgeCursor",
+        "purge:DynamoPurgeCursor",
+        "InMemoryPurgeCursor",
+        "voicetrail.retention_purge",
+    ),
+    Aggregate(
+        "expired items",
+        "ExpiredItems",
+        "purge:DynamoExpiredItems",
+        "InMemoryTable",
+        "voicetrail.retention_purge",
+    ),
+    Aggregate("erasure", "CallerItems", "erasure:DynamoCallerItems", "InMemoryTable", "voicetrail.erasure"),
+)
+
+
 # ---- item types --------------------------------------------------------------------------------------
 
 EXPIRY = ("exp_bucket", "exp_sk")
