@@ -28,10 +28,11 @@ from voicetrail.audit import AuditReader, AuditTrail, system_pk
 from voicetrail.observability import MemoryRecorder
 from voicetrail.retention import DAY, RetentionClass
 from voicetrail.retention_purge.external import TwilioRecordingDeleter, VapiCallDeleter
-from voicetrail.retention_purge.purge import CURSOR_PK, PurgeConfig, RetentionPurger
+from voicetrail.retention_purge.purge import PurgeConfig, RetentionPurger
 from voicetrail.retention_purge.wiring import dynamo_purger
 from voicetrail.secrets import SecretRef, SecretResolver
 from voicetrail.storage.audit import DynamoAuditStore
+from voicetrail.storage.model import CURSOR_PK
 
 pytestmark = pytest.mark.integration
 

@@ -37,8 +37,7 @@ from voicetrail.retention_purge.external import (
     is_twilio_pk,
     recording_ref,
 )
-from voicetrail.storage.model import CURSOR_PK as CURSOR_PK
-from voicetrail.storage.model import SUMMARY_SK, expiry_bucket
+from voicetrail.storage.model import EXPIRY_BUCKET_PREFIX, SUMMARY_SK, expiry_bucket
 from voicetrail.storage.ports import BATCH_LIMIT, ExpiredItems, ItemDeleter, ItemKey, PurgeCursor
 
 PURGE_CHAIN = "purge"
@@ -184,7 +183,7 @@ class RetentionPurger:
         report.twilio_deleted = external.twilio_deleted
         report.vapi_deleted = external.vapi_deleted
         new_cursor = dirty_from if dirty_from is not None else today
-        report.cursor = expiry_bucket(new_cursor).removeprefix("EXP#")
+        report.cursor = expiry_bucket(new_cursor).removeprefix(EXPIRY_BUCKET_PREFIX)
         report.cursor_day = new_cursor // DAY
         report.duration_ms = int((self._clock() - started) * 1000)
         if not dry_run:

@@ -85,6 +85,7 @@ KEY_ATTRIBUTES: dict[str, str] = {
 CALL_PREFIX = "CALL#"
 TWILIO_CALL_PREFIX = "CALL#twilio:"
 EVENT_RECORD = "EVT"
+RECORDING_RECORD = "REC"  # a Vapi recording pointer written beside the call's events
 EVENT_SK_PREFIX = "EVT#"
 SUMMARY_SK = "SUMMARY"
 RECORDING_SK_PREFIX = "REC#"
@@ -177,9 +178,12 @@ ERASURE_PROJECTION = (
 # ---- index key builders ------------------------------------------------------------------------------
 
 
+EXPIRY_BUCKET_PREFIX = "EXP#"
+
+
 def expiry_bucket(expires_at: int) -> str:
     """Day bucket of the sparse ExpiryIndex: the purge queries past buckets only."""
-    return "EXP#" + time.strftime("%Y-%m-%d", time.gmtime(expires_at))
+    return EXPIRY_BUCKET_PREFIX + time.strftime("%Y-%m-%d", time.gmtime(expires_at))
 
 
 def expiry_sk(expires_at: int, pk: str, sk: str) -> str:
