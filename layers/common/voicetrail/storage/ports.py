@@ -11,7 +11,8 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
 from voicetrail.retention import RetentionClass
-from voicetrail.storage.model import call_pk, event_sk, expiry_bucket
+from voicetrail.storage.model import call_pk as call_pk
+from voicetrail.storage.model import event_sk, expiry_bucket
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -19,8 +20,6 @@ if TYPE_CHECKING:
     from voicetrail.audit import AuditRecord
     from voicetrail.calls import CallSummary, CallTransition, RecordingUpdate, TwilioCallUpdate, VapiCallView
     from voicetrail.live.store import CallerConsent, ClaimResult, ConsentRecord, ToolResult
-
-__all__ = ["PutOutcome", "StoredEvent", "call_pk"]
 
 # An item as DynamoDB returns it (attribute name -> typed value): what the purge and erasure walk over.
 RawItem = dict[str, Any]
