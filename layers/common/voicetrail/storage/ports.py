@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from voicetrail.retention import RetentionClass
 from voicetrail.storage.model import call_pk as call_pk
@@ -26,9 +26,8 @@ RawItem = dict[str, Any]
 BATCH_LIMIT = 25  # keys per batch delete (DynamoDB's BatchWriteItem limit)
 
 
-@dataclass(frozen=True, order=True)
-class ItemKey:
-    """The primary key of any item of the table."""
+class ItemKey(NamedTuple):
+    """The primary key of any item of the table (hashable and ordered by pk, then sk)."""
 
     pk: str
     sk: str
@@ -41,13 +40,19 @@ class ItemKey:
         return cls(pk=item["pk"]["S"], sk=item["sk"]["S"])
 
 
-@dataclass
 class BatchOutcome:
-    deleted: list[ItemKey] = field(default_factory=list)
-    failed: list[ItemKey] = field(default_factory=list)
-    calls: int = 0
-    retries: int = 0
-    throttled: int = 0
+    """What one batch delete did. A plain class: dataclasses cost ~0.5 ms each at cold start."""
+
+    __slots__ = ("calls", "deleted", "failed", "retries", "throttled")
+
+    def __init__(
+        self, deleted: list[ItemKey] | None = None, failed: list[ItemKey] | None = None, calls: int = 0
+    ) -> None:
+        self.deleted: list[ItemKey] = deleted or []
+        self.failed: list[ItemKey] = failed or []
+        self.calls = calls
+        self.retries = 0
+        self.throttled = 0
 
 
 class PutOutcome(StrEnum):
