@@ -13,7 +13,7 @@ LINT_VENV := .venv-lint
 LINT_STAMP := $(LINT_VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: venv demo serve test test-slow lint typecheck unit integration e2e validate lint-template build smoke bench bench-cold bench-deps clean
+.PHONY: venv demo serve test test-slow lint typecheck unit integration e2e validate lint-template build smoke bench bench-cold bench-deps docs-ref-data-model clean
 
 venv: $(STAMP)
 
@@ -102,6 +102,10 @@ test: lint typecheck validate lint-template
 	$(BIN)/pytest -m "not slow" $(PYTEST_ARGS)
 	@$(MAKE) --no-print-directory build
 	@if [ -n "$(PY313)" ]; then $(MAKE) --no-print-directory smoke; fi
+
+# docs/reference/data-model.md is generated from layers/common/voicetrail/storage/model.py.
+docs-ref-data-model: $(STAMP)
+	$(PY) -m voicetrail_cli.docgen_datamodel
 
 test-slow: $(STAMP)
 	$(BIN)/pytest -m slow $(PYTEST_ARGS)
