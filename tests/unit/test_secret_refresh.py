@@ -11,7 +11,6 @@ from aws_lambda_powertools import Logger
 
 from tests.conftest import PEPPER, fixture_bytes
 from tests.twilio_support import new_call_sid, signed_form, status_params
-from voicetrail.calls import InMemoryCallLedger
 from voicetrail.errors import AuthenticationError
 from voicetrail.http import InboundRequest
 from voicetrail.observability import MemoryRecorder
@@ -19,7 +18,7 @@ from voicetrail.retention import RetentionPolicy
 from voicetrail.retention_purge.external import ExternalOutcome, TwilioRecordingDeleter, VapiCallDeleter
 from voicetrail.roi import RoiMetrics
 from voicetrail.secrets import SecretRef, SecretResolver
-from voicetrail.storage.memory import InMemoryEventStore
+from voicetrail.storage.memory import InMemoryCallLedger, InMemoryEventStore
 from voicetrail.twilio.service import CallbackKind, TwilioCallbackService
 from voicetrail.vapi.auth import VapiAuthConfig, sign_request
 from voicetrail.vapi.service import VapiWebhookService
