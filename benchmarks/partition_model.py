@@ -95,7 +95,7 @@ class IndexWriteCounter:
 
 
 @contextmanager
-def one_call_through_the_handlers() -> Iterator[IndexWriteCounter]:
+def one_call_through_the_handlers(turns: int) -> Iterator[IndexWriteCounter]:
     from moto import mock_aws
 
     from tests.conftest import function_env
@@ -117,17 +117,19 @@ def one_call_through_the_handlers() -> Iterator[IndexWriteCounter]:
         for operation in ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"):
             aws.session().events.register(f"after-call.dynamodb.{operation}", counter.after_write)
         with contextlib.redirect_stdout(io.StringIO()):  # the handlers' log lines and EMF metrics
-            run_call(load("vapi_webhook"), load("twilio_status"))
+            run_call(load("vapi_webhook"), load("twilio_status"), turns)
         yield counter
 
 
-def run_call(vapi: Any, twilio: Any) -> None:
-    """Every Vapi message of a scripted call, then Twilio's status callbacks and a recording callback."""
+def run_call(vapi: Any, twilio: Any, turns: int) -> None:
+    """Every Vapi message of a scripted call (`turns` caller turns), then Twilio's status callbacks and a
+    recording callback."""
     from tests.conftest import TWILIO_TOKEN, VAPI_SECRET, FakeContext, http_event
     from tests.twilio_support import call_lifecycle, recording_params, signed_form
     from voicetrail_cli.scenario import CallScript
 
-    script = CallScript()
+    lines = CallScript().user_lines
+    script = CallScript(user_lines=tuple(lines[i % len(lines)] for i in range(turns)))
     for _, payload in script.messages():
         body = json.dumps(payload).encode()
         headers = {"x-vapi-secret": VAPI_SECRET, "content-type": "application/json"}
@@ -172,22 +174,23 @@ def largest_shard_share(calls: int) -> tuple[int, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--peak-factor", type=float, default=3.0, help="busiest hour / average hour")
+    parser.add_argument("--turns", type=int, default=5, help="caller turns per call (the script has 5)")
     args = parser.parse_args()
 
     t0 = time.perf_counter()
-    with one_call_through_the_handlers() as counter:
+    with one_call_through_the_handlers(args.turns) as counter:
         writes = counter.writes
     per_index: dict[str, Counter[str]] = {}
     for (index, key), n in writes.items():
         per_index.setdefault(index, Counter())[day_of(key)] += n
     print(
-        "one scripted call through vapi_webhook and twilio_status on moto "
+        f"one scripted call ({args.turns} caller turns) through vapi_webhook and twilio_status on moto "
         f"({time.perf_counter() - t0:.1f} s):"
     )
     for index, keys in sorted(per_index.items()):
         print(f"  {index:12} index writes per call, by day bucket: {dict(sorted(keys.items()))}")
 
-    figures: dict[str, Any] = {"peak_factor": args.peak_factor}
+    figures: dict[str, Any] = {"peak_factor": args.peak_factor, "turns": args.turns}
     print(
         f"\nbusiest index partition key at the busiest hour (average x {args.peak_factor:g}), writes/s; "
         f"a partition takes {PARTITION_WCU_PER_S}/s"

@@ -334,8 +334,13 @@ def test_recording_index_item(fn: ModuleType, moto_table: Any) -> None:
     item = moto_table.get_item(
         TableName=TABLE, Key={"pk": {"S": f"CALL#twilio:{sid}"}, "sk": {"S": f"REC#{rsid}"}}
     )["Item"]
-    assert item["exp_bucket"]["S"] == "EXP#" + __import__("time").strftime(
-        "%Y-%m-%d", __import__("time").gmtime(int(item["expires_at"]["N"]))
+    from voicetrail.storage.model import expiry_bucket
+
+    # The day of its expiry, in the call's shard (docs/operations/scaling.md).
+    assert item["exp_bucket"]["S"] == expiry_bucket(int(item["expires_at"]["N"]), f"CALL#twilio:{sid}")
+    assert item["exp_bucket"]["S"].startswith(
+        "EXP#"
+        + __import__("time").strftime("%Y-%m-%d", __import__("time").gmtime(int(item["expires_at"]["N"])))
     )
     # expiry is fixed at first sight, not pushed back by later callbacks
     assert item["exp_sk"]["S"].startswith(f"{int(item['expires_at']['N']):012d}#CALL#twilio:{sid}#REC#{rsid}")
