@@ -13,6 +13,7 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 
+from voicetrail.redaction import _names
 from voicetrail.redaction._lexicon import (
     COMMON_FIRST_NAMES,
     JOIN_PUNCT,
@@ -1239,6 +1240,62 @@ def _detect_names(text: str, tk: _Tokens) -> list[Span]:
     return spans
 
 
+_SENTENCE_PUNCT = frozenset({".", "?", "!"})
+
+
+def _detect_names_learned(text: str, tk: _Tokens) -> list[Span]:
+    """Names found by the CRF tagger, one line (turn) at a time, with the previous line as context."""
+    if tk.n == 0:
+        return []
+    tagger = _names.tagger()
+    spans: list[Span] = []
+    line_start, k = 0, 0
+    previous: str | None = None
+    while True:
+        newline = text.find("\n", line_start)
+        line_end = len(text) if newline < 0 else newline
+        first = k
+        while k < tk.n and tk.starts[k] < line_end:
+            k += 1
+        if k > first:
+            line = text[line_start:line_end]
+            cased = any(c.isupper() for c in line) and any(c.islower() for c in line)
+            feats = tagger.features(
+                tk.raws[first:k], tk.lows[first:k], tk.types[first:k], cased, _names.question_type(previous)
+            )
+            for a, b in tagger.spans(tagger.tag(feats)):
+                spans.extend(_name_pieces(tk, first + a, first + b))
+            previous = line
+        if newline < 0:
+            return spans
+        line_start = newline + 1
+
+
+def _name_pieces(tk: _Tokens, i: int, j: int) -> list[Span]:
+    """A tagged token range as spans: punctuation trimmed, split at a sentence end ("Ramirez. Thanks")."""
+    out: list[Span] = []
+    start = i
+    for m in range(i, j + 1):
+        boundary = (
+            m == j
+            or tk.types[m] in ("N", "A", "X")  # digits are never part of a name
+            or tk.lows[m] in _names.NEVER_NAME
+            or (tk.lows[m] in _SENTENCE_PUNCT and m > i and len(tk.raws[m - 1]) > 1 and tk.types[m - 1] == "W")
+        )
+        if not boundary:
+            continue
+        a, b = start, m
+        while a < b and tk.types[a] == "P":
+            a += 1
+        while b > a and tk.types[b - 1] == "P":
+            b -= 1
+        if a < b:
+            # below the digit kinds (60): a number the tagger wrongly took keeps its own kind
+            out.append((tk.starts[a], tk.ends[b - 1], "name", 58))
+        start = m + 1
+    return out
+
+
 def _detect_addresses(text: str, tk: _Tokens, runs: list[_Run]) -> list[Span]:
     spans: list[Span] = []
     run_by_last = {r.last: r for r in runs}
@@ -1352,13 +1409,15 @@ def _detect_zip_after_state(tk: _Tokens, runs: list[_Run]) -> list[Span]:
 def detect(text: str, hard_breaks: Sequence[int] = ()) -> list[Span]:
     """All candidate findings in `text`, unmerged (the caller filters by policy, then merges).
     `hard_breaks` are offsets no number may span (boundaries between turns of different speakers)."""
-    if not text or _QUICK_RE.search(text) is None:
+    if not text:
         return []
     tk = _Tokens(text)
+    spans: list[Span] = _detect_names_learned(text, tk)
+    if _QUICK_RE.search(text) is None:
+        return spans
     ctx = _Context(text, tk, hard_breaks)
     runs = _build_runs(tk, hard_breaks)
     date_spans, dates = _detect_dates(tk, ctx, runs)
-    spans: list[Span] = []
     spans += _detect_emails(text)
     spans += _detect_email_prefixes(text)
     spans += date_spans

@@ -1,0 +1,257 @@
+"""Person names without cues: a linear-chain CRF over word, shape, gazetteer and dialogue-context features.
+
+The model is trained offline with python-crfsuite (training/names/train.py) on generated dialogue in written
+and spoken forms, then exported to `data/name_model.json` (label names, transition weights and the state
+weight of every kept feature). Decoding is Viterbi over three labels (B, I, O) in pure Python, so the layer
+ships no compiled extension; it gives exactly the labels `pycrfsuite.Tagger.tag` gives for the same model
+(checked by tests/unit/redaction/test_name_tagger.py).
+
+Features per token (see `NameTagger.features`): the lower-cased word, 3-letter prefix and suffix, the
+capitalisation class when the line is cased, gazetteer flags (Census frequency bands, other name lists,
+"also an ordinary word"), the same for the neighbours, word bigrams around the token, position in the turn,
+turn length, and the kind of question the previous turn asked (a name, "who", another question).
+
+Model and gazetteer load on first use (~10 ms), not at import.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from bisect import bisect_left
+from collections.abc import Sequence
+from pathlib import Path
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+MODEL_PATH = DATA_DIR / "name_model.json"
+GAZETTEER_PATH = DATA_DIR / "name_gazetteer.txt"
+
+# Closed-class words, number words and fillers are never (part of) a name, whatever the model says.
+NEVER_NAME = frozenset(
+    (
+        "i me my mine myself you your yours he him his she her hers it its we us our they them their this that "
+        "these those a an the and or but nor so if then than of to in on at by for with from into onto about "
+        "as is am are was were be been being do does did done have has had can could would should shall must "
+        "might not no yes yeah yep nope ok okay uh um umm uhm er erm ah oh hmm mm huh like just please thanks "
+        "thank hi hello hey bye goodbye sorry sir ma'am maam what when where which who whom whose why how "
+        "there here all any some every each one two three four five six seven eight nine ten eleven twelve "
+        "thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy "
+        "eighty ninety hundred thousand million zero double triple dash slash dot point at mr mrs ms dr "
+        "mister missus doctor miss prof professor nurse officer january february march july september "
+        "october november december monday tuesday wednesday thursday friday saturday sunday today tomorrow "
+        "yesterday morning afternoon evening night week month year name number address email phone"
+    ).split()
+)
+
+_ASK_NAME = re.compile(
+    r"\b(?:name|names|spell|spelled|spelling|who\s+am\s+i\s+(?:speaking|talking|chatting)|"
+    r"who(?:'s|\s+is)\s+(?:calling|speaking|this|on\s+the\s+line)|may\s+i\s+ask\s+who|with\s+whom)\b",
+    re.IGNORECASE,
+)
+_ASK_WHO = re.compile(r"\b(?:who|whom|who's|whose)\b", re.IGNORECASE)
+_ASK_OTHER = re.compile(
+    r"\?|^\s*(?:what|when|where|which|why|how|can|could|would|will|do|does|did|is|are|was|may|should)\b",
+    re.IGNORECASE,
+)
+
+
+def question_type(previous_line: str | None) -> str:
+    """What the previous turn asked for: NAME, WHO, Q (another question), S (a statement) or 0 (no turn)."""
+    if previous_line is None:
+        return "0"
+    if _ASK_NAME.search(previous_line):
+        return "NAME"
+    if _ASK_WHO.search(previous_line):
+        return "WHO"
+    if _ASK_OTHER.search(previous_line):
+        return "Q"
+    return "S"
+
+
+def _shape(raw: str) -> str:
+    if raw.isupper():
+        return "U" if len(raw) > 1 else "T"
+    if raw[:1].isupper():
+        return "T" if raw[1:].islower() or not raw[1:].isalpha() else "M"
+    return "l"
+
+
+def _length_bucket(words: int) -> str:
+    return str(words) if words < 4 else "4" if words < 7 else "7"
+
+
+class NameTagger:
+    """Tags the tokens of one turn as B(egin)/I(nside)/O(utside) of a person name."""
+
+    __slots__ = ("_gaz", "_intrinsic", "_summary", "labels", "state", "trans")
+
+    def __init__(self, model: dict[str, object], gazetteer: list[str]) -> None:
+        labels = model["labels"]
+        state = model["state"]
+        trans = model["trans"]
+        assert isinstance(labels, list) and isinstance(state, dict) and isinstance(trans, list)
+        self.labels: list[str] = labels
+        self.state: dict[str, list[float]] = state
+        self.trans: list[list[float]] = trans
+        self._gaz = gazetteer  # sorted "word\tflags" lines, searched by bisection
+        self._intrinsic: dict[tuple[str, bool], list[str]] = {}
+        self._summary: dict[str, str] = {}
+
+    @classmethod
+    def load(cls, model_path: Path = MODEL_PATH, gazetteer_path: Path = GAZETTEER_PATH) -> NameTagger:
+        model = json.loads(model_path.read_text(encoding="utf-8"))
+        gazetteer = gazetteer_path.read_text(encoding="utf-8").split("\n")
+        if gazetteer and not gazetteer[-1]:
+            gazetteer.pop()
+        return cls(model, gazetteer)
+
+    # ------------------------------------------------------------------------------------------ features
+    def flags(self, low: str) -> str:
+        """Gazetteer flags of a lower-case word ("F1,L2,W"), "" when it is in no list."""
+        key = low + "\t"
+        k = bisect_left(self._gaz, key)
+        if k < len(self._gaz) and self._gaz[k].startswith(key):
+            return self._gaz[k][len(key) :]
+        return ""
+
+    def _summary_of(self, low: str) -> str:
+        s = self._summary.get(low)
+        if s is None:
+            flags = self.flags(low[:-2] if low.endswith("'s") else low)
+            name = "F" in flags or "L" in flags
+            s = ("A" if "W" in flags else "N") if name else ("W" if "W" in flags else "0")
+            if len(self._summary) > 50_000:
+                self._summary.clear()
+            self._summary[low] = s
+        return s
+
+    def _intrinsic_of(self, raw: str, low: str, kind: str, cased: bool) -> list[str]:
+        key = (raw, cased)
+        feats = self._intrinsic.get(key)
+        if feats is not None:
+            return feats
+        feats = ["w=" + low]
+        if kind == "W":
+            stem = low[:-2] if low.endswith("'s") else low
+            if stem is not low:
+                feats.append("pos")
+            flags = self.flags(stem)
+            feats.extend("g=" + f for f in flags.split(",")) if flags else feats.append("g=0")
+            if len(stem) > 3:
+                feats.append("s3=" + stem[-3:])
+                feats.append("p3=" + stem[:3])
+            elif len(stem) == 1:
+                feats.append("len1")
+            if cased:
+                feats.append("c=" + _shape(raw))
+        else:
+            feats.append("t=" + kind)
+        if len(self._intrinsic) > 50_000:
+            self._intrinsic.clear()
+        self._intrinsic[key] = feats
+        return feats
+
+    def features(
+        self, raws: Sequence[str], lows: Sequence[str], kinds: Sequence[str], cased: bool, question: str
+    ) -> list[list[str]]:
+        """One feature list per token of a turn. `kinds` are the engine's token types (W, N, A, P, X)."""
+        n = len(lows)
+        words = sum(1 for k in kinds if k != "P")
+        nb = _length_bucket(words)
+        summary = [self._summary_of(low) if kinds[i] == "W" else kinds[i] for i, low in enumerate(lows)]
+        shapes = [_shape(r) if cased and kinds[i] == "W" else "" for i, r in enumerate(raws)]
+        out: list[list[str]] = []
+        for i in range(n):
+            feats = list(self._intrinsic_of(raws[i], lows[i], kinds[i], cased))
+            p1 = lows[i - 1] if i > 0 else "^"
+            p2 = lows[i - 2] if i > 1 else "^"
+            n1 = lows[i + 1] if i + 1 < n else "$"
+            n2 = lows[i + 2] if i + 2 < n else "$"
+            feats.append("w-1=" + p1)
+            feats.append("w-2=" + p2)
+            feats.append("w+1=" + n1)
+            feats.append("w+2=" + n2)
+            feats.append("b-=" + p2 + "|" + p1)
+            feats.append("b+=" + n1 + "|" + n2)
+            feats.append("g-1=" + (summary[i - 1] if i > 0 else "^"))
+            feats.append("g+1=" + (summary[i + 1] if i + 1 < n else "$"))
+            if cased:
+                feats.append("c-1=" + (shapes[i - 1] if i > 0 else "^"))
+                feats.append("c+1=" + (shapes[i + 1] if i + 1 < n else "$"))
+            pos = str(i) if i < 3 else "m"
+            feats.append("i=" + pos)
+            feats.append("n=" + nb)
+            feats.append("q=" + question)
+            feats.append("qn=" + question + nb)
+            feats.append("qi=" + question + pos)
+            out.append(feats)
+        return out
+
+    # ------------------------------------------------------------------------------------------ decoding
+    def tag(self, feats: list[list[str]]) -> list[int]:
+        """Viterbi: the label index per token with the highest total state + transition weight."""
+        n = len(feats)
+        if n == 0:
+            return []
+        state = self.state
+        trans = self.trans
+        nl = len(self.labels)
+        scores: list[list[float]] = []
+        for token_feats in feats:
+            row = [0.0] * nl
+            for attr in token_feats:
+                w = state.get(attr)
+                if w is not None:
+                    for y in range(nl):
+                        row[y] += w[y]
+            scores.append(row)
+        best = scores[0]
+        back: list[list[int]] = []
+        for t in range(1, n):
+            row = scores[t]
+            new = [0.0] * nl
+            ptr = [0] * nl
+            for y in range(nl):
+                top, arg = best[0] + trans[0][y], 0
+                for x in range(1, nl):
+                    v = best[x] + trans[x][y]
+                    if v > top:
+                        top, arg = v, x
+                new[y] = top + row[y]
+                ptr[y] = arg
+            best = new
+            back.append(ptr)
+        y = max(range(nl), key=best.__getitem__)
+        path = [y]
+        for ptr in reversed(back):
+            y = ptr[y]
+            path.append(y)
+        path.reverse()
+        return path
+
+    def spans(self, labels: list[int]) -> list[tuple[int, int]]:
+        """(first, last+1) token index ranges labelled as names; adjacent names form one range."""
+        names = self.labels
+        out: list[tuple[int, int]] = []
+        start = -1
+        for i, y in enumerate(labels):
+            label = names[y]
+            if label != "O":
+                if start < 0:  # B or I after O opens a name; B right after a name continues it
+                    start = i
+            elif label == "O" and start >= 0:
+                out.append((start, i))
+                start = -1
+        if start >= 0:
+            out.append((start, len(labels)))
+        return out
+
+
+_TAGGER: NameTagger | None = None
+
+
+def tagger() -> NameTagger:
+    global _TAGGER
+    if _TAGGER is None:
+        _TAGGER = NameTagger.load()
+    return _TAGGER
