@@ -27,6 +27,8 @@ from voicetrail.redaction._engine import _classify_token, _TOKEN_RE  # noqa: E40
 PERSON_SLOTS = frozenset({"N", "F", "L", "N2", "N3", "F2", "F3"})
 _SLOT = re.compile(r"\{(\w+)\}")
 PARTICLES = ("van", "van der", "de", "de la", "del", "da", "dos", "von", "bin", "al", "el", "di", "le", "ter")
+_CHUNK = re.compile(r"[^aeiouy\W\d_]*[aeiouy]+")
+SYNTHETIC_SHARE = 0.3
 FILLERS = ("uh", "um", "like", "you know", "so", "uh huh", "okay")
 
 # A labelled example: the previous turn (or None) and the turn as (text, [(start, end) of names]).
@@ -43,10 +45,26 @@ class NamePools:
         self.faker_first = [n for n in sources.faker_first() if not sources.held_out(n) and len(n) > 1]
         self.faker_last = [n for n in sources.faker_last() if not sources.held_out(n) and len(n) > 1]
 
+        # made-up surrogate names absent from every list: the tagger must also learn names from context
+        # and shape alone, as real callers' names are often in no list
+        self.chunks = sorted({c for n in self.faker_first + self.faker_last for c in _CHUNK.findall(n.lower())})
+        self.known = {n.lower() for n in first + last + self.faker_first + self.faker_last}
+
+    def synthetic(self) -> str:
+        while True:
+            name = "".join(self.rng.choice(self.chunks) for _ in range(self.rng.choice((1, 2, 2, 3))))
+            if self.rng.random() < 0.4:
+                name += self.rng.choice(("n", "s", "r", "l", "k", "t", "m", "h", "ng", "sh", "z", "v"))
+            if 3 <= len(name) <= 12 and name not in self.known:
+                return name.capitalize()
+
     def _accent(self, name: str) -> str:
         return sources.fold(name) if self.rng.random() < 0.3 else name
 
     def first(self) -> str:
+        r = self.rng.random()
+        if r < SYNTHETIC_SHARE:
+            return self.synthetic()
         r = self.rng.random()
         if r < 0.45:
             band = self.rng.choices(self.first_bands, weights=(0.45, 0.35, 0.2))[0]
@@ -55,7 +73,9 @@ class NamePools:
 
     def last(self) -> str:
         r = self.rng.random()
-        if r < 0.45:
+        if r < SYNTHETIC_SHARE:
+            name = self.synthetic()
+        elif self.rng.random() < 0.45:
             band = self.rng.choices(self.last_bands, weights=(0.35, 0.3, 0.2, 0.15))[0]
             name = self.rng.choice(band)
         else:
@@ -99,9 +119,9 @@ def _fill(template: str, pools: NamePools, rng: random.Random) -> list[tuple[str
         elif slot == "T":
             value = rng.choice(tpl.TITLES)
         elif slot == "CO":
-            value = rng.choice(tpl.COMPANIES)
+            value = rng.choice(tpl.COMPANIES) if rng.random() < 0.7 else _made_up_business(pools)
         elif slot == "PL":
-            value = rng.choice(tpl.PLACES)
+            value = rng.choice(tpl.PLACES) if rng.random() < 0.7 else _made_up_place(pools)
         elif slot == "DAY":
             value = rng.choice(tpl.DAYS)
         elif slot == "NUM":
@@ -148,6 +168,18 @@ def _date(rng: random.Random) -> str:
     if r < 0.85:
         return f"{day}/{rng.randint(1, 12)}/{year}"
     return f"{month} {year}"
+
+
+def _made_up_business(pools: NamePools) -> str:
+    """A business nobody listed ("Velmora Bank", "Tarsk"): context, not a list, must say it is no person."""
+    name = pools.synthetic()
+    suffix = pools.rng.choice(("", "", " Bank", " Airlines", " Insurance", " Health", " Mobile", " Energy", " Foods"))
+    return name + suffix
+
+
+def _made_up_place(pools: NamePools) -> str:
+    name = pools.synthetic()
+    return name + pools.rng.choice(("", "", "", "ville", " City", " Springs", " Falls", "burg", "ton"))
 
 
 _PUNCT = re.compile(r"[^\w\s']+")
@@ -225,7 +257,7 @@ def _forms(rng: random.Random) -> list[str]:
     return forms
 
 
-def examples(seed: int = 11, repeats: int = 14) -> Iterator[Example]:
+def examples(seed: int = 11, repeats: int = 20) -> Iterator[Example]:
     """The whole training corpus, in a fixed order for a given seed."""
     rng = random.Random(seed)
     pools = NamePools(rng)

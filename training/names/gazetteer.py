@@ -5,7 +5,8 @@
 One line per lower-case token: `word<TAB>flags`. Flags (the tagger turns each into a feature):
 F1/F2/F3 Census first name by frequency band (top 300, top 1500, rest), F4 first name from Faker only;
 L1/L2/L3 Census surname (rank <= 1000, <= 10000, <= 40000), L4 surname from Faker only;
-P a particle inside surnames (van, de, la, bin...); W also an ordinary English word (SCOWL).
+P a particle inside surnames (van, de, la, bin...); W an ordinary English word (SCOWL), alone when the word
+is in no name list.
 ASCII-folded forms are added next to accented ones. Held-out locales are left out (see sources.py).
 """
 
@@ -56,6 +57,10 @@ def build() -> dict[str, str]:
         if word in words:
             flags.add("W")
         out[word] = ",".join(sorted(flags))
+    # every other ordinary word too: "not a name, a word" is what tells "summer" from "Sumner" in lower case
+    for word in words:
+        if word not in out and word.isalpha() and word.isascii():
+            out[word] = "W"
     return out
 
 

@@ -26,7 +26,7 @@ import pycrfsuite  # noqa: E402
 
 from voicetrail.redaction._names import GAZETTEER_PATH, MODEL_PATH, NameTagger, question_type  # noqa: E402
 
-PARAMS = {"c1": 0.08, "c2": 0.005, "max_iterations": 150, "feature.possible_transitions": True}
+PARAMS = {"c1": 0.02, "c2": 0.005, "max_iterations": 150, "feature.possible_transitions": True}
 LABELS = ["B", "I", "O"]
 
 
@@ -38,7 +38,7 @@ def featurize(tagger: NameTagger, question: str | None, text: str, spans: list[t
 
 def train(model_file: Path) -> None:
     # features need only the gazetteer; an empty model stands in for the weights
-    tagger = NameTagger({"labels": LABELS, "state": {}, "trans": [[0.0] * 3] * 3}, _gazetteer())
+    tagger = NameTagger({"labels": LABELS, "state": {}, "trans": [[0.0] * 3] * 3}, GAZETTEER_PATH.read_text("utf-8"))
     trainer = pycrfsuite.Trainer(verbose=False)
     n = 0
     for question, text, spans in corpus.examples():
@@ -49,11 +49,6 @@ def train(model_file: Path) -> None:
     trainer.set_params(PARAMS)
     trainer.train(str(model_file))
     print(f"trained on {n} turns")
-
-
-def _gazetteer() -> list[str]:
-    lines = GAZETTEER_PATH.read_text(encoding="utf-8").split("\n")
-    return [line for line in lines if line]
 
 
 def export(model_file: Path) -> str:

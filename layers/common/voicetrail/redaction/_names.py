@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import re
-from bisect import bisect_left
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -42,6 +41,8 @@ NEVER_NAME = frozenset(
         "yesterday morning afternoon evening night week month year name number address email phone"
     ).split()
 )
+
+FILLERS = frozenset(("uh", "um", "umm", "uhm", "uhh", "er", "erm", "ah", "hmm", "mm"))
 
 _ASK_NAME = re.compile(
     r"\b(?:name|names|spell|spelled|spelling|who\s+am\s+i\s+(?:speaking|talking|chatting)|"
@@ -85,7 +86,7 @@ class NameTagger:
 
     __slots__ = ("_gaz", "_intrinsic", "_summary", "labels", "state", "trans")
 
-    def __init__(self, model: dict[str, object], gazetteer: list[str]) -> None:
+    def __init__(self, model: dict[str, object], gazetteer: str) -> None:
         labels = model["labels"]
         state = model["state"]
         trans = model["trans"]
@@ -93,25 +94,34 @@ class NameTagger:
         self.labels: list[str] = labels
         self.state: dict[str, list[float]] = state
         self.trans: list[list[float]] = trans
-        self._gaz = gazetteer  # sorted "word\tflags" lines, searched by bisection
+        self._gaz = gazetteer  # sorted "word\tflags" lines in one string, searched by bisection
         self._intrinsic: dict[tuple[str, bool], list[str]] = {}
         self._summary: dict[str, str] = {}
 
     @classmethod
     def load(cls, model_path: Path = MODEL_PATH, gazetteer_path: Path = GAZETTEER_PATH) -> NameTagger:
         model = json.loads(model_path.read_text(encoding="utf-8"))
-        gazetteer = gazetteer_path.read_text(encoding="utf-8").split("\n")
-        if gazetteer and not gazetteer[-1]:
-            gazetteer.pop()
-        return cls(model, gazetteer)
+        # kept as one string: parsing 120k lines into a dict would cost more cold start than all lookups
+        return cls(model, gazetteer_path.read_text(encoding="utf-8"))
 
     # ------------------------------------------------------------------------------------------ features
     def flags(self, low: str) -> str:
         """Gazetteer flags of a lower-case word ("F1,L2,W"), "" when it is in no list."""
-        key = low + "\t"
-        k = bisect_left(self._gaz, key)
-        if k < len(self._gaz) and self._gaz[k].startswith(key):
-            return self._gaz[k][len(key) :]
+        gaz = self._gaz
+        lo, hi = 0, len(gaz)  # both always at the start of a line
+        while lo < hi:
+            line = gaz.rfind("\n", 0, (lo + hi) // 2) + 1
+            line = max(line, lo)
+            end = gaz.find("\n", line)
+            end = len(gaz) if end < 0 else end
+            tab = gaz.find("\t", line, end)
+            word = gaz[line:tab]
+            if word < low:
+                lo = end + 1
+            elif word > low:
+                hi = line
+            else:
+                return gaz[tab + 1 : end]
         return ""
 
     def _summary_of(self, low: str) -> str:
@@ -130,9 +140,9 @@ class NameTagger:
         feats = self._intrinsic.get(key)
         if feats is not None:
             return feats
-        feats = ["w=" + low]
+        stem = low[:-2] if kind == "W" and low.endswith("'s") and len(low) > 3 else low
+        feats = ["w=" + stem]
         if kind == "W":
-            stem = low[:-2] if low.endswith("'s") else low
             if stem is not low:
                 feats.append("pos")
             flags = self.flags(stem)
@@ -160,25 +170,37 @@ class NameTagger:
         nb = _length_bucket(words)
         summary = [self._summary_of(low) if kinds[i] == "W" else kinds[i] for i, low in enumerate(lows)]
         shapes = [_shape(r) if cased and kinds[i] == "W" else "" for i, r in enumerate(raws)]
+        # context skips hesitations, so "hi uh Krysten" reads like "hi Krysten"
+        kept = [i for i in range(n) if lows[i] not in FILLERS]
+        rank = {i: r for r, i in enumerate(kept)}
         out: list[list[str]] = []
         for i in range(n):
             feats = list(self._intrinsic_of(raws[i], lows[i], kinds[i], cased))
-            p1 = lows[i - 1] if i > 0 else "^"
-            p2 = lows[i - 2] if i > 1 else "^"
-            n1 = lows[i + 1] if i + 1 < n else "$"
-            n2 = lows[i + 2] if i + 2 < n else "$"
+            r = rank.get(i)
+            if r is None:
+                feats.append("filler")
+                out.append(feats)
+                continue
+            b1 = kept[r - 1] if r > 0 else -1
+            b2 = kept[r - 2] if r > 1 else -1
+            a1 = kept[r + 1] if r + 1 < len(kept) else -1
+            a2 = kept[r + 2] if r + 2 < len(kept) else -1
+            p1 = lows[b1] if b1 >= 0 else "^"
+            p2 = lows[b2] if b2 >= 0 else "^"
+            n1 = lows[a1] if a1 >= 0 else "$"
+            n2 = lows[a2] if a2 >= 0 else "$"
             feats.append("w-1=" + p1)
             feats.append("w-2=" + p2)
             feats.append("w+1=" + n1)
             feats.append("w+2=" + n2)
             feats.append("b-=" + p2 + "|" + p1)
             feats.append("b+=" + n1 + "|" + n2)
-            feats.append("g-1=" + (summary[i - 1] if i > 0 else "^"))
-            feats.append("g+1=" + (summary[i + 1] if i + 1 < n else "$"))
+            feats.append("g-1=" + (summary[b1] if b1 >= 0 else "^"))
+            feats.append("g+1=" + (summary[a1] if a1 >= 0 else "$"))
             if cased:
-                feats.append("c-1=" + (shapes[i - 1] if i > 0 else "^"))
-                feats.append("c+1=" + (shapes[i + 1] if i + 1 < n else "$"))
-            pos = str(i) if i < 3 else "m"
+                feats.append("c-1=" + (shapes[b1] if b1 >= 0 else "^"))
+                feats.append("c+1=" + (shapes[a1] if a1 >= 0 else "$"))
+            pos = str(r) if r < 3 else "m"
             feats.append("i=" + pos)
             feats.append("n=" + nb)
             feats.append("q=" + question)
