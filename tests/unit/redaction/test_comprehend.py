@@ -35,34 +35,34 @@ class FakeComprehend:
 
 
 # The local pass finds person names itself now, so these tests give the second pass a street name without
-# a house number ("the old Lakeview Terrace"), which the local pass leaves alone.
+# a house number ("the old mill road"), which the local pass leaves alone.
 def test_second_pass_adds_findings_with_offsets_in_the_original_text() -> None:
-    text = "ssn 123-45-6789 by the old Lakeview Terrace please"
-    fake = FakeComprehend({"Lakeview Terrace": "ADDRESS"})
+    text = "ssn 123-45-6789 by the old mill road please"
+    fake = FakeComprehend({"old mill road": "ADDRESS"})
     r = redact(text, second_pass=ComprehendPiiPass(fake))
-    assert r.text == "ssn [SSN] by the old [ADDRESS] please"
+    assert r.text == "ssn [SSN] by the [ADDRESS] please"
     found = next(f for f in r.findings if f.kind == "address")
-    assert text[found.start : found.end] == "Lakeview Terrace"
+    assert text[found.start : found.end] == "old mill road"
     # Comprehend only ever sees the locally redacted text
-    assert fake.texts == ["ssn [SSN] by the old Lakeview Terrace please"]
+    assert fake.texts == ["ssn [SSN] by the old mill road please"]
 
 
 def test_second_pass_ignores_kinds_outside_its_scope_and_low_scores() -> None:
-    fake = FakeComprehend({"Tuesday": "DATE_TIME", "Lakeview": "AGE"})
-    text = "by Lakeview on Tuesday"
+    fake = FakeComprehend({"Tuesday": "DATE_TIME", "old mill": "AGE"})
+    text = "by the old mill on Tuesday"
     assert redact(text, second_pass=ComprehendPiiPass(fake)).text == text
 
 
 def test_second_pass_failure_keeps_local_result_and_counts() -> None:
     adapter = ComprehendPiiPass(FakeComprehend({}, fail=True))
-    r = redact("ssn 123-45-6789, by Lakeview Terrace", second_pass=adapter)
-    assert r.text == "ssn [SSN], by Lakeview Terrace"
+    r = redact("ssn 123-45-6789, by old mill road", second_pass=adapter)
+    assert r.text == "ssn [SSN], by old mill road"
     assert adapter.failures == 1
 
 
 def test_second_pass_over_turns_is_one_request() -> None:
-    fake = FakeComprehend({"Zelda": "NAME", "12 Lakeview Terrace": "ADDRESS"})
-    turns = [Turn("user", "it's Zelda"), Turn("assistant", "thanks"), Turn("user", "at 12 Lakeview Terrace")]
+    fake = FakeComprehend({"Zelda": "NAME", "12 old mill road": "ADDRESS"})
+    turns = [Turn("user", "it's Zelda"), Turn("assistant", "thanks"), Turn("user", "at 12 old mill road")]
     results = redact_turns(turns, second_pass=ComprehendPiiPass(fake))
     assert [r.text for r in results] == ["it's [NAME]", "thanks", "at [ADDRESS]"]
     assert len(fake.texts) == 1
@@ -72,7 +72,7 @@ def test_with_botocore_stubber() -> None:
     client = boto3.client(
         "comprehend", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
     )
-    text = "hello from Lakeview"
+    text = "hello from old mill"
     with Stubber(client) as stub:
         stub.add_response(
             "detect_pii_entities",

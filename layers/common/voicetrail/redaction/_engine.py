@@ -1412,12 +1412,14 @@ def detect(text: str, hard_breaks: Sequence[int] = ()) -> list[Span]:
     if not text:
         return []
     tk = _Tokens(text)
-    spans: list[Span] = _detect_names_learned(text, tk)
+    names = _detect_names_learned(text, tk)
     if _QUICK_RE.search(text) is None:
-        return spans
+        return names
     ctx = _Context(text, tk, hard_breaks)
     runs = _build_runs(tk, hard_breaks)
     date_spans, dates = _detect_dates(tk, ctx, runs)
+    # "the first of April", "June 5th": a month inside a date is not a person
+    spans: list[Span] = [n for n in names if not any(d[0] <= n[0] and n[1] <= d[1] for d in dates)]
     spans += _detect_emails(text)
     spans += _detect_email_prefixes(text)
     spans += date_spans

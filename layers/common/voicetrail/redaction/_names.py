@@ -38,7 +38,8 @@ NEVER_NAME = frozenset(
         "eighty ninety hundred thousand million zero double triple dash slash dot point at mr mrs ms dr "
         "mister missus doctor miss prof professor nurse officer january february march july september "
         "october november december monday tuesday wednesday thursday friday saturday sunday today tomorrow "
-        "yesterday morning afternoon evening night week month year name number address email phone"
+        "yesterday morning afternoon evening night week month year name number address email phone ssn dob "
+        "mrn cvv pin zip apt ext po id"
     ).split()
 )
 
