@@ -39,7 +39,8 @@ NEVER_NAME = frozenset(
         "mister missus doctor miss prof professor nurse officer january february march july september "
         "october november december monday tuesday wednesday thursday friday saturday sunday today tomorrow "
         "yesterday morning afternoon evening night week month year name number address email phone ssn dob "
-        "mrn cvv pin zip apt ext po id"
+        "mrn cvv pin zip apt ext po id iban swift bic i'm i'd i'll i've you're we're they're he's she's it's "
+        "that's there's what's let's don't can't won't didn't isn't"
     ).split()
 )
 
