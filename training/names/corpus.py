@@ -187,8 +187,11 @@ _PUNCT = re.compile(r"[^\w\s']+")
 
 def _spoken_piece(text: str, is_name: bool, rng: random.Random, fillers: bool) -> str:
     text = text.lower()
+    possessive = text.startswith("'s")
     text = _PUNCT.sub(" ", text)
     text = re.sub(r"(?<!\w)'|'(?!\w)", " ", text)
+    if possessive:
+        text = "'" + text.lstrip()
     if is_name:
         text = sources.fold(text) if rng.random() < 0.7 else text
         return " ".join(text.split())
@@ -210,7 +213,7 @@ def render(pieces: list[tuple[str, bool]], form: str, rng: random.Random) -> tup
     for i, (text, is_name) in enumerate(pieces):
         if form == "spoken":
             piece = _spoken_piece(text, is_name, rng, fillers=True)
-            if out and piece and not out[-1].endswith(" "):
+            if out and piece and not out[-1].endswith(" ") and not piece.startswith("'"):
                 piece = " " + piece
             if i + 1 < len(pieces) and piece and not piece.endswith(" "):
                 piece = piece + " "
@@ -300,7 +303,7 @@ def tokens_and_labels(text: str, spans: list[tuple[int, int]]) -> tuple[list[str
         low, kind = _classify_token(raw)
         label = "O"
         for s, e in spans:
-            if s <= m.start() and m.end() <= e:
+            if s <= m.start() < e:  # "Mildred's": the possessive token is the name
                 label = "B" if not labels or labels[-1] == "O" or m.start() == s else "I"
                 break
         raws.append(raw)
