@@ -1,8 +1,8 @@
 """Person names without cues: a linear-chain CRF over word, shape, gazetteer and dialogue-context features.
 
 The model is trained offline with python-crfsuite (training/names/train.py) on generated dialogue in written
-and spoken forms, then exported to `data/name_model.json` (label names, transition weights and the state
-weight of every kept feature). Decoding is Viterbi over three labels (B, I, O) in pure Python, so the layer
+and spoken forms, then exported to `_name_model.py` (label names, transition weights and the state weight of
+every kept feature). Decoding is Viterbi over three labels (B, I, O) in pure Python, so the layer
 ships no compiled extension; it gives exactly the labels `pycrfsuite.Tagger.tag` gives for the same model
 (checked by tests/unit/redaction/test_name_tagger.py).
 
@@ -16,14 +16,14 @@ Model and gazetteer load on first use (~10 ms), not at import.
 
 from __future__ import annotations
 
-import json
+import os
 import re
 from collections.abc import Sequence
-from pathlib import Path
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
-MODEL_PATH = DATA_DIR / "name_model.json"
-GAZETTEER_PATH = DATA_DIR / "name_gazetteer.txt"
+# os.path, not pathlib: pathlib would add ~3 ms to every cold start
+DATA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
+MODEL_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_name_model.py")
+GAZETTEER_PATH = os.path.join(DATA_DIR, "name_gazetteer.txt")
 
 # Closed-class words, number words and fillers are never (part of) a name, whatever the model says.
 NEVER_NAME = frozenset(
@@ -94,42 +94,50 @@ class NameTagger:
 
     __slots__ = ("_gaz", "_intrinsic", "_summary", "labels", "state", "trans")
 
-    def __init__(self, model: dict[str, object], gazetteer: str) -> None:
-        labels = model["labels"]
-        state = model["state"]
-        trans = model["trans"]
-        assert isinstance(labels, list) and isinstance(state, dict) and isinstance(trans, list)
-        self.labels: list[str] = labels
-        self.state: dict[str, list[float]] = state
-        self.trans: list[list[float]] = trans
-        self._gaz = gazetteer  # sorted "word\tflags" lines in one string, searched by bisection
+    def __init__(
+        self,
+        labels: Sequence[str],
+        trans: Sequence[Sequence[float]],
+        state: dict[str, Sequence[float]],
+        gazetteer: bytes,
+    ) -> None:
+        self.labels = list(labels)
+        self.trans = trans
+        self.state = state
+        self._gaz = gazetteer  # sorted "word\tflags" lines (UTF-8), searched by bisection
         self._intrinsic: dict[tuple[str, bool], list[str]] = {}
         self._summary: dict[str, str] = {}
 
     @classmethod
-    def load(cls, model_path: Path = MODEL_PATH, gazetteer_path: Path = GAZETTEER_PATH) -> NameTagger:
-        model = json.loads(model_path.read_text(encoding="utf-8"))
-        # kept as one string: parsing 120k lines into a dict would cost more cold start than all lookups
-        return cls(model, gazetteer_path.read_text(encoding="utf-8"))
+    def load(cls, gazetteer_path: str = GAZETTEER_PATH) -> NameTagger:
+        # the weights are a generated module: from the layer's bytecode they load in ~3 ms
+        from voicetrail.redaction import _name_model as model
+
+        # kept as undecoded bytes: parsing 120k lines into a dict, or even decoding them, would cost more
+        # cold start than all the lookups of a call
+        with open(gazetteer_path, "rb") as f:
+            gazetteer = f.read()
+        return cls(model.LABELS, model.TRANS, model.STATE, gazetteer)
 
     # ------------------------------------------------------------------------------------------ features
     def flags(self, low: str) -> str:
         """Gazetteer flags of a lower-case word ("F1,L2,W"), "" when it is in no list."""
         gaz = self._gaz
+        key = low.encode("utf-8")  # UTF-8 bytes sort as the code points do
         lo, hi = 0, len(gaz)  # both always at the start of a line
         while lo < hi:
-            line = gaz.rfind("\n", 0, (lo + hi) // 2) + 1
+            line = gaz.rfind(b"\n", 0, (lo + hi) // 2) + 1
             line = max(line, lo)
-            end = gaz.find("\n", line)
+            end = gaz.find(b"\n", line)
             end = len(gaz) if end < 0 else end
-            tab = gaz.find("\t", line, end)
+            tab = gaz.find(b"\t", line, end)
             word = gaz[line:tab]
-            if word < low:
+            if word < key:
                 lo = end + 1
-            elif word > low:
+            elif word > key:
                 hi = line
             else:
-                return gaz[tab + 1 : end]
+                return gaz[tab + 1 : end].decode("ascii")
         return ""
 
     def _summary_of(self, low: str) -> str:
