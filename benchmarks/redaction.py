@@ -1,7 +1,7 @@
 """Redaction benchmark: voicetrail vs Microsoft Presidio on an evaluation set built apart from training.
 
     python benchmarks/redaction.py                       # this checkout's layer
-    python benchmarks/redaction.py --layer /tmp/old/layers/common   # another version of the layer (before/after)
+    python benchmarks/redaction.py --layer /tmp/old/layers/common  # another layer (before/after)
 
 The evaluation set (benchmarks/data/redaction_eval.json, built by benchmarks/redaction_eval.py) has its own
 templates and only names the name tagger never saw in training; every utterance exists written and spoken;
@@ -57,9 +57,7 @@ def score(cases: list[Case], detector: Detector) -> dict[str, dict[str, Any]]:
             spans = detector(case)
             for turn, text in enumerate(texts):
                 covered = {i for s, e in spans[turn] for i in range(s, e)}
-                pii_chars = {
-                    i for p in case["pii"] if p["turn"] == turn for i in range(p["start"], p["end"])
-                }
+                pii_chars = {i for p in case["pii"] if p["turn"] == turn for i in range(p["start"], p["end"])}
                 if turn == len(texts) - 1:  # the scored turn; a question before it is context only
                     for i, ch in enumerate(text):
                         if ch.isalnum() and i not in pii_chars:
@@ -122,23 +120,46 @@ def import_ms(layer: Path) -> float | None:
     return best
 
 
-def first_call_ms(layer: Path) -> float | None:
-    """Import plus the first redaction in a fresh interpreter (lazy loads included), best of 5."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env["PYTHONPATH"] = str(layer)
-    code = (
-        "import time; t=time.perf_counter(); from voicetrail.redaction import redact; "
-        "redact('hi this is Maria, my number is 312 555 0188'); print(time.perf_counter()-t)"
+FIRST_CALL = (
+    "import time; t=time.perf_counter(); from voicetrail.redaction import redact_turns, Turn; "
+    "redact_turns([Turn('assistant', 'Who am I speaking with?'), Turn('user', 'Maria Delgado, my number is "
+    "312 555 0188')]); print(time.perf_counter()-t)"
+)
+
+
+def _compiled_copy(layer: Path, into: Path) -> Path:
+    """The layer as Lambda runs it: copied and compiled to bytecode (see layers/common/Makefile)."""
+    import compileall
+    import shutil
+
+    target = into / "python"
+    shutil.copytree(layer / "voicetrail", target / "voicetrail", ignore=shutil.ignore_patterns("__pycache__"))
+    compileall.compile_dir(
+        str(target), quiet=1, invalidation_mode=compileall.PycInvalidationMode.UNCHECKED_HASH
     )
-    best = None
-    for _ in range(5):
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False)
-        try:
-            ms = float(out.stdout.strip()) * 1000
-        except ValueError:
-            return None
-        best = ms if best is None else min(best, ms)
-    return best
+    return target
+
+
+def first_call_ms(layers: list[Path], python: str, runs: int = 15) -> list[float]:
+    """Import plus the first redaction (lazy loads included) in fresh interpreters, per layer, median of
+    `runs` with the layers interleaved so that all see the same machine load."""
+    import tempfile
+
+    samples: list[list[float]] = [[] for _ in layers]
+    with tempfile.TemporaryDirectory() as tmp:
+        compiled = [_compiled_copy(layer, Path(tmp) / str(i)) for i, layer in enumerate(layers)]
+        for _ in range(runs):
+            for i, path in enumerate(compiled):
+                env = {
+                    "PATH": os.environ.get("PATH", ""),
+                    "PYTHONPATH": str(path),
+                    "PYTHONDONTWRITEBYTECODE": "1",
+                }
+                out = subprocess.run(
+                    [python, "-c", FIRST_CALL], capture_output=True, text=True, env=env, check=True
+                )
+                samples[i].append(float(out.stdout.strip()) * 1000)
+    return [statistics.median(s) for s in samples]
 
 
 def load_presidio() -> tuple[Any, str] | None:
@@ -168,12 +189,16 @@ def load_presidio() -> tuple[Any, str] | None:
 def print_table(rows: dict[str, dict[str, dict[str, Any]]]) -> None:
     names = list(rows)
     first = rows[names[0]]
-    header = f"{'':<22}{'n':>5}" + "".join(f"{n + ' ' + f[0]:>16}" for n in names for f in ("written", "spoken"))
+    header = f"{'':<22}{'n':>5}" + "".join(
+        f"{n + ' ' + f[0]:>16}" for n in names for f in ("written", "spoken")
+    )
     print(header)
     print(" " * 27 + "".join(f"{'(' + f + ')':>16}" for _ in names for f in ("written", "spoken")))
     kinds = [k for k in KIND_ORDER if k in first["written"]["count"]]
     for kind in kinds:
-        cells = "".join(f"{rows[n][f]['recall'].get(kind, 0.0):>16.3f}" for n in names for f in ("written", "spoken"))
+        cells = "".join(
+            f"{rows[n][f]['recall'].get(kind, 0.0):>16.3f}" for n in names for f in ("written", "spoken")
+        )
         print(f"{'recall ' + kind:<22}{first['written']['count'][kind]:>5}{cells}")
     keep = "".join(f"{rows[n][f]['keep']:>16.3f}" for n in names for f in ("written", "spoken"))
     print(f"{'keep':<22}{'':>5}{keep}")
@@ -185,6 +210,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--layer", type=Path, default=ROOT / "layers" / "common", help="layer dir to import")
     parser.add_argument("--no-presidio", action="store_true")
+    parser.add_argument("--python", default=sys.executable, help="interpreter for the first-call figure")
+    parser.add_argument(
+        "--compare-layer", type=Path, help="also time the first call of this layer, interleaved"
+    )
     args = parser.parse_args()
     sys.path.insert(0, str(args.layer))
     from voicetrail.redaction import Turn, redact_turns
@@ -205,7 +234,8 @@ def main() -> int:
     chars = sum(len(t.text) for t in turns)
     med, p95 = latency_ms(lambda: redact_turns(turns), 200)
     imp = import_ms(args.layer)
-    first = first_call_ms(args.layer)
+    layers = [args.layer] + ([args.compare_layer] if args.compare_layer else [])
+    first = first_call_ms(layers, args.python)
 
     presidio = None if args.no_presidio else load_presidio()
     if presidio is not None:
@@ -225,7 +255,12 @@ def main() -> int:
     print(f"voicetrail throughput: {vt_tput:,.0f} chars/s")
     print(f"voicetrail 30-turn transcript ({chars} chars): median {med:.2f} ms, p95 {p95:.2f} ms per call")
     print(f"voicetrail.redaction import (best of 7, cached bytecode): {imp} ms")
-    print(f"voicetrail import + first redaction, fresh interpreter (best of 5): {first:.1f} ms" if first else "")
+    print(
+        f"import + first redaction (compiled layer, fresh {Path(args.python).name}, median of 15): "
+        f"{first[0]:.1f} ms"
+    )
+    if args.compare_layer:
+        print(f"  same for {args.compare_layer}: {first[1]:.1f} ms (delta {first[0] - first[1]:+.1f} ms)")
     if presidio is None:
         print("presidio: not run (make bench-deps installs Presidio and a spaCy English model)")
         return 0

@@ -171,9 +171,24 @@ PII_FREE = (
     "In June we'll have more stock.",
     "My order number is 4471, by the way.",
 )
-ORGS = ("JetBlue", "Citibank", "Sam's Club", "Nordstrom", "Alaska Airlines", "US Bank", "Etsy", "Trader Joe's")
+ORGS = (
+    "JetBlue",
+    "Citibank",
+    "Sam's Club",
+    "Nordstrom",
+    "Alaska Airlines",
+    "US Bank",
+    "Etsy",
+    "Trader Joe's",
+)
 CITIES = ("Peoria", "Lubbock", "Scranton", "Duluth", "Bakersfield", "Chattanooga", "Flagstaff", "Yonkers")
-STATES = (("Illinois", "IL"), ("Texas", "TX"), ("Pennsylvania", "PA"), ("Minnesota", "MN"), ("California", "CA"))
+STATES = (
+    ("Illinois", "IL"),
+    ("Texas", "TX"),
+    ("Pennsylvania", "PA"),
+    ("Minnesota", "MN"),
+    ("California", "CA"),
+)
 STREETS = ("Juniper", "Old Mill", "Kettering", "Baywood", "Larkspur", "Halsted", "Ridgecrest", "Wabash")
 SUFFIXES = ("Street", "St.", "Avenue", "Ave", "Road", "Boulevard", "Lane", "Court", "Drive", "Way", "Terrace")
 TITLES = ("Dr.", "Mr.", "Mrs.", "Ms.", "Doctor", "Nurse", "Coach")
@@ -248,7 +263,8 @@ def _phone(rng: random.Random) -> str:
 def _email(rng: random.Random, pools: Pools) -> str:
     local = f"{pools.first().lower()}.{pools.last().lower()}{rng.randint(1, 99)}"
     local = sources.fold(local).replace("'", "").replace("-", "")
-    return f"{local}@{rng.choice(('gmail', 'outlook', 'fastmail', 'proton'))}.{rng.choice(('com', 'net', 'org'))}"
+    domain = rng.choice(("gmail", "outlook", "fastmail", "proton"))
+    return f"{local}@{domain}.{rng.choice(('com', 'net', 'org'))}"
 
 
 def _fill(template: str, pools: Pools, rng: random.Random) -> list[tuple[str, str | None]]:
@@ -311,7 +327,9 @@ def spoken(text: str, kind: str | None, rng: random.Random) -> str:
     return " ".join(words)
 
 
-def _render(pieces: list[tuple[str, str | None]], form: str, rng: random.Random) -> tuple[str, list[dict[str, Any]]]:
+def _render(
+    pieces: list[tuple[str, str | None]], form: str, rng: random.Random
+) -> tuple[str, list[dict[str, Any]]]:
     text = ""
     pii: list[dict[str, Any]] = []
     for value, kind in pieces:

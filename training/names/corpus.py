@@ -22,7 +22,7 @@ sys.path.insert(0, str(HERE.parents[1] / "layers" / "common"))
 import sources  # noqa: E402
 import templates as tpl  # noqa: E402
 
-from voicetrail.redaction._engine import _classify_token, _TOKEN_RE  # noqa: E402
+from voicetrail.redaction._engine import _TOKEN_RE, _classify_token  # noqa: E402
 
 PERSON_SLOTS = frozenset({"N", "F", "L", "N2", "N3", "F2", "F3"})
 _SLOT = re.compile(r"\{(\w+)\}")
@@ -47,7 +47,9 @@ class NamePools:
 
         # made-up surrogate names absent from every list: the tagger must also learn names from context
         # and shape alone, as real callers' names are often in no list
-        self.chunks = sorted({c for n in self.faker_first + self.faker_last for c in _CHUNK.findall(n.lower())})
+        self.chunks = sorted(
+            {c for n in self.faker_first + self.faker_last for c in _CHUNK.findall(n.lower())}
+        )
         self.known = {n.lower() for n in first + last + self.faker_first + self.faker_last}
 
     def synthetic(self) -> str:
@@ -173,7 +175,9 @@ def _date(rng: random.Random) -> str:
 def _made_up_business(pools: NamePools) -> str:
     """A business nobody listed ("Velmora Bank", "Tarsk"): context, not a list, must say it is no person."""
     name = pools.synthetic()
-    suffix = pools.rng.choice(("", "", " Bank", " Airlines", " Insurance", " Health", " Mobile", " Energy", " Foods"))
+    suffix = pools.rng.choice(
+        ("", "", " Bank", " Airlines", " Insurance", " Health", " Mobile", " Energy", " Foods")
+    )
     return name + suffix
 
 
@@ -206,7 +210,9 @@ def _spoken_piece(text: str, is_name: bool, rng: random.Random, fillers: bool) -
     return " ".join(out)
 
 
-def render(pieces: list[tuple[str, bool]], form: str, rng: random.Random) -> tuple[str, list[tuple[int, int]]]:
+def render(
+    pieces: list[tuple[str, bool]], form: str, rng: random.Random
+) -> tuple[str, list[tuple[int, int]]]:
     out: list[str] = []
     spans: list[tuple[int, int]] = []
     pos = 0
@@ -292,7 +298,9 @@ def _render_all(q: str | None, template: str, pools: NamePools, rng: random.Rand
         yield _question(q, form), text, spans
 
 
-def tokens_and_labels(text: str, spans: list[tuple[int, int]]) -> tuple[list[str], list[str], list[str], list[str]]:
+def tokens_and_labels(
+    text: str, spans: list[tuple[int, int]]
+) -> tuple[list[str], list[str], list[str], list[str]]:
     """Engine tokens of `text` (raw, lower, type) and their BIO labels."""
     raws: list[str] = []
     lows: list[str] = []

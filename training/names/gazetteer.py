@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import sources  # noqa: E402
+import sources
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "layers" / "common" / "voicetrail" / "redaction" / "data" / "name_gazetteer.txt"

@@ -161,4 +161,6 @@ def dictionary_words() -> frozenset[str]:
     """Lower-case entries of the SCOWL American English list (ordinary words, not proper nouns)."""
     if not DICTIONARY.exists():
         raise SystemExit(f"{DICTIONARY} missing: apt-get install wamerican (SCOWL word list)")
-    return frozenset(w for w in DICTIONARY.read_text(encoding="utf-8").split() if w.islower() and "'" not in w)
+    return frozenset(
+        w for w in DICTIONARY.read_text(encoding="utf-8").split() if w.islower() and "'" not in w
+    )

@@ -335,7 +335,7 @@ _TLDS = (
     "xyz|online|site|tech|store|email|live|mail|pro|tv|fm|cc|ch|se|pl|br|jp|nz|ie|be|dk|no|fi|pt|za|sg|"
     "hk|ph|ae|ar|cl|club|shop|blog|cloud|page|space|art|design|news|world|agency|team|studio|today|life|"
     "work|systems|solutions|network|digital|global|academy|company|center|family|law|clinic|church|"
-    "school|university|services|consulting|group|media|inc|llc|ltd|us\.com"
+    "school|university|services|consulting|group|media|inc|llc|ltd"
 )
 _EMAIL_TYPED = re.compile(r"[\w.%+'-]+\s?@\s?[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}")
 _SPOKEN_SEP = r"(?:\s*(?:\.|_|-)\s*|\s+(?:dot|period|underscore|under\s+score|dash|hyphen|minus)\s+)"
@@ -1343,6 +1343,7 @@ def _name_pieces(tk: _Tokens, i: int, j: int) -> list[Span]:
             m == j
             or tk.types[m] in ("N", "A", "X")  # digits are never part of a name
             or tk.lows[m] in _names.NEVER_NAME
+            or tk.raws[m] in US_STATE_CODES  # "Duluth, MN"
             or (
                 tk.lows[m] in _SENTENCE_PUNCT and m > i and len(tk.raws[m - 1]) > 1 and tk.types[m - 1] == "W"
             )
@@ -1679,6 +1680,71 @@ _DIRECTIONS_LONG = frozenset(
 )
 
 
+_LOCATION_CUE = re.compile(
+    r"(?<![\w'])(?:(?:i|we|he|she|they)\s+(?:live|lives|lived|living|moved|reside|resides|stay|stays|grew\s+up)|"
+    r"(?:living|moving|moved|relocated|relocating|based|located|residing|staying|raised|born|grew\s+up)|"
+    r"(?:city|town|county|village|borough)\s+of)(?:\s+(?:in|to|near|outside(?:\s+of)?|around|at))?\s+",
+    re.IGNORECASE,
+)
+_LOCATION_FOLLOWERS = frozenset({"county", "parish", "city", "township", "borough"})
+_WEEKDAYS = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"})
+
+
+def _detect_locations(text: str, tk: _Tokens) -> list[Span]:
+    """Cities, towns and counties tied to a person ("I live in Fresno", "we moved to Cedar Rapids",
+    "Marin County", "Duluth, MN"). Emitted as `location`, which only the PHI profile redacts."""
+    spans: list[Span] = []
+    cased = any(c.isupper() for c in text) and any(c.islower() for c in text)
+
+    def place_words(i: int) -> int:
+        j = i
+        while j < tk.n and j - i < 3 and tk.types[j] == "W":
+            low, raw = tk.lows[j], tk.raws[j]
+            if low in _names.NEVER_NAME or low in NAME_STOPWORDS or low in _ADDRESS_WALK_STOP:
+                break
+            if cased and not raw[0].isupper():
+                break
+            j += 1
+        return j
+
+    for m in _LOCATION_CUE.finditer(text):
+        i = tk.index_at(m.end())
+        j = place_words(i)
+        if j > i:
+            spans.append((tk.starts[i], tk.ends[j - 1], "location", 40))
+    if cased:  # "nurse practitioner in Fresno": a capitalised place after a preposition, mid-sentence
+        for k in range(1, tk.n - 1):
+            if tk.lows[k] in ("in", "from", "near", "outside") and tk.raws[k].islower():
+                i = k + 1
+                if tk.lows[i] in MONTHS or tk.lows[i] in _WEEKDAYS:
+                    continue
+                j = place_words(i)
+                if j > i:
+                    spans.append((tk.starts[i], tk.ends[j - 1], "location", 40))
+    for k in range(1, tk.n):
+        low = tk.lows[k]
+        if (
+            low in _LOCATION_FOLLOWERS
+            and tk.types[k - 1] == "W"
+            and (not cased or tk.raws[k - 1][0].isupper())
+            and tk.lows[k - 1] not in _names.NEVER_NAME
+            and tk.lows[k - 1] not in NAME_STOPWORDS
+        ):
+            spans.append((tk.starts[k - 1], tk.ends[k], "location", 40))
+        elif (
+            low == ","
+            and k + 1 < tk.n
+            and tk.types[k - 1] == "W"
+            and (tk.raws[k + 1] in US_STATE_CODES or tk.lows[k + 1] in US_STATES)
+        ):
+            i = k - 1  # "Duluth, MN": the capitalised words before the comma
+            while i > 0 and k - i < 3 and tk.types[i - 1] == "W" and tk.raws[i - 1][:1].isupper():
+                i -= 1
+            if tk.raws[i][:1].isupper():
+                spans.append((tk.starts[i], tk.ends[k - 1], "location", 40))
+    return spans
+
+
 def _detect_zip_after_state(tk: _Tokens, runs: list[_Run]) -> list[Span]:
     spans: list[Span] = []
     for run in runs:
@@ -1699,9 +1765,15 @@ def detect(text: str, hard_breaks: Sequence[int] = ()) -> list[Span]:
     if not text:
         return []
     tk = _Tokens(text)
-    names = _detect_names_learned(text, tk)
+    locations = _detect_locations(text, tk)
+    # a place the tagger took for a person ("Duluth, MN") is a place: location wins
+    names = [
+        n
+        for n in _detect_names_learned(text, tk)
+        if not any(p[0] <= n[0] and n[1] <= p[1] for p in locations)
+    ]
     if _QUICK_RE.search(text) is None:
-        return names
+        return names + locations
     ctx = _Context(text, tk, hard_breaks)
     runs = _build_runs(tk, hard_breaks)
     date_spans, dates = _detect_dates(tk, ctx, runs)
@@ -1717,6 +1789,7 @@ def detect(text: str, hard_breaks: Sequence[int] = ()) -> list[Span]:
     spans += _detect_ibans(text)
     spans += _detect_addresses(text, tk, runs)
     spans += _detect_zip_after_state(tk, runs)
+    spans += locations
     return spans
 
 
