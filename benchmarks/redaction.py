@@ -127,16 +127,15 @@ FIRST_CALL = (
 )
 
 
-def _compiled_copy(layer: Path, into: Path) -> Path:
-    """The layer as Lambda runs it: copied and compiled to bytecode (see layers/common/Makefile)."""
-    import compileall
+def _compiled_copy(layer: Path, into: Path, python: str) -> Path:
+    """The layer as Lambda runs it: copied and compiled to bytecode by the interpreter that will run it
+    (see layers/common/Makefile)."""
     import shutil
 
     target = into / "python"
     shutil.copytree(layer / "voicetrail", target / "voicetrail", ignore=shutil.ignore_patterns("__pycache__"))
-    compileall.compile_dir(
-        str(target), quiet=1, invalidation_mode=compileall.PycInvalidationMode.UNCHECKED_HASH
-    )
+    cmd = [python, "-m", "compileall", "-q", "--invalidation-mode", "unchecked-hash", str(target)]
+    subprocess.run(cmd, check=True)
     return target
 
 
@@ -147,7 +146,7 @@ def first_call_ms(layers: list[Path], python: str, runs: int = 15) -> list[float
 
     samples: list[list[float]] = [[] for _ in layers]
     with tempfile.TemporaryDirectory() as tmp:
-        compiled = [_compiled_copy(layer, Path(tmp) / str(i)) for i, layer in enumerate(layers)]
+        compiled = [_compiled_copy(layer, Path(tmp) / str(i), python) for i, layer in enumerate(layers)]
         for _ in range(runs):
             for i, path in enumerate(compiled):
                 env = {

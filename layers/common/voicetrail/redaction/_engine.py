@@ -342,7 +342,9 @@ _SPOKEN_SEP = r"(?:\s*(?:\.|_|-)\s*|\s+(?:dot|period|underscore|under\s+score|da
 _EMAIL_SPOKEN = re.compile(
     rf"(?<![\w'])(?:[a-z0-9]\s+){{0,30}}[a-z0-9]+(?:{_SPOKEN_SEP}[a-z0-9]+)*"
     rf"\s*(?:\s(?:at|@)\s|@)\s*"
-    rf"[a-z0-9-]+(?:(?:\s+dot\s+|\s*\.\s*)[a-z0-9-]+)*(?:\s+dot\s+|\s*\.\s*)(?:{_TLDS})\b",
+    # the top-level domain is checked by _DOT_TLD, whose end this match must share: any word here
+    # (a 100-name alternation would cost ~10 ms of cold start to compile)
+    rf"[a-z0-9-]+(?:(?:\s+dot\s+|\s*\.\s*)[a-z0-9-]+)*(?:\s+dot\s+|\s*\.\s*)[a-z]{{2,13}}\b",
     re.IGNORECASE,
 )
 _DOT_TLD = re.compile(rf"(?:\bdot\s+|\.)(?:{_TLDS})\b", re.IGNORECASE)
@@ -1323,10 +1325,10 @@ def _detect_names_learned(text: str, tk: _Tokens) -> list[Span]:
         if k > first:
             line = text[line_start:line_end]
             cased = any(c.isupper() for c in line) and any(c.islower() for c in line)
-            feats = tagger.features(
+            rows = tagger.emissions(
                 tk.raws[first:k], tk.lows[first:k], tk.types[first:k], cased, _names.question_type(previous)
             )
-            for a, b in tagger.spans(tagger.tag(feats)):
+            for a, b in tagger.spans(tagger.decode(rows)):
                 spans.extend(_name_pieces(tk, first + a, first + b))
             previous = line
         if newline < 0:

@@ -310,10 +310,21 @@ def _length_bucket(words: int) -> str:
     return str(words) if words < 4 else "4" if words < 7 else "7"
 
 
+def _sum(state: Mapping[str, Sequence[float]], feats: Sequence[str]) -> tuple[float, float, float]:
+    s0 = s1 = s2 = 0.0
+    for attr in feats:
+        w = state.get(attr)
+        if w is not None:
+            s0 += w[0]
+            s1 += w[1]
+            s2 += w[2]
+    return s0, s1, s2
+
+
 class NameTagger:
     """Tags the tokens of one turn as B(egin)/I(nside)/O(utside) of a person name."""
 
-    __slots__ = ("_gaz", "_intrinsic", "_summary", "labels", "state", "trans")
+    __slots__ = ("_gaz", "_intrinsic", "_intrinsic_score", "_summary", "labels", "state", "trans")
 
     def __init__(
         self,
@@ -327,6 +338,7 @@ class NameTagger:
         self.state = state
         self._gaz = gazetteer  # sorted "word\tflags" lines (UTF-8), searched by bisection
         self._intrinsic: dict[tuple[str, bool], list[str]] = {}
+        self._intrinsic_score: dict[tuple[str, bool], tuple[float, float, float]] = {}
         self._summary: dict[str, str] = {}
 
     @classmethod
@@ -404,6 +416,40 @@ class NameTagger:
         self, raws: Sequence[str], lows: Sequence[str], kinds: Sequence[str], cased: bool, question: str
     ) -> list[list[str]]:
         """One feature list per token of a turn. `kinds` are the engine's token types (W, N, A, P, X)."""
+        return [
+            [*self._intrinsic_of(raws[i], lows[i], kinds[i], cased), *context]
+            for i, context in enumerate(self._contexts(raws, lows, kinds, cased, question))
+        ]
+
+    def emissions(
+        self, raws: Sequence[str], lows: Sequence[str], kinds: Sequence[str], cased: bool, question: str
+    ) -> list[tuple[float, float, float]]:
+        """Per token, the summed state weight of each label for `features(...)` (the fast path: a token's
+        own features are summed once per distinct token and cached)."""
+        state = self.state
+        cache = self._intrinsic_score
+        out: list[tuple[float, float, float]] = []
+        for i, context in enumerate(self._contexts(raws, lows, kinds, cased, question)):
+            key = (raws[i], cased)
+            base = cache.get(key)
+            if base is None:
+                base = _sum(state, self._intrinsic_of(raws[i], lows[i], kinds[i], cased))
+                if len(cache) > 50_000:
+                    cache.clear()
+                cache[key] = base
+            s0, s1, s2 = base
+            for attr in context:
+                w = state.get(attr)
+                if w is not None:
+                    s0 += w[0]
+                    s1 += w[1]
+                    s2 += w[2]
+            out.append((s0, s1, s2))
+        return out
+
+    def _contexts(
+        self, raws: Sequence[str], lows: Sequence[str], kinds: Sequence[str], cased: bool, question: str
+    ) -> list[list[str]]:
         n = len(lows)
         words = sum(1 for k in kinds if k != "P")
         nb = _length_bucket(words)
@@ -412,13 +458,13 @@ class NameTagger:
         # context skips hesitations, so "hi uh Krysten" reads like "hi Krysten"
         kept = [i for i in range(n) if lows[i] not in FILLERS]
         rank = {i: r for r, i in enumerate(kept)}
+        q_n = "qn=" + question + nb
+        turn = ["n=" + nb, "q=" + question, q_n]
         out: list[list[str]] = []
         for i in range(n):
-            feats = list(self._intrinsic_of(raws[i], lows[i], kinds[i], cased))
             r = rank.get(i)
             if r is None:
-                feats.append("filler")
-                out.append(feats)
+                out.append(["filler"])
                 continue
             b1 = kept[r - 1] if r > 0 else -1
             b2 = kept[r - 2] if r > 1 else -1
@@ -428,63 +474,70 @@ class NameTagger:
             p2 = lows[b2] if b2 >= 0 else "^"
             n1 = lows[a1] if a1 >= 0 else "$"
             n2 = lows[a2] if a2 >= 0 else "$"
-            feats.append("w-1=" + p1)
-            feats.append("w-2=" + p2)
-            feats.append("w+1=" + n1)
-            feats.append("w+2=" + n2)
-            feats.append("b-=" + p2 + "|" + p1)
-            feats.append("b+=" + n1 + "|" + n2)
-            feats.append("g-1=" + (summary[b1] if b1 >= 0 else "^"))
-            feats.append("g+1=" + (summary[a1] if a1 >= 0 else "$"))
+            pos = str(r) if r < 3 else "m"
+            feats = [
+                "w-1=" + p1,
+                "w-2=" + p2,
+                "w+1=" + n1,
+                "w+2=" + n2,
+                "b-=" + p2 + "|" + p1,
+                "b+=" + n1 + "|" + n2,
+                "g-1=" + (summary[b1] if b1 >= 0 else "^"),
+                "g+1=" + (summary[a1] if a1 >= 0 else "$"),
+            ]
             if cased:
                 feats.append("c-1=" + (shapes[b1] if b1 >= 0 else "^"))
                 feats.append("c+1=" + (shapes[a1] if a1 >= 0 else "$"))
-            pos = str(r) if r < 3 else "m"
             feats.append("i=" + pos)
-            feats.append("n=" + nb)
-            feats.append("q=" + question)
-            feats.append("qn=" + question + nb)
+            feats.extend(turn)
             feats.append("qi=" + question + pos)
             out.append(feats)
         return out
 
     # ------------------------------------------------------------------------------------------ decoding
     def tag(self, feats: list[list[str]], bias: float = RECALL_BIAS) -> list[int]:
-        """Viterbi: the label index per token with the highest total state + transition weight, plus `bias`
-        on every name label (0 gives exactly CRFsuite's labels)."""
-        n = len(feats)
+        """Viterbi over feature lists: the label index per token with the highest total state + transition
+        weight, plus `bias` on every name label (0 gives exactly CRFsuite's labels)."""
+        return self.decode([_sum(self.state, token) for token in feats], bias)
+
+    def decode(self, rows: Sequence[tuple[float, float, float]], bias: float = RECALL_BIAS) -> list[int]:
+        """Viterbi over per-token label scores (three labels, unrolled: this is the hot loop)."""
+        n = len(rows)
         if n == 0:
             return []
-        state = self.state
-        trans = self.trans
-        nl = len(self.labels)
-        prior = [0.0 if label == "O" else bias for label in self.labels]
-        scores: list[list[float]] = []
-        for token_feats in feats:
-            row = list(prior)
-            for attr in token_feats:
-                w = state.get(attr)
-                if w is not None:
-                    for y in range(nl):
-                        row[y] += w[y]
-            scores.append(row)
-        best = scores[0]
-        back: list[list[int]] = []
+        (t00, t01, t02), (t10, t11, t12), (t20, t21, t22) = self.trans
+        b0 = bias if self.labels[0] != "O" else 0.0
+        b1 = bias if self.labels[1] != "O" else 0.0
+        b2 = bias if self.labels[2] != "O" else 0.0
+        r = rows[0]
+        v0, v1, v2 = r[0] + b0, r[1] + b1, r[2] + b2
+        back: list[tuple[int, int, int]] = []
         for t in range(1, n):
-            row = scores[t]
-            new = [0.0] * nl
-            ptr = [0] * nl
-            for y in range(nl):
-                top, arg = best[0] + trans[0][y], 0
-                for x in range(1, nl):
-                    v = best[x] + trans[x][y]
-                    if v > top:
-                        top, arg = v, x
-                new[y] = top + row[y]
-                ptr[y] = arg
-            best = new
-            back.append(ptr)
-        y = max(range(nl), key=best.__getitem__)
+            r = rows[t]
+            c0, c1, c2 = v0 + t00, v1 + t10, v2 + t20
+            if c0 >= c1 and c0 >= c2:
+                n0, p0 = c0, 0
+            elif c1 >= c2:
+                n0, p0 = c1, 1
+            else:
+                n0, p0 = c2, 2
+            c0, c1, c2 = v0 + t01, v1 + t11, v2 + t21
+            if c0 >= c1 and c0 >= c2:
+                n1, p1 = c0, 0
+            elif c1 >= c2:
+                n1, p1 = c1, 1
+            else:
+                n1, p1 = c2, 2
+            c0, c1, c2 = v0 + t02, v1 + t12, v2 + t22
+            if c0 >= c1 and c0 >= c2:
+                n2, p2 = c0, 0
+            elif c1 >= c2:
+                n2, p2 = c1, 1
+            else:
+                n2, p2 = c2, 2
+            v0, v1, v2 = n0 + r[0] + b0, n1 + r[1] + b1, n2 + r[2] + b2
+            back.append((p0, p1, p2))
+        y = 0 if v0 >= v1 and v0 >= v2 else 1 if v1 >= v2 else 2
         path = [y]
         for ptr in reversed(back):
             y = ptr[y]
