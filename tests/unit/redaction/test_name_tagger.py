@@ -122,3 +122,22 @@ def test_training_is_reproducible() -> None:
         [sys.executable, str(TRAINING / "train.py"), "--check"], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Please pay Jorge Ramirez. Thanks so much.",
+        "My address is 12 Oak St. Maria will be there.",
+        "I live at 40 Elm Road. Call me tomorrow.",
+        "It's Priya. Can you hear me?",
+        "my name is John Smith. I need help with a bill.",
+        "Mr. Okafor called. He wants a refund!",
+        "Send it to Ana Lima. Then tell Bruno.",
+    ],
+)
+def test_no_finding_crosses_a_sentence_end(text: str) -> None:
+    for f in redact(text).findings:
+        value = text[f.start : f.end]
+        assert ". " not in value.replace("St. ", "").replace("Mr. ", ""), (f.kind, value)
+        assert "? " not in value and "! " not in value
