@@ -357,6 +357,17 @@ SENTENCES = (
     "I'm the guardian of {F}, she's twelve.",
     "{F} from the pharmacy called.",
     "Remind {F} about Thursday.",
+    # forms and notes: "Label: value"
+    "Name: {N}",
+    "Patient: {N}, {DATE}",
+    "Account holder: {L}, {F}",
+    "Caller: {F}",
+    "Contact: {N}, {NUM}",
+    "From: {N}",
+    "To: {F} {L}",
+    "Signed: {N}",
+    "Emergency contact: {N} (sister)",
+    "Provider: {T} {L}",
 )
 
 # Sentences with no person name: companies, places, products, and names that are ordinary words.
@@ -515,6 +526,16 @@ NEGATIVES = (
     "Remind me about Thursday.",
     "I'm with my sister right now.",
     "Ask the doctor about the results.",
+    "Status: pending",
+    "Account type: checking",
+    "Reason: billing question",
+    "Department: billing",
+    "Priority: high",
+    "Account holder: on file",
+    "Caller: unknown",
+    "Contact: by phone",
+    "Provider: {CO}",
+    "Location: {PL}",
 )
 
 TITLES = ("Mr.", "Mrs.", "Ms.", "Miss", "Dr.", "Doctor", "Mister", "Missus", "Professor", "Nurse", "Officer")

@@ -1306,6 +1306,10 @@ def _detect_names(text: str, tk: _Tokens) -> list[Span]:
 
 
 _SENTENCE_PUNCT = frozenset({".", "?", "!"})
+# Inside a name only hyphens, apostrophes and the period of an initial ("J. R. Smith") may appear.
+_NAME_BREAKS = frozenset(
+    {",", ":", ";", "(", ")", '"', "/", "[", "]", "\u201c", "\u201d", "|", "&", "+", "="}
+)
 
 
 def _detect_names_learned(text: str, tk: _Tokens) -> list[Span]:
@@ -1344,6 +1348,7 @@ def _name_pieces(tk: _Tokens, i: int, j: int) -> list[Span]:
         boundary = (
             m == j
             or tk.types[m] in ("N", "A", "X")  # digits are never part of a name
+            or tk.lows[m] in _NAME_BREAKS
             or tk.lows[m] in _names.NEVER_NAME
             or tk.raws[m] in US_STATE_CODES  # "Duluth, MN"
             or (
