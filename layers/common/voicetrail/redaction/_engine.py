@@ -882,6 +882,14 @@ def _fallback(run: _Run, raw: str) -> str | None:
     return "number"
 
 
+def _typed_phone(run: _Run, raw: str) -> bool:
+    """A typed, valid phone number ("312-555-0188"): never an order or a booking reference. Checked only
+    when a keep cue is in play, so that phonenumbers is not imported for every phone."""
+    return (
+        run.digits in (10, 11) and _PHONE_SHAPE.fullmatch(raw) is not None and _valid_phone(run.value, False)
+    )
+
+
 def _is_date_shape(raw: str) -> tuple[bool, bool]:
     """(looks like a date, has a day) for typed dates like 3/14/85, 2024-03-14 or 04/27."""
     m = _NUMERIC_DATE_SHAPE.fullmatch(raw)
@@ -922,13 +930,9 @@ def _classify_run(tk: _Tokens, ctx: _Context, run: _Run, raw: str) -> str | None
     if is_date:
         return _classify_date(ctx, run.start, run.end, has_day)
     cues = ctx.before(run.start)
-    # a typed, valid phone number ("312-555-0188") is never an order or a booking reference
-    phone_shaped = (
-        run.digits in (10, 11) and _PHONE_SHAPE.fullmatch(raw) is not None and _valid_phone(run.value, False)
-    )
     for cue_end, _cue_start, kind in cues:
         if kind == "keep":
-            if ctx.same_sentence(cue_end, run.start) and not phone_shaped:
+            if ctx.same_sentence(cue_end, run.start) and not _typed_phone(run, raw):
                 return None
             continue
         if _accepts(kind, run):
