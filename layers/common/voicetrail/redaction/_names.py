@@ -306,20 +306,28 @@ FILLERS = frozenset(("uh", "um", "umm", "uhm", "uhh", "er", "erm", "ah", "hmm", 
 # Word classes of the context, so that what was learned after "pay" carries over to "reimburse", and after
 # "hi" to "howdy": verbs that take a person as object, greetings and thanks, relations and roles, titles.
 _CLASS_WORDS = {
-    "V": "pay paid reimburse send sent email e-mail mail text texted call called phone ring ask asked tell "
-    "told thank thanked meet met see saw visit visited invite invited transfer connect speak spoke talk talked "
-    "contact contacted reach reached page paged refer referred add added remove removed hire hired fire "
-    "fired give gave bring brought introduce introduced marry married help helped wire venmo zelle notify "
-    "cc forward forwarded schedule scheduled book booked follow followed message messaged dm",
-    "G": "hi hello hey hiya howdy yo thanks thank cheers bye goodbye dear welcome morning afternoon evening "
-    "congrats congratulations sorry okay ok alright sup greetings",
-    "R": "wife husband son daughter mother mom mum father dad brother sister partner friend boyfriend "
-    "girlfriend fiance fiancee grandma grandpa grandmother grandfather aunt uncle niece nephew cousin boss manager "
-    "lawyer attorney accountant doctor nurse dentist therapist neighbor neighbour landlord tenant roommate "
-    "coworker colleague caregiver caseworker agent technician plumber driver teacher coach assistant "
-    "stepson stepdaughter grandson granddaughter baby kid child patient member guy lady",
-    "T": "mr mrs ms miss dr doctor mister missus professor prof nurse officer sir madam captain rev father",
-    "P": "to with for from by about under named called",
+    "V": (
+        "pay paid reimburse send sent email e-mail mail text texted call called phone ring ask asked tell "
+        "told thank thanked meet met see saw visit visited invite invited transfer connect speak spoke "
+        "talk talked contact contacted reach reached page paged refer referred add added remove removed "
+        "hire hired fire fired give gave bring brought introduce introduced marry married help helped "
+        "wire venmo zelle notify cc forward forwarded schedule scheduled book booked follow followed "
+        "message messaged dm"
+    ),
+    "G": (
+        "hi hello hey hiya howdy yo thanks thank cheers bye goodbye dear welcome morning afternoon "
+        "evening congrats congratulations sorry okay ok alright sup greetings"
+    ),
+    "R": (
+        "wife husband son daughter mother mom mum father dad brother sister partner friend boyfriend "
+        "girlfriend fiance fiancee grandma grandpa grandmother grandfather aunt uncle niece nephew cousin "
+        "boss manager lawyer attorney accountant doctor nurse dentist therapist neighbor neighbour "
+        "landlord tenant roommate coworker colleague caregiver caseworker agent technician plumber driver "
+        "teacher coach assistant stepson stepdaughter grandson granddaughter baby kid child patient "
+        "member guy lady"
+    ),
+    "T": ("mr mrs ms miss dr doctor mister missus professor prof nurse officer sir madam captain rev father"),
+    "P": ("to with for from by about under named called"),
 }
 WORD_CLASS: dict[str, str] = {w: c for c, words in _CLASS_WORDS.items() for w in words.split()}
 
