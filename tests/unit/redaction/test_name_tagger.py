@@ -141,3 +141,16 @@ def test_no_finding_crosses_a_sentence_end(text: str) -> None:
         value = text[f.start : f.end]
         assert ". " not in value.replace("St. ", "").replace("Mr. ", ""), (f.kind, value)
         assert "? " not in value and "! " not in value
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["twilio", "pstn", "inboundPhoneCall", "end-of-call-report", "en-US", "openai", "transferCall", "queued"],
+)
+def test_metadata_values_alone_are_not_names(value: str) -> None:
+    assert redact(value).text == value
+
+
+@pytest.mark.parametrize("value", ["wss://example.test/abc/listen", "CA799cb4b16ae54cd0977983746130", "a_b=c"])
+def test_machine_values_skip_the_tagger(value: str) -> None:
+    assert redact(value).findings == ()

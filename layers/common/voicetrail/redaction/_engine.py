@@ -1320,7 +1320,7 @@ def _detect_names_learned(text: str, tk: _Tokens) -> list[Span]:
     """Names found by the CRF tagger, one line (turn) at a time, with the previous line as context."""
     if tk.n == 0:
         return []
-    tagger = _names.tagger()
+    tagger: _names.NameTagger | None = None  # loaded on the first line worth tagging
     spans: list[Span] = []
     line_start, k = 0, 0
     previous: str | None = None
@@ -1330,8 +1330,16 @@ def _detect_names_learned(text: str, tk: _Tokens) -> list[Span]:
         first = k
         while k < tk.n and tk.starts[k] < line_end:
             k += 1
-        if k > first:
-            line = text[line_start:line_end]
+        line = text[line_start:line_end]
+        if k > first and "W" in tk.types[first:k] and not _machine_value(line):
+            tagger = tagger or _names.tagger()
+            if previous is None and " " not in line.strip() and not _known_names(tagger, tk, first, k):
+                # one word alone, no question before it: "twilio", "inboundPhoneCall" are metadata values;
+                # only a word the name lists know ("Maria") is taken for a name there
+                line_start = newline + 1
+                if newline < 0:
+                    return spans
+                continue
             cased = any(c.isupper() for c in line) and any(c.islower() for c in line)
             rows = tagger.emissions(
                 tk.raws[first:k], tk.lows[first:k], tk.types[first:k], cased, _names.question_type(previous)
@@ -1342,6 +1350,20 @@ def _detect_names_learned(text: str, tk: _Tokens) -> list[Span]:
         if newline < 0:
             return spans
         line_start = newline + 1
+
+
+def _known_names(tagger: _names.NameTagger, tk: _Tokens, first: int, end: int) -> bool:
+    words = [tk.lows[i] for i in range(first, end) if tk.types[i] == "W"]
+    return all("F" in (f := tagger.flags(w)) or "L" in f for w in words)
+
+
+_MACHINE_VALUE = re.compile(r"\S*[\d/:_@=]\S*|[a-z]{2}-[A-Z]{2}")  # ids, URLs, times; "en-US"
+
+
+def _machine_value(line: str) -> bool:
+    """One word with digits or URL/ID punctuation ("inboundPhoneCall" stays in, "wss://...", "CA79cb..."
+    and "2026-11-25T14:00" are out): metadata fields of every webhook, never a person's name."""
+    return _MACHINE_VALUE.fullmatch(line) is not None
 
 
 def _name_pieces(tk: _Tokens, i: int, j: int) -> list[Span]:
