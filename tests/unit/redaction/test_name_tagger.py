@@ -151,6 +151,8 @@ def test_metadata_values_alone_are_not_names(value: str) -> None:
     assert redact(value).text == value
 
 
-@pytest.mark.parametrize("value", ["wss://example.test/abc/listen", "CA799cb4b16ae54cd0977983746130", "a_b=c"])
+@pytest.mark.parametrize(
+    "value", ["wss://example.test/abc/listen", "CA799cb4b16ae54cd0977983746130", "a_b=c"]
+)
 def test_machine_values_skip_the_tagger(value: str) -> None:
     assert redact(value).findings == ()
