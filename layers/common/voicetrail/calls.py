@@ -23,12 +23,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from voicetrail.errors import StoreUnavailableError
+from voicetrail.latency import CallLatency
 from voicetrail.retention import RetentionClass, RetentionPolicy, expiry_bucket
 
 if TYPE_CHECKING:
@@ -152,6 +153,7 @@ class VapiCallView:
     duration_s: float | None = None
     escalated: bool = False
     consent: str | None = None  # granted | denied | unclear
+    latency: CallLatency | None = None  # from the end-of-call-report's performanceMetrics
 
     @property
     def call_key(self) -> str:
@@ -181,6 +183,7 @@ class CallSummary:
     consent: str | None = None
     recordings: tuple[str, ...] = ()
     days: tuple[str, ...] = ()
+    latency: CallLatency | None = None
 
     @property
     def handle_time_s(self) -> float | None:
@@ -240,13 +243,19 @@ def vapi_view_from_event(event: StoredEvent) -> VapiCallView | None:
     )
 
 
-def merge_vapi_event(ledger: CallLedger | None, event: StoredEvent, *, now: float) -> None:
-    """The one call the Vapi side makes after storing an event: joins it to its Twilio call."""
+def merge_vapi_event(
+    ledger: CallLedger | None, event: StoredEvent, *, now: float, latency: CallLatency | None = None
+) -> None:
+    """The one call the Vapi side makes after storing an event: joins it to its Twilio call.
+
+    `latency` is the end-of-call-report's performance figures (not lifted into the event's attributes:
+    the per-turn list is not a flat attribute).
+    """
     if ledger is None:
         return
     view = vapi_view_from_event(event)
     if view is not None:
-        ledger.merge_vapi(view, now=now)
+        ledger.merge_vapi(replace(view, latency=latency) if latency else view, now=now)
 
 
 # ---- DynamoDB ------------------------------------------------------------------------------------
@@ -367,6 +376,7 @@ def summary_from_item(item: Mapping[str, Any]) -> CallSummary:
         consent=_get_s(item, "consent"),
         recordings=_get_ss(item, "recording_sids"),
         days=_get_ss(item, "days"),
+        latency=CallLatency.from_record(_get_s(item, "latency")),
     )
 
 
@@ -493,6 +503,8 @@ class DynamoCallLedger:
             u.set("escalated", _bool(True))
         if view.consent in CONSENT_OUTCOMES:
             u.set("consent", _s(view.consent or ""))
+        if view.latency is not None:
+            u.set("latency", _s(view.latency.to_record()))
         self._update_summary(view.call_key, view.event_ts_ms, now, u)
 
     def _update_summary(self, call_key: str, ts_ms: int, now: float, u: _Update) -> Mapping[str, Any]:
@@ -757,6 +769,8 @@ class InMemoryCallLedger:
             item["escalated"] = True
         if view.consent in CONSENT_OUTCOMES:
             item["consent"] = view.consent
+        if view.latency is not None:
+            item["latency"] = view.latency.to_record()
 
     def get_summary(self, call_key: str, *, now: float) -> CallSummary | None:
         item = self.summaries.get(call_key)
@@ -795,4 +809,5 @@ class InMemoryCallLedger:
             consent=item.get("consent"),
             recordings=tuple(sorted(item.get("recording_sids", ()))),
             days=tuple(sorted(item["days"])),
+            latency=CallLatency.from_record(item.get("latency")),
         )
