@@ -84,3 +84,31 @@ def test_reports_without_turns_or_metrics(
     assert summary is not None and (summary.latency is not None) == has_latency
     if summary.latency is not None:
         assert summary.latency.turn_p95_ms is None and summary.latency.interruptions == 0
+
+
+def test_a_simulated_day_flags_exactly_the_injected_slow_calls(handler: ModuleType, moto_table: Any) -> None:
+    from voicetrail_cli.report import load_report
+    from voicetrail_cli.scenario import latency_day
+
+    day_start = 1_764_028_800  # 2025-11-25 00:00 UTC
+    calls = latency_day(seed=17, calls=30, day_start_ms=day_start * 1000, slow_share=0.25)
+    headers = {"x-vapi-secret": VAPI_SECRET, "content-type": "application/json"}
+    for call in calls:
+        event = http_event("/vapi/webhook", json.dumps(call.report).encode(), headers)
+        assert handler.lambda_handler(event, FakeContext())["statusCode"] == 200
+    report = load_report(
+        moto_table,
+        TABLE,
+        since=day_start,
+        until=day_start + 86_399,
+        human_cost_per_minute=0.5,
+        now=time.time(),
+    )
+    injected = {c.call_key for c in calls if c.slow_injected}
+    assert 3 <= len(injected) < 30
+    assert {s.call_key for s in report.slow_calls} == injected
+    every_turn = [t for c in calls for t in c.turn_latencies_ms]
+    direct = statistics.quantiles(every_turn, n=100, method="inclusive")[94]
+    (day,) = report.days
+    assert day.latency.turn_p95_ms == pytest.approx(direct)
+    assert report.total.latency.calls == 30 and report.total.latency.slow_calls == len(injected)
