@@ -269,3 +269,23 @@ def test_turn_timeline_without_metrics_still_lists_the_turns() -> None:
     rows = turn_timeline(body["artifact"]["messages"], None)
     assert rows and all(r.timing is None and not r.slow for r in rows)
     assert turn_timeline([{"role": "bot", "message": "Hello"}, "junk", {"role": "user"}], None) == []
+
+
+def test_per_call_view_data_and_rendering() -> None:
+    from rich.console import Console
+
+    from voicetrail_cli.latency_view import latency_view, render_latency
+
+    body = report(WITH_METRICS)
+    view = latency_view(call_latency(body), body)
+    json.dumps(view)  # --json carries the same content
+    assert view["figures"]["turn_max_ms"] == 2670.0
+    assert [t["slow"] for t in view["turns"]] == [False, False, True, False, False]
+    console = Console(width=200, record=True)
+    console.print(render_latency(view))
+    text = console.export_text()
+    assert "2,670" in text and "p95 2,384 ms" in text and "caller barge-ins 2" in text
+    empty = latency_view(None, None)
+    assert empty == {"figures": None, "slow_turn_ms": 1500.0, "turns": []}
+    console.print(render_latency(empty))
+    assert "No performance metrics" in console.export_text()
