@@ -74,7 +74,8 @@ def render_latency(view: Mapping[str, Any]) -> Group:
             f"{_ms(figures['model_avg_ms'])} ms, voice {_ms(figures['voice_avg_ms'])} ms, transcriber "
             f"{_ms(figures['transcriber_avg_ms'])} ms, endpointing {_ms(figures['endpointing_avg_ms'])} ms; "
             f"interruptions {_count(figures['interruptions'])} (caller barge-ins "
-            f"{_count(figures['assistant_interrupted'])}, assistant talk-overs {_count(figures['user_interrupted'])})"
+            f"{_count(figures['assistant_interrupted'])}, "
+            f"assistant talk-overs {_count(figures['user_interrupted'])})"
         )
     table = Table(title=f"Turns (slow: above {float(view['slow_turn_ms']):,.0f} ms)", expand=False)
     for name, justify in (
