@@ -31,9 +31,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from voicetrail.calls import CallSummary, DynamoCallLedger, utc_day
+from voicetrail.calls import CallSummary, utc_day
 from voicetrail.latency import SLOW_TURN_MS, LatencyAggregate
 from voicetrail.retention import DAY, RetentionPolicy
+from voicetrail.storage.ledger import DynamoCallLedger
 
 _SINCE = re.compile(r"^(\d+)([hdw])$")
 _UNITS = {"h": 3600, "d": DAY, "w": 7 * DAY}

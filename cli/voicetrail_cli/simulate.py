@@ -509,6 +509,9 @@ def _with_new_presigned(payload: dict[str, Any], call_id: str, rng: random.Rando
 def plan_call(
     index: int, config: SimConfig, rng: random.Random, start_ms: int
 ) -> tuple[CallPlan, Counter[tuple[str, str]]]:
+    from voicetrail.calls import twilio_call_key
+    from voicetrail.storage.model import call_pk
+
     identity = synthetic_identity(rng)
     builder = _CallBuilder(index, identity, rng, start_ms, config)
     originals: list[SimDelivery] = []
@@ -516,11 +519,11 @@ def plan_call(
     for n, (label, event_type, payload) in enumerate(builder.build()):
         event_id = f"{index}:v{n}"
         originals.append(SimDelivery(index, VAPI_PATH, label, "original", event_id, payload=payload))
-        expected[(f"CALL#{builder.call_id}", event_type)] += 1
+        expected[(call_pk(builder.call_id), event_type)] += 1
     if config.twilio:
         for n, (label, route, event_type, form) in enumerate(builder.twilio_callbacks()):
             originals.append(SimDelivery(index, route, label, "original", f"{index}:t{n}", form=form))
-            expected[(f"CALL#twilio:{builder.call_sid}", event_type)] += 1
+            expected[(call_pk(twilio_call_key(builder.call_sid)), event_type)] += 1
         # Twilio callbacks arrive interleaved with Vapi's stream: spread them over the call.
         twilio_part = [d for d in originals if d.route != VAPI_PATH]
         vapi_part = [d for d in originals if d.route == VAPI_PATH]

@@ -26,6 +26,7 @@ from voicetrail.retention import RetentionClass, RetentionPolicy, class_for_vapi
 from voicetrail.roi import RoiMetrics
 from voicetrail.secrets import SecretResolver
 from voicetrail.storage import EventStore, PutOutcome, StoredEvent
+from voicetrail.storage.model import RECORDING_RECORD
 from voicetrail.vapi.auth import VapiAuthConfig, verify_request
 from voicetrail.vapi.idempotency import semantic_key
 from voicetrail.vapi.models import (
@@ -110,7 +111,7 @@ def _vapi_recording_pointer(report: StoredEvent, retention: RetentionPolicy, now
     """A `recording`-class item for the audio Vapi holds: at its expiry the purge deletes the call at Vapi
     (the partition names the Vapi call). Twilio-side recordings have their own items (voicetrail.calls)."""
     return StoredEvent(
-        record="REC",
+        record=RECORDING_RECORD,
         call_id=report.call_id,
         event_key="recording",
         source="vapi",
