@@ -34,7 +34,12 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
-from voicetrail_cli.scenario import end_of_call_report, function_tool_calls, presigned_urls
+from voicetrail_cli.scenario import (
+    end_of_call_report,
+    function_tool_calls,
+    performance_metrics,
+    presigned_urls,
+)
 
 if TYPE_CHECKING:
     import httpx
@@ -408,7 +413,13 @@ class _CallBuilder:
         )
         summary = f"{ident.name} called about a bill and gave card {ident.card_grouped}."
         report = end_of_call_report(
-            self.call_id, conversation, summary, presigned=_presigned(self.call_id, self.rng), stereo=True
+            self.call_id,
+            conversation,
+            summary,
+            presigned=_presigned(self.call_id, self.rng),
+            stereo=True,
+            # Its own stream (seeded by the call id), so the rest of the call's draws stay as they were.
+            performance=performance_metrics(random.Random(self.call_id), self.config.turns),  # noqa: S311
         )
         self.add("end-of-call-report", report)
         return self.out

@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from voicetrail.latency import CallLatency
 from voicetrail.storage.ports import CallLedger as CallLedger
 
 if TYPE_CHECKING:
@@ -141,6 +142,7 @@ class VapiCallView:
     duration_s: float | None = None
     escalated: bool = False
     consent: str | None = None  # granted | denied | unclear
+    latency: CallLatency | None = None  # from the end-of-call-report's performanceMetrics
 
     @property
     def call_key(self) -> str:
@@ -170,6 +172,7 @@ class CallSummary:
     consent: str | None = None
     recordings: tuple[str, ...] = ()
     days: tuple[str, ...] = ()
+    latency: CallLatency | None = None
 
     @property
     def handle_time_s(self) -> float | None:
@@ -215,10 +218,16 @@ def vapi_view_from_event(event: StoredEvent) -> VapiCallView | None:
     )
 
 
-def merge_vapi_event(ledger: CallLedger | None, event: StoredEvent, *, now: float) -> None:
-    """The one call the Vapi side makes after storing an event: joins it to its Twilio call."""
+def merge_vapi_event(
+    ledger: CallLedger | None, event: StoredEvent, *, now: float, latency: CallLatency | None = None
+) -> None:
+    """The one call the Vapi side makes after storing an event: joins it to its Twilio call.
+
+    `latency` is the end-of-call-report's performance figures (not lifted into the event's attributes:
+    the per-turn list is not a flat attribute).
+    """
     if ledger is None:
         return
     view = vapi_view_from_event(event)
     if view is not None:
-        ledger.merge_vapi(view, now=now)
+        ledger.merge_vapi(replace(view, latency=latency) if latency else view, now=now)

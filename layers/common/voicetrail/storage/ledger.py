@@ -27,6 +27,7 @@ from voicetrail.calls import (
     utc_day,
 )
 from voicetrail.errors import StoreUnavailableError
+from voicetrail.latency import CallLatency
 from voicetrail.retention import RetentionClass, RetentionPolicy
 from voicetrail.storage.expressions import (
     UpdateBuilder,
@@ -75,6 +76,7 @@ def summary_from_item(item: Mapping[str, Any]) -> CallSummary:
         consent=get_s(item, "consent"),
         recordings=get_ss(item, "recording_sids"),
         days=get_ss(item, "days"),
+        latency=CallLatency.from_record(get_s(item, "latency")),
     )
 
 
@@ -207,6 +209,8 @@ class DynamoCallLedger:
             u.set("escalated", boolean(True))
         if view.consent in CONSENT_OUTCOMES:
             u.set("consent", s(view.consent or ""))
+        if view.latency is not None:
+            u.set("latency", s(view.latency.to_record()))
         self._update_summary(view.call_key, view.event_ts_ms, now, u)
 
     def _update_summary(self, call_key: str, ts_ms: int, now: float, u: UpdateBuilder) -> Mapping[str, Any]:

@@ -22,6 +22,7 @@ from voicetrail.calls import (
     twilio_call_key,
     utc_day,
 )
+from voicetrail.latency import CallLatency
 from voicetrail.live.store import CallerConsent, ClaimResult, ConsentRecord, ToolResult
 from voicetrail.retention import RetentionClass, RetentionPolicy
 from voicetrail.storage.expressions import expiry_attributes, key, n, s
@@ -161,6 +162,8 @@ class InMemoryCallLedger:
             item["escalated"] = True
         if view.consent in CONSENT_OUTCOMES:
             item["consent"] = view.consent
+        if view.latency is not None:
+            item["latency"] = view.latency.to_record()
 
     def get_summary(self, call_key: str, *, now: float) -> CallSummary | None:
         item = self.summaries.get(call_key)
@@ -199,6 +202,7 @@ class InMemoryCallLedger:
             consent=item.get("consent"),
             recordings=tuple(sorted(item.get("recording_sids", ()))),
             days=tuple(sorted(item["days"])),
+            latency=CallLatency.from_record(item.get("latency")),
         )
 
 

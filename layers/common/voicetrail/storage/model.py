@@ -396,6 +396,7 @@ ITEM_TYPES: tuple[ItemType, ...] = (
             "vapi_duration_s",
             "escalated",
             "consent",
+            "latency (JSON: per-turn timings and the call's latency figures)",
         ),
         "One call, both views (Twilio and Vapi). The call key is `twilio:<CallSid>` when the call has a "
         "Twilio leg, else the Vapi call id. The status never regresses (conditional on `status_rank`).",
