@@ -3,7 +3,8 @@
 For each option set in VARIANTS and each function it names, a fresh python3.13 process (`-I`: no user site,
 no PYTHON* variables) whose site-packages hold only the boto3 stack that the Lambda runtime provides:
 
-* puts the function's built folder, then the built layer's `python/`, first on sys.path (Lambda's order);
+* puts the function's built folder, then the built layers' `python/` (the common layer, and the tracing
+  layer when the option set turns tracing on, as template.yaml attaches them) first on sys.path;
 * gets exactly the environment template.yaml gives that function under the option set (the template's
   intrinsics evaluated here, with the option set's parameters);
 * imports the handler module (a cold start) and answers one representative event per function;
@@ -70,7 +71,7 @@ RUNNER = r"""
 import json, sys, time
 sys.dont_write_bytecode = True  # /var/task and /opt are read-only on Lambda
 spec = json.load(sys.stdin)
-sys.path[:0] = [spec["function_dir"], spec["layer_dir"]]
+sys.path[:0] = [spec["function_dir"], *spec["layer_dirs"]]
 # Every AWS call the handler makes (voicetrail builds all its clients from boto3's default session).
 import boto3
 boto3.setup_default_session()
@@ -95,7 +96,7 @@ answers = []
 for event in spec["events"]:
     result = app.lambda_handler(event, Context())
     answers.append(result.get("statusCode", "ok") if isinstance(result, dict) else repr(result))
-roots = (spec["function_dir"], spec["layer_dir"])
+roots = (spec["function_dir"], *spec["layer_dirs"])
 import importlib.util, os
 no_pyc = sorted(
     name for name, module in list(sys.modules.items())
@@ -308,8 +309,10 @@ def start_fake_aws(template: dict[str, Any], values: dict[str, str]) -> tuple[An
 def run_function(
     runtime_python: str, build_dir: Path, logical_id: str, env: dict[str, str], events: list[dict[str, Any]]
 ) -> dict[str, Any]:
-    layer_dir = build_dir / "CommonLayer" / "python"
-    spec = {"function_dir": str(build_dir / logical_id), "layer_dir": str(layer_dir), "events": events}
+    # The layers template.yaml attaches: the common layer, and the X-Ray SDK's only with tracing on.
+    layers = ["CommonLayer"] + (["TracingLayer"] if env.get("VOICETRAIL_TRACING") == "true" else [])
+    layer_dirs = [str(build_dir / layer / "python") for layer in layers]
+    spec = {"function_dir": str(build_dir / logical_id), "layer_dirs": layer_dirs, "events": events}
     proc = subprocess.run(
         [runtime_python, "-I", "-c", RUNNER],
         input=json.dumps(spec),

@@ -177,3 +177,17 @@ def test_every_deploy_environment_names_the_region_near_vapi() -> None:
     assert config["default"]["global"]["parameters"]["region"] == "us-west-2"
     for env in ("dev", "staging", "prod"):
         assert config[env]["deploy"]["parameters"]["region"] == "us-west-2", env
+
+
+def test_the_xray_sdk_layer_is_attached_exactly_when_tracing_is_on(template: dict[str, Any]) -> None:
+    from pathlib import Path
+
+    layers = template["Globals"]["Function"]["Layers"]
+    assert layers == [
+        {"Ref": "CommonLayer"},
+        {"Fn::If": ["TracingOn", {"Ref": "TracingLayer"}, {"Ref": "AWS::NoValue"}]},
+    ]
+    assert template["Globals"]["Function"]["Tracing"] == {"Fn::If": ["TracingOn", "Active", "PassThrough"]}
+    root = Path(__file__).resolve().parents[2] / "layers"
+    assert "aws-xray-sdk==" in (root / "tracing" / "requirements.txt").read_text()
+    assert "aws-xray-sdk==" not in (root / "common" / "requirements.txt").read_text()
