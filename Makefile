@@ -85,7 +85,7 @@ $(RUNTIME_VENV)/.installed: requirements/dev.txt
 
 smoke: $(STAMP) $(SAM_STAMP) $(RUNTIME_VENV)/.installed
 	PATH="$(dir $(PY313)):$$PATH" SAM_CLI_TELEMETRY=0 VOICETRAIL_WHEEL_PLATFORM=manylinux2014_x86_64 \
-		$(SAM_VENV)/bin/sam build --template template.yaml --build-dir $(SMOKE_BUILD) --cache-dir .aws-sam/cache-x86_64
+		$(SAM_VENV)/bin/sam build --template template.yaml --build-dir $(SMOKE_BUILD) --no-cached
 	$(PY) tools/artifact_sizes.py --check $(SMOKE_BUILD)
 	$(PY) tools/smoke_artifacts.py --build-dir $(SMOKE_BUILD) --runtime-python $(RUNTIME_VENV)/bin/python
 
