@@ -55,6 +55,7 @@ class AuditKind(StrEnum):
     TRANSFER = "transfer"
     PURGE = "purge"
     ERASURE = "erasure"
+    PREDIAL_DECISION = "predial_decision"
 
 
 class AuditDetailsError(ValueError):

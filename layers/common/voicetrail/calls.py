@@ -62,6 +62,7 @@ RECORDING_RANK: Mapping[str, int] = {
     "deleted": 3,
 }
 CONSENT_OUTCOMES = frozenset({"granted", "denied", "unclear"})
+TOPOLOGIES = frozenset({"owner", "observer"})
 # Vapi ended reasons that mean the assistant handed the call to a human.
 ESCALATION_ENDED_REASONS = frozenset({"assistant-forwarded-call"})
 
@@ -152,6 +153,7 @@ class VapiCallView:
     duration_s: float | None = None
     escalated: bool = False
     consent: str | None = None  # granted | denied | unclear
+    topology: str | None = None  # owner | observer (voicetrail.vapi.topology)
 
     @property
     def call_key(self) -> str:
@@ -179,6 +181,7 @@ class CallSummary:
     cost_usd: float | None = None
     escalated: bool = False
     consent: str | None = None
+    topology: str | None = None
     recordings: tuple[str, ...] = ()
     days: tuple[str, ...] = ()
 
@@ -228,6 +231,7 @@ def vapi_view_from_event(event: StoredEvent) -> VapiCallView | None:
     cost = attrs.get("cost_usd")
     duration = attrs.get("duration_s")
     ended = event.event_type == "end-of-call-report" or attrs.get("status") == "ended"
+    topology = attrs.get("topology")
     return VapiCallView(
         vapi_call_id=event.call_id,
         event_ts_ms=event.event_ts_ms or event.received_at_ms,
@@ -237,6 +241,7 @@ def vapi_view_from_event(event: StoredEvent) -> VapiCallView | None:
         cost_usd=float(cost) if isinstance(cost, int | float) else None,
         duration_s=float(duration) if isinstance(duration, int | float) else None,
         escalated=event.event_type == "transfer-update" or reason in ESCALATION_ENDED_REASONS,
+        topology=str(topology) if topology in TOPOLOGIES else None,
     )
 
 
@@ -365,6 +370,7 @@ def summary_from_item(item: Mapping[str, Any]) -> CallSummary:
         cost_usd=_get_n(item, "cost_usd"),
         escalated=_get_bool(item, "escalated"),
         consent=_get_s(item, "consent"),
+        topology=_get_s(item, "topology"),
         recordings=_get_ss(item, "recording_sids"),
         days=_get_ss(item, "days"),
     )
@@ -493,6 +499,8 @@ class DynamoCallLedger:
             u.set("escalated", _bool(True))
         if view.consent in CONSENT_OUTCOMES:
             u.set("consent", _s(view.consent or ""))
+        if view.topology in TOPOLOGIES:
+            u.set("topology", _s(view.topology or ""))
         self._update_summary(view.call_key, view.event_ts_ms, now, u)
 
     def _update_summary(self, call_key: str, ts_ms: int, now: float, u: _Update) -> Mapping[str, Any]:
@@ -757,6 +765,8 @@ class InMemoryCallLedger:
             item["escalated"] = True
         if view.consent in CONSENT_OUTCOMES:
             item["consent"] = view.consent
+        if view.topology in TOPOLOGIES:
+            item["topology"] = view.topology
 
     def get_summary(self, call_key: str, *, now: float) -> CallSummary | None:
         item = self.summaries.get(call_key)
@@ -793,6 +803,7 @@ class InMemoryCallLedger:
             cost_usd=item.get("cost_usd"),
             escalated=bool(item.get("escalated", False)),
             consent=item.get("consent"),
+            topology=item.get("topology"),
             recordings=tuple(sorted(item.get("recording_sids", ()))),
             days=tuple(sorted(item["days"])),
         )

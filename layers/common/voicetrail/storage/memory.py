@@ -31,6 +31,10 @@ class InMemoryEventStore:
             ]
         return sorted(found, key=lambda e: e.sk)
 
+    def get_event(self, call_id: str, sk: str) -> StoredEvent | None:
+        with self._lock:
+            return self._items.get((call_pk(call_id), sk))
+
     def all_events(self) -> list[StoredEvent]:
         with self._lock:
             return list(self._items.values())

@@ -59,3 +59,7 @@ class EventStore(Protocol):
     def call_events(self, call_id: str, *, now: float) -> list[StoredEvent]:
         """Unexpired events of a call, in key order."""
         ...
+
+    def get_event(self, call_id: str, sk: str) -> StoredEvent | None:
+        """The stored event at (call, sk), strongly consistent; None when absent."""
+        ...

@@ -113,7 +113,8 @@ def semantic_key(parsed: ParsedMessage) -> str:
             f"#{digest(message.transcript or '')}"
         )
     if isinstance(message, SpeechUpdate):
-        return f"speech-update#{_part(message.role)}#{_part(message.status)}#{_part(message.turn)}#{when(parsed)}"
+        role, status, turn = _part(message.role), _part(message.status), _part(message.turn)
+        return f"speech-update#{role}#{status}#{turn}#{when(parsed)}"
     if isinstance(message, UserInterrupted):
         turn_id = message.turnId
         return f"user-interrupted#{_part(turn_id)}" if turn_id else f"user-interrupted#{when(parsed)}"

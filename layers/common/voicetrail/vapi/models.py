@@ -177,6 +177,13 @@ class CampaignPredial(VapiMessage):
     campaignId: str | None = None  # noqa: N815
     contact: CampaignContact | None = None
 
+    @property
+    def call_id(self) -> str | None:
+        # No call exists before the dial: the campaign's partition holds its pre-dial events.
+        if self.call and self.call.id:
+            return self.call.id
+        return f"campaign.{self.campaignId}" if self.campaignId else None
+
 
 MESSAGE_MODELS: dict[str, type[VapiMessage]] = {
     "status-update": StatusUpdate,

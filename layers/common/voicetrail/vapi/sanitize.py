@@ -295,10 +295,15 @@ class MessageSanitizer:
         self._second_pass = second_pass
 
     def sanitize(
-        self, raw: dict[str, Any], *, keep_content: bool = True, known_names: frozenset[str] = frozenset()
+        self,
+        raw: dict[str, Any],
+        *,
+        keep_content: bool = True,
+        known_names: frozenset[str] | Callable[[], frozenset[str]] = frozenset(),
     ) -> SanitizedMessage:
         """`keep_content=False` withholds caller content entirely (no recording consent); the rest is kept.
-        `known_names` are keyed hashes of name words learnt earlier in the call ("Thanks, Maria" later on)."""
+        `known_names` are keyed hashes of name words learnt earlier in the call ("Thanks, Maria" later on);
+        given as a callable, it is called only when the message kept caller content (it costs a read)."""
         findings: Counter[str] = Counter()
         learnt: set[str] = set()
         walk = _Walk(
@@ -320,8 +325,10 @@ class MessageSanitizer:
             body[key] = self._field(lowered, item, parent="", zone=zone, walk=walk)
         if learnt:
             body = _propagate(body, _literal_pattern(learnt), findings)
-        if known_names and keep_content:
-            body = _KnownNames(self._hasher, known_names, findings).redact(body)
+        if keep_content and walk.content_kept:
+            known = known_names() if callable(known_names) else known_names
+            if known:
+                body = _KnownNames(self._hasher, known, findings).redact(body)
         hashes = frozenset(self._hasher.hash_name_part(part) for part in _name_parts(learnt))
         return SanitizedMessage(
             body=body, findings=findings, name_hashes=hashes, content_kept=walk.content_kept

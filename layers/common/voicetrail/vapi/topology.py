@@ -1,0 +1,84 @@
+"""Owner or observer: does voicetrail run this call's assistant, or only watch it?
+
+  owner     voicetrail answered the call's `assistant-request` with its own assistant (live features on):
+            it disclosed the recording and runs the live consent flow.
+  observer  the Server URL of an existing assistant, phone number or org points at voicetrail; Vapi sends
+            no `assistant-request` for such calls. voicetrail never speaks into them and applies the
+            number's observer policy instead of its own consent flow (voicetrail.live.config).
+
+The decision is recorded once per call (item `CALL#<id>` / `TOPOLOGY`, written before the
+assistant-request is answered, so every later message of the call finds it) and copied to the call
+record (voicetrail.calls). A call without a record is an observer call.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from enum import StrEnum
+from typing import Protocol
+
+from voicetrail.live.cache import TtlCache
+
+# A role never changes once the first message of a call has been seen, so a container may remember it.
+ROLE_CACHE_SECONDS = 300.0
+
+
+class CallRole(StrEnum):
+    OWNER = "owner"
+    OBSERVER = "observer"
+
+
+class TopologyStore(Protocol):
+    def mark_owner(self, call_id: str, *, now: float) -> None:
+        """Record that voicetrail served this call's assistant-request. Idempotent."""
+        ...
+
+    def is_owner(self, call_id: str) -> bool: ...
+
+
+class InMemoryTopologyStore:
+    def __init__(self) -> None:
+        self.owners: set[str] = set()
+        self.reads = 0
+        self._lock = threading.Lock()
+
+    def mark_owner(self, call_id: str, *, now: float) -> None:
+        with self._lock:
+            self.owners.add(call_id)
+
+    def is_owner(self, call_id: str) -> bool:
+        with self._lock:
+            self.reads += 1
+            return call_id in self.owners
+
+
+class CallTopology:
+    """Knows each call's role; one read per call per container (then cached)."""
+
+    def __init__(
+        self,
+        store: TopologyStore,
+        *,
+        cache_seconds: float = ROLE_CACHE_SECONDS,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._store = store
+        self._cache: TtlCache[CallRole] = TtlCache(cache_seconds, max_entries=4096, clock=monotonic)
+
+    def serve(self, call_id: str, *, now: float) -> CallRole:
+        """We are answering this call's assistant-request with our assistant: we own the call."""
+        self._store.mark_owner(call_id, now=now)
+        self._cache.put(call_id, CallRole.OWNER)
+        return CallRole.OWNER
+
+    def role(self, call_id: str | None) -> CallRole:
+        if not call_id:
+            return CallRole.OBSERVER
+        hit, cached = self._cache.get(call_id)
+        if hit and cached is not None:
+            return cached
+        role = CallRole.OWNER if self._store.is_owner(call_id) else CallRole.OBSERVER
+        self._cache.put(call_id, role)
+        return role
