@@ -374,5 +374,9 @@ class MemoryAuditSink:
         with self._lock:
             self.events.append(AuditEvent(call_id, AuditKind(kind).value, clean, int(now * 1000)))
 
+    def append_system(self, name: str, kind: AuditKind, details: Mapping[str, int | str], now: float) -> None:
+        """A system chain (the real trail's `SYS#<name>`), recorded under that pseudo call id."""
+        self.append(f"SYS#{name}", kind, details, now)
+
     def kinds(self, call_id: str | None = None) -> list[str]:
         return [e.kind for e in self.events if call_id is None or e.call_id == call_id]
