@@ -21,7 +21,6 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from tests.conftest import FIXTURES
@@ -39,6 +38,7 @@ _PLANTED = re.compile("|".join(rf"(?<!\d){re.escape(form)}(?!\d)" for form in PL
 
 def planted_pii_in(text: str) -> list[str]:
     return sorted(set(_PLANTED.findall(text)))
+
 
 # The spec's response schema for each request type. `function-call` has none (legacy): Vapi's 2024 docs
 # document `{"result": "..."}`, closed here the same way.
@@ -188,7 +188,8 @@ def with_call_id(envelope: dict[str, Any], suffix: str) -> dict[str, Any]:
             message[holder]["id"] = f"{message[holder]['id']}{suffix}"
     if isinstance(message.get("campaignId"), str):
         message["campaignId"] += suffix
-    if not any(isinstance(message.get(h), dict) and message[h].get("id") for h in ("call", "chat", "session")):
+    holders = ("call", "chat", "session")
+    if not any(isinstance(message.get(h), dict) and message[h].get("id") for h in holders):
         message.setdefault("call", {})["id"] = f"nocall{suffix}"
     return copied
 
