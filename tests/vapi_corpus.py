@@ -211,7 +211,7 @@ class Harness:
     is withheld. mode `observer`: voicetrail only observes; the number's policy stores content redacted.
     """
 
-    def __init__(self, mode: str) -> None:
+    def __init__(self, mode: str, *, configs: dict[str, Any] | None = None) -> None:
         from aws_lambda_powertools import Logger
 
         from tests.conftest import PEPPER, VAPI_SECRET
@@ -235,21 +235,22 @@ class Harness:
         self.names = InMemoryNameMemory()
         self.topology = InMemoryTopologyStore()
         self.metrics = MemoryRecorder()
-        self.live = InMemoryLive(clock=lambda: NOW, metrics=self.metrics)
+        self.live = InMemoryLive(configs=configs or {}, clock=lambda: NOW, metrics=self.metrics)
         # A logger of its own: Powertools binds a named logger's handler to the stdout of its first use.
         self.logger = Logger(service=f"corpus-{mode}-{next(_LOGGER_IDS)}")
+
+        def resolver(value: str) -> SecretResolver:
+            return SecretResolver(SecretRef("env", "UNUSED"), fetch=lambda ref, age: value)
+
+        self.dnc = gate_dnc = InMemoryDoNotCallList()
         gate = PredialGate(
             policy=PredialPolicy(),
-            dnc=InMemoryDoNotCallList(),
+            dnc=gate_dnc,
             consent=RecordedConsent(self.live.store),
             audit=self.live.audit,
             clock=lambda: NOW,
         )
         predial = PredialResponder(gate, lambda: CallerHasher(PEPPER), self.metrics)
-
-        def resolver(value: str) -> SecretResolver:
-            return SecretResolver(SecretRef("env", "UNUSED"), fetch=lambda ref, age: value)
-
         self.service = VapiWebhookService(
             auth=VapiAuthConfig(),
             secrets=resolver(VAPI_SECRET),
@@ -274,7 +275,7 @@ class Harness:
 
         body = json.dumps(envelope).encode()
         call_id = _call_id(envelope)
-        if self.mode == "owner" and call_id:
+        if self.mode == "owner" and call_id and envelope["message"].get("type") != "assistant-request":
             self.topology.mark_owner(call_id, now=NOW)
         request = InboundRequest(
             method="POST",
