@@ -56,6 +56,7 @@ class AuditKind(StrEnum):
     PURGE = "purge"
     ERASURE = "erasure"
     PREDIAL_DECISION = "predial_decision"
+    DNC_CHANGE = "dnc_change"
 
 
 class AuditDetailsError(ValueError):
