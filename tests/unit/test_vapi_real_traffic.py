@@ -272,3 +272,24 @@ def test_the_call_record_names_the_topology() -> None:
     harness.post(message("status-update", status="ended", endedReason="customer-ended-call"))
     summary = ledger.get_summary(CALL, now=NOW)
     assert summary is not None and summary.topology == "observer"
+
+
+def test_the_content_policy_is_asked_only_for_messages_that_carry_caller_content() -> None:
+    harness = Harness("owner")
+    asked: list[str] = []
+    policy = harness.service._content_policy
+    harness.service._content_policy = lambda parsed, role: (
+        asked.append(parsed.message.type) or policy(parsed, role)
+    )
+    harness.post(message("speech-update", status="started", role="user", turn=1))
+    harness.post(message("status-update", status="in-progress"))
+    harness.post(message("transcript", role="user", transcriptType="partial", transcript="Hello"))
+    harness.post(message("hang", artifact=conversation("Hello?", "Hi.")))
+    assert asked == ["transcript", "hang"]
+    labels = {e.event_type: e.attributes["content"] for e in harness.store.all_events()}
+    assert labels == {
+        "speech-update": "none",
+        "status-update": "none",
+        "transcript": "withheld",
+        "hang": "withheld",
+    }

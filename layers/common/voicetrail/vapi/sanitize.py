@@ -279,6 +279,8 @@ class SanitizedMessage:
     name_hashes: frozenset[str] = frozenset()
     # Whether any caller content (see the zones above) was kept: decides the retention class.
     content_kept: bool = False
+    # The content policy's answer; None when the message carried no caller content (it was not asked).
+    content_decision: bool | None = None
 
 
 class MessageSanitizer:
@@ -298,17 +300,18 @@ class MessageSanitizer:
         self,
         raw: dict[str, Any],
         *,
-        keep_content: bool = True,
+        keep_content: bool | Callable[[], bool] = True,
         known_names: frozenset[str] | Callable[[], frozenset[str]] = frozenset(),
     ) -> SanitizedMessage:
         """`keep_content=False` withholds caller content entirely (no recording consent); the rest is kept.
+        Given as a callable, it is asked only when the message carries caller content (it may cost a read).
         `known_names` are keyed hashes of name words learnt earlier in the call ("Thanks, Maria" later on);
         given as a callable, it is called only when the message kept caller content (it costs a read)."""
         findings: Counter[str] = Counter()
         learnt: set[str] = set()
         walk = _Walk(
             redact_rule=self._redact_text(findings, learnt),
-            keep_content=keep_content,
+            policy=keep_content if callable(keep_content) else (lambda: keep_content),
             findings=findings,
             learnt=learnt,
         )
@@ -325,13 +328,17 @@ class MessageSanitizer:
             body[key] = self._field(lowered, item, parent="", zone=zone, walk=walk)
         if learnt:
             body = _propagate(body, _literal_pattern(learnt), findings)
-        if keep_content and walk.content_kept:
+        if walk.content_kept:
             known = known_names() if callable(known_names) else known_names
             if known:
                 body = _KnownNames(self._hasher, known, findings).redact(body)
         hashes = frozenset(self._hasher.hash_name_part(part) for part in _name_parts(learnt))
         return SanitizedMessage(
-            body=body, findings=findings, name_hashes=hashes, content_kept=walk.content_kept
+            body=body,
+            findings=findings,
+            name_hashes=hashes,
+            content_kept=walk.content_kept,
+            content_decision=walk.decision,
         )
 
     def _redact_text(self, findings: Counter[str], learnt: set[str]) -> TextRule:
@@ -420,18 +427,22 @@ class _Walk:
     """The state of one sanitisation: how text of each zone is treated, and what was found."""
 
     redact_rule: TextRule
-    keep_content: bool
+    policy: Callable[[], bool]
     findings: Counter[str]
     learnt: set[str]
     content_kept: bool = False
+    decision: bool | None = None  # the policy's answer, once asked (None: the message had no content)
 
     def text(self, value: str, zone: str, *, deep: bool) -> str:
         if zone != CONTENT:
             return self.redact_rule(value, False)
-        if not self.keep_content:
+        if not value.strip():
+            return value
+        if self.decision is None:
+            self.decision = bool(self.policy())
+        if not self.decision:
             return _blank_text(value)
-        if value.strip():
-            self.content_kept = True
+        self.content_kept = True
         return self.redact_rule(value, deep)
 
 

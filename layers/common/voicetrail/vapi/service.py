@@ -69,7 +69,26 @@ Observer = Callable[[Processed], None]
 # knowing whether voicetrail owns the call or only observes it.
 ContentPolicy = Callable[[ParsedMessage, CallRole], bool]
 
-CONTENT_KEPT, CONTENT_WITHHELD = "kept", "withheld"
+CONTENT_KEPT, CONTENT_WITHHELD, NO_CONTENT = "kept", "withheld", "none"
+
+
+class _LazyDecision:
+    """The content policy's answer for one message, asked at most once and only if needed."""
+
+    def __init__(self, ask: Callable[[], bool]) -> None:
+        self._ask = ask
+        self._answer: bool | None = None
+
+    def __call__(self) -> bool:
+        if self._answer is None:
+            self._answer = bool(self._ask())
+        return self._answer
+
+    @property
+    def label(self) -> str:
+        if self._answer is None:
+            return NO_CONTENT
+        return CONTENT_KEPT if self._answer else CONTENT_WITHHELD
 
 
 def _keep_everything(_: ParsedMessage, __: CallRole) -> bool:
@@ -232,22 +251,25 @@ class VapiWebhookService:
         self._log.set_correlation_id(call_id)
         hasher = CallerHasher(self._pepper.values()[0])
         role = self._role(parsed, now)
-        keep_content = self._content_policy(parsed, role)
-        names = self._names if keep_content and call_id != NO_CALL_ID else None
+        # Asked only when the message carries caller content: most in-call messages cost no consent read.
+        decision = _LazyDecision(lambda: self._content_policy(parsed, role))
+        names = self._names if call_id != NO_CALL_ID else None
         known = (lambda: names.known(call_id)) if names else frozenset[str]()
         # The remote second pass (Comprehend) runs only where latency allows: the end-of-call report.
         second_pass = self._second_pass if isinstance(message, EndOfCallReport) else None
         failures_before = getattr(second_pass, "failures", 0)
         sanitizer = MessageSanitizer(hasher, self._redaction_policy, second_pass=second_pass)
-        sanitized = sanitizer.sanitize(parsed.raw, keep_content=keep_content, known_names=known)
+        sanitized = sanitizer.sanitize(parsed.raw, keep_content=decision, known_names=known)
         if getattr(second_pass, "failures", 0) > failures_before:
             self._metrics.count("SecondPassFailures", source="vapi")
         caller = message.caller_number
         retention_class = RetentionClass.CONTENT if sanitized.content_kept else RetentionClass.METADATA
         attributes = _attributes(parsed)
         attributes["topology"] = role.value
-        attributes["content"] = CONTENT_KEPT if keep_content else CONTENT_WITHHELD
-        if names is not None and sanitized.name_hashes:
+        if sanitized.name_hashes and names is not None:
+            decision()  # names learnt (e.g. from `customer.name`) are remembered only with consent
+        attributes["content"] = decision.label
+        if decision.label == CONTENT_KEPT and sanitized.name_hashes:
             # Keyed hashes only: what this event's side effect writes, so a resend can re-apply exactly it.
             attributes["name_hashes"] = ",".join(sorted(sanitized.name_hashes))
         event = StoredEvent(
