@@ -23,10 +23,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from typing import Literal, Protocol
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
-from phonenumbers import timezone as phone_timezones
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from voicetrail.audit import AuditKind
@@ -111,6 +109,9 @@ class PredialDecision:
 
 def local_zones(number: str, region: str) -> tuple[str, ...] | None:
     """The IANA zones the number may ring in; None when it is not a valid number."""
+    # Imported on the first pre-dial check, not at cold start (the time zone tables take ~10 ms to load).
+    from phonenumbers import timezone as phone_timezones
+
     try:
         parsed = phonenumbers.parse(number, region)
     except phonenumbers.NumberParseException:
@@ -122,6 +123,8 @@ def local_zones(number: str, region: str) -> tuple[str, ...] | None:
 
 def within_window(zones: tuple[str, ...], now: float, policy: PredialPolicy) -> bool | None:
     """True when the local time is inside the window in every zone; None when a zone is unknown."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
     instant = datetime.fromtimestamp(now, tz=UTC)
     for zone in zones:
         try:
