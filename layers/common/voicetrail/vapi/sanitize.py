@@ -255,6 +255,9 @@ _DESCRIBED_TYPES = frozenset(
 _ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
 
 META, CONFIG, CONTENT = "meta", "config", "content"
+# Inside caller content only the message structure is exempt: an LLM's structured data may use any key
+# (`{"status": "...", "language": "..."}`) for what the caller said.
+_CONTENT_STRUCTURAL_KEYS = frozenset({"id", "type", "role", "toolcallid", "turnid", "transcripttype"})
 
 
 def _zone(key: str, parent_zone: str) -> str:
@@ -379,7 +382,8 @@ class MessageSanitizer:
                 if key == "name" and value.strip():
                     walk.learnt.add(value.strip())
                 return _CUSTOMER_PLACEHOLDERS[key] if value else value
-            if key in _STRUCTURAL_KEYS or (key.endswith("at") and _ISO_TIME.match(value)):
+            structural = _CONTENT_STRUCTURAL_KEYS if zone == CONTENT else _STRUCTURAL_KEYS
+            if key in structural or (key.endswith("at") and _ISO_TIME.match(value)):
                 return value
             if key in _ARGUMENT_CONTAINERS and value.lstrip().startswith("{"):
                 return self._json_arguments(value, zone=zone, walk=walk)
