@@ -9,6 +9,10 @@
 The decision is recorded once per call (item `CALL#<id>` / `TOPOLOGY`, written before the
 assistant-request is answered, so every later message of the call finds it) and copied to the call
 record (voicetrail.calls). A call without a record is an observer call.
+
+Each container remembers a call's role for 5 minutes (one consistent read per call per container). That
+an observer answer can be cached relies on Vapi's order: it sends nothing else for a call before its
+`assistant-request` is answered (which messages to send is part of the assistant it asks for).
 """
 
 from __future__ import annotations
