@@ -254,7 +254,13 @@ class VapiWebhookService:
         # Asked only when the message carries caller content: most in-call messages cost no consent read.
         decision = _LazyDecision(lambda: self._content_policy(parsed, role))
         names = self._names if call_id != NO_CALL_ID else None
-        known = (lambda: names.known(call_id)) if names else frozenset[str]()
+        known_names: list[frozenset[str]] = []  # read at most once, and only when content is kept
+
+        def known() -> frozenset[str]:
+            if names is not None and not known_names:
+                known_names.append(names.known(call_id))
+            return known_names[0] if known_names else frozenset()
+
         # The remote second pass (Comprehend) runs only where latency allows: the end-of-call report.
         second_pass = self._second_pass if isinstance(message, EndOfCallReport) else None
         failures_before = getattr(second_pass, "failures", 0)
@@ -291,7 +297,9 @@ class VapiWebhookService:
         merge_vapi_event(self._calls, event, now=now)
         if isinstance(message, EndOfCallReport) and _has_recording(parsed.raw):
             self._store.put_event(_vapi_recording_pointer(event, self._retention, now), now=now)
-        self._apply_name_memory(event, outcome, now)
+        if names is not None and (sanitized.name_hashes or decision.label != NO_CONTENT):
+            already = known_names[0] if known_names else frozenset[str]()
+            self._apply_name_memory(event, outcome, already, now)
         if outcome is PutOutcome.STORED:
             self._audit_redactions(call_id, sanitized.findings, now)
         kind = metric_type(message.type)
@@ -314,20 +322,22 @@ class VapiWebhookService:
         )
         return Processed(parsed=parsed, event=event, outcome=outcome, role=role)
 
-    def _apply_name_memory(self, event: StoredEvent, outcome: PutOutcome, now: float) -> None:
+    def _apply_name_memory(
+        self, event: StoredEvent, outcome: PutOutcome, already: frozenset[str], now: float
+    ) -> None:
         """The name-memory side effect of the event as it was *stored*: the first delivery's decision.
 
         On a duplicate the stored event is read back and its recorded hashes re-applied (an idempotent set
         union), which completes a write a crash interrupted, and never writes what the first delivery
         withheld (a resend after consent was granted must not remember names from a withheld message).
         """
-        if self._names is None or event.call_id == NO_CALL_ID:
+        if self._names is None:
             return
         stored = event if outcome is PutOutcome.STORED else self._store.get_event(event.call_id, event.sk)
         if stored is None or stored.attributes.get("content") != CONTENT_KEPT:
             return
         hashes = frozenset(h for h in str(stored.attributes.get("name_hashes", "")).split(",") if h)
-        if hashes:
+        if hashes - already:
             self._names.remember(event.call_id, hashes, now=now)
 
     def _audit_redactions(self, call_id: str, findings: Mapping[str, int], now: float) -> None:
