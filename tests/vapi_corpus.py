@@ -118,13 +118,13 @@ def _generate(node: dict[str, Any], depth: int) -> Any:
     return "x" * max(1, node.get("minLength", 1))
 
 
-def generate(name: str, *, call_id: str | None = None) -> dict[str, Any]:
+def generate(name: str, *, message_type: str | None = None, call_id: str | None = None) -> dict[str, Any]:
     """The smallest valid instance of a ServerMessage* schema, with a (minimal, valid) call of its own id."""
     message = _generate({"$ref": f"#/components/schemas/{name}"}, 0)
     assert isinstance(message, dict)
-    message["type"] = message_types(name)[0]
+    message["type"] = message_type or message_types(name)[0]
     call = _generate({"$ref": "#/components/schemas/Call"}, 0)
-    call["id"] = call_id or f"gen-{name}"
+    call["id"] = call_id or f"gen-{name}-{message['type']}"
     message["call"] = call
     return message
 
@@ -137,7 +137,11 @@ def real_fixtures() -> Iterator[tuple[str, dict[str, Any]]]:
 def corpus() -> list[tuple[str, dict[str, Any]]]:
     """(sample id, envelope) for every real fixture and every generated instance."""
     samples = list(real_fixtures())
-    samples += [(f"spec:{name}", {"message": generate(name)}) for name in server_message_schemas()]
+    samples += [
+        (f"spec:{name}:{kind}", {"message": generate(name, message_type=kind)})
+        for name in server_message_schemas()
+        for kind in message_types(name)
+    ]
     return samples
 
 
