@@ -293,3 +293,19 @@ def test_the_content_policy_is_asked_only_for_messages_that_carry_caller_content
         "transcript": "withheld",
         "hang": "withheld",
     }
+
+
+def test_a_call_id_no_audit_chain_can_carry_is_stored_and_answered_not_a_500() -> None:
+    harness = Harness("observer")
+    odd = {
+        "message": {
+            "type": "transcript",
+            "role": "user",
+            "transcriptType": "final",
+            "transcript": "my SSN is 123-45-6789",
+            "call": {"id": 'call "7" / x'},
+        }
+    }
+    assert harness.post(odd) == (200, {})
+    assert [e.call_id for e in harness.store.all_events()] == ['call "7" / x']
+    assert harness.metrics.total("AuditAppendFailed", reason="chain_id") == 1

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from aws_lambda_powertools import Logger
 
-from voicetrail.audit import AuditKind
+from voicetrail.audit import AuditDetailsError, AuditKind
 from voicetrail.calls import CallLedger, merge_vapi_event
 from voicetrail.errors import AuthenticationError, PayloadTooLargeError, StoreUnavailableError
 from voicetrail.hashing import CallerHasher
@@ -350,3 +350,8 @@ class VapiWebhookService:
         except StoreUnavailableError:
             # Not a 503: the retry would be a duplicate and never audit anyway. The metric alarms instead.
             self._metrics.count("AuditAppendFailed", source="vapi")
+        except AuditDetailsError:
+            # A call id no audit chain can be named after (Vapi's are UUIDs): the event is stored; the
+            # metric alarms. Never a 500 for a message we accepted.
+            self._metrics.count("AuditAppendFailed", source="vapi", reason="chain_id")
+            self._log.warning("audit chain id rejected", extra={"source": "vapi"})
