@@ -308,4 +308,4 @@ def test_a_call_id_no_audit_chain_can_carry_is_stored_and_answered_not_a_500() -
     }
     assert harness.post(odd) == (200, {})
     assert [e.call_id for e in harness.store.all_events()] == ['call "7" / x']
-    assert harness.metrics.total("AuditAppendFailed", reason="chain_id") == 1
+    assert harness.metrics.total("AuditAppendFailed", source="vapi") == 1  # the alarm's dimensions

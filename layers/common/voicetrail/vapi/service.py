@@ -352,6 +352,6 @@ class VapiWebhookService:
             self._metrics.count("AuditAppendFailed", source="vapi")
         except AuditDetailsError:
             # A call id no audit chain can be named after (Vapi's are UUIDs): the event is stored; the
-            # metric alarms. Never a 500 for a message we accepted.
-            self._metrics.count("AuditAppendFailed", source="vapi", reason="chain_id")
-            self._log.warning("audit chain id rejected", extra={"source": "vapi"})
+            # metric alarms (same dimensions as above: the AuditAppendFailed alarm). Never a 500.
+            self._metrics.count("AuditAppendFailed", source="vapi")
+            self._log.warning("audit append failed", extra={"source": "vapi", "reason": "chain_id"})
