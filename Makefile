@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 SAM_STAMP := $(SAM_VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: venv demo serve test test-slow lint typecheck unit integration e2e validate build bench bench-cold bench-deps clean
+.PHONY: venv demo serve test test-slow lint typecheck unit integration e2e validate build bench bench-cold bench-deps docs-ref-data-model clean train-names check-names-model
 
 venv: $(STAMP)
 
@@ -68,6 +68,10 @@ test: lint typecheck validate
 	$(BIN)/pytest -m "not slow" $(PYTEST_ARGS)
 	@$(MAKE) --no-print-directory build
 
+# docs/reference/data-model.md is generated from layers/common/voicetrail/storage/model.py.
+docs-ref-data-model: $(STAMP)
+	$(PY) -m voicetrail_cli.docgen_datamodel
+
 test-slow: $(STAMP)
 	$(BIN)/pytest -m slow $(PYTEST_ARGS)
 
@@ -88,6 +92,13 @@ $(LAMBDA_VENV)/.installed: layers/common/requirements.txt requirements/dev.txt
 
 bench-cold: $(STAMP) $(LAMBDA_VENV)/.installed
 	$(PY) benchmarks/cold_init.py --python $(LAMBDA_VENV)/bin/python
+
+# The name tagger (docs/concepts/redaction.md): retrain it, or check that retraining gives the shipped model.
+train-names: $(STAMP)
+	$(PY) training/names/train.py
+
+check-names-model: $(STAMP)
+	$(PY) training/names/train.py --check
 
 # Optional: Presidio + a spaCy English model, so benchmarks/redaction.py compares against it.
 bench-deps: $(STAMP)

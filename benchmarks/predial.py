@@ -34,8 +34,8 @@ def epoch(iso: str) -> float:
 
 def gate_for(case: dict[str, Any]) -> tuple[Any, Any]:
     from voicetrail.hashing import CallerHasher
-    from voicetrail.live.store import CallerConsent, MemoryAuditSink, MemoryLiveStore
-    from voicetrail.storage.dnc import InMemoryDoNotCallList
+    from voicetrail.live.store import CallerConsent, MemoryAuditSink
+    from voicetrail.storage.memory import InMemoryDoNotCallList, MemoryLiveStore
     from voicetrail.vapi.predial import PredialGate, PredialPolicy, RecordedConsent
 
     hasher = CallerHasher(PEPPER)
@@ -100,12 +100,11 @@ def time_webhook(iterations: int) -> list[float]:
 
     from voicetrail.hashing import CallerHasher
     from voicetrail.http import InboundRequest
-    from voicetrail.live.store import MemoryAuditSink, MemoryLiveStore
+    from voicetrail.live.store import MemoryAuditSink
     from voicetrail.observability import MemoryRecorder
     from voicetrail.retention import RetentionPolicy
     from voicetrail.secrets import SecretRef, SecretResolver
-    from voicetrail.storage.dnc import InMemoryDoNotCallList
-    from voicetrail.storage.memory import InMemoryEventStore
+    from voicetrail.storage.memory import InMemoryDoNotCallList, InMemoryEventStore, MemoryLiveStore
     from voicetrail.vapi.auth import VapiAuthConfig, sign_request
     from voicetrail.vapi.predial import PredialGate, PredialPolicy, RecordedConsent
     from voicetrail.vapi.replies import PredialResponder, base_responders

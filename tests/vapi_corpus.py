@@ -224,14 +224,17 @@ class Harness:
         from voicetrail.observability import MemoryRecorder
         from voicetrail.retention import RetentionPolicy
         from voicetrail.secrets import SecretRef, SecretResolver
-        from voicetrail.storage.dnc import InMemoryDoNotCallList
-        from voicetrail.storage.memory import InMemoryEventStore
+        from voicetrail.storage.memory import (
+            InMemoryDoNotCallList,
+            InMemoryEventStore,
+            InMemoryNameMemory,
+            InMemoryTopologyStore,
+        )
         from voicetrail.vapi.auth import VapiAuthConfig
-        from voicetrail.vapi.names import InMemoryNameMemory
         from voicetrail.vapi.predial import PredialGate, PredialPolicy, RecordedConsent
         from voicetrail.vapi.replies import PredialResponder, base_responders
         from voicetrail.vapi.service import VapiWebhookService
-        from voicetrail.vapi.topology import CallTopology, InMemoryTopologyStore
+        from voicetrail.vapi.topology import CallTopology
 
         self.mode = mode
         self.secret = VAPI_SECRET

@@ -73,8 +73,9 @@ def _list(client: Any, table: str) -> Any:
 
 def _audit(client: Any, table: str, action: str, changed: int, now: float) -> None:
     from voicetrail.audit import AuditKind, AuditTrail
+    from voicetrail.storage.audit import DynamoAuditStore
 
-    AuditTrail(client, table).append_system(
+    AuditTrail(DynamoAuditStore(client, table)).append_system(
         "dnc", AuditKind.DNC_CHANGE, {"action": action, "count": changed}, now
     )
 

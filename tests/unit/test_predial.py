@@ -14,8 +14,8 @@ from tests.test_live_support import assert_valid
 from tests.vapi_corpus import NOW, Harness
 from voicetrail.config import VapiWebhookSettings
 from voicetrail.hashing import CallerHasher
-from voicetrail.live.store import CallerConsent, MemoryAuditSink, MemoryLiveStore
-from voicetrail.storage.dnc import InMemoryDoNotCallList
+from voicetrail.live.store import CallerConsent, MemoryAuditSink
+from voicetrail.storage.memory import InMemoryDoNotCallList, MemoryLiveStore
 from voicetrail.vapi.predial import PredialGate, PredialPolicy, RecordedConsent, local_zones
 
 pytestmark = pytest.mark.unit

@@ -13,7 +13,7 @@ from tests.test_live_support import assert_valid
 from tests.vapi_corpus import NOW, REAL_DIR, Harness
 from voicetrail.errors import StoreUnavailableError
 from voicetrail.retention import RetentionClass
-from voicetrail.vapi.names import InMemoryNameMemory
+from voicetrail.storage.memory import InMemoryNameMemory
 
 pytestmark = pytest.mark.unit
 CALL = "call-real-traffic"
@@ -264,7 +264,7 @@ def test_a_voice_request_is_stored_then_refused_with_a_documented_422() -> None:
 
 
 def test_the_call_record_names_the_topology() -> None:
-    from voicetrail.calls import InMemoryCallLedger
+    from voicetrail.storage.memory import InMemoryCallLedger
 
     harness = Harness("observer")
     ledger = InMemoryCallLedger()

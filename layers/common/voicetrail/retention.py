@@ -37,8 +37,3 @@ class RetentionPolicy(BaseModel):
 
     def expires_at(self, retention_class: RetentionClass, now: float | None = None) -> int:
         return int(now if now is not None else time.time()) + self.days(retention_class) * DAY
-
-
-def expiry_bucket(expires_at: int) -> str:
-    """Day bucket of the sparse expiry index: the purge queries past buckets only."""
-    return "EXP#" + time.strftime("%Y-%m-%d", time.gmtime(expires_at))

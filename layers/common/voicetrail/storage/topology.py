@@ -1,23 +1,21 @@
-"""DynamoDB adapter of voicetrail.vapi.topology.TopologyStore.
-
-Item: pk = CALL#<vapi call id>, sk = TOPOLOGY, role = owner, retention class metadata (with the usual
-expiry attributes, so the purge removes it with the call's other metadata).
-"""
+"""DynamoDB adapter of the call topology (port `TopologyStore`): item `CALL#<Vapi call id>` / `TOPOLOGY`,
+attribute `role = owner`, retention class metadata (voicetrail.storage.model, item type `call topology`)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from voicetrail.errors import StoreUnavailableError
-from voicetrail.retention import RetentionClass, RetentionPolicy, expiry_bucket
-from voicetrail.storage.ports import call_pk
+from voicetrail.retention import RetentionClass, RetentionPolicy
+from voicetrail.storage.expressions import UpdateBuilder, get_s, key, s
+from voicetrail.storage.model import TOPOLOGY_SK, call_pk
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-TOPOLOGY_SK = "TOPOLOGY"
+OWNER = "owner"
 
 
 class DynamoTopologyStore:
@@ -26,27 +24,15 @@ class DynamoTopologyStore:
         self._table = table
         self._retention = retention
 
-    def _key(self, call_id: str) -> dict[str, Any]:
-        return {"pk": {"S": call_pk(call_id)}, "sk": {"S": TOPOLOGY_SK}}
-
     def mark_owner(self, call_id: str, *, now: float) -> None:
-        expires_at = self._retention.expires_at(RetentionClass.METADATA, now)
         pk = call_pk(call_id)
+        u = UpdateBuilder()
+        u.set("role", s(OWNER))
+        u.expiry(
+            pk, TOPOLOGY_SK, RetentionClass.METADATA, self._retention.expires_at(RetentionClass.METADATA, now)
+        )
         try:
-            self._client.update_item(
-                TableName=self._table,
-                Key=self._key(call_id),
-                UpdateExpression="SET #r = :r, expires_at = :e, retention_class = :c, "
-                "exp_bucket = :b, exp_sk = :s",
-                ExpressionAttributeNames={"#r": "role"},
-                ExpressionAttributeValues={
-                    ":r": {"S": "owner"},
-                    ":e": {"N": str(expires_at)},
-                    ":c": {"S": RetentionClass.METADATA.value},
-                    ":b": {"S": expiry_bucket(expires_at)},
-                    ":s": {"S": f"{expires_at:012d}#{pk}#{TOPOLOGY_SK}"},
-                },
-            )
+            self._client.update_item(TableName=self._table, Key=key(pk, TOPOLOGY_SK), **u.params())
         except (ClientError, BotoCoreError) as exc:
             raise StoreUnavailableError(f"topology write failed ({type(exc).__name__})") from None
 
@@ -54,11 +40,11 @@ class DynamoTopologyStore:
         try:
             item = self._client.get_item(
                 TableName=self._table,
-                Key=self._key(call_id),
+                Key=key(call_pk(call_id), TOPOLOGY_SK),
                 ConsistentRead=True,
                 ProjectionExpression="#r",
                 ExpressionAttributeNames={"#r": "role"},
             ).get("Item", {})
         except (ClientError, BotoCoreError) as exc:
             raise StoreUnavailableError(f"topology read failed ({type(exc).__name__})") from None
-        return item.get("role", {}).get("S") == "owner"
+        return get_s(item, "role") == OWNER

@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from voicetrail.audit import AuditKind
 from voicetrail.hashing import DEFAULT_REGION, CallerHasher
+from voicetrail.storage.ports import DoNotCallList
 
 Reason = Literal[
     "eligible", "invalid_number", "do_not_call", "unknown_timezone", "outside_hours", "no_prior_consent"
@@ -54,10 +55,6 @@ class PredialPolicy(BaseModel):
         if self.window_start >= self.window_end:
             raise ValueError("window_start must be before window_end")
         return self
-
-
-class DoNotCallList(Protocol):
-    def contains(self, number_hash: str) -> bool: ...
 
 
 class PriorConsent(Protocol):

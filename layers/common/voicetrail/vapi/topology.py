@@ -8,7 +8,9 @@
 
 The decision is recorded once per call (item `CALL#<id>` / `TOPOLOGY`, written before the
 assistant-request is answered, so every later message of the call finds it) and copied to the call
-record (voicetrail.calls). A call without a record is an observer call.
+record (voicetrail.calls). A call without a record is an observer call. The port is
+`voicetrail.storage.ports.TopologyStore`; its adapters are `storage.topology` (DynamoDB) and
+`storage.memory.InMemoryTopologyStore`.
 
 Each container remembers a call's role for 5 minutes (one consistent read per call per container). That
 an observer answer can be cached relies on Vapi's order: it sends nothing else for a call before its
@@ -17,13 +19,12 @@ an observer answer can be cached relies on Vapi's order: it sends nothing else f
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Protocol
 
 from voicetrail.live.cache import TtlCache
+from voicetrail.storage.ports import TopologyStore
 
 # A role never changes once the first message of a call has been seen, so a container may remember it.
 ROLE_CACHE_SECONDS = 300.0
@@ -32,30 +33,6 @@ ROLE_CACHE_SECONDS = 300.0
 class CallRole(StrEnum):
     OWNER = "owner"
     OBSERVER = "observer"
-
-
-class TopologyStore(Protocol):
-    def mark_owner(self, call_id: str, *, now: float) -> None:
-        """Record that voicetrail served this call's assistant-request. Idempotent."""
-        ...
-
-    def is_owner(self, call_id: str) -> bool: ...
-
-
-class InMemoryTopologyStore:
-    def __init__(self) -> None:
-        self.owners: set[str] = set()
-        self.reads = 0
-        self._lock = threading.Lock()
-
-    def mark_owner(self, call_id: str, *, now: float) -> None:
-        with self._lock:
-            self.owners.add(call_id)
-
-    def is_owner(self, call_id: str) -> bool:
-        with self._lock:
-            self.reads += 1
-            return call_id in self.owners
 
 
 class CallTopology:

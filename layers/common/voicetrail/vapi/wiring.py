@@ -8,17 +8,18 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from voicetrail.audit import AuditTrail
-from voicetrail.calls import DynamoCallLedger
 from voicetrail.config import VapiWebhookSettings
 from voicetrail.hashing import CallerHasher
-from voicetrail.live.store import DynamoLiveStore
 from voicetrail.observability import MetricsRecorder
 from voicetrail.redaction import ComprehendPiiPass
 from voicetrail.secrets import SecretResolver
+from voicetrail.storage.audit import DynamoAuditStore
 from voicetrail.storage.dnc import DynamoDoNotCallList
 from voicetrail.storage.dynamo import DynamoEventStore, dynamodb_client
+from voicetrail.storage.ledger import DynamoCallLedger
+from voicetrail.storage.live import DynamoLiveStore
+from voicetrail.storage.names import DynamoNameMemory
 from voicetrail.storage.topology import DynamoTopologyStore
-from voicetrail.vapi.names import DynamoNameMemory
 from voicetrail.vapi.predial import PredialGate, RecordedConsent
 from voicetrail.vapi.replies import PredialResponder, base_responders
 from voicetrail.vapi.service import VapiWebhookService
@@ -31,7 +32,7 @@ def build_vapi_service(
     client = dynamodb_client(endpoint_url=settings.dynamodb_endpoint)
     policy = settings.redaction_policy()
     calls = DynamoCallLedger(client, settings.table_name, settings.retention)
-    audit = AuditTrail(client, settings.table_name, retention=settings.retention)
+    audit = AuditTrail(DynamoAuditStore(client, settings.table_name), retention=settings.retention)
     pepper = SecretResolver(settings.pepper_ref, max_age=settings.secret_cache_seconds)
     gate = PredialGate(
         policy=settings.predial_policy,
