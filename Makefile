@@ -21,8 +21,8 @@ $(STAMP): requirements/dev.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "voicetrail needs Python >= 3.11"'
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(PY) -m pip install --quiet --disable-pip-version-check --upgrade "pip>=24"
-	@# phonenumberslite replaced phonenumbers (same module name): drop the full package from older venvs.
-	@$(PY) -m pip uninstall --quiet --yes phonenumbers 2>/dev/null || true
+	@# A venv from the days of phonenumberslite (same module name): drop it before the full package goes in.
+	@$(PY) -m pip uninstall --quiet --yes phonenumberslite 2>/dev/null || true
 	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements/dev.txt
 	@$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $@
@@ -121,6 +121,7 @@ BOTO_PINS = $(shell grep -E '^(boto3|botocore|s3transfer|jmespath|python-dateuti
 $(LAMBDA_VENV)/.installed: layers/common/requirements.txt requirements/dev.txt
 	@test -n "$(PY313)" || { echo "bench-cold needs python3.13 (the Lambda runtime) on this machine"; exit 1; }
 	@test -x $(LAMBDA_VENV)/bin/python || "$(PY313)" -m venv $(LAMBDA_VENV)
+	@$(LAMBDA_VENV)/bin/python -m pip uninstall --quiet --yes phonenumberslite 2>/dev/null || true
 	@$(LAMBDA_VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
 		-r layers/common/requirements.txt $(BOTO_PINS)
 	@touch $@
