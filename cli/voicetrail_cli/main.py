@@ -17,6 +17,8 @@ from rich.panel import Panel
 from rich.table import Table
 
 from voicetrail_cli import ops
+from voicetrail_cli.calls import calls_app
+from voicetrail_cli.failures import DEBUG_ENV, VoicetrailGroup
 from voicetrail_cli.report import report as report_command
 from voicetrail_cli.simulate import simulate as simulate_command
 
@@ -25,14 +27,28 @@ if TYPE_CHECKING:
 
 app = typer.Typer(
     name="voicetrail",
+    cls=VoicetrailGroup,  # ordinary mistakes: one line and a non-zero exit code (voicetrail_cli.failures)
     help="voicetrail: compliance backbone for Vapi + Twilio webhooks (local API, signing, demo, operations).",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
 console = Console()
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    debug: Annotated[
+        bool, typer.Option("--debug", envvar=DEBUG_ENV, help="Show the traceback of an error.")
+    ] = False,
+) -> None:
+    ctx.obj = {"debug": debug}
+
+
 app.command("report")(report_command)  # ROI report (README.md, "voicetrail report")
 app.command("simulate")(simulate_command)  # load/fault/attack proof (README.md, "Proof under load")
-ops.register(app)  # erase, purge, audit verify|export
+ops.register(app)  # erase, purge, evidence, audit verify|export
+app.add_typer(calls_app, name="calls")  # calls list|show
 
 
 @app.command()

@@ -75,7 +75,7 @@ def test_audit_verify_reports_a_tampered_record(moto_table: Any) -> None:
     t.append("call-ok", AuditKind.CONSENT_GIVEN, {"source": "disclosure"}, NOW)
     runner = CliRunner()
     since = ["--since", "2026-09-20", "--now", str(NOW + 10)]
-    clean = runner.invoke(app, ["audit", "verify", "--table", TABLE, *since])
+    clean = runner.invoke(app, ["audit", "verify", "--table", TABLE, "--json", *since])
     assert clean.exit_code == 0, clean.output
     assert json.loads(clean.output)["ok"] is True
 
@@ -85,7 +85,7 @@ def test_audit_verify_reports_a_tampered_record(moto_table: Any) -> None:
         UpdateExpression="SET details.ssn = :n",
         ExpressionAttributeValues={":n": {"N": "0"}},
     )
-    tampered = runner.invoke(app, ["audit", "verify", "--table", TABLE, *since])
+    tampered = runner.invoke(app, ["audit", "verify", "--table", TABLE, "--json", *since])
     assert tampered.exit_code == 1
     report = json.loads(tampered.output)
     assert report["breaks"] == [{"chain": "call-t", "seq": 2, "problem": "hash_mismatch"}]

@@ -142,9 +142,65 @@ class AuditRecord:
             "at_ms": self.at_ms,
             "details": dict(sorted(self.details.items())),
             "prev_hash": self.prev_hash,
-            "hash": self.hash,
+            "prev_expires_at": self.prev_expires_at,
             "expires_at": self.expires_at,
+            "hash_version": HASH_VERSION,
+            "hash": self.hash,
         }
+
+
+# Every field `computed_hash` needs, so an export or a bundle can be re-verified offline.
+EXPORT_COLUMNS = [
+    "chain",
+    "pk",
+    "seq",
+    "kind",
+    "at",
+    "at_ms",
+    "details",
+    "prev_hash",
+    "prev_expires_at",
+    "expires_at",
+    "hash_version",
+    "hash",
+]
+
+
+class ExportFormatError(ValueError):
+    """An exported record lacks a field or has one of the wrong type (says which, never the value)."""
+
+
+def record_from_export(row: Mapping[str, Any]) -> AuditRecord:
+    """An AuditRecord from an exported row (JSON object or CSV row, where every value is a string)."""
+    try:
+        raw_details = row["details"]
+        details_map = json.loads(raw_details) if isinstance(raw_details, str) else raw_details
+        if not isinstance(details_map, dict):
+            raise ExportFormatError("details is not an object")
+        details: dict[str, int | str] = {
+            str(k): v if isinstance(v, int) and not isinstance(v, bool) else str(v)
+            for k, v in details_map.items()
+        }
+        version = int(row.get("hash_version", HASH_VERSION))
+        if version != HASH_VERSION:
+            raise ExportFormatError(f"hash_version {version} is not supported by this version")
+        return AuditRecord(
+            pk=str(row["pk"]),
+            seq=int(row["seq"]),
+            kind=str(row["kind"]),
+            at_ms=int(row["at_ms"]),
+            details=details,
+            prev_hash=str(row["prev_hash"]),
+            prev_expires_at=int(row["prev_expires_at"]),
+            expires_at=int(row["expires_at"]),
+            hash=str(row["hash"]),
+        )
+    except KeyError as exc:
+        raise ExportFormatError(f"a record lacks the field {exc.args[0]!s}") from None
+    except (TypeError, ValueError) as exc:
+        if isinstance(exc, ExportFormatError):
+            raise
+        raise ExportFormatError("a record has a field of the wrong type") from None
 
 
 def to_audit_item(record: AuditRecord) -> dict[str, Any]:
@@ -192,6 +248,26 @@ def audit_day(epoch_s: float) -> str:
     return "AUD#" + time.strftime("%Y-%m-%d", time.gmtime(epoch_s))
 
 
+# One small item per UTC day that has audit records: `chains_since` reads these first and queries the
+# AuditIndex only for days that have records, so verification costs in proportion to the records, not
+# to the days of retention (2,190 queries for an empty six years, before).
+AUDIT_DAYS_PK = "SYS#audit-days"
+
+
+def audit_day_marker(day_start: int, retention: RetentionPolicy) -> dict[str, Any]:
+    # It lives as long as the last record that day can: the day's end + the audit retention.
+    expires_at = retention.expires_at(RetentionClass.AUDIT, day_start + DAY)
+    sk = audit_day(day_start)
+    return {
+        "pk": {"S": AUDIT_DAYS_PK},
+        "sk": {"S": sk},
+        "retention_class": {"S": RetentionClass.AUDIT.value},
+        "expires_at": {"N": str(expires_at)},
+        "exp_bucket": {"S": expiry_bucket(expires_at)},
+        "exp_sk": {"S": f"{expires_at:012d}#{AUDIT_DAYS_PK}#{sk}"},
+    }
+
+
 class AuditTrail:
     """Appends records. `append(call_id, kind, details, now)` is the API the webhook paths call."""
 
@@ -210,6 +286,7 @@ class AuditTrail:
         self._max_attempts = max_attempts
         self._sleep = sleep
         self._rng = random.Random()  # noqa: S311 - jitter, not security
+        self._marked_days: set[int] = set()
 
     def append(
         self, call_id: str, kind: AuditKind, details: Mapping[str, int | str], now: float
@@ -244,6 +321,7 @@ class AuditTrail:
                     Item=to_audit_item(record),
                     ConditionExpression="attribute_not_exists(pk)",
                 )
+                self._mark_day(int(now))
                 return record
             except ClientError as exc:
                 if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
@@ -253,6 +331,17 @@ class AuditTrail:
             # Someone else took this link: re-read the tail and try the next slot.
             self._sleep(self._rng.uniform(0, 0.02 * (2**attempt)))
         raise StoreUnavailableError("audit append: too much contention on one chain")
+
+    def _mark_day(self, now: int) -> None:
+        """Idempotent put of the day's marker, once per process and day (not once per record)."""
+        day_start = now - now % DAY
+        if day_start in self._marked_days:
+            return
+        try:
+            self._client.put_item(TableName=self._table, Item=audit_day_marker(day_start, self._retention))
+        except (ClientError, BotoCoreError):
+            raise StoreUnavailableError("audit day marker write failed") from None
+        self._marked_days.add(day_start)
 
 
 def _checked_chain(name: str) -> str:
@@ -356,23 +445,35 @@ class AuditReader:
     def call_records(self, call_id: str) -> list[AuditRecord]:
         return self.chain_records(call_pk(call_id))
 
+    def days_with_records(self, since: float, *, now: float) -> list[str]:
+        """The AuditIndex partitions (AUD#YYYY-MM-DD) that hold records, since `since`: one query."""
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :from AND :to",
+            "ExpressionAttributeValues": {
+                ":pk": {"S": AUDIT_DAYS_PK},
+                ":from": {"S": audit_day(since)},
+                ":to": {"S": audit_day(now)},
+            },
+        }
+        return [item["sk"]["S"] for item in _pages(self._client, kwargs)]
+
     def chains_since(self, since: float, *, now: float) -> list[str]:
-        """pks of chains with a record written since `since`: one AuditIndex query per day, no Scan."""
+        """pks of chains with a record written since `since`: one AuditIndex query per day that has
+        records (found through the day markers), never one per calendar day, and no Scan."""
         seen: dict[str, None] = {}
-        day = int(since) - int(since) % DAY
-        while day <= now:
+        for day in self.days_with_records(since, now=now):
             kwargs: dict[str, Any] = {
                 "TableName": self._table,
                 "IndexName": AUDIT_INDEX,
                 "KeyConditionExpression": "audit_day = :d AND audit_sk >= :from",
                 "ExpressionAttributeValues": {
-                    ":d": {"S": audit_day(day)},
+                    ":d": {"S": day},
                     ":from": {"S": f"{int(since * 1000):013d}"},
                 },
             }
             for item in _pages(self._client, kwargs):
                 seen.setdefault(item["pk"]["S"], None)
-            day += DAY
         return list(seen)
 
     def records_since(self, since: float, *, now: float) -> Iterator[AuditRecord]:

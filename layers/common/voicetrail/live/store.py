@@ -3,6 +3,8 @@
 Items (all carry `expires_at` and the sparse expiry-index keys, so the retention purge removes them):
   CALL#<id>      LIVE#consent           consent state machine (optimistic version)        metadata
   CALL#<id>      LIVE#escalation        at most one escalation per call (conditional)     metadata
+  CALL#<id>      LIVE#rule#<sha>        the escalation rule as configured when it fired    metadata
+                                         (the audit record carries <sha>, which binds them)
   CALL#<id>      LIVE#tool#<toolCallId> a tool call's result, returned again on a retry   metadata
   CALLER#<hash>  CONSENT                a returning caller's last decision (CallerIndex)  audit
 
@@ -26,6 +28,7 @@ from voicetrail.storage.ports import call_pk
 CONSENT_SK = "LIVE#consent"
 ESCALATION_SK = "LIVE#escalation"
 TOOL_SK_PREFIX = "LIVE#tool#"
+RULE_SK_PREFIX = "LIVE#rule#"
 CALLER_CONSENT_SK = "CONSENT"
 
 
@@ -47,6 +50,42 @@ class ConsentRecord:
 
     def evolve(self, **changes: Any) -> ConsentRecord:
         return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class RuleSnapshot:
+    """The escalation rule that fired, as configured at that moment: the whole live config (keywords,
+    thresholds, destination), which config item it came from, and which keyword matched. `sha` is the
+    SHA-256 of the canonical config JSON; the audit record carries its first 16 hex digits, so the chain
+    proves which configuration was in force even after the item changes."""
+
+    config_key: str
+    config_json: str
+    rule: int
+    keyword: str
+    fired_at_ms: int
+
+    @property
+    def sha(self) -> str:
+        import hashlib
+
+        return hashlib.sha256(self.config_json.encode("utf-8")).hexdigest()
+
+    @property
+    def code(self) -> str:
+        return "c" + self.sha[:16]  # a short code for audit details (never all digits)
+
+    def as_dict(self) -> dict[str, Any]:
+        import json
+
+        return {
+            "config_key": self.config_key,
+            "config": json.loads(self.config_json),
+            "config_sha256": self.sha,
+            "rule": self.rule,
+            "keyword": self.keyword,
+            "fired_at_ms": self.fired_at_ms,
+        }
 
 
 class ClaimResult(StrEnum):
@@ -79,6 +118,10 @@ class LiveStore(Protocol):
         ...
 
     def claim_escalation(self, call_id: str, *, now_ms: int, debounce_ms: int, now: float) -> ClaimResult: ...
+
+    def save_rule_snapshot(self, call_id: str, snapshot: RuleSnapshot, *, now: float) -> None:
+        """Keep the rule as configured at this moment (idempotent: the key is the content's hash)."""
+        ...
 
     def finish_escalation(self, call_id: str, *, ok: bool, now: float) -> None: ...
 
@@ -213,6 +256,21 @@ class DynamoLiveStore:
             return ClaimResult.DEBOUNCED if now_ms - last < debounce_ms else ClaimResult.ALREADY
         return ClaimResult.CLAIMED
 
+    def save_rule_snapshot(self, call_id: str, snapshot: RuleSnapshot, *, now: float) -> None:
+        pk = call_pk(call_id)
+        sk = RULE_SK_PREFIX + snapshot.code
+        item = {
+            "pk": _s(pk),
+            "sk": _s(sk),
+            "config_key": _s(snapshot.config_key),
+            "config": _s(snapshot.config_json),
+            "rule": _n(snapshot.rule),
+            "keyword": _s(snapshot.keyword),
+            "fired_at_ms": _n(snapshot.fired_at_ms),
+            **self._expiry(pk, sk, RetentionClass.METADATA, now),
+        }
+        self._call("put_item", Item=item)
+
     def finish_escalation(self, call_id: str, *, ok: bool, now: float) -> None:
         self._call(
             "update_item",
@@ -311,6 +369,7 @@ class MemoryLiveStore:
         self._lock = threading.Lock()
         self.consent: dict[str, ConsentRecord] = {}
         self.escalations: dict[str, dict[str, Any]] = {}
+        self.rule_snapshots: dict[str, list[RuleSnapshot]] = {}
         self.tools: dict[tuple[str, str], ToolResult] = {}
         self.callers: dict[str, CallerConsent] = {}
         self.reads = 0
@@ -341,6 +400,12 @@ class MemoryLiveStore:
                 self.escalations[call_id] = {"status": "claimed", "last_ms": now_ms, "attempts": attempts}
                 return ClaimResult.CLAIMED
             return ClaimResult.DEBOUNCED if now_ms - item["last_ms"] < debounce_ms else ClaimResult.ALREADY
+
+    def save_rule_snapshot(self, call_id: str, snapshot: RuleSnapshot, *, now: float) -> None:
+        with self._lock:
+            kept = self.rule_snapshots.setdefault(call_id, [])
+            if snapshot not in kept:
+                kept.append(snapshot)
 
     def finish_escalation(self, call_id: str, *, ok: bool, now: float) -> None:
         with self._lock:

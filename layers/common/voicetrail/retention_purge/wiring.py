@@ -14,6 +14,7 @@ from voicetrail.retention_purge.settings import (
 )
 from voicetrail.secrets import SecretResolver
 from voicetrail.storage.dynamo import dynamodb_client
+from voicetrail.storage.pepper import DynamoPepperFingerprints
 
 
 def build_external(settings: ExternalDeletionSettings) -> tuple[TwilioRecordingDeleter, VapiCallDeleter]:
@@ -62,5 +63,7 @@ def build_eraser(settings: OperatorSettings, *, metrics: MetricsRecorder) -> Era
         recordings=twilio,
         calls=vapi,
         audit=AuditTrail(client, settings.table_name, retention=settings.retention),
+        fingerprints=DynamoPepperFingerprints(client, settings.table_name),
+        trusted_pepper=True,  # the deployment's own pepper secret
         metrics=metrics,
     )

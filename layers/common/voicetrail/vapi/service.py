@@ -25,6 +25,7 @@ from voicetrail.retention import RetentionClass, RetentionPolicy, class_for_vapi
 from voicetrail.roi import RoiMetrics
 from voicetrail.secrets import SecretResolver
 from voicetrail.storage import EventStore, PutOutcome, StoredEvent
+from voicetrail.storage.pepper import PepperFingerprints
 from voicetrail.vapi.auth import VapiAuthConfig, verify_request
 from voicetrail.vapi.idempotency import semantic_key
 from voicetrail.vapi.models import (
@@ -144,8 +145,10 @@ class VapiWebhookService:
         calls: CallLedger | None = None,
         audit: AuditAppender | None = None,
         names: NameMemory | None = None,
+        pepper_fingerprints: PepperFingerprints | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        self._pepper_fingerprints = pepper_fingerprints
         self._auth = auth
         self._secrets = secrets
         self._pepper = pepper
@@ -212,6 +215,8 @@ class VapiWebhookService:
         if getattr(second_pass, "failures", 0) > failures_before:
             self._metrics.count("SecondPassFailures", source="vapi")
         caller = message.caller_number
+        if caller and self._pepper_fingerprints is not None:
+            self._pepper_fingerprints.record(hasher.fingerprint())  # lets erasure detect a wrong pepper
         event = StoredEvent(
             call_id=call_id,
             event_key=semantic_key(parsed),

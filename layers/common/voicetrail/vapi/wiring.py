@@ -13,6 +13,7 @@ from voicetrail.observability import MetricsRecorder
 from voicetrail.redaction import ComprehendPiiPass
 from voicetrail.secrets import SecretResolver
 from voicetrail.storage.dynamo import DynamoEventStore, dynamodb_client
+from voicetrail.storage.pepper import DynamoPepperFingerprints
 from voicetrail.vapi.names import DynamoNameMemory
 from voicetrail.vapi.service import VapiWebhookService
 
@@ -51,5 +52,6 @@ def build_vapi_service(
         calls=calls,
         audit=AuditTrail(client, settings.table_name, retention=settings.retention),
         names=DynamoNameMemory(client, settings.table_name, settings.retention),
+        pepper_fingerprints=DynamoPepperFingerprints(client, settings.table_name),
         **live,
     )

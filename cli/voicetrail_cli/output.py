@@ -1,0 +1,35 @@
+"""How operator commands print: JSON with --json, else rich tables whose width comes from their content.
+
+Piped (`| tail`, `> file`), rich would assume 80 columns and squeeze a wide table into `per… cal…`.
+`show` measures what the table needs and prints it at that width when stdout is not a terminal; on a
+terminal the terminal's width wins, as usual.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from rich.console import Console, RenderableType
+
+MAX_PIPED_WIDTH = 400
+
+
+def emit_json(payload: Any) -> None:
+    print(json.dumps(payload, indent=2, sort_keys=True, default=str))
+
+
+def console(*, stderr: bool = False) -> Console:
+    return Console(stderr=stderr, highlight=False)
+
+
+def show(*renderables: RenderableType, stderr: bool = False) -> None:
+    out = console(stderr=stderr)
+    stream = sys.stderr if stderr else sys.stdout
+    if not stream.isatty():
+        widths = [out.measure(r).maximum for r in renderables if not isinstance(r, str)]
+        needed = max([out.width, *widths])
+        out = Console(stderr=stderr, highlight=False, width=min(needed, MAX_PIPED_WIDTH))
+    for renderable in renderables:
+        out.print(renderable)
