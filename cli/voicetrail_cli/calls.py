@@ -191,7 +191,7 @@ def build_call_view(call_id: str, items: Iterable[dict[str, Any]]) -> CallView:
                     "asks": int(item.get("asks", {}).get("N", "0")),
                 }
             )
-    events.sort(key=lambda e: (e.event_ts_ms or e.received_at_ms, e.sk))
+    events.sort(key=lambda e: (e.received_at_ms, e.event_ts_ms or 0, e.sk))
     audit.sort(key=lambda r: (r.pk, r.seq))
     view.events = [
         {
@@ -210,9 +210,9 @@ def build_call_view(call_id: str, items: Iterable[dict[str, Any]]) -> CallView:
     ]
     view.audit = [r.as_dict() for r in audit]
     for e in events:
-        view.timeline.append(
-            TimelineEntry(e.event_ts_ms or e.received_at_ms, e.source, e.event_type, _event_detail(e))
-        )
+        # One clock for the whole timeline: when voicetrail received it (the audit trail's clock too);
+        # the provider's own timestamp is kept in the events.
+        view.timeline.append(TimelineEntry(e.received_at_ms, e.source, e.event_type, _event_detail(e)))
         if e.source == "vapi" and not view.vapi_call_id and not e.call_id.startswith("twilio:"):
             view.vapi_call_id = e.call_id
         if e.source == "twilio":

@@ -12,6 +12,7 @@ import sys
 from typing import Any
 
 from rich.console import Console, RenderableType
+from rich.measure import Measurement
 
 MAX_PIPED_WIDTH = 400
 
@@ -28,7 +29,8 @@ def show(*renderables: RenderableType, stderr: bool = False) -> None:
     out = console(stderr=stderr)
     stream = sys.stderr if stderr else sys.stdout
     if not stream.isatty():
-        widths = [out.measure(r).maximum for r in renderables if not isinstance(r, str)]
+        wide = out.options.update(max_width=MAX_PIPED_WIDTH)
+        widths = [Measurement.get(out, wide, r).maximum for r in renderables if not isinstance(r, str)]
         needed = max([out.width, *widths])
         out = Console(stderr=stderr, highlight=False, width=min(needed, MAX_PIPED_WIDTH))
     for renderable in renderables:
