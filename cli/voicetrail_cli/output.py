@@ -8,7 +8,6 @@ terminal the terminal's width wins, as usual.
 from __future__ import annotations
 
 import json
-import sys
 from typing import Any
 
 from rich.console import Console, RenderableType
@@ -25,13 +24,13 @@ def console(*, stderr: bool = False) -> Console:
     return Console(stderr=stderr, highlight=False)
 
 
-def show(*renderables: RenderableType, stderr: bool = False) -> None:
-    out = console(stderr=stderr)
-    stream = sys.stderr if stderr else sys.stdout
-    if not stream.isatty():
+def show(*renderables: RenderableType, stderr: bool = False, out: Console | None = None) -> None:
+    """Print; when not on a terminal, at the width the content needs (up to MAX_PIPED_WIDTH)."""
+    out = out or console(stderr=stderr)
+    width: int | None = None
+    if not out.is_terminal:
         wide = out.options.update(max_width=MAX_PIPED_WIDTH)
         widths = [Measurement.get(out, wide, r).maximum for r in renderables if not isinstance(r, str)]
-        needed = max([out.width, *widths])
-        out = Console(stderr=stderr, highlight=False, width=min(needed, MAX_PIPED_WIDTH))
+        width = min(max([out.width, *widths]), MAX_PIPED_WIDTH)
     for renderable in renderables:
-        out.print(renderable)
+        out.print(renderable, width=width)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
-import typer
 
 from voicetrail.calls import CallSummary
+from voicetrail_cli.failures import CliError
 from voicetrail_cli.report import compute, days_between, dedupe, parse_since, render_html, render_table
 
 pytestmark = pytest.mark.unit
@@ -124,7 +124,7 @@ def test_parse_since(text: str, expected: float) -> None:
 
 
 def test_parse_since_rejects_garbage() -> None:
-    with pytest.raises(typer.BadParameter):
+    with pytest.raises(CliError, match="is not a time"):
         parse_since("last tuesday", 1000.0)
 
 
