@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
@@ -146,3 +147,21 @@ def test_html_escapes_labels() -> None:
     report = compute(sample(), since=DAY0, until=DAY0 + 86_400, human_cost_per_minute=0.6)
     report.days[0].label = "<b>x</b>"
     assert "<b>x</b>" not in render_html(report)
+
+
+@pytest.mark.parametrize(("top", "axis"), [(0, 4), (3, 4), (5, 8), (9, 20), (23, 40), (150, 200), (401, 800)])
+def test_count_axes_have_whole_number_ticks(top: int, axis: float) -> None:
+    from voicetrail_cli.report import TICKS, _nice_count
+
+    assert _nice_count(top) == axis and axis >= top and (axis / TICKS).is_integer()
+
+
+def test_the_page_states_totals_and_when_and_where_it_was_generated() -> None:
+    report = compute(sample(), since=DAY0, until=DAY0 + 2 * 86_400, human_cost_per_minute=0.6)
+    page = render_html(report, generated_at=DAY0 + 3600, origin="stack voicetrail-prod")
+    assert f"(total {report.total.calls}, answered {report.total.answered})" in page
+    assert "from stack voicetrail-prod" in page and time.strftime("%Y-%m-%d", time.gmtime(DAY0)) in page
+    ticks = re.findall(
+        r'class="ylab">([^<]+)<', page.split('data-chart="calls-per-day"')[1].split("</svg>")[0]
+    )
+    assert ticks and all(t.isdigit() for t in ticks), ticks
