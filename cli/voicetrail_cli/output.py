@@ -27,10 +27,16 @@ def console(*, stderr: bool = False) -> Console:
 def show(*renderables: RenderableType, stderr: bool = False, out: Console | None = None) -> None:
     """Print; when not on a terminal, at the width the content needs (up to MAX_PIPED_WIDTH)."""
     out = out or console(stderr=stderr)
-    width: int | None = None
-    if not out.is_terminal:
-        wide = out.options.update(max_width=MAX_PIPED_WIDTH)
-        widths = [Measurement.get(out, wide, r).maximum for r in renderables if not isinstance(r, str)]
-        width = min(max([out.width, *widths]), MAX_PIPED_WIDTH)
-    for renderable in renderables:
-        out.print(renderable, width=width)
+    if out.is_terminal:
+        for renderable in renderables:
+            out.print(renderable)
+        return
+    wide = out.options.update(max_width=MAX_PIPED_WIDTH)
+    widths = [Measurement.get(out, wide, r).maximum for r in renderables if not isinstance(r, str)]
+    original = out.width
+    out.width = min(max([original, *widths]), MAX_PIPED_WIDTH)  # print() alone cannot go wider
+    try:
+        for renderable in renderables:
+            out.print(renderable)
+    finally:
+        out.width = original

@@ -165,3 +165,20 @@ def test_the_page_states_totals_and_when_and_where_it_was_generated() -> None:
         r'class="ylab">([^<]+)<', page.split('data-chart="calls-per-day"')[1].split("</svg>")[0]
     )
     assert ticks and all(t.isdigit() for t in ticks), ticks
+
+
+def test_a_piped_table_keeps_its_columns() -> None:
+    """Piped (`make demo | tail`), rich guesses 80 columns; the table is printed at its own width."""
+    import io
+
+    from rich.console import Console
+
+    from voicetrail_cli.output import show
+
+    buffer = io.StringIO()
+    piped = Console(file=buffer, width=80)  # not a terminal, 80 columns
+    report = compute(sample(), since=DAY0, until=DAY0 + 2 * 86_400, human_cost_per_minute=0.6)
+    show(render_table(report), out=piped)
+    text = buffer.getvalue()
+    assert "…" not in text and "AI cost/call" in text and "completion" in text
+    assert max(len(line) for line in text.splitlines()) > 80 and piped.width == 80
