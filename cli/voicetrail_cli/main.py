@@ -18,6 +18,7 @@ from rich.table import Table
 
 from voicetrail_cli import ops
 from voicetrail_cli.calls import calls_app
+from voicetrail_cli.configs import config_app
 from voicetrail_cli.failures import DEBUG_ENV, CliError, VoicetrailGroup
 from voicetrail_cli.report import report as report_command
 from voicetrail_cli.simulate import simulate as simulate_command
@@ -49,6 +50,7 @@ app.command("report")(report_command)  # ROI report (README.md, "voicetrail repo
 app.command("simulate")(simulate_command)  # load/fault/attack proof (README.md, "Proof under load")
 ops.register(app)  # erase, purge, evidence, audit verify|export
 app.add_typer(calls_app, name="calls")  # calls list|show
+app.add_typer(config_app, name="config")  # config validate|put|get|list
 
 
 @app.command()
