@@ -44,10 +44,9 @@ def config_env_overrides(env: str, path: Path = SAMCONFIG) -> dict[str, str]:
         raise CliError(f"--config-env {env}: {path} not found") from None
     except tomllib.TOMLDecodeError as exc:
         raise CliError(f"{path} is not valid TOML: {exc}") from None
-    if env not in document:
-        raise CliError(
-            f"--config-env {env!r}: {path.name} has {', '.join(sorted(document)) or 'no'} environments"
-        )
+    environments = sorted(k for k, v in document.items() if isinstance(v, dict))
+    if env not in environments:
+        raise CliError(f"--config-env {env!r}: {path.name} has the environments {', '.join(environments)}")
     section = document[env]
     raw = section.get("deploy", {}).get("parameters", {}).get("parameter_overrides", "")
     if isinstance(raw, list):
