@@ -173,6 +173,9 @@ def config_get(
     stack: StackOpt = None,
     dynamodb_endpoint: EndpointOpt = None,
     region: RegionOpt = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="The config is printed as JSON either way.")
+    ] = False,
 ) -> None:
     """Print a stored config (JSON), and whether it still validates."""
     key = config_key(phone_number_id, assistant_id, default)

@@ -380,6 +380,7 @@ def audit_export(
     output_format: Annotated[str, typer.Option("--format", help="json | csv")] = "json",
     out: Annotated[Path | None, typer.Option(help="Write here instead of stdout.")] = None,
     now: NowOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
 ) -> None:
     """Write audit records as JSON or CSV for an auditor, with every field needed to re-verify them
     offline (`voicetrail audit verify --file`)."""
@@ -387,6 +388,8 @@ def audit_export(
 
     if (call is None) == (since is None):
         raise CliError("give exactly one of --call CALL_ID and --since YYYY-MM-DD")
+    if as_json:
+        output_format = "json"
     if output_format not in ("json", "csv"):
         raise CliError(f"--format {output_format!r}: use json or csv")
     target = resolve(table=table, dynamodb_endpoint=dynamodb_endpoint, stack=stack, region=region)

@@ -138,3 +138,31 @@ def test_audit_verify_reads_in_proportion_to_records_not_days(moto_table: Any) -
     assert report.ok and report.chains == 12
     # 1 query for the days that have records, 1 per such day (3), 1 per chain (12): not 2,190.
     assert counting.counts == {"query": 1 + 3 + 12}
+
+
+@pytest.mark.slow  # moto's CloudFormation loads slowly; a stubbed client covers --stack in make test
+def test_stack_outputs_point_every_command_at_the_deployment(
+    stored_call: CallScript, moto_table: Any
+) -> None:
+    """`--stack NAME`: table and pepper secret from the stack outputs (moto CloudFormation)."""
+    import boto3
+
+    pepper_arn = boto3.client("secretsmanager").create_secret(Name="pepper", SecretString=PEPPER)["ARN"]
+    template = {
+        "Resources": {"Handle": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
+        "Outputs": {"EventsTableName": {"Value": TABLE}, "HashPepperSecretArn": {"Value": pepper_arn}},
+    }
+    boto3.client("cloudformation").create_stack(
+        StackName="voicetrail-test", TemplateBody=json.dumps(template)
+    )
+    runner = CliRunner()
+    mine = runner.invoke(
+        app, ["calls", "list", "--stack", "voicetrail-test", "--caller", "+14155550123", "--json"]
+    )
+    assert mine.exit_code == 0 and json.loads(mine.stdout)["total"] == 1, mine.output
+    verified = runner.invoke(
+        app, ["audit", "verify", "--stack", "voicetrail-test", "--call", stored_call.call_id]
+    )
+    assert verified.exit_code == 0 and "intact" in verified.stdout, verified.output
+    report = runner.invoke(app, ["report", "--stack", "voicetrail-test", "--json"])
+    assert json.loads(report.stdout)["rows"][-1]["calls"] == 1

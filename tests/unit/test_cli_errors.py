@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -71,7 +72,7 @@ MISTAKES: dict[str, Mistake] = {
     ),
     "no table against AWS": Mistake(["audit", "verify"], "which deployment? pass --stack NAME, --table NAME"),
     "a wrong --table": Mistake(["calls", "list", "--table", "nope"], "table does not exist", moto=True),
-    "a wrong --stack": Mistake(["report", "--stack", "nope"], "stack 'nope' not found", moto=True),
+    "a wrong --stack": Mistake(["report", "--stack", "nope"], "stack 'nope' not found in us-east-1"),
     "report --since garbage": Mistake(
         ["report", "--table", "t", "--since", "tuesday"], "'tuesday' is not a time"
     ),
@@ -128,6 +129,7 @@ def test_a_mistake_is_one_line_and_a_non_zero_exit(
     text = tmp_path / "notes.txt"
     text.write_text("not json")
     monkeypatch.chdir(tmp_path)
+    _stub_cloudformation(monkeypatch, {})  # no stacks
     with busy_port() as port, _maybe_moto(mistake.moto):
         args = [a.format(busy_port=port, payload=payload, payload_text=text) for a in mistake.args]
         result = CliRunner().invoke(app, args)
@@ -159,3 +161,70 @@ def test_explain_knows_nothing_of_a_bug() -> None:
     from voicetrail_cli.failures import explain
 
     assert explain(ZeroDivisionError()) is None
+
+
+@pytest.mark.parametrize(
+    ("given", "url"),
+    [
+        ("https://abc123.execute-api.eu-west-1.amazonaws.com/operator/erase", "/operator/erase"),
+        ("https://abc123.execute-api.eu-west-1.amazonaws.com/", "/operator/erase"),
+        ("https://abc123.execute-api.eu-west-1.amazonaws.com", "/operator/erase"),
+    ],
+)
+def test_the_erase_url_output_and_the_base_url_both_work(given: str, url: str) -> None:
+    from voicetrail_cli.ops import operator_url, signing_region
+
+    assert operator_url(given) == "https://abc123.execute-api.eu-west-1.amazonaws.com" + url
+    assert signing_region("abc123.execute-api.eu-west-1.amazonaws.com", "us-east-1") == "eu-west-1"
+    assert signing_region("ops.example.com", "us-east-1") == "us-east-1"  # a custom domain: --region
+
+
+def _stub_cloudformation(monkeypatch: pytest.MonkeyPatch, outputs: dict[str, dict[str, str]]) -> None:
+    """boto3.client("cloudformation") answers DescribeStacks from `outputs` (stack -> its outputs)."""
+    import boto3
+    from botocore.stub import Stubber
+
+    real = boto3.client
+
+    def client(service: str, *args: Any, **kwargs: Any) -> Any:
+        made = real(service, *args, **kwargs)
+        if service != "cloudformation":
+            return made
+        stubber = Stubber(made)
+        for name, values in outputs.items():
+            stack = {
+                "StackName": name,
+                "CreationTime": "2026-11-27T00:00:00Z",
+                "StackStatus": "CREATE_COMPLETE",
+                "Outputs": [{"OutputKey": k, "OutputValue": v} for k, v in values.items()],
+            }
+            stubber.add_response("describe_stacks", {"Stacks": [stack]}, {"StackName": name})
+        stubber.add_client_error("describe_stacks", "ValidationError", "Stack with id nope does not exist")
+        stubber.activate()
+        return made
+
+    monkeypatch.setattr(boto3, "client", client)
+
+
+def test_stack_outputs_give_the_table_and_the_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    from voicetrail_cli.target import resolve
+
+    outputs = {
+        "EventsTableName": "voicetrail-prod-EventsTable-1",
+        "OperatorEraseUrl": "https://abc.execute-api.eu-west-1.amazonaws.com/operator/erase",
+        "HashPepperSecretArn": "arn:aws:secretsmanager:eu-west-1:1:secret:pepper",
+    }
+    _stub_cloudformation(monkeypatch, {"voicetrail-prod": outputs})
+    target = resolve(table=None, dynamodb_endpoint=None, stack="voicetrail-prod", region="eu-west-1")
+    assert (
+        target.table == "voicetrail-prod-EventsTable-1"
+        and target.output("OperatorEraseUrl") == outputs["OperatorEraseUrl"]
+    )
+    assert (
+        target.secret_ref("HashPepperSecretArn")
+        == "secretsmanager:arn:aws:secretsmanager:eu-west-1:1:secret:pepper"
+    )
+    assert (
+        resolve(table="other", dynamodb_endpoint=None, stack="voicetrail-prod", region="eu-west-1").table
+        == "other"
+    )

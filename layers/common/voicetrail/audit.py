@@ -14,6 +14,11 @@ content. `validate_details` enforces it.
 Item attributes (besides pk/sk and the expiry attributes shared with events):
   chain, seq (N), kind, at_ms (N), details (M of S/N), prev_hash, prev_expires_at (N), hash,
   audit_day = AUD#YYYY-MM-DD and audit_sk = <at_ms:013d>#<pk>#<seq:08d> (sparse AuditIndex, KEYS_ONLY)
+
+Day markers (pk `SYS#audit-days`, sk `AUD#YYYY-MM-DD`), one per UTC day with records, written once per
+process and day: `chains_since` reads them first and queries the AuditIndex only for those days.
+Exports (`as_dict`) carry every field the hash covers (pk, prev_expires_at, hash_version), so
+`record_from_export` can rebuild a record and an auditor can re-verify offline.
 """
 
 from __future__ import annotations
