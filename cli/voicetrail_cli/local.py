@@ -316,6 +316,7 @@ class LocalApi:
         self._pool: ProcessPoolExecutor | None = None
         self._server: ThreadingHTTPServer | None = None
         self._routes: dict[tuple[str, str], Route] = {}
+        self._serving = False
         self.specs = functions(load_template())
 
     @property
@@ -326,14 +327,15 @@ class LocalApi:
         import logging
 
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto server's request lines
+        # Bind first: a port in use fails at once, and the functions' environment needs the real port
+        # (Twilio signs the public URL).
+        self._server = _LocalHttpServer(("127.0.0.1", self.port), _make_handler(self))
+        self.port = int(self._server.server_address[1])
+        self.base_url = f"http://127.0.0.1:{self.port}"
         if not self._endpoint and not self._use_aws:
             self._dynamo = EmbeddedDynamo()
             self._endpoint = self._dynamo.start()
         ensure_table(dynamodb_admin_client(self._endpoint), self.table)
-        # Bind first: the functions' environment needs the real port (Twilio signs the public URL).
-        self._server = _LocalHttpServer(("127.0.0.1", self.port), _make_handler(self))
-        self.port = int(self._server.server_address[1])
-        self.base_url = f"http://127.0.0.1:{self.port}"
         base_env = {
             k: v for k, v in os.environ.items() if not k.startswith(("AWS_ENDPOINT_URL", "VOICETRAIL_LOCAL"))
         }
@@ -365,6 +367,7 @@ class LocalApi:
         list(self._pool.map(_noop, range(self.workers)))
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, name="voicetrail-http", daemon=True).start()
+        self._serving = True
         return self
 
     def invoke(self, function: str, event: dict[str, Any], timeout_s: float = 30.0) -> dict[str, Any]:
@@ -377,7 +380,8 @@ class LocalApi:
 
     def stop(self) -> None:
         if self._server:
-            self._server.shutdown()
+            if self._serving:
+                self._server.shutdown()
             self._server.server_close()
         if self._pool:
             self._pool.shutdown(wait=True, cancel_futures=True)
