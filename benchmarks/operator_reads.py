@@ -179,6 +179,9 @@ def main() -> None:
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    import logging
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto server's request lines
     from voicetrail_cli.local import dynamodb_admin_client, ensure_table
 
     server, endpoint = moto_server()

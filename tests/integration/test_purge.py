@@ -24,7 +24,7 @@ from tests.fakes.seed import (
     summary_item,
 )
 from tests.fakes.servers import FakeTwilio, FakeVapi
-from voicetrail.audit import AuditReader, AuditTrail, system_pk
+from voicetrail.audit import AUDIT_DAYS_PK, AuditReader, AuditTrail, audit_day, system_pk
 from voicetrail.observability import MemoryRecorder
 from voicetrail.retention import DAY, RetentionClass
 from voicetrail.retention_purge.external import TwilioRecordingDeleter, VapiCallDeleter
@@ -80,7 +80,11 @@ def test_exactly_the_expired_items_go_at_one_read_each(faulty: FaultyDynamo, mot
 
     after = all_keys(moto_table, TABLE)
     assert before - after == gone  # exactly the expired ones are gone...
-    assert (after - before) == {(CURSOR_PK, "STATE#cursor"), (system_pk("purge"), "AUDIT#00000001")}
+    assert (after - before) == {
+        (CURSOR_PK, "STATE#cursor"),
+        (system_pk("purge"), "AUDIT#00000001"),
+        (AUDIT_DAYS_PK, audit_day(NOW)),  # the day's audit marker (audit verify finds days with records)
+    }
     assert report.deleted_total == 130 and report.failures == 0 and not report.stopped_early
     assert report.deleted == {"content": 44, "metadata": 43, "audit": 43}
     assert report.items_read == 130  # O(expired): the index read returns nothing else
@@ -160,7 +164,8 @@ def test_a_run_stops_before_the_deadline_and_the_next_resumes(moto_table: Any) -
     second = purger(client).run(remaining_ms=FakeContext().get_remaining_time_in_millis)
     assert not second.stopped_early and second.deleted_total == len(left)
     assert not gone & all_keys(moto_table, TABLE)
-    assert len(all_keys(moto_table, TABLE)) == 20 + 2 + 1  # the living, the cursor, two audit records
+    # the living, the cursor, two audit records, the audit day marker
+    assert len(all_keys(moto_table, TABLE)) == 20 + 1 + 2 + 1
 
 
 # ---- recordings at Twilio and Vapi ------------------------------------------------------------------
