@@ -20,6 +20,7 @@ from voicetrail_cli import ops
 from voicetrail_cli.calls import calls_app
 from voicetrail_cli.configs import config_app
 from voicetrail_cli.failures import DEBUG_ENV, CliError, VoicetrailGroup
+from voicetrail_cli.output import show
 from voicetrail_cli.report import report as report_command
 from voicetrail_cli.simulate import simulate as simulate_command
 
@@ -126,7 +127,7 @@ def serve(
     for spec in api.specs:
         for route in spec.routes:
             table.add_row(f"{route.method} {api.base_url}{route.path}", spec.name)
-    console.print(table)
+    show(table, out=console)
     console.print(f"DynamoDB: [bold]{api.dynamodb_endpoint or 'AWS'}[/] table [bold]{api.table}[/]")
     for line in banner_lines(api.environments, api.secrets):
         console.print(line)
@@ -312,7 +313,7 @@ def demo(
             failures += not ok
             style = "green" if ok else "red"
             sent.add_row(str(n), delivery.label, f"[{style}]{status}[/]", str(delivery.expect_status))
-        console.print(sent)
+        show(sent, out=console)
         _show_stored(dynamodb_admin_client(api.dynamodb_endpoint), api.table, script)
         from voicetrail_cli.live_scenarios import run_live_demo
         from voicetrail_cli.twilio_demo import demo_twilio_and_report
@@ -345,7 +346,7 @@ def _show_stored(client: Any, table_name: str, script: CallScript) -> None:
             redactions,
             escape(str(text)[:90]),
         )
-    console.print(table)
+    show(table, out=console)
     raw = json.dumps([e.body for e in events])
     leaked = [
         pii

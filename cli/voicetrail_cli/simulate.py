@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 import typer
 
 from voicetrail_cli.failures import CliError
+from voicetrail_cli.output import show
 from voicetrail_cli.scenario import end_of_call_report, function_tool_calls, presigned_urls
 
 if TYPE_CHECKING:
@@ -1107,7 +1108,7 @@ def print_report(report: SimReport, console: Any) -> None:
     sent.add_row(
         "event items stored", str(report.evaluation.stored_events) if report.evaluation else "not read back"
     )
-    console.print(sent)
+    show(sent, out=console)
     checks = Table(title="must be 0", show_header=True)
     checks.add_column("check")
     checks.add_column("count", justify="right")
@@ -1118,7 +1119,7 @@ def print_report(report: SimReport, console: Any) -> None:
         checks.add_row(
             name, "[yellow]not checked[/]" if unchecked else f"[{'green' if not value else 'red'}]{value}[/]"
         )
-    console.print(checks)
+    show(checks, out=console)
     if report.evaluation is None:
         console.print(
             "[yellow]storage was NOT read back[/]: lost events, duplicates and PII in storage are unchecked. "
@@ -1175,7 +1176,12 @@ def simulate(
         str, typer.Option(help="Read back from this DynamoDB endpoint (moto, DynamoDB Local).")
     ] = "",
     aws: Annotated[bool, typer.Option(help="Read back from real DynamoDB (your credentials).")] = False,
-    table: Annotated[str, typer.Option(help="Table to read back.")] = "voicetrail-local",
+    table: Annotated[
+        str | None,
+        typer.Option(
+            envvar="VOICETRAIL_TABLE", help="Table to read back (with --dynamodb-endpoint: voicetrail-local)."
+        ),
+    ] = None,
     log_file: Annotated[str, typer.Option(help="Function log file to search for PII.")] = "",
     known_gaps: Annotated[
         bool,
@@ -1238,6 +1244,11 @@ def simulate(
         signer = Signer(auth, secret, twilio_token, (twilio_base_url or base_url).rstrip("/"))
         driver = HttpDriver(base_url.rstrip("/"), signer, concurrency=concurrency or calls)
         client = None
+        if aws and not table:
+            raise CliError(
+                "--aws reads back from your deployment's table: pass --table (or VOICETRAIL_TABLE)"
+            )
+        table = table or "voicetrail-local"
         if dynamodb_endpoint or aws:
             from voicetrail_cli.local import dynamodb_admin_client
 
