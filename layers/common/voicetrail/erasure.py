@@ -44,6 +44,7 @@ from voicetrail.retention_purge.external import (
     vapi_call_id_of_pk,
 )
 from voicetrail.secrets import SecretResolver
+from voicetrail.storage.call_view import query_all
 from voicetrail.storage.pepper import DynamoPepperFingerprints, PepperFingerprints
 
 CALLER_INDEX = "CallerIndex"
@@ -241,7 +242,7 @@ class ErasureService:
         }
         pks: dict[str, None] = {}
         caller_keys: list[ItemKey] = []
-        for item in _pages(self._client, kwargs):
+        for item in query_all(self._client, kwargs):
             pk = item["pk"]["S"]
             if pk.startswith("CALL#"):
                 pks.setdefault(pk, None)
@@ -258,7 +259,7 @@ class ErasureService:
             "ProjectionExpression": _PROJECTION,
             "ConsistentRead": True,
         }
-        items = [i for i in _pages(self._client, kwargs) if not i["sk"]["S"].startswith(AUDIT_PREFIX)]
+        items = [i for i in query_all(self._client, kwargs) if not i["sk"]["S"].startswith(AUDIT_PREFIX)]
         if not items:
             # The index lags a deletion: nothing of the call remains, so it counts as erased.
             result.calls_erased += not result.dry_run
@@ -319,13 +320,3 @@ class ErasureService:
             "twilio_recordings_deleted": result.twilio_recordings_deleted,
             "vapi_calls_deleted": result.vapi_calls_deleted,
         }
-
-
-def _pages(client: Any, kwargs: dict[str, Any]) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
-    while True:
-        page = client.query(**kwargs)
-        items.extend(page.get("Items", []))
-        if "LastEvaluatedKey" not in page:
-            return items
-        kwargs = {**kwargs, "ExclusiveStartKey": page["LastEvaluatedKey"]}

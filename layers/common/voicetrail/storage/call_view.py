@@ -40,7 +40,8 @@ class RequestCounter:
         return counted
 
 
-def _query_all(client: Any, kwargs: dict[str, Any]) -> list[dict[str, Any]]:
+def query_all(client: Any, kwargs: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every page of a Query. Raises StoreUnavailableError."""
     items: list[dict[str, Any]] = []
     try:
         while True:
@@ -55,7 +56,7 @@ def _query_all(client: Any, kwargs: dict[str, Any]) -> list[dict[str, Any]]:
 
 def partition_items(client: Any, table: str, pk: str) -> list[dict[str, Any]]:
     """Every item of one partition (raw DynamoDB items), in sort-key order."""
-    return _query_all(
+    return query_all(
         client,
         {
             "TableName": table,
@@ -68,7 +69,7 @@ def partition_items(client: Any, table: str, pk: str) -> list[dict[str, Any]]:
 
 def caller_partitions(client: Any, table: str, caller_hash: str) -> list[str]:
     """pks of the call partitions that hold items of this caller (keys only, from the sparse index)."""
-    items = _query_all(
+    items = query_all(
         client,
         {
             "TableName": table,
