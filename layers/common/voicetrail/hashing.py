@@ -15,7 +15,9 @@ import phonenumbers
 from voicetrail.errors import InvalidCallerIdError
 
 DEFAULT_REGION = "US"
-_SIP = re.compile(r"^sips?:[A-Za-z0-9_.!~*'()&=+$,;?/%-]{1,64}@[A-Za-z0-9.-]{1,253}(:\d{1,5})?$")
+_SIP = re.compile(
+    r"^sips?:[A-Za-z0-9_.!~*'()&=+$,;?/%-]{1,64}@[A-Za-z0-9.-]{1,253}(:\d{1,5})?$", re.IGNORECASE
+)
 _FINGERPRINT_MESSAGE = b"voicetrail:pepper-fingerprint:v1"
 
 
