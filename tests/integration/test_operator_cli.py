@@ -56,6 +56,9 @@ def test_calls_show_tells_the_whole_story_in_two_requests(stored_call: CallScrip
     kinds = [t["kind"] for t in view["timeline"]]
     assert kinds.count("end-of-call-report") == 1 and "escalation" in kinds
     assert [t["at_ms"] for t in view["timeline"]] == sorted(t["at_ms"] for t in view["timeline"])
+    by_sid = json.loads(run("calls", "show", stored_call.provider_call_id, "--json").stdout)
+    assert by_sid["vapi_call_id"] == stored_call.call_id and len(by_sid["timeline"]) == len(view["timeline"])
+    assert by_sid["dynamodb_requests"] == 2 and by_sid["summary"]["consent"] == "granted"
     text = run("calls", "show", stored_call.call_id)
     assert text.exit_code == 0 and "rule as configured" in text.stdout and "i need a human" in text.stdout
 
