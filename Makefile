@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 SAM_STAMP := $(SAM_VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: venv demo serve test test-slow lint typecheck unit integration e2e validate build bench bench-cold bench-deps clean
+.PHONY: venv demo serve test test-slow lint typecheck unit integration e2e validate build bench bench-cold bench-deps docs-ref-data-model clean
 
 venv: $(STAMP)
 
@@ -67,6 +67,10 @@ e2e: $(STAMP)
 test: lint typecheck validate
 	$(BIN)/pytest -m "not slow" $(PYTEST_ARGS)
 	@$(MAKE) --no-print-directory build
+
+# docs/reference/data-model.md is generated from layers/common/voicetrail/storage/model.py.
+docs-ref-data-model: $(STAMP)
+	$(PY) -m voicetrail_cli.docgen_datamodel
 
 test-slow: $(STAMP)
 	$(BIN)/pytest -m slow $(PYTEST_ARGS)

@@ -147,7 +147,9 @@ def audit_verify(endpoint: str) -> dict[str, Any]:
 
     client = dynamodb_admin_client(endpoint)
     now = time.time()
-    trail = AuditTrail(client, TABLE, sleep=lambda _: None)
+    from voicetrail.storage.audit import DynamoAuditStore
+
+    trail = AuditTrail(DynamoAuditStore(client, TABLE), sleep=lambda _: None)
     for n in range(CALLS):
         at = now - (n % 30) * DAY - n
         trail.append(f"bench-call-{n}", AuditKind.CONSENT_ASKED, {"asks": 1}, at)
@@ -159,7 +161,12 @@ def audit_verify(endpoint: str) -> dict[str, Any]:
     results = {}
     for name, reader_class in (("before", old_audit_module().AuditReader), ("after", AuditReader)):
         counting = RequestCounter(client)
-        reader = reader_class(counting, TABLE)
+        # The reader before this change took (client, table); the current one takes the store port.
+        reader = (
+            reader_class(counting, TABLE)
+            if name == "before"
+            else reader_class(DynamoAuditStore(counting, TABLE))
+        )
         start = time.perf_counter()
         pks = reader.chains_since(since, now=now)
         pks += [p for p in (system_pk("purge"), system_pk("erasure")) if p not in pks]

@@ -148,26 +148,33 @@ def _transcript(events: Sequence[Any]) -> list[dict[str, Any]]:
 
 def build_call_view(call_id: str, items: Iterable[dict[str, Any]]) -> CallView:
     """The view of one call from the raw items of its partitions (pure: no I/O)."""
-    from voicetrail.audit import AUDIT_PREFIX, from_audit_item
-    from voicetrail.calls import SUMMARY_SK, summary_from_item
-    from voicetrail.live.store import CONSENT_SK, RULE_SK_PREFIX
+    from voicetrail.storage.audit import from_audit_item
     from voicetrail.storage.dynamo import from_item
+    from voicetrail.storage.ledger import summary_from_item
+    from voicetrail.storage.model import (
+        AUDIT_SK_PREFIX,
+        CONSENT_SK,
+        EVENT_SK_PREFIX,
+        RECORDING_SK_PREFIX,
+        RULE_SK_PREFIX,
+        SUMMARY_SK,
+    )
 
     view = CallView(call_id=call_id)
     events = []
     audit = []
     for item in items:
         sk = item["sk"]["S"]
-        if sk.startswith("EVT#"):
+        if sk.startswith(EVENT_SK_PREFIX):
             events.append(from_item(item))
-        elif sk.startswith(AUDIT_PREFIX):
+        elif sk.startswith(AUDIT_SK_PREFIX):
             audit.append(from_audit_item(item))
         elif sk == SUMMARY_SK:
             summary = summary_from_item(item)
             view.summary = {k: v for k, v in summary.__dict__.items() if v not in (None, (), False)}
             view.vapi_call_id = view.vapi_call_id or summary.vapi_call_id
             view.twilio_call_sid = view.twilio_call_sid or summary.twilio_call_sid
-        elif sk.startswith("REC#"):
+        elif sk.startswith(RECORDING_SK_PREFIX):
             view.recordings.append(
                 {k: next(iter(v.values())) for k, v in item.items() if k in ("recording_sid", "rec_status")}
             )
@@ -439,8 +446,8 @@ def calls_list(
     as_json: JsonOpt = False,
 ) -> None:
     """Calls in a time range, optionally of one caller and with given outcomes."""
-    from voicetrail.calls import DynamoCallLedger
     from voicetrail.retention import RetentionPolicy
+    from voicetrail.storage.ledger import DynamoCallLedger
     from voicetrail_cli.report import days_between, parse_since
 
     bad = [o for o in outcome or [] if o not in OUTCOMES]

@@ -60,13 +60,14 @@ def validate_text(raw: str) -> Any:
 
 
 def config_key(phone_number_id: str | None, assistant_id: str | None, default: bool) -> str:
-    from voicetrail.live.config import DEFAULT_KEY, config_keys
+    from voicetrail.live.config import config_keys
+    from voicetrail.storage.model import DEFAULT_CONFIG_PK
 
     chosen = [x for x in (phone_number_id, assistant_id, default or None) if x]
     if len(chosen) != 1:
         raise CliError("name exactly one of --phone-number-id ID, --assistant-id ID and --default")
     if default:
-        return DEFAULT_KEY
+        return DEFAULT_CONFIG_PK
     keys = config_keys(phone_number_id, assistant_id)
     if len(keys) != 2:
         raise CliError("ids are letters, digits and _.:- (at most 128 characters)")
@@ -84,9 +85,9 @@ class _Store:
         self._source = source
         self._target = target
         if source == "table":
-            from voicetrail.storage.live_configs import TableConfigStore
+            from voicetrail.storage.live import TableConfigSource
 
-            self._table = TableConfigStore(target.dynamodb(), target.table)
+            self._table = TableConfigSource(target.dynamodb(), target.table)
         elif not source.startswith("ssm:/"):
             raise CliError(f"--source {source!r}: use table or ssm:/prefix")
 
@@ -101,13 +102,13 @@ class _Store:
 
     def put(self, key: str, raw: str) -> None:
         if self._source == "table":
-            self._table.put(key, raw)
+            self._table.store(key, raw)
         else:
             self._ssm().put_parameter(Name=self._name(key), Value=raw, Type="String", Overwrite=True)
 
     def get(self, key: str) -> str | None:
         if self._source == "table":
-            return self._table.get(key)
+            return self._table.read(key)
         client = self._ssm()
         try:
             return str(client.get_parameter(Name=self._name(key))["Parameter"]["Value"])

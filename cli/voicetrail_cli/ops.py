@@ -142,6 +142,9 @@ def erase(
             )
         from voicetrail.audit import AuditTrail
         from voicetrail.erasure import ErasureService
+        from voicetrail.storage.audit import DynamoAuditStore
+        from voicetrail.storage.erasure import DynamoCallerItems
+        from voicetrail.storage.pepper import DynamoPepperFingerprints
 
         target = resolve(table=table, dynamodb_endpoint=dynamodb_endpoint, stack=stack, region=region)
         client = target.dynamodb()
@@ -149,12 +152,12 @@ def erase(
             target, twilio_account_sid, twilio_token_ref, vapi_key_ref, twilio_api_base_url, vapi_api_base_url
         )
         service = ErasureService(
-            client,
-            target.table,
+            DynamoCallerItems(client, target.table),
             pepper=secret_resolver(pepper_ref),
+            fingerprints=DynamoPepperFingerprints(client, target.table),
             recordings=twilio,
             calls=vapi,
-            audit=AuditTrail(client, target.table),
+            audit=AuditTrail(DynamoAuditStore(client, target.table)),
         )
         result = service.erase(phone, dry_run=dry_run).as_dict()
     if as_json:
@@ -269,16 +272,16 @@ def purge(
 ) -> None:
     """Run the retention purge once from here (the scheduled function does the same)."""
     from voicetrail.audit import AuditTrail
-    from voicetrail.retention_purge.purge import RetentionPurger
+    from voicetrail.retention_purge.wiring import dynamo_purger
+    from voicetrail.storage.audit import DynamoAuditStore
 
     target = resolve(table=table, dynamodb_endpoint=dynamodb_endpoint, stack=stack, region=region)
     client = target.dynamodb()
     twilio, vapi = _providers(
         target, twilio_account_sid, twilio_token_ref, vapi_key_ref, twilio_api_base_url, vapi_api_base_url
     )
-    purger = RetentionPurger(
-        client, target.table, recordings=twilio, calls=vapi, audit=AuditTrail(client, target.table)
-    )
+    audit = AuditTrail(DynamoAuditStore(client, target.table))
+    purger = dynamo_purger(client, target.table, recordings=twilio, calls=vapi, audit=audit)
     result = purger.run(dry_run=dry_run, from_days=from_days).as_dict()
     if as_json:
         emit_json(result)
@@ -338,8 +341,9 @@ def audit_verify(
     as_json: JsonOpt = False,
 ) -> None:
     """Recompute every chain's hashes and links; exit 1 and list the breaks if any."""
-    from voicetrail.audit import AuditReader, system_pk
-    from voicetrail.storage.ports import call_pk
+    from voicetrail.audit import AuditReader
+    from voicetrail.storage.audit import DynamoAuditStore
+    from voicetrail.storage.model import call_pk, system_pk
 
     current = now if now is not None else time.time()
     if file is not None:
@@ -349,7 +353,7 @@ def audit_verify(
         source = str(file)
     else:
         target = resolve(table=table, dynamodb_endpoint=dynamodb_endpoint, stack=stack, region=region)
-        reader = AuditReader(target.dynamodb(), target.table)
+        reader = AuditReader(DynamoAuditStore(target.dynamodb(), target.table))
         if call:
             pks = [call_pk(call)]
         else:
@@ -385,6 +389,7 @@ def audit_export(
     """Write audit records as JSON or CSV for an auditor, with every field needed to re-verify them
     offline (`voicetrail audit verify --file`)."""
     from voicetrail.audit import EXPORT_COLUMNS, AuditReader
+    from voicetrail.storage.audit import DynamoAuditStore
 
     if (call is None) == (since is None):
         raise CliError("give exactly one of --call CALL_ID and --since YYYY-MM-DD")
@@ -393,7 +398,7 @@ def audit_export(
     if output_format not in ("json", "csv"):
         raise CliError(f"--format {output_format!r}: use json or csv")
     target = resolve(table=table, dynamodb_endpoint=dynamodb_endpoint, stack=stack, region=region)
-    reader = AuditReader(target.dynamodb(), target.table)
+    reader = AuditReader(DynamoAuditStore(target.dynamodb(), target.table))
     current = now if now is not None else time.time()
     if call:
         records = reader.call_records(call)

@@ -10,7 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.conftest import TABLE
-from voicetrail.live.config import ConfigResolver, TableConfigSource
+from voicetrail.live.config import ConfigResolver
+from voicetrail.storage.live import TableConfigSource
 from voicetrail_cli.main import app
 
 pytestmark = pytest.mark.integration

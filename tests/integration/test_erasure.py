@@ -31,6 +31,8 @@ from voicetrail.hashing import CallerHasher
 from voicetrail.retention import RetentionClass
 from voicetrail.retention_purge.external import TwilioRecordingDeleter, VapiCallDeleter
 from voicetrail.secrets import SecretRef, SecretResolver
+from voicetrail.storage.audit import DynamoAuditStore
+from voicetrail.storage.erasure import DynamoCallerItems
 from voicetrail.storage.pepper import DynamoPepperFingerprints
 from voicetrail_cli.main import app
 
@@ -67,7 +69,9 @@ def seed(client: Any) -> set[tuple[str, str]]:
     ]
     put_all(client, TABLE, items)
     DynamoPepperFingerprints(client, TABLE).record(hasher.fingerprint())  # as the webhooks do
-    AuditTrail(client, TABLE).append("vapi-a1", AuditKind.CONSENT_GIVEN, {"source": "disclosure"}, 1.7e9)
+    AuditTrail(DynamoAuditStore(client, TABLE)).append(
+        "vapi-a1", AuditKind.CONSENT_GIVEN, {"source": "disclosure"}, 1.7e9
+    )
     return {(i["pk"]["S"], i["sk"]["S"]) for i in items}
 
 
@@ -82,12 +86,12 @@ def providers() -> Iterator[tuple[FakeTwilio, FakeVapi]]:
 
 def service(client: Any, twilio: FakeTwilio, vapi: FakeVapi) -> ErasureService:
     return ErasureService(
-        client,
-        TABLE,
+        DynamoCallerItems(client, TABLE),
         pepper=_resolver(PEPPER),
+        fingerprints=DynamoPepperFingerprints(client, TABLE),
         recordings=TwilioRecordingDeleter(ACCOUNT_SID, _resolver(AUTH_TOKEN), base_url=twilio.base_url),
         calls=VapiCallDeleter(_resolver(VAPI_KEY), base_url=vapi.base_url),
-        audit=AuditTrail(client, TABLE, sleep=lambda _: None),
+        audit=AuditTrail(DynamoAuditStore(client, TABLE), sleep=lambda _: None),
     )
 
 
@@ -110,7 +114,7 @@ def test_erasure_removes_every_call_of_the_caller_and_keeps_a_receipt(
     left = all_keys(moto_table, TABLE)
     assert seeded & left == caller_b_keys(seeded)  # caller B untouched, nothing of A's data left
     # The audit trail keeps its content-free records, one erasure record per call, and one receipt.
-    reader = AuditReader(moto_table, TABLE)
+    reader = AuditReader(DynamoAuditStore(moto_table, TABLE))
     assert [r.kind for r in reader.call_records("vapi-a1")] == ["consent_given", "erasure"]
     assert reader.verify(["CALL#vapi-a1"], now=1.8e9).ok
     (receipt,) = reader.chain_records(system_pk("erasure"))
@@ -201,7 +205,7 @@ def test_an_invalid_number_is_refused_and_nothing_is_certified(
         service(moto_table, twilio, vapi).erase(phone)
     # A fixed text, never the input (it may be someone's number).
     assert str(raised.value).startswith(("not a phone number:", "not a valid phone number"))
-    assert AuditReader(moto_table, TABLE).chain_records(system_pk("erasure")) == []
+    assert AuditReader(DynamoAuditStore(moto_table, TABLE)).chain_records(system_pk("erasure")) == []
     assert seeded <= all_keys(moto_table, TABLE)
 
 
@@ -214,7 +218,7 @@ def test_a_wrong_pepper_is_detected_before_anything_is_certified(
     wrong._pepper = _resolver("WRONG")  # an operator typo in --pepper-ref
     with pytest.raises(PepperMismatchError):
         wrong.erase(PHONE_A)
-    assert AuditReader(moto_table, TABLE).chain_records(system_pk("erasure")) == []
+    assert AuditReader(DynamoAuditStore(moto_table, TABLE)).chain_records(system_pk("erasure")) == []
     assert seeded <= all_keys(moto_table, TABLE) and vapi.existing == {"vapi-a1", "vapi-a2", "vapi-b1"}
 
 
@@ -229,7 +233,7 @@ def test_dry_run_lists_what_would_go_and_changes_nothing(
     assert plan[f"twilio:{call_sid(1)}"]["twilio_recordings"] == [recording_sid(1)]
     assert plan["vapi-a1"]["items"] == {"content": 1, "metadata": 1}
     assert seeded <= all_keys(moto_table, TABLE) and twilio.existing == {recording_sid(1), recording_sid(2)}
-    assert AuditReader(moto_table, TABLE).chain_records(system_pk("erasure")) == []
+    assert AuditReader(DynamoAuditStore(moto_table, TABLE)).chain_records(system_pk("erasure")) == []
 
 
 @pytest.mark.parametrize(

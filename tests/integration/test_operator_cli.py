@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from tests.conftest import PEPPER, TABLE, VAPI_SECRET, FakeContext, function_env, http_event, load_function
 from voicetrail.audit import AuditKind, AuditReader, AuditTrail
+from voicetrail.storage.audit import DynamoAuditStore
 from voicetrail.storage.call_view import RequestCounter
 from voicetrail.vapi.auth import VapiAuthConfig, sign_request
 from voicetrail_cli.main import app
@@ -131,11 +132,11 @@ def test_calls_list_filters_by_caller_and_outcome(
 
 def test_audit_verify_reads_in_proportion_to_records_not_days(moto_table: Any) -> None:
     now = 1_790_000_000.0
-    trail = AuditTrail(moto_table, TABLE, sleep=lambda _: None)
+    trail = AuditTrail(DynamoAuditStore(moto_table, TABLE), sleep=lambda _: None)
     for n in range(12):
         trail.append(f"call-{n}", AuditKind.CONSENT_GIVEN, {"source": "disclosure"}, now - (n % 3) * 86_400)
     counting = RequestCounter(moto_table)
-    reader = AuditReader(counting, TABLE)
+    reader = AuditReader(DynamoAuditStore(counting, TABLE))
     pks = reader.chains_since(now - 2190 * 86_400, now=now)
     report = reader.verify(pks, now=now)
     assert report.ok and report.chains == 12

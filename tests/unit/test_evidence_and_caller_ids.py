@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from voicetrail.audit import GENESIS, AuditRecord
 from voicetrail.errors import InvalidCallerIdError
 from voicetrail.hashing import CallerHasher, caller_id
-from voicetrail.storage.pepper import MemoryPepperFingerprints
+from voicetrail.storage.memory import MemoryPepperFingerprints
 from voicetrail_cli.evidence import verify_records
 
 pytestmark = pytest.mark.unit

@@ -23,7 +23,6 @@ from voicetrail.live.config import (
     BrokenConfigError,
     ConfigResolver,
     LiveConfig,
-    StaticConfigSource,
     TransferTarget,
     parse_config,
 )
@@ -32,12 +31,12 @@ from voicetrail.live.control import ControlError, HostPolicy, HttpCallController
 from voicetrail.live.destinations import destination
 from voicetrail.live.escalation import detect
 from voicetrail.live.inmemory import InMemoryLive
-from voicetrail.live.store import ClaimResult, ConsentRecord, ConsentState, MemoryLiveStore
+from voicetrail.live.store import ClaimResult, ConsentRecord, ConsentState
 from voicetrail.live.tools import parse_call, single_line
 from voicetrail.observability import MemoryRecorder
 from voicetrail.retention import RetentionPolicy
 from voicetrail.secrets import SecretRef, SecretResolver
-from voicetrail.storage.memory import InMemoryEventStore
+from voicetrail.storage.memory import InMemoryEventStore, MemoryLiveStore, StaticConfigSource
 from voicetrail.vapi.auth import VapiAuthConfig, sign_request
 from voicetrail.vapi.models import ToolCall
 from voicetrail.vapi.service import VapiWebhookService

@@ -28,13 +28,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from voicetrail.audit import AUDIT_PREFIX, AuditKind, AuditTrail
-from voicetrail.errors import PepperMismatchError, StoreUnavailableError
+from voicetrail.audit import AuditKind, AuditTrail
+from voicetrail.errors import PepperMismatchError
 from voicetrail.hashing import CallerHasher, caller_id
 from voicetrail.observability import MetricsRecorder
-from voicetrail.retention_purge.batch import BATCH_LIMIT, BatchDeleter, ItemKey
 from voicetrail.retention_purge.external import (
     CallArtifactDeleter,
     ExternalDeletions,
@@ -44,12 +41,10 @@ from voicetrail.retention_purge.external import (
     vapi_call_id_of_pk,
 )
 from voicetrail.secrets import SecretResolver
-from voicetrail.storage.call_view import query_all
-from voicetrail.storage.pepper import DynamoPepperFingerprints, PepperFingerprints
+from voicetrail.storage.model import AUDIT_SK_PREFIX, CALL_PREFIX, CALLER_PREFIX, call_key_of_pk
+from voicetrail.storage.ports import BATCH_LIMIT, CallerItems, ItemKey, PepperFingerprints
 
-CALLER_INDEX = "CallerIndex"
 ERASURE_CHAIN = "erasure"
-_PROJECTION = "pk, sk, retention_class, recording_sid, vapi_call_id, a_recording_sid, a_vapi_call_id"
 
 
 @dataclass(frozen=True)
@@ -137,29 +132,25 @@ class ErasureService:
 
     def __init__(
         self,
-        client: Any,
-        table: str,
+        items: CallerItems,
         *,
         pepper: SecretResolver,
+        fingerprints: PepperFingerprints,
         recordings: RecordingDeleter,
         calls: CallArtifactDeleter,
         audit: AuditTrail,
-        fingerprints: PepperFingerprints | None = None,
         trusted_pepper: bool = False,
         metrics: MetricsRecorder | None = None,
-        deleter: BatchDeleter | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self._client = client
-        self._table = table
+        self._items = items
         self._pepper = pepper
         self._recordings = recordings
         self._calls = calls
         self._audit = audit
-        self._fingerprints = fingerprints or DynamoPepperFingerprints(client, table)
+        self._fingerprints = fingerprints
         self._trusted_pepper = trusted_pepper
         self._metrics = metrics
-        self._deleter = deleter or BatchDeleter(client, table)
         self._clock = clock
 
     def erase(self, phone: str, *, dry_run: bool = False) -> ErasureResult:
@@ -168,36 +159,16 @@ class ErasureService:
         now = self._clock()
         result = ErasureResult(request_id=uuid.uuid4().hex, dry_run=dry_run)
         hasher = CallerHasher(self._pepper.values()[0])
-        try:
-            other_peppers = self._check_pepper(hasher)
-            pks, caller_keys = self._caller_items(hasher.hash(canonical))
-            result.calls_found = len(pks)
-            external = ExternalDeletions(self._recordings, self._calls)
-            for pk in pks:
-                self._erase_call(pk, external, result, now)
-            result.caller_items = len(caller_keys)
-            if caller_keys and not dry_run:
-                if result.pending:
-                    # Per-caller records (a returning caller's consent decision) go last, so a retry of an
-                    # incomplete erasure still finds the caller.
-                    result.pending.append(
-                        PendingWork(
-                            "caller", "dynamodb", f"{len(caller_keys)} items", "kept_until_calls_erased"
-                        )
-                    )
-                else:
-                    for start in range(0, len(caller_keys), BATCH_LIMIT):
-                        outcome = self._deleter.delete(caller_keys[start : start + BATCH_LIMIT])
-                        result.items_deleted["caller"] += len(outcome.deleted)
-                        result.items_failed += len(outcome.failed)
-                        if outcome.failed:
-                            result.pending.append(
-                                PendingWork(
-                                    "caller", "dynamodb", f"{len(outcome.failed)} items", "delete_failed"
-                                )
-                            )
-        except (ClientError, BotoCoreError):
-            raise StoreUnavailableError("erasure: store failed") from None
+        # A store failure raises StoreUnavailableError (the items port): the request is repeated as a whole.
+        other_peppers = self._check_pepper(hasher)
+        pks, caller_keys = self._caller_items(hasher.hash(canonical))
+        result.calls_found = len(pks)
+        external = ExternalDeletions(self._recordings, self._calls)
+        for pk in pks:
+            self._erase_call(pk, external, result, now)
+        result.caller_items = len(caller_keys)
+        if caller_keys and not dry_run:
+            self._erase_caller_items(caller_keys, result)
         if other_peppers:
             # Hashes made with another pepper cannot be found with this one: nothing can certify them.
             result.pending.append(
@@ -233,33 +204,37 @@ class ErasureService:
             "check --pepper-ref (stack output HashPepperSecretArn); nothing was erased or certified"
         )
 
+    def _erase_caller_items(self, caller_keys: list[ItemKey], result: ErasureResult) -> None:
+        if result.pending:
+            # Per-caller records (a returning caller's consent decision) go last, so a retry of an
+            # incomplete erasure still finds the caller.
+            result.pending.append(
+                PendingWork("caller", "dynamodb", f"{len(caller_keys)} items", "kept_until_calls_erased")
+            )
+            return
+        for start in range(0, len(caller_keys), BATCH_LIMIT):
+            outcome = self._items.delete(caller_keys[start : start + BATCH_LIMIT])
+            result.items_deleted["caller"] += len(outcome.deleted)
+            result.items_failed += len(outcome.failed)
+            if outcome.failed:
+                result.pending.append(
+                    PendingWork("caller", "dynamodb", f"{len(outcome.failed)} items", "delete_failed")
+                )
+
     def _caller_items(self, caller_hash: str) -> tuple[list[str], list[ItemKey]]:
-        kwargs: dict[str, Any] = {
-            "TableName": self._table,
-            "IndexName": CALLER_INDEX,
-            "KeyConditionExpression": "caller_hash = :h",
-            "ExpressionAttributeValues": {":h": {"S": caller_hash}},
-        }
         pks: dict[str, None] = {}
         caller_keys: list[ItemKey] = []
-        for item in query_all(self._client, kwargs):
+        for item in self._items.caller_items(caller_hash):
             pk = item["pk"]["S"]
-            if pk.startswith("CALL#"):
+            if pk.startswith(CALL_PREFIX):
                 pks.setdefault(pk, None)
-            elif pk.startswith("CALLER#"):
+            elif pk.startswith(CALLER_PREFIX):
                 caller_keys.append(ItemKey.of(item))
         return list(pks), caller_keys
 
     def _erase_call(self, pk: str, external: ExternalDeletions, result: ErasureResult, now: float) -> None:
-        call_id = pk.removeprefix("CALL#")
-        kwargs: dict[str, Any] = {
-            "TableName": self._table,
-            "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": pk}},
-            "ProjectionExpression": _PROJECTION,
-            "ConsistentRead": True,
-        }
-        items = [i for i in query_all(self._client, kwargs) if not i["sk"]["S"].startswith(AUDIT_PREFIX)]
+        call_id = call_key_of_pk(pk)
+        items = [i for i in self._items.call_items(pk) if not i["sk"]["S"].startswith(AUDIT_SK_PREFIX)]
         if not items:
             # The index lags a deletion: nothing of the call remains, so it counts as erased.
             result.calls_erased += not result.dry_run
@@ -268,8 +243,8 @@ class ErasureService:
         for item in items:
             ref = recording_ref(item)  # SUMMARY items carry vapi_call_id, REC# items recording_sid
             if item.get("retention_class", {}).get("S") == "recording" and not ref.twilio_recording_sid:
-                full = self._client.get_item(TableName=self._table, Key=ItemKey.of(item).dynamo())
-                ref = recording_ref(full.get("Item") or item)
+                full = self._items.get(ItemKey.of(item))
+                ref = recording_ref(full or item)
             refs.append(ref)
         classes = {ItemKey.of(i): i.get("retention_class", {}).get("S", "unknown") for i in items}
         plan = PlannedCall(call_id, Counter(classes.values()))
@@ -296,7 +271,7 @@ class ErasureService:
         deleted: Counter[str] = Counter()
         failed = 0
         for start in range(0, len(keys), BATCH_LIMIT):
-            outcome = self._deleter.delete(keys[start : start + BATCH_LIMIT])
+            outcome = self._items.delete(keys[start : start + BATCH_LIMIT])
             deleted.update(classes[k] for k in outcome.deleted)
             failed += len(outcome.failed)
         result.items_deleted.update(deleted)

@@ -1,4 +1,5 @@
-"""Which peppers this table's caller hashes were made with, as keyed fingerprints (never the pepper).
+"""DynamoDB adapter of `PepperFingerprints`: which peppers this table's caller hashes were made with,
+as keyed fingerprints (never the pepper).
 
   pk = SYS#pepper   sk = FP#<fingerprint>   first_seen_ms (N)
 
@@ -13,24 +14,12 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Protocol
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from voicetrail.errors import StoreUnavailableError
-
-PEPPER_PK = "SYS#pepper"
-FINGERPRINT_PREFIX = "FP#"
-
-
-class PepperFingerprints(Protocol):
-    def record(self, fingerprint: str) -> None:
-        """Remember that caller hashes are made with this pepper (idempotent, cheap after the first)."""
-        ...
-
-    def known(self) -> set[str]:
-        """Fingerprints of every pepper hashes were made with."""
-        ...
+from voicetrail.storage.model import FINGERPRINT_SK_PREFIX, PEPPER_PK, fingerprint_sk
 
 
 class DynamoPepperFingerprints:
@@ -50,7 +39,7 @@ class DynamoPepperFingerprints:
                 TableName=self._table,
                 Item={
                     "pk": {"S": PEPPER_PK},
-                    "sk": {"S": FINGERPRINT_PREFIX + fingerprint},
+                    "sk": {"S": fingerprint_sk(fingerprint)},
                     "first_seen_ms": {"N": str(int(self._clock() * 1000))},
                 },
                 ConditionExpression="attribute_not_exists(pk)",
@@ -68,23 +57,9 @@ class DynamoPepperFingerprints:
             page = self._client.query(
                 TableName=self._table,
                 KeyConditionExpression="pk = :pk AND begins_with(sk, :fp)",
-                ExpressionAttributeValues={":pk": {"S": PEPPER_PK}, ":fp": {"S": FINGERPRINT_PREFIX}},
+                ExpressionAttributeValues={":pk": {"S": PEPPER_PK}, ":fp": {"S": FINGERPRINT_SK_PREFIX}},
                 ConsistentRead=True,
             )
         except (ClientError, BotoCoreError):
             raise StoreUnavailableError("pepper fingerprint read failed") from None
-        return {str(i["sk"]["S"]).removeprefix(FINGERPRINT_PREFIX) for i in page.get("Items", [])}
-
-
-class MemoryPepperFingerprints:
-    def __init__(self) -> None:
-        self.fingerprints: set[str] = set()
-        self.writes = 0
-
-    def record(self, fingerprint: str) -> None:
-        if fingerprint not in self.fingerprints:
-            self.writes += 1
-            self.fingerprints.add(fingerprint)
-
-    def known(self) -> set[str]:
-        return set(self.fingerprints)
+        return {str(i["sk"]["S"]).removeprefix(FINGERPRINT_SK_PREFIX) for i in page.get("Items", [])}

@@ -28,7 +28,7 @@ from voicetrail.retention import RetentionClass, RetentionPolicy
 from voicetrail.roi import RoiMetrics
 from voicetrail.secrets import SecretResolver
 from voicetrail.storage import EventStore, PutOutcome, StoredEvent
-from voicetrail.storage.pepper import PepperFingerprints
+from voicetrail.storage.ports import PepperFingerprints
 from voicetrail.twilio.signature import (
     SIGNATURE_HEADER,
     FormParams,
