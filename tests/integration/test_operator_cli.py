@@ -4,6 +4,7 @@ verification with a one-byte tamper, audit verify costs in proportion to records
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,8 @@ TURNS = tuple(
 def stored_call(moto_table: Any, monkeypatch: pytest.MonkeyPatch) -> CallScript:
     """A 30-turn call through the real webhook handler, live call control on (an escalation fires)."""
     module = load_function("vapi_webhook", function_env(LIVE_CALL_CONTROL="true"), monkeypatch)
-    script = CallScript(user_lines=("Yes, that's fine.", *TURNS))
+    # Started ten minutes ago: its events are in the past when the commands run (they are, in real life).
+    script = CallScript(user_lines=("Yes, that's fine.", *TURNS), start_ms=int((time.time() - 600) * 1000))
     for _label, payload in script.messages():
         body = encode(payload)
         headers = {"content-type": "application/json", **sign_request(VapiAuthConfig(), body, VAPI_SECRET)}
