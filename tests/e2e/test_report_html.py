@@ -69,7 +69,7 @@ def test_report_cli_text_and_html(moto_table: Any, tmp_path: Path) -> None:
     assert "voicetrail ROI" in result.output and "total" in result.output
     assert "24" in result.output  # calls in range
     text = page.read_text()
-    assert text.count("data-chart=") == 3
+    assert text.count("data-chart=") == len(CHARTS)
     as_json = CliRunner().invoke(app, ["report", "--since", "7d", "--table", TABLE, "--json"])
     rows = __import__("json").loads(as_json.stdout)["rows"]
     assert rows[-1]["period"] == "total" and rows[-1]["calls"] == 24
@@ -81,6 +81,7 @@ def test_report_cli_text_and_html(moto_table: Any, tmp_path: Path) -> None:
     render_in_chromium(page, tmp_path)
 
 
+CHARTS = ("calls-per-day", "rates", "cost-per-call", "turn-latency-p95")
 LAYOUT_PROBE = (
     "<script>window.addEventListener('load',()=>{const f=[...document.querySelectorAll('figure')]"
     ".map(e=>{const r=e.getBoundingClientRect();"
@@ -123,15 +124,15 @@ def render_in_chromium(page: Path, tmp_path: Path) -> None:
     dom = subprocess.run(
         [*flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=90, check=True
     ).stdout
-    assert dom.count("<svg") == 3
-    for chart in ("calls-per-day", "rates", "cost-per-call"):
+    assert dom.count("<svg") == len(CHARTS)
+    for chart in CHARTS:
         assert f'data-chart="{chart}"' in dom
     assert "<polyline" in dom and dom.count('class="bar"') >= 12
     # Responsive: side by side on a desktop, one column on a phone, never wider than the window.
     # (Headless Chromium's narrowest window is 500 px: a phone in landscape, a narrow laptop pane.)
     wide, narrow = layout(page, flags, 1400), layout(page, flags, 500)
-    assert len({top for _, top, _ in wide["figures"]}) < 3, wide
-    assert len({top for _, top, _ in narrow["figures"]}) == 3, narrow
+    assert len({top for _, top, _ in wide["figures"]}) < len(CHARTS), wide
+    assert len({top for _, top, _ in narrow["figures"]}) == len(CHARTS), narrow
     assert narrow["scroll"] <= narrow["view"] and all(w <= narrow["view"] for _, _, w in narrow["figures"])
     for width in (1400, 500):
         shot = tmp_path / f"roi-{width}.png"
