@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 SAM_STAMP := $(SAM_VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: venv demo serve test test-slow lint typecheck unit integration e2e validate build bench bench-cold bench-deps docs-ref-data-model clean
+.PHONY: venv demo serve test test-slow lint typecheck unit integration e2e validate build bench bench-cold bench-deps docs-ref-data-model clean train-names check-names-model
 
 venv: $(STAMP)
 
@@ -92,6 +92,13 @@ $(LAMBDA_VENV)/.installed: layers/common/requirements.txt requirements/dev.txt
 
 bench-cold: $(STAMP) $(LAMBDA_VENV)/.installed
 	$(PY) benchmarks/cold_init.py --python $(LAMBDA_VENV)/bin/python
+
+# The name tagger (docs/concepts/redaction.md): retrain it, or check that retraining gives the shipped model.
+train-names: $(STAMP)
+	$(PY) training/names/train.py
+
+check-names-model: $(STAMP)
+	$(PY) training/names/train.py --check
 
 # Optional: Presidio + a spaCy English model, so benchmarks/redaction.py compares against it.
 bench-deps: $(STAMP)

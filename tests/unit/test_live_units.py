@@ -192,6 +192,7 @@ def test_cache_is_capped_at_60_seconds() -> None:
         },
         {"consent_required": False, "escalation_keywords": ["urgent", "wait"], "transfer": HUMAN},
         {"transcriber_model": "nova-3-medical", "endpointing_seconds": 1.2, "stop_num_words": 0},
+        {"hipaa_enabled": True, "transcriber_redaction": ["pci", "pii", "phi", "numbers"]},
     ],
 )
 def test_assistant_request_reply_matches_vapis_schema(config: dict[str, Any]) -> None:
@@ -665,3 +666,25 @@ def test_httpx_is_not_imported_by_the_runtime_module() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        ({}, None),
+        ({"transcriber_redaction": ["pci"]}, ["pci"]),
+        ({"transcriber_redaction": ["pii", "pci", "pii"]}, ["pii", "pci"]),
+    ],
+)
+def test_transcriber_redaction_is_sent_only_when_a_number_asks_for_it(
+    config: dict[str, Any], expected: list[str] | None
+) -> None:
+    assistant = build_assistant(LiveConfig.model_validate(config))
+    assert assistant["transcriber"].get("redaction") == expected
+    assert_valid("CreateAssistantDTO", assistant)
+
+
+@pytest.mark.parametrize("bad", [["credit-cards"], "pci", ["pci"] * 5])
+def test_unknown_transcriber_redaction_is_a_config_error(bad: object) -> None:
+    with pytest.raises(ValueError):
+        LiveConfig.model_validate({"transcriber_redaction": bad})

@@ -97,6 +97,11 @@ class LiveConfig(_Strict):
     voice_provider: Literal["vapi", "azure", "cartesia", "11labs", "deepgram"] | None = None
     voice_id: str | None = Field(default=None, max_length=120)
     transcriber_model: str = Field(default="nova-3", max_length=40)
+    # Redaction at the source: Deepgram replaces these categories in the transcript before anyone sees
+    # it, the assistant's model included (so it can no longer read back or act on those values).
+    transcriber_redaction: tuple[Literal["pci", "pii", "phi", "numbers"], ...] = Field(
+        default=(), max_length=4
+    )
     language: str = Field(default="en", max_length=12)
     # Deployment policy (Vapi's compliancePlan / artifactPlan).
     hipaa_enabled: bool = False

@@ -7,7 +7,7 @@
 
 `redact_turns` redacts a conversation, so a number spoken across consecutive user turns and a value
 answering the assistant's question ("What's your date of birth?") are both caught.
-See README.md, "Redaction and consent".
+See docs/concepts/redaction.md.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from voicetrail.redaction._engine import Span, detect, merge
 from voicetrail.redaction._model import (
+    DEFAULT_KINDS,
     DEFAULT_PLACEHOLDERS,
     DEFAULT_POLICY,
     KIND_GROUPS,
@@ -28,6 +29,7 @@ from voicetrail.redaction._model import (
 from voicetrail.redaction.comprehend import ComprehendPiiPass
 
 __all__ = [
+    "DEFAULT_KINDS",
     "DEFAULT_PLACEHOLDERS",
     "DEFAULT_POLICY",
     "FAILSAFE_PLACEHOLDER",
