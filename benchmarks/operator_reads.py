@@ -130,6 +130,12 @@ def old_audit_module() -> Any:
         capture_output=True,
         text=True,
     ).stdout
+    # expiry_bucket has since moved to the storage model; the reader's logic is what is measured.
+    source = source.replace(
+        "from voicetrail.retention import DAY, RetentionClass, RetentionPolicy, expiry_bucket",
+        "from voicetrail.retention import DAY, RetentionClass, RetentionPolicy\n"
+        "from voicetrail.storage.model import expiry_bucket",
+    )
     path = Path(tempfile.mkdtemp()) / "audit_before.py"
     path.write_text(source)
     spec = importlib.util.spec_from_file_location("audit_before", path)
