@@ -72,7 +72,9 @@ def store_call(endpoint: str) -> str:
     script = CallScript(user_lines=("Yes, that's fine.", *turns))
     from tests.conftest import FakeContext, http_event
 
-    for _label, payload in script.messages():
+    # voicetrail serves the call's assistant (it owns the call), so its live features act on it.
+    owned = [("assistant-request", script._envelope({"type": "assistant-request"}, 0)), *script.messages()]
+    for _label, payload in owned:
         body = encode(payload)
         headers = {"content-type": "application/json", **sign_request(VapiAuthConfig(), body, "s")}
         response = module.lambda_handler(http_event("/vapi/webhook", body, headers), FakeContext())

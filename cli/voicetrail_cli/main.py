@@ -19,6 +19,7 @@ from rich.table import Table
 from voicetrail_cli import ops
 from voicetrail_cli.calls import calls_app
 from voicetrail_cli.configs import config_app
+from voicetrail_cli.dnc import dnc_app
 from voicetrail_cli.failures import DEBUG_ENV, CliError, VoicetrailGroup
 from voicetrail_cli.output import show
 from voicetrail_cli.report import report as report_command
@@ -52,6 +53,7 @@ app.command("simulate")(simulate_command)  # load/fault/attack proof (README.md,
 ops.register(app)  # erase, purge, evidence, audit verify|export
 app.add_typer(calls_app, name="calls")  # calls list|show
 app.add_typer(config_app, name="config")  # config validate|put|get|list
+app.add_typer(dnc_app, name="dnc")  # the pre-dial gate's do-not-call list (voicetrail_cli/dnc.py)
 
 
 @app.command()

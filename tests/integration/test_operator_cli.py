@@ -33,7 +33,9 @@ def stored_call(moto_table: Any, monkeypatch: pytest.MonkeyPatch) -> CallScript:
     module = load_function("vapi_webhook", function_env(LIVE_CALL_CONTROL="true"), monkeypatch)
     # Started ten minutes ago: its events are in the past when the commands run (they are, in real life).
     script = CallScript(user_lines=("Yes, that's fine.", *TURNS), start_ms=int((time.time() - 600) * 1000))
-    for _label, payload in script.messages():
+    # voicetrail serves the call's assistant (it owns the call): its live features act on it.
+    owned = [("assistant-request", script._envelope({"type": "assistant-request"}, 0)), *script.messages()]
+    for _label, payload in owned:
         body = encode(payload)
         headers = {"content-type": "application/json", **sign_request(VapiAuthConfig(), body, VAPI_SECRET)}
         response = module.lambda_handler(http_event("/vapi/webhook", body, headers), FakeContext())
