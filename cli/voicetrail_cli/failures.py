@@ -97,7 +97,9 @@ def explain(exc: BaseException) -> str | None:
         if isinstance(cause, ProfileNotFound):
             return f"{cause}: check AWS_PROFILE"
         if isinstance(cause, EndpointConnectionError | ConnectTimeoutError):
-            url = getattr(cause, "kwargs", {}).get("endpoint_url", "the endpoint")
+            url = str(getattr(cause, "kwargs", {}).get("endpoint_url", "the endpoint"))
+            if "amazonaws.com" in url:
+                return f"cannot reach {url}: check your network or proxy, and --region"
             return f"cannot reach {url}: is it running (voicetrail serve) and is the address right?"
         described = _client_error(cause)
         if described:
