@@ -20,6 +20,7 @@ import typer
 from rich.table import Table
 
 from voicetrail_cli.failures import CliError
+from voicetrail_cli.latency_view import latency_view, render_latency
 from voicetrail_cli.output import emit_json, show
 from voicetrail_cli.target import (
     Deployment,
@@ -84,6 +85,7 @@ class CallView:
     events: list[dict[str, Any]] = field(default_factory=list)  # every stored event, as stored (redacted)
     audit: list[dict[str, Any]] = field(default_factory=list)  # the call's chain, export form
     rule_snapshots: list[dict[str, Any]] = field(default_factory=list)
+    latency: dict[str, Any] | None = None  # voicetrail_cli.latency_view.latency_view: figures and turns
     dynamodb_requests: int = 0
 
     def as_dict(self) -> dict[str, Any]:
@@ -100,6 +102,7 @@ class CallView:
             "twilio_states": self.twilio_states,
             "cost": self.cost,
             "recordings": self.recordings,
+            "latency": self.latency,
             "dynamodb_requests": self.dynamodb_requests,
         }
 
@@ -161,6 +164,7 @@ def build_call_view(call_id: str, items: Iterable[dict[str, Any]]) -> CallView:
     )
 
     view = CallView(call_id=call_id)
+    call_latency = None
     events = []
     audit = []
     for item in items:
@@ -171,7 +175,10 @@ def build_call_view(call_id: str, items: Iterable[dict[str, Any]]) -> CallView:
             audit.append(from_audit_item(item))
         elif sk == SUMMARY_SK:
             summary = summary_from_item(item)
-            view.summary = {k: v for k, v in summary.__dict__.items() if v not in (None, (), False)}
+            call_latency = summary.latency  # its own section, next to the transcript
+            view.summary = {
+                k: v for k, v in summary.__dict__.items() if v not in (None, (), False) and k != "latency"
+            }
             view.vapi_call_id = view.vapi_call_id or summary.vapi_call_id
             view.twilio_call_sid = view.twilio_call_sid or summary.twilio_call_sid
         elif sk.startswith(RECORDING_SK_PREFIX):
@@ -260,6 +267,9 @@ def build_call_view(call_id: str, items: Iterable[dict[str, Any]]) -> CallView:
             view.transfers.append({"at_ms": record.at_ms, "source": "audit", **record.details})
     view.timeline.sort(key=lambda t: t.at_ms or 0)
     view.transcript = _transcript(events)
+    report = next((e.body for e in events if e.event_type == "end-of-call-report"), None)
+    if call_latency is not None or report is not None:
+        view.latency = latency_view(call_latency, report)
     if not view.cost and view.summary.get("cost_usd") is not None:
         view.cost = {"cost_usd": view.summary["cost_usd"]}
     return view
@@ -345,6 +355,9 @@ def render_call(view: CallView) -> list[Any]:
             transcript.add_row(line["role"], line["text"])
         out.append(transcript)
 
+    if view.latency is not None:
+        out.append(render_latency(view.latency))
+
     for title, rows in (
         ("consent", view.consent),
         ("escalation (rule as configured when it fired)", view.escalations),
@@ -398,8 +411,8 @@ def calls_show(
     now: NowOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """One call: timeline of every stored event, redacted transcript, consent, escalation (with the rule
-    as configured when it fired), transfers, Twilio states, recordings and cost."""
+    """One call: timeline of every stored event, redacted transcript, each turn's latency, consent,
+    escalation (with the rule as configured when it fired), transfers, Twilio states, recordings and cost."""
     target = resolve(table=table, dynamodb_endpoint=dynamodb_endpoint, stack=stack, region=region)
     view = load_call(target, call_id, now=now if now is not None else time.time())
     if as_json:
