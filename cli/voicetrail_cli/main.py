@@ -30,8 +30,8 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 console = Console()
-app.command("report")(report_command)  # ROI report (README.md, "voicetrail report")
-app.command("simulate")(simulate_command)  # load/fault/attack proof (README.md, "Proof under load")
+app.command("report")(report_command)  # ROI report (docs/operations/dashboards.md)
+app.command("simulate")(simulate_command)  # load/fault/attack proof (docs/proof/index.md)
 ops.register(app)  # erase, purge, audit verify|export
 
 

@@ -7,7 +7,7 @@
 
 `redact_turns` redacts a conversation, so a number spoken across consecutive user turns and a value
 answering the assistant's question ("What's your date of birth?") are both caught.
-See README.md, "Redaction and consent".
+See docs/concepts/redaction.md.
 """
 
 from __future__ import annotations
