@@ -98,10 +98,10 @@ bench-deps: $(STAMP)
 # The documentation site. --strict turns every warning (a broken link, a page missing from the docs
 # folder) into a failure. The reference pages under docs/reference/ are generated: make docs-ref.
 docs: $(STAMP)
-	$(BIN)/mkdocs build --strict --site-dir site
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
 
 docs-serve: $(STAMP)
-	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
 
 docs-ref: $(STAMP)
 	$(PY) -m voicetrail_cli.docgen
