@@ -396,15 +396,26 @@ def _metric_names(
     raise ValueError(f"cannot tell which metric name {ast.unparse(arg)!r} is (line {arg.lineno})")
 
 
-def _is_metrics_call(node: ast.Call) -> bool:
+def _is_metrics_call(node: ast.Call, wrappers: dict[str, tuple[str, set[str]]]) -> bool:
+    """A call on a metrics recorder (`self._metrics.count(...)`), or on a wrapper method of this module."""
     if not isinstance(node.func, ast.Attribute) or not node.args:
         return False
     receiver = ast.unparse(node.func.value).lower()
-    if node.func.attr == "_count":
-        return receiver == "self"
+    if receiver == "self" and node.func.attr in wrappers:
+        return True
     return node.func.attr in {"count", "value"} and (
         "metric" in receiver or "recorder" in receiver or receiver == "m"
     )
+
+
+def _unit_and_dimensions(node: ast.Call) -> tuple[str, set[str]]:
+    assert isinstance(node.func, ast.Attribute)
+    unit = "Count"
+    if node.func.attr == "value":
+        unit_arg = node.args[2] if len(node.args) > 2 else None
+        unit_arg = next((k.value for k in node.keywords if k.arg == "unit"), unit_arg)
+        unit = str(unit_arg.value) if isinstance(unit_arg, ast.Constant) else "None"
+    return unit, {k.arg for k in node.keywords if k.arg and k.arg not in {"value", "unit"}}
 
 
 def _functions(tree: ast.Module) -> Iterator[tuple[ast.FunctionDef | None, ast.AST]]:
@@ -425,19 +436,27 @@ def collect_metrics(root: Path = LAYER) -> dict[str, Metric]:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         strings, dicts = _module_strings(tree)
         module = path.relative_to(root.parent).with_suffix("").as_posix().replace("/", ".")
-        for func, node in _functions(tree):
-            if not isinstance(node, ast.Call) or not _is_metrics_call(node):
+        calls = [(f, n) for f, n in _functions(tree) if isinstance(n, ast.Call)]
+        # Wrapper methods (`def _count(self, name): self._metrics.count(name, source="vapi")`) pass their
+        # parameter on: their callers name the metric, the wrapper adds its unit and dimensions.
+        wrappers: dict[str, tuple[str, set[str]]] = {}
+        for func, node in calls:
+            assert isinstance(node, ast.Call)
+            wraps = func is not None and _is_metrics_call(node, {})
+            if wraps and func is not None and _metric_names(node.args[0], func, strings, dicts) is None:
+                wrappers[func.name] = _unit_and_dimensions(node)
+        for func, node in calls:
+            assert isinstance(node, ast.Call)
+            if not _is_metrics_call(node, wrappers):
                 continue
             names = _metric_names(node.args[0], func, strings, dicts)
             if names is None:
                 continue
             assert isinstance(node.func, ast.Attribute)
-            unit = "Count"
-            if node.func.attr == "value":
-                unit_arg = node.args[2] if len(node.args) > 2 else None
-                unit_arg = next((k.value for k in node.keywords if k.arg == "unit"), unit_arg)
-                unit = str(unit_arg.value) if isinstance(unit_arg, ast.Constant) else "None"
-            dims = {k.arg for k in node.keywords if k.arg and k.arg not in {"value", "unit"}}
+            if node.func.attr in wrappers and ast.unparse(node.func.value) == "self":
+                unit, dims = wrappers[node.func.attr]
+            else:
+                unit, dims = _unit_and_dimensions(node)
             for name in names:
                 if not METRIC_NAME.match(name):
                     continue

@@ -107,6 +107,7 @@ def test_metric_scan_resolves_constants_dicts_and_wrappers(tmp_path: Path) -> No
     ]
     assert metrics["CallDuration"].unit == "Seconds"
     assert metrics["ConsentGranted"].dimensions == {"source"}
+    assert metrics["LiveConfigBroken"].dimensions == {"source"}  # from the wrapper
 
 
 def test_metric_scan_refuses_a_name_it_cannot_resolve(tmp_path: Path) -> None:
