@@ -196,25 +196,26 @@ def parameters_page() -> str:
         limits = ", ".join(
             f"{key} {spec[key]}" for key in ("MinValue", "MaxValue", "AllowedPattern") if key in spec
         )
-        per_env = [code(overrides[env][name]) if name in overrides[env] else "" for env in ENVIRONMENTS]
+        per_env = ", ".join(
+            f"{env} {code(overrides[env][name])}" for env in ENVIRONMENTS if name in overrides[env]
+        )
         rows.append(
             [
                 f"`{name}`",
-                spec.get("Type", "String"),
                 describe(spec.get("Default", "")),
                 ", ".join(code(v) for v in allowed) if allowed else cell(limits),
-                *per_env,
+                per_env,
                 spec.get("Description", ""),
                 "; ".join(uses.get(name, [])) or "(not referenced)",
             ]
         )
     intro = (
         "Every parameter of `template.yaml`. Set them with `sam deploy --guided` (it asks for each one and "
-        "saves your answers) or with `--parameter-overrides`. The dev, staging and prod columns are the "
-        "overrides `samconfig.toml` applies for `--config-env <name>`; an empty cell means the default. "
+        "saves your answers) or with `--parameter-overrides`. The samconfig.toml column lists the "
+        "overrides applied by `--config-env dev`, `staging` or `prod`; an empty cell means the default. "
         '"Takes effect as" names the environment variable (and function) or the resource that reads it.'
     )
-    header = ["parameter", "type", "default", "allowed", *ENVIRONMENTS, "meaning", "takes effect as"]
+    header = ["parameter", "default", "allowed", "samconfig.toml", "meaning", "takes effect as"]
     return page("Template parameters", intro, table(header, rows))
 
 
@@ -563,10 +564,10 @@ def alarm_rows(template: dict[str, Any]) -> list[list[str]]:
         name = describe(props.get("AlarmName", logical_id)).replace("${Environment}", "<env>")
         rows.append(
             [
-                f"[`{logical_id}`](../runbook/{logical_id}.md)",
+                logical_id,
                 name,
                 metric,
-                f"{condition}; missing data: {missing}",
+                f"{condition} (missing data: {missing})",
                 str(props.get("AlarmDescription", "")),
             ]
         )
@@ -581,8 +582,19 @@ def alarms_page() -> str:
         "fire and when they recover. Each alarm links to its runbook entry: what it means, the first three "
         "checks and the fix."
     )
-    header = ["alarm", "name in CloudWatch", "metric", "fires when", "meaning"]
-    return page("Alarms", intro, table(header, alarm_rows(template)))
+    body = []
+    for logical_id, name, metric, condition, meaning in alarm_rows(template):
+        body += [f"## {logical_id}", "", cell(meaning), ""]
+        body += table(
+            ["", ""],
+            [
+                ["name in CloudWatch", name],
+                ["metric", metric],
+                ["fires when", condition],
+                ["what to do", f"[runbook entry](../runbook/{logical_id}.md)"],
+            ],
+        )
+    return page("Alarms", intro, body)
 
 
 def runbook_index_page() -> str:
