@@ -172,3 +172,25 @@ def test_readme_is_short_and_keeps_the_two_commands() -> None:
     assert "LICENSE" in readme and "MIT" in (REPO_ROOT / "LICENSE").read_text(encoding="utf-8")
     ci = (REPO_ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert re.search(r"^make test$", ci, flags=re.MULTILINE), "CI must run make test"
+
+
+def _nav_pages(node: object) -> list[str]:
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, dict):
+        return [page for value in node.values() for page in _nav_pages(value)]
+    if isinstance(node, list):
+        return [page for item in node for page in _nav_pages(item)]
+    return []
+
+
+def test_every_page_is_in_the_navigation() -> None:
+    """Runbook entries are reached from the runbook index; every other page needs a place in the nav."""
+    import yaml
+
+    config = yaml.safe_load((REPO_ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
+    in_nav = set(_nav_pages(config["nav"]))
+    pages = {p.relative_to(DOCS).as_posix() for p in DOCS.rglob("*.md")}
+    missing = sorted(p for p in pages - in_nav if not p.startswith("runbook/") or p == "runbook/index.md")
+    assert not missing, f"add these pages to the nav in mkdocs.yml: {missing}"
+    assert not in_nav - pages, f"the nav names pages that do not exist: {sorted(in_nav - pages)}"
