@@ -13,7 +13,7 @@ SAM_STAMP := $(SAM_VENV)/.installed
 PYTEST_ARGS ?=
 
 .PHONY: venv demo serve test test-slow lint typecheck unit integration e2e validate build bench bench-cold bench-deps \
-	docs docs-serve docs-ref clean
+	docs docs-serve docs-ref docs-ref-data-model clean train-names check-names-model
 
 venv: $(STAMP)
 
@@ -70,6 +70,10 @@ test: lint typecheck validate docs
 	$(BIN)/pytest -m "not slow" $(PYTEST_ARGS)
 	@$(MAKE) --no-print-directory build
 
+# docs/reference/data-model.md is generated from layers/common/voicetrail/storage/model.py.
+docs-ref-data-model: $(STAMP)
+	$(PY) -m voicetrail_cli.docgen_datamodel
+
 test-slow: $(STAMP)
 	$(BIN)/pytest -m slow $(PYTEST_ARGS)
 
@@ -91,6 +95,13 @@ $(LAMBDA_VENV)/.installed: layers/common/requirements.txt requirements/dev.txt
 bench-cold: $(STAMP) $(LAMBDA_VENV)/.installed
 	$(PY) benchmarks/cold_init.py --python $(LAMBDA_VENV)/bin/python
 
+# The name tagger (docs/concepts/redaction.md): retrain it, or check that retraining gives the shipped model.
+train-names: $(STAMP)
+	$(PY) training/names/train.py
+
+check-names-model: $(STAMP)
+	$(PY) training/names/train.py --check
+
 # Optional: Presidio + a spaCy English model, so benchmarks/redaction.py compares against it.
 bench-deps: $(STAMP)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[bench]"
@@ -103,7 +114,8 @@ docs: $(STAMP)
 docs-serve: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
 
-docs-ref: $(STAMP)
+# Every generated page: the CLI, parameters, environment, metrics, alarms, the runbook index, the data model.
+docs-ref: docs-ref-data-model
 	$(PY) -m voicetrail_cli.docgen
 
 clean:

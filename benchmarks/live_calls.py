@@ -76,12 +76,13 @@ def build(backend: str) -> tuple[Callable[[dict[str, Any]], Any], Callable[[], N
         live_kwargs = live.service_kwargs()
     else:
         from voicetrail.audit import AuditTrail
-        from voicetrail.live.config import ConfigResolver, TableConfigSource
+        from voicetrail.live.config import ConfigResolver
         from voicetrail.live.consent_flow import ConsentService
         from voicetrail.live.escalation import EscalationService
         from voicetrail.live.runtime import LiveCallFeatures
-        from voicetrail.live.store import DynamoLiveStore
+        from voicetrail.storage.audit import DynamoAuditStore
         from voicetrail.storage.dynamo import DynamoEventStore
+        from voicetrail.storage.live import DynamoLiveStore, TableConfigSource
         from voicetrail_cli.live_scenarios import put_config
         from voicetrail_cli.local import EmbeddedDynamo, dynamodb_admin_client, ensure_table
 
@@ -93,7 +94,7 @@ def build(backend: str) -> tuple[Callable[[dict[str, Any]], Any], Callable[[], N
         put_config(client, "bench", f"CONFIG#phone#{PHONE}", CONFIG)
         retention = RetentionPolicy()
         live_store = DynamoLiveStore(client, "bench", retention)
-        audit = AuditTrail(client, "bench", retention=retention)
+        audit = AuditTrail(DynamoAuditStore(client, "bench"), retention=retention)
         common: dict[str, Any] = {
             "store": live_store,
             "audit": audit,

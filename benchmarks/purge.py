@@ -96,7 +96,8 @@ def run_size(total: int) -> dict[str, Any]:
     import boto3
     from moto import mock_aws
 
-    from voicetrail.retention_purge.purge import PurgeConfig, RetentionPurger
+    from voicetrail.retention_purge.purge import PurgeConfig
+    from voicetrail.retention_purge.wiring import dynamo_purger
     from voicetrail_cli.local import ensure_table
 
     now = int(time.time())
@@ -111,9 +112,7 @@ def run_size(total: int) -> dict[str, Any]:
             client = CountingClient(raw)
             # 14 days of buckets: the expired items span 10. (The first production run walks
             # PURGE_LOOKBACK_DAYS once; later runs start at the cursor, usually today's bucket.)
-            purger = RetentionPurger(
-                client, TABLE, config=PurgeConfig(lookback_days=14), sleep=lambda _: None
-            )
+            purger = dynamo_purger(client, TABLE, config=PurgeConfig(lookback_days=14), sleep=lambda _: None)
             t0 = time.perf_counter()
             report = purger.run()
             elapsed = time.perf_counter() - t0

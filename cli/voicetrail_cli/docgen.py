@@ -394,7 +394,39 @@ def _metric_names(
                         source = source.func.value  # DICT.get(...)
                     if isinstance(source, ast.Name) and source.id in dicts:
                         return dicts[source.id]
+                if isinstance(node, ast.For):
+                    looped = _loop_names(node, arg.id, strings)
+                    if looped:
+                        return looped
     raise ValueError(f"cannot tell which metric name {ast.unparse(arg)!r} is (line {arg.lineno})")
+
+
+def _loop_names(loop: ast.For, name: str, strings: dict[str, str]) -> list[str]:
+    """`for name in (A, B)` or `for name, value in ((A, x), (B, y))` over module constants."""
+    if isinstance(loop.target, ast.Name) and loop.target.id == name:
+        position = None
+    elif isinstance(loop.target, ast.Tuple):
+        ids = [t.id if isinstance(t, ast.Name) else None for t in loop.target.elts]
+        if name not in ids:
+            return []
+        position = ids.index(name)
+    else:
+        return []
+    if not isinstance(loop.iter, ast.Tuple | ast.List):
+        return []
+    found = []
+    for element in loop.iter.elts:
+        if position is not None:
+            if not isinstance(element, ast.Tuple | ast.List) or len(element.elts) <= position:
+                return []
+            element = element.elts[position]
+        if isinstance(element, ast.Constant) and isinstance(element.value, str):
+            found.append(element.value)
+        elif isinstance(element, ast.Name) and element.id in strings:
+            found.append(strings[element.id])
+        else:
+            return []
+    return found
 
 
 def _is_metrics_call(node: ast.Call, wrappers: dict[str, tuple[str, set[str]]]) -> bool:
@@ -441,11 +473,14 @@ def collect_metrics(root: Path = LAYER) -> dict[str, Metric]:
         # Wrapper methods (`def _count(self, name): self._metrics.count(name, source="vapi")`) pass their
         # parameter on: their callers name the metric, the wrapper adds its unit and dimensions.
         wrappers: dict[str, tuple[str, set[str]]] = {}
-        for func, node in calls:
-            assert isinstance(node, ast.Call)
-            wraps = func is not None and _is_metrics_call(node, {})
-            if wraps and func is not None and _metric_names(node.args[0], func, strings, dicts) is None:
-                wrappers[func.name] = _unit_and_dimensions(node)
+        try:
+            for func, node in calls:
+                assert isinstance(node, ast.Call)
+                wraps = func is not None and _is_metrics_call(node, {})
+                if wraps and func is not None and _metric_names(node.args[0], func, strings, dicts) is None:
+                    wrappers[func.name] = _unit_and_dimensions(node)
+        except ValueError as exc:
+            raise ValueError(f"{path}: {exc}") from None
         for func, node in calls:
             assert isinstance(node, ast.Call)
             if not _is_metrics_call(node, wrappers):
@@ -535,31 +570,58 @@ def _threshold(value: Any, parameters: dict[str, Any]) -> str:
     return str(value)
 
 
+def _metric_text(metric: dict[str, Any], stat: str) -> str:
+    """`Sum of <MetricsNamespace> `PurgeFailures` (environment=Environment, service=retention_purge)`."""
+    dims = ", ".join(f"{d['Name']}={describe(d['Value']).strip('`')}" for d in metric.get("Dimensions", []))
+    raw = metric.get("Namespace", "")
+    namespace = f"<{raw['Ref']}>" if isinstance(raw, dict) else str(raw)
+    return f"{stat} of `{namespace}` `{metric['MetricName']}` ({dims})"
+
+
+def _window(value: Any, parameters: dict[str, Any]) -> tuple[str, str]:
+    """(window text, parameter note) for a period in seconds or a Ref to a parameter."""
+    note = ""
+    if isinstance(value, dict) and "Ref" in value:
+        name = value["Ref"]
+        note = f" (period: `{name}`)"
+        value = parameters.get(name, {}).get("Default", 0)
+    seconds = int(value or 0)
+    text = f"{seconds // 60} min" if seconds < 3600 else f"{seconds // 3600} h"
+    return text, note
+
+
 def alarm_rows(template: dict[str, Any]) -> list[list[str]]:
     parameters = template.get("Parameters", {})
     rows = []
     for logical_id, props in alarms(template).items():
         if "MetricName" in props:
-            dims = ", ".join(
-                f"{d['Name']}={describe(d['Value']).strip('`')}" for d in props.get("Dimensions", [])
-            )
-            raw_namespace = props.get("Namespace", "")
-            namespace = f"<{raw_namespace['Ref']}>" if isinstance(raw_namespace, dict) else str(raw_namespace)
             stat = props.get("ExtendedStatistic") or props.get("Statistic", "")
-            metric = f"{stat} of {namespace} `{props['MetricName']}` ({dims})"
-            period = int(props.get("Period", 0))
+            metric = _metric_text(props, stat)
+            window, note = _window(props.get("Period", 0), parameters)
         else:
-            query = props.get("Metrics", [{}])[0]
-            metric = f"Metrics Insights: {describe(query.get('Expression', ''))}"
-            period = int(query.get("Period", 0))
+            queries = props.get("Metrics", [])
+            returned = next((q for q in queries if q.get("ReturnData", True)), queries[-1] if queries else {})
+            inputs = [
+                f"`{q['Id']}` = {_metric_text(q['MetricStat']['Metric'], q['MetricStat'].get('Stat', ''))}"
+                for q in queries
+                if "MetricStat" in q
+            ]
+            if "Expression" in returned and "SELECT" in str(describe(returned["Expression"])).upper():
+                metric = f"Metrics Insights: {describe(returned['Expression'])}"
+            elif "Expression" in returned:
+                metric = f"metric math {describe(returned['Expression'])} over " + "; ".join(inputs)
+            else:
+                metric = "; ".join(inputs)
+            period_source = returned.get("Period") or next(
+                (q["MetricStat"].get("Period") for q in queries if "MetricStat" in q), 0
+            )
+            window, note = _window(period_source, parameters)
         evaluations = int(props.get("EvaluationPeriods", 1))
         datapoints = int(props.get("DatapointsToAlarm", evaluations))
-        window = f"{period // 60} min" if period < 3600 else f"{period // 3600} h"
         operator = str(props.get("ComparisonOperator"))
         threshold = _threshold(props.get("Threshold"), parameters)
-        condition = (
-            f"{COMPARISONS.get(operator, operator)} {threshold}, {datapoints} of {evaluations} x {window}"
-        )
+        comparison = COMPARISONS.get(operator, operator)
+        condition = f"{comparison} {threshold}, {datapoints} of {evaluations} x {window}{note}"
         missing = str(props.get("TreatMissingData", "missing"))
         name = describe(props.get("AlarmName", logical_id)).replace("${Environment}", "<env>")
         rows.append(

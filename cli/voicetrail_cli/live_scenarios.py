@@ -156,8 +156,10 @@ class LiveCall:
 
 def put_config(client: Any, table: str, key: str, config: dict[str, Any] | str) -> None:
     """An operator's config item: pk CONFIG#phone#<id> | CONFIG#assistant#<id> | CONFIG#default."""
+    from voicetrail.storage.live import TableConfigSource
+
     text = config if isinstance(config, str) else json.dumps(config)
-    client.put_item(TableName=table, Item={"pk": {"S": key}, "sk": {"S": "CONFIG"}, "config": {"S": text}})
+    TableConfigSource(client, table).store(key, text)
 
 
 def consent_denied_call(control: FakeControlServer) -> tuple[LiveCall, list[tuple[str, dict[str, Any]]]]:
@@ -214,6 +216,7 @@ def run_live_demo(api: LocalApi, console: Console) -> int:
     from rich.table import Table
 
     from voicetrail.storage.dynamo import DynamoEventStore
+    from voicetrail.storage.model import config_pk
     from voicetrail.vapi.auth import VapiAuthConfig, sign_request
     from voicetrail_cli.local import dynamodb_admin_client
 
@@ -224,9 +227,9 @@ def run_live_demo(api: LocalApi, console: Console) -> int:
         denied, denied_messages = consent_denied_call(control)
         escalated, escalated_messages = escalated_call(control)
         put_config(
-            client, api.table, f"CONFIG#phone#{denied.phone_number_id}", {"consent_policy": "end-call"}
+            client, api.table, config_pk("phone", denied.phone_number_id), {"consent_policy": "end-call"}
         )
-        put_config(client, api.table, f"CONFIG#phone#{escalated.phone_number_id}", {"transfer": HUMAN_DESK})
+        put_config(client, api.table, config_pk("phone", escalated.phone_number_id), {"transfer": HUMAN_DESK})
         for title, call, messages, expect in (
             ("consent denied: closing line, then the call is ended", denied, denied_messages, ["say"]),
             ("urgent barge-in: one transfer to a human", escalated, escalated_messages, ["transfer"]),

@@ -116,18 +116,19 @@ def erase(
             raise typer.BadParameter("--pepper-ref is required without --api-url", param_hint="--pepper-ref")
         from voicetrail.audit import AuditTrail
         from voicetrail.erasure import ErasureService
+        from voicetrail.storage.audit import DynamoAuditStore
+        from voicetrail.storage.erasure import DynamoCallerItems
 
         client = _client(dynamodb_endpoint)
         twilio, vapi = _providers(
             twilio_account_sid, twilio_token_ref, vapi_key_ref, twilio_api_base_url, vapi_api_base_url
         )
         service = ErasureService(
-            client,
-            table,
+            DynamoCallerItems(client, table),
             pepper=_resolver(pepper_ref),
             recordings=twilio,
             calls=vapi,
-            audit=AuditTrail(client, table),
+            audit=AuditTrail(DynamoAuditStore(client, table)),
         )
         result = service.erase(phone).as_dict()
     _emit(result)
@@ -180,13 +181,15 @@ def purge(
 ) -> None:
     """Run the retention purge once from here (the scheduled function does the same)."""
     from voicetrail.audit import AuditTrail
-    from voicetrail.retention_purge.purge import RetentionPurger
+    from voicetrail.retention_purge.wiring import dynamo_purger
+    from voicetrail.storage.audit import DynamoAuditStore
 
     client = _client(dynamodb_endpoint)
     twilio, vapi = _providers(
         twilio_account_sid, twilio_token_ref, vapi_key_ref, twilio_api_base_url, vapi_api_base_url
     )
-    purger = RetentionPurger(client, table, recordings=twilio, calls=vapi, audit=AuditTrail(client, table))
+    audit = AuditTrail(DynamoAuditStore(client, table))
+    purger = dynamo_purger(client, table, recordings=twilio, calls=vapi, audit=audit)
     _emit(purger.run(dry_run=dry_run, from_days=from_days).as_dict())
 
 
@@ -209,11 +212,12 @@ def audit_verify(
     now: NowOpt = None,
 ) -> None:
     """Recompute every chain's hashes and links; exit 1 and list the breaks if any."""
-    from voicetrail.audit import AuditReader, system_pk
-    from voicetrail.storage.ports import call_pk
+    from voicetrail.audit import AuditReader
+    from voicetrail.storage.audit import DynamoAuditStore
+    from voicetrail.storage.model import call_pk, system_pk
 
     current = now if now is not None else time.time()
-    reader = AuditReader(_client(dynamodb_endpoint), table)
+    reader = AuditReader(DynamoAuditStore(_client(dynamodb_endpoint), table))
     if call:
         pks = [call_pk(call)]
     else:
@@ -238,12 +242,13 @@ def audit_export(
 ) -> None:
     """Write audit records as JSON or CSV for an auditor (hashes included, so they can re-verify)."""
     from voicetrail.audit import AuditReader
+    from voicetrail.storage.audit import DynamoAuditStore
 
     if (call is None) == (since is None):
         raise typer.BadParameter("give exactly one of --call and --since")
     if output_format not in ("json", "csv"):
         raise typer.BadParameter("json or csv", param_hint="--format")
-    reader = AuditReader(_client(dynamodb_endpoint), table)
+    reader = AuditReader(DynamoAuditStore(_client(dynamodb_endpoint), table))
     current = now if now is not None else time.time()
     if call:
         records = reader.call_records(call)

@@ -10,6 +10,9 @@ Definitions (also in docs/operations/dashboards.md):
   AHT               mean handle time of answered calls (Twilio CallDuration, else Vapi durationSeconds)
   AI cost           sum of Vapi end-of-call-report `cost`; per call = total / calls with a cost
   saving            human cost per minute x minutes of answered, non-escalated calls - AI cost
+  turn p95          95th percentile of every turn latency of the period's calls (Vapi performanceMetrics)
+  slow calls        calls whose own turn-latency p95 is above --slow-turn-ms (default 1500 ms)
+  interrupts/call   caller barge-ins + assistant talk-overs, averaged over calls that report them
 """
 
 from __future__ import annotations
@@ -28,8 +31,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from voicetrail.calls import CallSummary, DynamoCallLedger, utc_day
+from voicetrail.calls import CallSummary, utc_day
+from voicetrail.latency import SLOW_TURN_MS, LatencyAggregate
 from voicetrail.retention import DAY, RetentionPolicy
+from voicetrail.storage.ledger import DynamoCallLedger
 
 _SINCE = re.compile(r"^(\d+)([hdw])$")
 _UNITS = {"h": 3600, "d": DAY, "w": 7 * DAY}
@@ -71,9 +76,11 @@ class RoiRow:
     costed_calls: int = 0
     ai_only_minutes: float = 0.0
     human_cost_per_minute: float = 0.0
+    latency: LatencyAggregate = field(default_factory=LatencyAggregate)
 
     def add(self, call: CallSummary) -> None:
         self.calls += 1
+        self.latency.add(call.latency)
         answered = call.was_answered
         if answered:
             self.answered += 1
@@ -131,6 +138,18 @@ class RoiRow:
         return self.human_cost - self.ai_cost
 
 
+@dataclass(frozen=True)
+class SlowCall:
+    """A call whose own turn-latency p95 is above the report's slow-turn line."""
+
+    call_key: str
+    first_ts_ms: int
+    turn_p95_ms: float
+    turn_max_ms: float
+    slowest_turn: int  # 1-based
+    turns: int
+
+
 @dataclass
 class RoiReport:
     since: float
@@ -138,6 +157,8 @@ class RoiReport:
     human_cost_per_minute: float
     total: RoiRow
     days: list[RoiRow] = field(default_factory=list)
+    slow_turn_ms: float = SLOW_TURN_MS
+    slow_calls: list[SlowCall] = field(default_factory=list)
 
 
 def dedupe(summaries: Iterable[CallSummary]) -> list[CallSummary]:
@@ -148,33 +169,72 @@ def dedupe(summaries: Iterable[CallSummary]) -> list[CallSummary]:
 
 
 def compute(
-    summaries: Iterable[CallSummary], *, since: float, until: float, human_cost_per_minute: float
+    summaries: Iterable[CallSummary],
+    *,
+    since: float,
+    until: float,
+    human_cost_per_minute: float,
+    slow_turn_ms: float = SLOW_TURN_MS,
 ) -> RoiReport:
-    total = RoiRow("total", human_cost_per_minute=human_cost_per_minute)
-    per_day: dict[str, RoiRow] = {
-        d: RoiRow(d, human_cost_per_minute=human_cost_per_minute) for d in days_between(since, until)
-    }
+    def row(label: str) -> RoiRow:
+        return RoiRow(
+            label,
+            human_cost_per_minute=human_cost_per_minute,
+            latency=LatencyAggregate(slow_turn_ms=slow_turn_ms),
+        )
+
+    total = row("total")
+    per_day: dict[str, RoiRow] = {d: row(d) for d in days_between(since, until)}
+    slow: list[SlowCall] = []
     for call in dedupe(summaries):
         if not since * 1000 <= call.first_ts_ms < until * 1000:
             continue
         total.add(call)
         day = utc_day(call.first_ts_ms)
-        per_day.setdefault(day, RoiRow(day, human_cost_per_minute=human_cost_per_minute)).add(call)
+        per_day.setdefault(day, row(day)).add(call)
+        if call.latency is not None and call.latency.is_slow(slow_turn_ms):
+            latencies = call.latency.turn_latencies_ms
+            slowest = max(range(len(latencies)), key=latencies.__getitem__)
+            slow.append(
+                SlowCall(
+                    call_key=call.call_key,
+                    first_ts_ms=call.first_ts_ms,
+                    turn_p95_ms=call.latency.turn_p95_ms or 0.0,
+                    turn_max_ms=latencies[slowest],
+                    slowest_turn=slowest + 1,
+                    turns=len(latencies),
+                )
+            )
     return RoiReport(
         since=since,
         until=until,
         human_cost_per_minute=human_cost_per_minute,
         total=total,
         days=[per_day[d] for d in sorted(per_day)],
+        slow_turn_ms=slow_turn_ms,
+        slow_calls=sorted(slow, key=lambda c: -c.turn_p95_ms),
     )
 
 
 def load_report(
-    client: Any, table: str, *, since: float, until: float, human_cost_per_minute: float, now: float
+    client: Any,
+    table: str,
+    *,
+    since: float,
+    until: float,
+    human_cost_per_minute: float,
+    now: float,
+    slow_turn_ms: float = SLOW_TURN_MS,
 ) -> RoiReport:
     ledger = DynamoCallLedger(client, table, RetentionPolicy())
     summaries = ledger.summaries_for_days(days_between(since, until), now=now)
-    return compute(summaries, since=since, until=until, human_cost_per_minute=human_cost_per_minute)
+    return compute(
+        summaries,
+        since=since,
+        until=until,
+        human_cost_per_minute=human_cost_per_minute,
+        slow_turn_ms=slow_turn_ms,
+    )
 
 
 # ---- text ----------------------------------------------------------------------------------------
@@ -189,6 +249,14 @@ def _secs(value: float | None) -> str:
         return "-"
     minutes, seconds = divmod(round(value), 60)
     return f"{minutes}:{seconds:02d}"
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.0f} ms"
+
+
+def _per(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
 
 
 def _usd(value: float | None) -> str:
@@ -209,6 +277,9 @@ COLUMNS = (
     "AI cost/call",
     "human cost",
     "saving",
+    "turn p95",
+    "slow calls",
+    "interrupts/call",
 )
 
 
@@ -225,6 +296,9 @@ def row_cells(row: RoiRow) -> list[str]:
         _usd(row.cost_per_call),
         _usd(row.human_cost),
         _usd(row.saving),
+        _ms(row.latency.turn_p95_ms),
+        str(row.latency.slow_calls) if row.latency.calls else "-",
+        _per(row.latency.interruptions_per_call),
     ]
 
 
@@ -244,6 +318,30 @@ def render_table(report: RoiReport) -> Table:
     return table
 
 
+SLOW_COLUMNS = ("call", "started (UTC)", "turn p95", "slowest turn", "turns")
+
+
+def slow_call_cells(call: SlowCall) -> list[str]:
+    return [
+        call.call_key,
+        time.strftime("%Y-%m-%d %H:%M", time.gmtime(call.first_ts_ms / 1000)),
+        _ms(call.turn_p95_ms),
+        f"#{call.slowest_turn} ({_ms(call.turn_max_ms)})",
+        str(call.turns),
+    ]
+
+
+def render_slow_calls(report: RoiReport) -> Table:
+    table = Table(
+        title=f"Slow calls: turn p95 above {report.slow_turn_ms:,.0f} ms (voicetrail calls show CALL)"
+    )
+    for n, column in enumerate(SLOW_COLUMNS):
+        table.add_column(column, justify="left" if n < 2 else "right")
+    for call in report.slow_calls:
+        table.add_row(*slow_call_cells(call))
+    return table
+
+
 def print_report(
     console: Console,
     client: Any,
@@ -253,6 +351,7 @@ def print_report(
     until: float | None = None,
     human_cost_per_minute: float = 0.5,
     html_path: Path | None = None,
+    slow_turn_ms: float = SLOW_TURN_MS,
 ) -> RoiReport:
     """Load, print and optionally write the HTML page. Also used by `voicetrail demo`."""
     now = time.time()
@@ -263,8 +362,11 @@ def print_report(
         until=until if until is not None else now,
         human_cost_per_minute=human_cost_per_minute,
         now=now,
+        slow_turn_ms=slow_turn_ms,
     )
     console.print(render_table(report))
+    if report.slow_calls:
+        console.print(render_slow_calls(report))
     if html_path is not None:
         html_path.write_text(render_html(report), encoding="utf-8")
         console.print(f"HTML report: [bold]{html_path}[/]")
@@ -281,6 +383,7 @@ PALETTE = {
     "escalation": "#dc2626",
     "consent": "#9333ea",
     "cost": "#ea580c",
+    "turn p95": "#0891b2",
 }
 W, H, PAD_L, PAD_R, PAD_T, PAD_B = 640, 260, 52, 16, 20, 44
 
@@ -418,6 +521,9 @@ def render_html(report: RoiReport) -> str:
         ("avg handle time", _secs(t.average_handle_time_s)),
         ("AI cost / call", _usd(t.cost_per_call)),
         ("estimated saving", _usd(t.saving)),
+        ("turn latency p95", _ms(t.latency.turn_p95_ms)),
+        ("slow calls", str(t.latency.slow_calls)),
+        ("interruptions / call", _per(t.latency.interruptions_per_call)),
     ]
     charts = [
         bar_chart(
@@ -445,6 +551,13 @@ def render_html(report: RoiReport) -> str:
             [("cost", [d.cost_per_call or 0.0 for d in days])],
             "${:.2f}",
         ),
+        bar_chart(
+            "turn-latency-p95",
+            "Turn latency p95 per day (ms)",
+            labels,
+            [("turn p95", [d.latency.turn_p95_ms or 0.0 for d in days])],
+            "{:,.0f}",
+        ),
     ]
     head = "".join(f"<th>{html.escape(c)}</th>" for c in COLUMNS)
     rows = "".join(
@@ -453,6 +566,18 @@ def render_html(report: RoiReport) -> str:
     rows += '<tr class="total">' + "".join(f"<td>{html.escape(c)}</td>" for c in row_cells(t)) + "</tr>"
     since = time.strftime("%Y-%m-%d %H:%M", time.gmtime(report.since))
     until = time.strftime("%Y-%m-%d %H:%M", time.gmtime(report.until))
+    slow_rows = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in slow_call_cells(c)) + "</tr>"
+        for c in report.slow_calls
+    )
+    slow_html = (
+        f'<table class="slow"><caption>Slow calls: turn p95 above {report.slow_turn_ms:,.0f} ms</caption>'
+        "<thead><tr>"
+        + "".join(f"<th>{html.escape(c)}</th>" for c in SLOW_COLUMNS)
+        + f"</tr></thead><tbody>{slow_rows}</tbody></table>"
+        if report.slow_calls
+        else ""
+    )
     card_html = "".join(
         f'<div class="card"><b>{html.escape(v)}</b><span>{html.escape(k)}</span></div>' for k, v in cards
     )
@@ -463,11 +588,13 @@ def render_html(report: RoiReport) -> str:
         f'<h1>voicetrail ROI</h1><p class="sub">{since} - {until} UTC &middot; human agent '
         f"${report.human_cost_per_minute:.2f}/min</p>"
         f'<div class="cards">{card_html}</div><div class="charts">{"".join(charts)}</div>'
-        f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+        f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>{slow_html}"
         '<p class="note">Answer and completion rates are over all calls; escalation rate over '
         "answered calls; consent rate over calls with a consent decision. Saving = human cost per "
         "minute &times; minutes of answered calls the assistant handled without escalation "
-        "&minus; AI cost (Vapi end-of-call <code>cost</code>).</p></body></html>"
+        "&minus; AI cost (Vapi end-of-call <code>cost</code>). Turn latency p95 is over every turn of the "
+        "period's calls (Vapi <code>performanceMetrics</code>); interruptions are caller barge-ins plus "
+        "assistant talk-overs.</p></body></html>"
     )
 
 
@@ -488,6 +615,9 @@ def report(
     table: Annotated[
         str, typer.Option(help="Events table name.", envvar="VOICETRAIL_TABLE")
     ] = "voicetrail-local",
+    slow_turn_ms: Annotated[
+        float, typer.Option(help="A call is slow when its turn-latency p95 is above this (ms).", min=0)
+    ] = SLOW_TURN_MS,
 ) -> None:
     """ROI for a range and per day: calls, answer/completion/escalation/consent rates, AHT, cost, saving."""
     from voicetrail_cli.local import dynamodb_admin_client
@@ -502,4 +632,5 @@ def report(
         until=now,
         human_cost_per_minute=human_cost_per_minute,
         html_path=html_file,
+        slow_turn_ms=slow_turn_ms,
     )

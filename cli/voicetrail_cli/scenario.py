@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import random
 import secrets
 import time
 import uuid
@@ -66,6 +67,44 @@ def function_tool_calls(call_id: str, number: int, name: str, arguments: Any) ->
     }
 
 
+def performance_metrics(
+    rng: random.Random, turns: int, *, slow_turns: frozenset[int] = frozenset(), interruptions: int = 0
+) -> dict[str, Any]:
+    """Vapi's `artifact.performanceMetrics` for a call of `turns` turns (milliseconds, Vapi's shape).
+
+    Ordinary turns take 700-1,300 ms; the 0-based turns in `slow_turns` take 2,400-4,000 ms (a slow model
+    response), so tests and benchmarks can inject slow turns and check what the report flags.
+    """
+    rows = []
+    for turn in range(turns):
+        model = rng.uniform(1700, 3200) if turn in slow_turns else rng.uniform(250, 650)
+        voice, transcriber, endpointing = rng.uniform(150, 300), rng.uniform(100, 200), rng.uniform(200, 350)
+        rows.append(
+            {
+                "modelLatency": round(model),
+                "voiceLatency": round(voice),
+                "transcriberLatency": round(transcriber),
+                "endpointingLatency": round(endpointing),
+                "turnLatency": round(model + voice + transcriber + endpointing),
+            }
+        )
+
+    def average(key: str) -> float:
+        return round(sum(r[key] for r in rows) / len(rows), 1) if rows else 0.0
+
+    barge_ins = interruptions // 2 + interruptions % 2
+    return {
+        "turnLatencies": rows,
+        "modelLatencyAverage": average("modelLatency"),
+        "voiceLatencyAverage": average("voiceLatency"),
+        "transcriberLatencyAverage": average("transcriberLatency"),
+        "endpointingLatencyAverage": average("endpointingLatency"),
+        "turnLatencyAverage": average("turnLatency"),
+        "numUserInterrupted": interruptions - barge_ins,
+        "numAssistantInterrupted": barge_ins,
+    }
+
+
 def end_of_call_report(
     call_id: str,
     conversation: list[dict[str, Any]],
@@ -73,6 +112,7 @@ def end_of_call_report(
     *,
     presigned: dict[str, str],
     stereo: bool = False,
+    performance: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The end-of-call-report of a 189 s call: transcript and messages from the conversation."""
     transcript = "\n".join(f"{'AI' if m['role'] == 'bot' else 'User'}: {m['message']}" for m in conversation)
@@ -87,7 +127,13 @@ def end_of_call_report(
         "cost": 0.1394,
         "durationSeconds": 189.0,
         "analysis": {"summary": summary, "successEvaluation": "true"},
-        "artifact": {"transcript": transcript, "messages": conversation, **recordings, **presigned},
+        "artifact": {
+            "transcript": transcript,
+            "messages": conversation,
+            **recordings,
+            **presigned,
+            **({"performanceMetrics": performance} if performance is not None else {}),
+        },
     }
 
 
@@ -192,3 +238,51 @@ def demo_deliveries(script: CallScript) -> list[Delivery]:
     forged["message"]["status"] = "forwarding"
     deliveries.append(Delivery("forged status-update", encode(forged), 401, forged=True))
     return deliveries
+
+
+@dataclass(frozen=True)
+class LatencyCall:
+    """One simulated call's end-of-call-report, with what was injected into it."""
+
+    report: dict[str, Any]  # the webhook body ({"message": ...})
+    call_key: str
+    turn_latencies_ms: tuple[int, ...]
+    slow_injected: bool
+
+
+def latency_day(
+    *, seed: int, calls: int, day_start_ms: int, turns: int = 12, slow_share: float = 0.1
+) -> list[LatencyCall]:
+    """A day of end-of-call-reports with performance metrics; `slow_share` of calls get 3 slow turns.
+
+    Deterministic for a seed. The reports carry no caller content beyond a short greeting exchange, so
+    they exercise the latency path, not redaction.
+    """
+    rng = random.Random(seed)  # noqa: S311 - simulation, not crypto
+    out: list[LatencyCall] = []
+    for n in range(calls):
+        slow = rng.random() < slow_share
+        slow_turns = frozenset(rng.sample(range(turns), 3)) if slow else frozenset()
+        performance = performance_metrics(rng, turns, slow_turns=slow_turns, interruptions=rng.randint(0, 5))
+        conversation: list[dict[str, Any]] = [{"role": "bot", "message": "Hi, how can I help?"}]
+        for turn in range(turns):
+            conversation.append({"role": "user", "message": f"Question {turn + 1}."})
+            conversation.append({"role": "bot", "message": f"Answer {turn + 1}."})
+        call_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        script = CallScript(
+            call_id=call_id,
+            provider_call_id="CA" + call_id.replace("-", ""),
+            start_ms=day_start_ms + int(n * 86_000_000 / max(calls, 1)),
+        )
+        report = end_of_call_report(
+            call_id, conversation, "A short call.", presigned={}, performance=performance
+        )
+        out.append(
+            LatencyCall(
+                report=script._envelope(report, 189_000),
+                call_key=f"twilio:{script.provider_call_id}",
+                turn_latencies_ms=tuple(r["turnLatency"] for r in performance["turnLatencies"]),
+                slow_injected=slow,
+            )
+        )
+    return out

@@ -34,7 +34,12 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
-from voicetrail_cli.scenario import end_of_call_report, function_tool_calls, presigned_urls
+from voicetrail_cli.scenario import (
+    end_of_call_report,
+    function_tool_calls,
+    performance_metrics,
+    presigned_urls,
+)
 
 if TYPE_CHECKING:
     import httpx
@@ -408,7 +413,13 @@ class _CallBuilder:
         )
         summary = f"{ident.name} called about a bill and gave card {ident.card_grouped}."
         report = end_of_call_report(
-            self.call_id, conversation, summary, presigned=_presigned(self.call_id, self.rng), stereo=True
+            self.call_id,
+            conversation,
+            summary,
+            presigned=_presigned(self.call_id, self.rng),
+            stereo=True,
+            # Its own stream (seeded by the call id), so the rest of the call's draws stay as they were.
+            performance=performance_metrics(random.Random(self.call_id), self.config.turns),  # noqa: S311
         )
         self.add("end-of-call-report", report)
         return self.out
@@ -498,6 +509,9 @@ def _with_new_presigned(payload: dict[str, Any], call_id: str, rng: random.Rando
 def plan_call(
     index: int, config: SimConfig, rng: random.Random, start_ms: int
 ) -> tuple[CallPlan, Counter[tuple[str, str]]]:
+    from voicetrail.calls import twilio_call_key
+    from voicetrail.storage.model import call_pk
+
     identity = synthetic_identity(rng)
     builder = _CallBuilder(index, identity, rng, start_ms, config)
     originals: list[SimDelivery] = []
@@ -505,11 +519,11 @@ def plan_call(
     for n, (label, event_type, payload) in enumerate(builder.build()):
         event_id = f"{index}:v{n}"
         originals.append(SimDelivery(index, VAPI_PATH, label, "original", event_id, payload=payload))
-        expected[(f"CALL#{builder.call_id}", event_type)] += 1
+        expected[(call_pk(builder.call_id), event_type)] += 1
     if config.twilio:
         for n, (label, route, event_type, form) in enumerate(builder.twilio_callbacks()):
             originals.append(SimDelivery(index, route, label, "original", f"{index}:t{n}", form=form))
-            expected[(f"CALL#twilio:{builder.call_sid}", event_type)] += 1
+            expected[(call_pk(twilio_call_key(builder.call_sid)), event_type)] += 1
         # Twilio callbacks arrive interleaved with Vapi's stream: spread them over the call.
         twilio_part = [d for d in originals if d.route != VAPI_PATH]
         vapi_part = [d for d in originals if d.route == VAPI_PATH]

@@ -14,6 +14,7 @@ import pytest
 
 from tests.test_live_support import assert_valid
 from voicetrail.audit import AuditReader
+from voicetrail.storage.audit import DynamoAuditStore
 from voicetrail.storage.dynamo import DynamoEventStore
 from voicetrail.vapi.auth import VapiAuthConfig, sign_request
 from voicetrail_cli.live_scenarios import (
@@ -66,7 +67,9 @@ def stored_bodies(api: LocalApi, call_id: str) -> str:
 def audit_kinds(api: LocalApi, call_id: str) -> list[str]:
     return [
         r.kind
-        for r in AuditReader(dynamodb_admin_client(api.dynamodb_endpoint), api.table).call_records(call_id)
+        for r in AuditReader(
+            DynamoAuditStore(dynamodb_admin_client(api.dynamodb_endpoint), api.table)
+        ).call_records(call_id)
     ]
 
 

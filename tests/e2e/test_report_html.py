@@ -15,8 +15,9 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.conftest import TABLE
-from voicetrail.calls import DynamoCallLedger, TwilioCallUpdate, VapiCallView
+from voicetrail.calls import TwilioCallUpdate, VapiCallView
 from voicetrail.retention import RetentionPolicy
+from voicetrail.storage.ledger import DynamoCallLedger
 from voicetrail_cli.main import app
 
 pytestmark = pytest.mark.e2e

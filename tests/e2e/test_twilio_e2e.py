@@ -10,9 +10,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from voicetrail.calls import DynamoCallLedger, twilio_call_key
+from voicetrail.calls import twilio_call_key
 from voicetrail.retention import RetentionPolicy
 from voicetrail.storage.dynamo import DynamoEventStore
+from voicetrail.storage.ledger import DynamoCallLedger
 from voicetrail_cli.local import LocalApi, dynamodb_admin_client
 from voicetrail_cli.twilio_demo import (
     TwilioDelivery,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from voicetrail.retention import RetentionClass, expiry_bucket
+from voicetrail.retention import RetentionClass
 from voicetrail.storage.dynamo import to_item
+from voicetrail.storage.model import expiry_bucket
 from voicetrail.storage.ports import StoredEvent
 
 ACCOUNT_SID = "AC" + "1" * 32

@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from tests.conftest import TABLE
 from voicetrail.audit import AuditKind, AuditReader, AuditTrail, audit_sk
 from voicetrail.retention import RetentionPolicy
+from voicetrail.storage.audit import DynamoAuditStore
 from voicetrail.storage.ports import call_pk
 from voicetrail_cli.main import app
 
@@ -23,7 +24,7 @@ NOW = 1_790_000_000.0
 
 
 def trail(client: Any, **kwargs: Any) -> AuditTrail:
-    return AuditTrail(client, TABLE, sleep=lambda _: None, **kwargs)
+    return AuditTrail(DynamoAuditStore(client, TABLE), sleep=lambda _: None, **kwargs)
 
 
 def test_records_chain_per_call_with_their_own_retention(moto_table: Any) -> None:
@@ -36,7 +37,7 @@ def test_records_chain_per_call_with_their_own_retention(moto_table: Any) -> Non
     item = moto_table.get_item(TableName=TABLE, Key={"pk": {"S": "CALL#call-1"}, "sk": {"S": audit_sk(2)}})
     assert item["Item"]["retention_class"]["S"] == "audit"
     assert int(item["Item"]["expires_at"]["N"]) == int(NOW + 1) + 2190 * 86_400
-    report = AuditReader(moto_table, TABLE).verify(["CALL#call-1", "CALL#call-2"], now=NOW)
+    report = AuditReader(DynamoAuditStore(moto_table, TABLE)).verify(["CALL#call-1", "CALL#call-2"], now=NOW)
     assert report.ok and report.records == 3
 
 
@@ -63,7 +64,7 @@ def test_one_successor_per_link_under_concurrent_appends(moto_table: Any) -> Non
     trail(moto_table).append("call-r", AuditKind.ESCALATION, {"rule": "keyword"}, NOW)
     racing = RacingClient(moto_table, races=2)
     mine = trail(racing).append("call-r", AuditKind.TRANSFER, {"outcome": "transferred"}, NOW + 1)
-    records = AuditReader(moto_table, TABLE).call_records("call-r")
+    records = AuditReader(DynamoAuditStore(moto_table, TABLE)).call_records("call-r")
     assert [r.seq for r in records] == [1, 2, 3, 4] and mine.seq == 4 and racing.puts == 3
     assert all(r.prev_hash == p.hash for p, r in pairwise(records))
 

@@ -30,6 +30,8 @@ from voicetrail.hashing import CallerHasher
 from voicetrail.retention import RetentionClass
 from voicetrail.retention_purge.external import TwilioRecordingDeleter, VapiCallDeleter
 from voicetrail.secrets import SecretRef, SecretResolver
+from voicetrail.storage.audit import DynamoAuditStore
+from voicetrail.storage.erasure import DynamoCallerItems
 from voicetrail_cli.main import app
 
 pytestmark = pytest.mark.integration
@@ -64,7 +66,9 @@ def seed(client: Any) -> set[tuple[str, str]]:
         event_item(f"twilio:{call_sid(2)}", "status#000001", RetentionClass.METADATA, LATER, caller_hash=b),
     ]
     put_all(client, TABLE, items)
-    AuditTrail(client, TABLE).append("vapi-a1", AuditKind.CONSENT_GIVEN, {"source": "disclosure"}, 1.7e9)
+    AuditTrail(DynamoAuditStore(client, TABLE)).append(
+        "vapi-a1", AuditKind.CONSENT_GIVEN, {"source": "disclosure"}, 1.7e9
+    )
     return {(i["pk"]["S"], i["sk"]["S"]) for i in items}
 
 
@@ -79,12 +83,11 @@ def providers() -> Iterator[tuple[FakeTwilio, FakeVapi]]:
 
 def service(client: Any, twilio: FakeTwilio, vapi: FakeVapi) -> ErasureService:
     return ErasureService(
-        client,
-        TABLE,
+        DynamoCallerItems(client, TABLE),
         pepper=_resolver(PEPPER),
         recordings=TwilioRecordingDeleter(ACCOUNT_SID, _resolver(AUTH_TOKEN), base_url=twilio.base_url),
         calls=VapiCallDeleter(_resolver(VAPI_KEY), base_url=vapi.base_url),
-        audit=AuditTrail(client, TABLE, sleep=lambda _: None),
+        audit=AuditTrail(DynamoAuditStore(client, TABLE), sleep=lambda _: None),
     )
 
 
@@ -107,7 +110,7 @@ def test_erasure_removes_every_call_of_the_caller_and_keeps_a_receipt(
     left = all_keys(moto_table, TABLE)
     assert seeded & left == caller_b_keys(seeded)  # caller B untouched, nothing of A's data left
     # The audit trail keeps its content-free records, one erasure record per call, and one receipt.
-    reader = AuditReader(moto_table, TABLE)
+    reader = AuditReader(DynamoAuditStore(moto_table, TABLE))
     assert [r.kind for r in reader.call_records("vapi-a1")] == ["consent_given", "erasure"]
     assert reader.verify(["CALL#vapi-a1"], now=1.8e9).ok
     (receipt,) = reader.chain_records(system_pk("erasure"))

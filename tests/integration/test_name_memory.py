@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 from tests.conftest import TABLE
 from voicetrail.errors import StoreUnavailableError
 from voicetrail.retention import RetentionPolicy
-from voicetrail.vapi.names import DynamoNameMemory
+from voicetrail.storage.names import DynamoNameMemory
 
 pytestmark = pytest.mark.integration
 

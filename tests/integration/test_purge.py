@@ -28,8 +28,11 @@ from voicetrail.audit import AuditReader, AuditTrail, system_pk
 from voicetrail.observability import MemoryRecorder
 from voicetrail.retention import DAY, RetentionClass
 from voicetrail.retention_purge.external import TwilioRecordingDeleter, VapiCallDeleter
-from voicetrail.retention_purge.purge import CURSOR_PK, PurgeConfig, RetentionPurger
+from voicetrail.retention_purge.purge import PurgeConfig, RetentionPurger
+from voicetrail.retention_purge.wiring import dynamo_purger
 from voicetrail.secrets import SecretRef, SecretResolver
+from voicetrail.storage.audit import DynamoAuditStore
+from voicetrail.storage.model import CURSOR_PK
 
 pytestmark = pytest.mark.integration
 
@@ -66,8 +69,8 @@ def faulty(moto_table: Any) -> FaultyDynamo:
 def purger(client: Any, **kwargs: Any) -> RetentionPurger:
     kwargs.setdefault("sleep", lambda _: None)
     kwargs.setdefault("clock", lambda: float(NOW))  # the seeded ages stay right however long the suite runs
-    kwargs.setdefault("audit", AuditTrail(client, TABLE, sleep=lambda _: None))
-    return RetentionPurger(client, TABLE, **kwargs)
+    kwargs.setdefault("audit", AuditTrail(DynamoAuditStore(client, TABLE), sleep=lambda _: None))
+    return dynamo_purger(client, TABLE, **kwargs)
 
 
 def test_exactly_the_expired_items_go_at_one_read_each(faulty: FaultyDynamo, moto_table: Any) -> None:
@@ -94,7 +97,7 @@ def test_each_run_writes_one_audit_record_with_counts(faulty: FaultyDynamo, moto
     put_all(moto_table, TABLE, items)
     purger(faulty).run()
     purger(faulty).run()
-    records = AuditReader(moto_table, TABLE).chain_records(system_pk("purge"))
+    records = AuditReader(DynamoAuditStore(moto_table, TABLE)).chain_records(system_pk("purge"))
     assert [r.kind for r in records] == ["purge", "purge"]
     assert records[0].details["deleted_total"] == 30 and records[1].details["deleted_total"] == 0
     assert records[1].prev_hash == records[0].hash

@@ -19,11 +19,12 @@ from tests.twilio_support import (
     signed_form,
     status_params,
 )
-from voicetrail.calls import DynamoCallLedger, merge_vapi_event, twilio_call_key
+from voicetrail.calls import merge_vapi_event, twilio_call_key
 from voicetrail.hashing import CallerHasher
 from voicetrail.retention import RetentionClass, RetentionPolicy
 from voicetrail.storage import StoredEvent
 from voicetrail.storage.dynamo import DynamoEventStore
+from voicetrail.storage.ledger import DynamoCallLedger
 
 pytestmark = pytest.mark.integration
 BASE = "https://hooks.example.com"

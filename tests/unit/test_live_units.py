@@ -23,7 +23,6 @@ from voicetrail.live.config import (
     BrokenConfigError,
     ConfigResolver,
     LiveConfig,
-    StaticConfigSource,
     TransferTarget,
     parse_config,
 )
@@ -32,12 +31,12 @@ from voicetrail.live.control import ControlError, HostPolicy, HttpCallController
 from voicetrail.live.destinations import destination
 from voicetrail.live.escalation import detect
 from voicetrail.live.inmemory import InMemoryLive
-from voicetrail.live.store import ClaimResult, ConsentRecord, ConsentState, MemoryLiveStore
+from voicetrail.live.store import ClaimResult, ConsentRecord, ConsentState
 from voicetrail.live.tools import parse_call, single_line
 from voicetrail.observability import MemoryRecorder
 from voicetrail.retention import RetentionPolicy
 from voicetrail.secrets import SecretRef, SecretResolver
-from voicetrail.storage.memory import InMemoryEventStore
+from voicetrail.storage.memory import InMemoryEventStore, MemoryLiveStore, StaticConfigSource
 from voicetrail.vapi.auth import VapiAuthConfig, sign_request
 from voicetrail.vapi.models import ToolCall
 from voicetrail.vapi.service import VapiWebhookService
@@ -193,6 +192,7 @@ def test_cache_is_capped_at_60_seconds() -> None:
         },
         {"consent_required": False, "escalation_keywords": ["urgent", "wait"], "transfer": HUMAN},
         {"transcriber_model": "nova-3-medical", "endpointing_seconds": 1.2, "stop_num_words": 0},
+        {"hipaa_enabled": True, "transcriber_redaction": ["pci", "pii", "phi", "numbers"]},
     ],
 )
 def test_assistant_request_reply_matches_vapis_schema(config: dict[str, Any]) -> None:
@@ -654,3 +654,25 @@ def test_httpx_is_not_imported_by_the_runtime_module() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        ({}, None),
+        ({"transcriber_redaction": ["pci"]}, ["pci"]),
+        ({"transcriber_redaction": ["pii", "pci", "pii"]}, ["pii", "pci"]),
+    ],
+)
+def test_transcriber_redaction_is_sent_only_when_a_number_asks_for_it(
+    config: dict[str, Any], expected: list[str] | None
+) -> None:
+    assistant = build_assistant(LiveConfig.model_validate(config))
+    assert assistant["transcriber"].get("redaction") == expected
+    assert_valid("CreateAssistantDTO", assistant)
+
+
+@pytest.mark.parametrize("bad", [["credit-cards"], "pci", ["pci"] * 5])
+def test_unknown_transcriber_redaction_is_a_config_error(bad: object) -> None:
+    with pytest.raises(ValueError):
+        LiveConfig.model_validate({"transcriber_redaction": bad})

@@ -8,7 +8,6 @@ import httpx
 import pytest
 
 from tests.fakes.dynamo import client_error
-from voicetrail.retention_purge.batch import BatchDeleter, ItemKey
 from voicetrail.retention_purge.external import (
     ExternalDeletions,
     ExternalOutcome,
@@ -18,6 +17,7 @@ from voicetrail.retention_purge.external import (
     recording_ref,
 )
 from voicetrail.secrets import SecretRef, SecretResolver
+from voicetrail.storage.batch import BatchDeleter, ItemKey
 
 pytestmark = pytest.mark.unit
 KEY = SecretResolver(SecretRef("env", "K"), fetch=lambda ref, age: "k")

@@ -87,11 +87,7 @@ def test_vapi_p99_latency_alarm(template: dict[str, Any]) -> None:
 
 
 def test_auth_rejected_spike_alarm(template: dict[str, Any]) -> None:
-    (alarm,) = [
-        a["Properties"]
-        for a in resources(template, "AWS::CloudWatch::Alarm").values()
-        if "Metrics" in a["Properties"]
-    ]
+    alarm = template["Resources"]["AuthRejectedSpikeAlarm"]["Properties"]
     (query,) = alarm["Metrics"]
     expression = query["Expression"]["Fn::Sub"]
     # every (source, reason) of this environment, from our EMF metric

@@ -23,7 +23,7 @@ from tests.twilio_support import (
     signed_form,
     status_params,
 )
-from voicetrail.calls import InMemoryCallLedger, twilio_call_key
+from voicetrail.calls import twilio_call_key
 from voicetrail.errors import AuthenticationError, AuthFailure, BadRequestError, PayloadTooLargeError
 from voicetrail.hashing import CallerHasher
 from voicetrail.http import InboundRequest, inbound_request
@@ -31,7 +31,7 @@ from voicetrail.observability import MemoryRecorder
 from voicetrail.retention import DAY, RetentionClass, RetentionPolicy
 from voicetrail.roi import RoiMetrics
 from voicetrail.secrets import SecretRef, SecretResolver
-from voicetrail.storage.memory import InMemoryEventStore
+from voicetrail.storage.memory import InMemoryCallLedger, InMemoryEventStore
 from voicetrail.twilio.service import CallbackKind, TwilioCallbackService
 
 pytestmark = pytest.mark.unit

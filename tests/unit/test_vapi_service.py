@@ -234,7 +234,7 @@ def transcript(text: str, ts: int, role: str = "user") -> bytes:
 
 
 def test_a_name_learnt_earlier_in_the_call_is_redacted_in_later_messages() -> None:
-    from voicetrail.vapi.names import InMemoryNameMemory
+    from voicetrail.storage.memory import InMemoryNameMemory
 
     names = InMemoryNameMemory()
     service, (store, _) = make_service(names=names)
@@ -248,7 +248,7 @@ def test_a_name_learnt_earlier_in_the_call_is_redacted_in_later_messages() -> No
 
 
 def test_names_are_neither_learnt_nor_applied_without_consent() -> None:
-    from voicetrail.vapi.names import InMemoryNameMemory
+    from voicetrail.storage.memory import InMemoryNameMemory
 
     names = InMemoryNameMemory()
     service, _ = make_service(names=names, content_policy=lambda parsed: False)

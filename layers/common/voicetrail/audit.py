@@ -11,9 +11,9 @@ retention from a deleted record.
 Details are counts and codes only (`dict[str, int | str]` with short code-like strings): never caller
 content. `validate_details` enforces it.
 
-Item attributes (besides pk/sk and the expiry attributes shared with events):
-  chain, seq (N), kind, at_ms (N), details (M of S/N), prev_hash, prev_expires_at (N), hash,
-  audit_day = AUD#YYYY-MM-DD and audit_sk = <at_ms:013d>#<pk>#<seq:08d> (sparse AuditIndex, KEYS_ONLY)
+The port is `voicetrail.storage.ports.AuditStore`; the item (`audit record`, with its AuditIndex keys)
+is described in voicetrail.storage.model, the adapters are `storage.audit` (DynamoDB) and
+`storage.memory.InMemoryAuditStore`.
 """
 
 from __future__ import annotations
@@ -28,16 +28,15 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from voicetrail.errors import StoreUnavailableError
-from voicetrail.retention import DAY, RetentionClass, RetentionPolicy, expiry_bucket
-from voicetrail.storage.ports import call_pk
+from voicetrail.retention import DAY, RetentionClass, RetentionPolicy
+from voicetrail.storage.model import AUDIT_SK_PREFIX, CALL_PREFIX, call_pk
+from voicetrail.storage.model import audit_sk as audit_sk
+from voicetrail.storage.model import system_pk as system_pk
+from voicetrail.storage.ports import AuditStore
 
 GENESIS = "0" * 64
-AUDIT_PREFIX = "AUDIT#"
-AUDIT_INDEX = "AuditIndex"
-SYSTEM_PREFIX = "SYS#"
+AUDIT_PREFIX = AUDIT_SK_PREFIX
 HASH_VERSION = 1
 
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
@@ -83,14 +82,6 @@ def validate_details(details: Mapping[str, int | str]) -> dict[str, int | str]:
     return clean
 
 
-def system_pk(name: str) -> str:
-    return f"{SYSTEM_PREFIX}{name}"
-
-
-def audit_sk(seq: int) -> str:
-    return f"{AUDIT_PREFIX}{seq:08d}"
-
-
 @dataclass(frozen=True)
 class AuditRecord:
     pk: str
@@ -109,7 +100,7 @@ class AuditRecord:
 
     @property
     def chain(self) -> str:
-        return self.pk.removeprefix("CALL#") if self.pk.startswith("CALL#") else self.pk
+        return self.pk.removeprefix(CALL_PREFIX) if self.pk.startswith(CALL_PREFIX) else self.pk
 
     def computed_hash(self) -> str:
         canonical = json.dumps(
@@ -147,65 +138,18 @@ class AuditRecord:
         }
 
 
-def to_audit_item(record: AuditRecord) -> dict[str, Any]:
-    details: dict[str, Any] = {
-        k: ({"N": str(v)} if isinstance(v, int) else {"S": v}) for k, v in sorted(record.details.items())
-    }
-    return {
-        "pk": {"S": record.pk},
-        "sk": {"S": record.sk},
-        "chain": {"S": record.chain},
-        "seq": {"N": str(record.seq)},
-        "kind": {"S": record.kind},
-        "at_ms": {"N": str(record.at_ms)},
-        "details": {"M": details},
-        "prev_hash": {"S": record.prev_hash},
-        "prev_expires_at": {"N": str(record.prev_expires_at)},
-        "hash": {"S": record.hash},
-        "retention_class": {"S": RetentionClass.AUDIT.value},
-        "expires_at": {"N": str(record.expires_at)},
-        "exp_bucket": {"S": expiry_bucket(record.expires_at)},
-        "exp_sk": {"S": f"{record.expires_at:012d}#{record.pk}#{record.sk}"},
-        "audit_day": {"S": audit_day(record.at_ms // 1000)},
-        "audit_sk": {"S": f"{record.at_ms:013d}#{record.pk}#{record.seq:08d}"},
-    }
-
-
-def from_audit_item(item: Mapping[str, Any]) -> AuditRecord:
-    details: dict[str, int | str] = {}
-    for key, value in item.get("details", {}).get("M", {}).items():
-        details[key] = int(value["N"]) if "N" in value else str(value.get("S", ""))
-    return AuditRecord(
-        pk=item["pk"]["S"],
-        seq=int(item["seq"]["N"]),
-        kind=item["kind"]["S"],
-        at_ms=int(item["at_ms"]["N"]),
-        details=details,
-        prev_hash=item["prev_hash"]["S"],
-        prev_expires_at=int(item.get("prev_expires_at", {"N": "0"})["N"]),
-        expires_at=int(item["expires_at"]["N"]),
-        hash=item["hash"]["S"],
-    )
-
-
-def audit_day(epoch_s: float) -> str:
-    return "AUD#" + time.strftime("%Y-%m-%d", time.gmtime(epoch_s))
-
-
 class AuditTrail:
     """Appends records. `append(call_id, kind, details, now)` is the API the webhook paths call."""
 
     def __init__(
         self,
-        client: Any,
-        table: str,
+        store: AuditStore,
         *,
         retention: RetentionPolicy | None = None,
         max_attempts: int = 8,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self._client = client
-        self._table = table
+        self._store = store
         self._retention = retention or RetentionPolicy()
         self._max_attempts = max_attempts
         self._sleep = sleep
@@ -227,7 +171,7 @@ class AuditTrail:
         kind = AuditKind(kind)
         expires_at = self._retention.expires_at(RetentionClass.AUDIT, now)
         for attempt in range(self._max_attempts):
-            tail = read_tail(self._client, self._table, pk)
+            tail = self._store.tail(pk)
             record = AuditRecord(
                 pk=pk,
                 seq=tail.seq + 1 if tail else 1,
@@ -238,18 +182,8 @@ class AuditTrail:
                 prev_expires_at=tail.expires_at if tail else 0,
                 expires_at=expires_at,
             ).sealed()
-            try:
-                self._client.put_item(
-                    TableName=self._table,
-                    Item=to_audit_item(record),
-                    ConditionExpression="attribute_not_exists(pk)",
-                )
+            if self._store.put_new(record):
                 return record
-            except ClientError as exc:
-                if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-                    raise StoreUnavailableError("audit append failed") from None
-            except BotoCoreError:
-                raise StoreUnavailableError("audit append failed") from None
             # Someone else took this link: re-read the tail and try the next slot.
             self._sleep(self._rng.uniform(0, 0.02 * (2**attempt)))
         raise StoreUnavailableError("audit append: too much contention on one chain")
@@ -259,22 +193,6 @@ def _checked_chain(name: str) -> str:
     if not _CHAIN.match(name):
         raise AuditDetailsError("chain ids are call ids or system names")
     return name
-
-
-def read_tail(client: Any, table: str, pk: str) -> AuditRecord | None:
-    try:
-        page = client.query(
-            TableName=table,
-            KeyConditionExpression="pk = :pk AND begins_with(sk, :a)",
-            ExpressionAttributeValues={":pk": {"S": pk}, ":a": {"S": AUDIT_PREFIX}},
-            ScanIndexForward=False,
-            Limit=1,
-            ConsistentRead=True,
-        )
-    except (ClientError, BotoCoreError):
-        raise StoreUnavailableError("audit tail read failed") from None
-    items = page.get("Items", [])
-    return from_audit_item(items[0]) if items else None
 
 
 # ---- reading, verification, export -----------------------------------------------------------------
@@ -337,21 +255,11 @@ def verify_chain(records: list[AuditRecord], *, now: float) -> tuple[list[ChainB
 
 
 class AuditReader:
-    def __init__(self, client: Any, table: str) -> None:
-        self._client = client
-        self._table = table
+    def __init__(self, store: AuditStore) -> None:
+        self._store = store
 
     def chain_records(self, pk: str) -> list[AuditRecord]:
-        records: list[AuditRecord] = []
-        kwargs: dict[str, Any] = {
-            "TableName": self._table,
-            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :a)",
-            "ExpressionAttributeValues": {":pk": {"S": pk}, ":a": {"S": AUDIT_PREFIX}},
-            "ConsistentRead": True,
-        }
-        for item in _pages(self._client, kwargs):
-            records.append(from_audit_item(item))
-        return records
+        return self._store.chain(pk)
 
     def call_records(self, call_id: str) -> list[AuditRecord]:
         return self.chain_records(call_pk(call_id))
@@ -361,17 +269,8 @@ class AuditReader:
         seen: dict[str, None] = {}
         day = int(since) - int(since) % DAY
         while day <= now:
-            kwargs: dict[str, Any] = {
-                "TableName": self._table,
-                "IndexName": AUDIT_INDEX,
-                "KeyConditionExpression": "audit_day = :d AND audit_sk >= :from",
-                "ExpressionAttributeValues": {
-                    ":d": {"S": audit_day(day)},
-                    ":from": {"S": f"{int(since * 1000):013d}"},
-                },
-            }
-            for item in _pages(self._client, kwargs):
-                seen.setdefault(item["pk"]["S"], None)
+            for pk in self._store.chains_on_day(day, since_ms=int(since * 1000)):
+                seen.setdefault(pk, None)
             day += DAY
         return list(seen)
 
@@ -394,15 +293,3 @@ class AuditReader:
             report.breaks.extend(breaks)
             report.truncated_by_retention += truncated
         return report
-
-
-def _pages(client: Any, kwargs: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    try:
-        while True:
-            page = client.query(**kwargs)
-            yield from page.get("Items", [])
-            if "LastEvaluatedKey" not in page:
-                return
-            kwargs = {**kwargs, "ExclusiveStartKey": page["LastEvaluatedKey"]}
-    except (ClientError, BotoCoreError):
-        raise StoreUnavailableError("audit read failed") from None

@@ -111,7 +111,8 @@ class VapiWebhookSettings(CommonSettings):
         return value
 
     def redaction_policy(self) -> RedactionPolicy | None:
-        """The deployment's redaction policy; None means the default (every kind, default placeholders)."""
+        """The deployment's redaction policy; None means the default (every kind but `location`, default
+        placeholders)."""
         if not self.redact_kinds and not self.redact_placeholders:
             return None
         placeholders = self.redact_placeholders or None

@@ -23,13 +23,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from voicetrail.audit import AUDIT_PREFIX, AuditKind, AuditTrail
-from voicetrail.errors import BadRequestError, StoreUnavailableError
+from voicetrail.audit import AuditKind, AuditTrail
+from voicetrail.errors import BadRequestError
 from voicetrail.hashing import CallerHasher
 from voicetrail.observability import MetricsRecorder
-from voicetrail.retention_purge.batch import BATCH_LIMIT, BatchDeleter, ItemKey
 from voicetrail.retention_purge.external import (
     CallArtifactDeleter,
     ExternalDeletions,
@@ -39,10 +36,10 @@ from voicetrail.retention_purge.external import (
     vapi_call_id_of_pk,
 )
 from voicetrail.secrets import SecretResolver
+from voicetrail.storage.model import AUDIT_SK_PREFIX, CALL_PREFIX, CALLER_PREFIX, call_key_of_pk
+from voicetrail.storage.ports import BATCH_LIMIT, CallerItems, ItemKey
 
-CALLER_INDEX = "CallerIndex"
 ERASURE_CHAIN = "erasure"
-_PROJECTION = "pk, sk, retention_class, recording_sid, vapi_call_id, a_recording_sid, a_vapi_call_id"
 
 
 @dataclass
@@ -78,25 +75,21 @@ class ErasureResult:
 class ErasureService:
     def __init__(
         self,
-        client: Any,
-        table: str,
+        items: CallerItems,
         *,
         pepper: SecretResolver,
         recordings: RecordingDeleter,
         calls: CallArtifactDeleter,
         audit: AuditTrail,
         metrics: MetricsRecorder | None = None,
-        deleter: BatchDeleter | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self._client = client
-        self._table = table
+        self._items = items
         self._pepper = pepper
         self._recordings = recordings
         self._calls = calls
         self._audit = audit
         self._metrics = metrics
-        self._deleter = deleter or BatchDeleter(client, table)
         self._clock = clock
 
     def erase(self, phone: str) -> ErasureResult:
@@ -106,19 +99,17 @@ class ErasureService:
         result = ErasureResult(request_id=uuid.uuid4().hex)
         caller_hash = CallerHasher(self._pepper.values()[0]).hash(phone)
         external = ExternalDeletions(self._recordings, self._calls)
-        try:
-            pks, caller_keys = self._caller_items(caller_hash)
-            result.calls_found = len(pks)
-            for pk in pks:
-                self._erase_call(pk, external, result, now)
-            if caller_keys and result.pending_calls == 0:
-                # Per-caller records (e.g. a returning caller's consent decision) go last, so a retry of an
-                # incomplete erasure still finds the caller.
-                outcome = self._deleter.delete(caller_keys[:BATCH_LIMIT])
-                result.items_deleted["caller"] += len(outcome.deleted)
-                result.items_failed += len(outcome.failed)
-        except (ClientError, BotoCoreError):
-            raise StoreUnavailableError("erasure: store failed") from None
+        # A store failure raises StoreUnavailableError (the items port): the request is repeated as a whole.
+        pks, caller_keys = self._caller_items(caller_hash)
+        result.calls_found = len(pks)
+        for pk in pks:
+            self._erase_call(pk, external, result, now)
+        if caller_keys and result.pending_calls == 0:
+            # Per-caller records (e.g. a returning caller's consent decision) go last, so a retry of an
+            # incomplete erasure still finds the caller.
+            outcome = self._items.delete(caller_keys[:BATCH_LIMIT])
+            result.items_deleted["caller"] += len(outcome.deleted)
+            result.items_failed += len(outcome.failed)
         result.twilio_recordings_deleted = external.twilio_deleted
         result.vapi_calls_deleted = external.vapi_deleted
         self._audit.append_system(ERASURE_CHAIN, AuditKind.ERASURE, self._receipt(result), now)
@@ -129,39 +120,26 @@ class ErasureService:
         return result
 
     def _caller_items(self, caller_hash: str) -> tuple[list[str], list[ItemKey]]:
-        kwargs: dict[str, Any] = {
-            "TableName": self._table,
-            "IndexName": CALLER_INDEX,
-            "KeyConditionExpression": "caller_hash = :h",
-            "ExpressionAttributeValues": {":h": {"S": caller_hash}},
-        }
         pks: dict[str, None] = {}
         caller_keys: list[ItemKey] = []
-        for item in _pages(self._client, kwargs):
+        for item in self._items.caller_items(caller_hash):
             pk = item["pk"]["S"]
-            if pk.startswith("CALL#"):
+            if pk.startswith(CALL_PREFIX):
                 pks.setdefault(pk, None)
-            elif pk.startswith("CALLER#"):
+            elif pk.startswith(CALLER_PREFIX):
                 caller_keys.append(ItemKey.of(item))
         return list(pks), caller_keys
 
     def _erase_call(self, pk: str, external: ExternalDeletions, result: ErasureResult, now: float) -> None:
-        kwargs: dict[str, Any] = {
-            "TableName": self._table,
-            "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": pk}},
-            "ProjectionExpression": _PROJECTION,
-            "ConsistentRead": True,
-        }
-        items = [i for i in _pages(self._client, kwargs) if not i["sk"]["S"].startswith(AUDIT_PREFIX)]
+        items = [i for i in self._items.call_items(pk) if not i["sk"]["S"].startswith(AUDIT_SK_PREFIX)]
         if not items:
             return
         refs = [RecordingRef(vapi_call_id=vapi_call_id_of_pk(pk))]
         for item in items:
             ref = recording_ref(item)  # SUMMARY items carry vapi_call_id, REC# items recording_sid
             if item.get("retention_class", {}).get("S") == "recording" and not ref.twilio_recording_sid:
-                full = self._client.get_item(TableName=self._table, Key=ItemKey.of(item).dynamo())
-                ref = recording_ref(full.get("Item") or item)
+                full = self._items.get(ItemKey.of(item))
+                ref = recording_ref(full or item)
             refs.append(ref)
         if not all(external.delete(ref).ok for ref in refs if not ref.empty):
             result.pending_calls += 1
@@ -171,7 +149,7 @@ class ErasureService:
         deleted: Counter[str] = Counter()
         failed = 0
         for start in range(0, len(keys), BATCH_LIMIT):
-            outcome = self._deleter.delete(keys[start : start + BATCH_LIMIT])
+            outcome = self._items.delete(keys[start : start + BATCH_LIMIT])
             deleted.update(classes[k] for k in outcome.deleted)
             failed += len(outcome.failed)
         result.items_deleted.update(deleted)
@@ -181,7 +159,7 @@ class ErasureService:
             return
         result.calls_erased += 1
         details: dict[str, int | str] = {f"deleted_{k}": v for k, v in sorted(deleted.items())}
-        self._audit.append(pk.removeprefix("CALL#"), AuditKind.ERASURE, details, now)
+        self._audit.append(call_key_of_pk(pk), AuditKind.ERASURE, details, now)
 
     @staticmethod
     def _receipt(result: ErasureResult) -> dict[str, int | str]:
@@ -195,13 +173,3 @@ class ErasureService:
             "twilio_recordings_deleted": result.twilio_recordings_deleted,
             "vapi_calls_deleted": result.vapi_calls_deleted,
         }
-
-
-def _pages(client: Any, kwargs: dict[str, Any]) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
-    while True:
-        page = client.query(**kwargs)
-        items.extend(page.get("Items", []))
-        if "LastEvaluatedKey" not in page:
-            return items
-        kwargs = {**kwargs, "ExclusiveStartKey": page["LastEvaluatedKey"]}

@@ -37,11 +37,6 @@ class RetentionPolicy(BaseModel):
         return int(now if now is not None else time.time()) + self.days(retention_class) * DAY
 
 
-def expiry_bucket(expires_at: int) -> str:
-    """Day bucket of the sparse expiry index: the purge queries past buckets only."""
-    return "EXP#" + time.strftime("%Y-%m-%d", time.gmtime(expires_at))
-
-
 # Which Vapi message types carry caller content. Unknown types are treated as content (the safe side).
 METADATA_TYPES = frozenset(
     {

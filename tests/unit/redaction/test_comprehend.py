@@ -34,32 +34,35 @@ class FakeComprehend:
         return {"Entities": entities}
 
 
-def test_second_pass_adds_names_with_offsets_in_the_original_text() -> None:
-    text = "ssn 123-45-6789 for Zelda Fitzgerald please"
-    fake = FakeComprehend({"Zelda Fitzgerald": "NAME"})
+# The local pass finds person names itself now, so these tests give the second pass a street name without
+# a house number ("the old mill road"), which the local pass leaves alone.
+def test_second_pass_adds_findings_with_offsets_in_the_original_text() -> None:
+    text = "ssn 123-45-6789 by the old mill road please"
+    fake = FakeComprehend({"old mill road": "ADDRESS"})
     r = redact(text, second_pass=ComprehendPiiPass(fake))
-    assert r.text == "ssn [SSN] for [NAME] please"
-    name = next(f for f in r.findings if f.kind == "name")
-    assert text[name.start : name.end] == "Zelda Fitzgerald"
+    assert r.text == "ssn [SSN] by the [ADDRESS] please"
+    found = next(f for f in r.findings if f.kind == "address")
+    assert text[found.start : found.end] == "old mill road"
     # Comprehend only ever sees the locally redacted text
-    assert fake.texts == ["ssn [SSN] for Zelda Fitzgerald please"]
+    assert fake.texts == ["ssn [SSN] by the old mill road please"]
 
 
 def test_second_pass_ignores_kinds_outside_its_scope_and_low_scores() -> None:
-    fake = FakeComprehend({"Tuesday": "DATE_TIME", "Zelda": "AGE"})
-    assert redact("Zelda on Tuesday", second_pass=ComprehendPiiPass(fake)).text == "Zelda on Tuesday"
+    fake = FakeComprehend({"Tuesday": "DATE_TIME", "old mill": "AGE"})
+    text = "by the old mill on Tuesday"
+    assert redact(text, second_pass=ComprehendPiiPass(fake)).text == text
 
 
 def test_second_pass_failure_keeps_local_result_and_counts() -> None:
     adapter = ComprehendPiiPass(FakeComprehend({}, fail=True))
-    r = redact("ssn 123-45-6789, Zelda", second_pass=adapter)
-    assert r.text == "ssn [SSN], Zelda"
+    r = redact("ssn 123-45-6789, by old mill road", second_pass=adapter)
+    assert r.text == "ssn [SSN], by old mill road"
     assert adapter.failures == 1
 
 
 def test_second_pass_over_turns_is_one_request() -> None:
-    fake = FakeComprehend({"Zelda": "NAME", "12 Lakeview Terrace": "ADDRESS"})
-    turns = [Turn("user", "it's Zelda"), Turn("assistant", "thanks"), Turn("user", "at 12 Lakeview Terrace")]
+    fake = FakeComprehend({"Zelda": "NAME", "12 old mill road": "ADDRESS"})
+    turns = [Turn("user", "it's Zelda"), Turn("assistant", "thanks"), Turn("user", "at 12 old mill road")]
     results = redact_turns(turns, second_pass=ComprehendPiiPass(fake))
     assert [r.text for r in results] == ["it's [NAME]", "thanks", "at [ADDRESS]"]
     assert len(fake.texts) == 1
@@ -69,16 +72,16 @@ def test_with_botocore_stubber() -> None:
     client = boto3.client(
         "comprehend", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
     )
-    text = "hello from Zelda"
+    text = "hello from old mill"
     with Stubber(client) as stub:
         stub.add_response(
             "detect_pii_entities",
-            {"Entities": [{"Type": "NAME", "Score": 0.97, "BeginOffset": 11, "EndOffset": 16}]},
+            {"Entities": [{"Type": "ADDRESS", "Score": 0.97, "BeginOffset": 11, "EndOffset": 19}]},
             {"Text": text, "LanguageCode": "en"},
         )
         r = redact(text, second_pass=ComprehendPiiPass(client))
         stub.assert_no_pending_responses()
-    assert r.text == "hello from [NAME]"
+    assert r.text == "hello from [ADDRESS]"
 
 
 def test_large_text_is_chunked_under_the_request_limit() -> None:

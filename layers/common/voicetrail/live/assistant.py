@@ -110,6 +110,8 @@ def build_assistant(config: LiveConfig, *, returning_caller_consented: bool = Fa
         },
         "metadata": {"voicetrail": {"consentRequired": config.consent_required}},
     }
+    if config.transcriber_redaction:
+        assistant["transcriber"]["redaction"] = _unique(list(config.transcriber_redaction))
     if config.voice_provider and config.voice_id:
         assistant["voice"] = {"provider": config.voice_provider, "voiceId": config.voice_id}
     return assistant

@@ -3,7 +3,7 @@
 An operator changes it without a deploy, in one of two sources (setting LIVE_CONFIG_SOURCE):
   table            an item in the events table, attribute `config` (a JSON string):
                    pk = CONFIG#phone#<phoneNumberId> | CONFIG#assistant#<assistantId> | CONFIG#default,
-                   sk = CONFIG
+                   sk = CONFIG (voicetrail.storage.model; adapter voicetrail.storage.live.TableConfigSource)
   ssm:<prefix>     SSM parameters <prefix>/phone/<id>, <prefix>/assistant/<id>, <prefix>/default
 
 The first of phone -> assistant -> default that exists wins (no merging: an item is a whole config, and
@@ -19,15 +19,15 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from voicetrail.live.cache import TtlCache
 from voicetrail.observability import MetricsRecorder
+from voicetrail.storage.model import DEFAULT_CONFIG_PK, config_pk
+from voicetrail.storage.ports import ConfigSource as ConfigSource
 
-CONFIG_SK = "CONFIG"
-DEFAULT_KEY = "CONFIG#default"
 _ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 _E164 = r"^\+[1-9]\d{6,14}$"
 
@@ -97,6 +97,11 @@ class LiveConfig(_Strict):
     voice_provider: Literal["vapi", "azure", "cartesia", "11labs", "deepgram"] | None = None
     voice_id: str | None = Field(default=None, max_length=120)
     transcriber_model: str = Field(default="nova-3", max_length=40)
+    # Redaction at the source: Deepgram replaces these categories in the transcript before anyone sees
+    # it, the assistant's model included (so it can no longer read back or act on those values).
+    transcriber_redaction: tuple[Literal["pci", "pii", "phi", "numbers"], ...] = Field(
+        default=(), max_length=4
+    )
     language: str = Field(default="en", max_length=12)
     # Deployment policy (Vapi's compliancePlan / artifactPlan).
     hipaa_enabled: bool = False
@@ -167,34 +172,6 @@ class ConfigUnavailableError(Exception):
     """The configuration source failed and nothing is cached."""
 
 
-class ConfigSource(Protocol):
-    def fetch(self, key: str) -> str | None:
-        """The raw JSON text stored under `key`, None when absent. Raises on I/O failure."""
-        ...
-
-
-class TableConfigSource:
-    def __init__(self, client: Any, table_name: str) -> None:
-        self._client = client
-        self._table = table_name
-
-    def fetch(self, key: str) -> str | None:
-        response = self._client.get_item(
-            TableName=self._table,
-            Key={"pk": {"S": key}, "sk": {"S": CONFIG_SK}},
-            ProjectionExpression="#c",
-            ExpressionAttributeNames={"#c": "config"},
-            ConsistentRead=False,
-        )
-        item = response.get("Item")
-        if not item:
-            return None
-        value = item.get("config", {})
-        if "S" not in value:
-            return "<not a string>"  # present but unusable: reported as broken
-        return str(value["S"])
-
-
 class SsmConfigSource:
     def __init__(self, prefix: str, *, max_age: int = 60) -> None:
         self._prefix = prefix.rstrip("/")
@@ -215,25 +192,13 @@ class SsmConfigSource:
             raise
 
 
-class StaticConfigSource:
-    """Configs held in memory (tests, benchmarks)."""
-
-    def __init__(self, items: dict[str, str] | None = None) -> None:
-        self.items = dict(items or {})
-        self.fetches = 0
-
-    def fetch(self, key: str) -> str | None:
-        self.fetches += 1
-        return self.items.get(key)
-
-
 def config_keys(phone_number_id: str | None, assistant_id: str | None) -> list[str]:
     keys = []
     if phone_number_id and _ID.match(phone_number_id):
-        keys.append(f"CONFIG#phone#{phone_number_id}")
+        keys.append(config_pk("phone", phone_number_id))
     if assistant_id and _ID.match(assistant_id):
-        keys.append(f"CONFIG#assistant#{assistant_id}")
-    keys.append(DEFAULT_KEY)
+        keys.append(config_pk("assistant", assistant_id))
+    keys.append(DEFAULT_CONFIG_PK)
     return keys
 
 

@@ -8,13 +8,14 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools import Logger
 
 from voicetrail.audit import AuditTrail
-from voicetrail.live.config import ConfigResolver, ConfigSource, SsmConfigSource, TableConfigSource
+from voicetrail.live.config import ConfigResolver, ConfigSource, SsmConfigSource
 from voicetrail.live.consent_flow import ConsentService
 from voicetrail.live.control import HostPolicy, HttpCallController
 from voicetrail.live.escalation import EscalationService
 from voicetrail.live.runtime import LiveCallFeatures, OutcomeSink
-from voicetrail.live.store import DynamoLiveStore
 from voicetrail.observability import MetricsRecorder
+from voicetrail.storage.audit import DynamoAuditStore
+from voicetrail.storage.live import DynamoLiveStore, TableConfigSource
 
 if TYPE_CHECKING:
     from voicetrail.config import VapiWebhookSettings
@@ -37,7 +38,7 @@ def build_live_features(
 ) -> LiveCallFeatures:
     clock = time.time
     store = DynamoLiveStore(client, settings.table_name, settings.retention)
-    audit = AuditTrail(client, settings.table_name, retention=settings.retention)
+    audit = AuditTrail(DynamoAuditStore(client, settings.table_name), retention=settings.retention)
     controller = HttpCallController(
         logger=logger,
         metrics=metrics,

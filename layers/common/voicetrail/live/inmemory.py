@@ -10,13 +10,14 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from voicetrail.live.config import ConfigResolver, StaticConfigSource
+from voicetrail.live.config import ConfigResolver
 from voicetrail.live.consent_flow import ConsentService
 from voicetrail.live.control import CallController, RecordingController
 from voicetrail.live.escalation import EscalationService
 from voicetrail.live.runtime import LiveCallFeatures
-from voicetrail.live.store import MemoryAuditSink, MemoryLiveStore
+from voicetrail.live.store import MemoryAuditSink
 from voicetrail.observability import MemoryRecorder
+from voicetrail.storage.memory import MemoryLiveStore, StaticConfigSource
 
 
 @dataclass

@@ -1,10 +1,8 @@
-"""Per-call live state in the events table (and an in-memory twin with the same semantics).
+"""Per-call live state: its values (consent, escalation claims, tool results, a returning caller's consent).
 
-Items (all carry `expires_at` and the sparse expiry-index keys, so the retention purge removes them):
-  CALL#<id>      LIVE#consent           consent state machine (optimistic version)        metadata
-  CALL#<id>      LIVE#escalation        at most one escalation per call (conditional)     metadata
-  CALL#<id>      LIVE#tool#<toolCallId> a tool call's result, returned again on a retry   metadata
-  CALLER#<hash>  CONSENT                a returning caller's last decision (CallerIndex)  audit
+The port is `voicetrail.storage.ports.LiveStore`; the items (consent state, escalation claim, tool result,
+caller consent) are described in voicetrail.storage.model, the adapters are `storage.live` (DynamoDB) and
+`storage.memory.MemoryLiveStore`.
 
 Audit events go through voicetrail.audit (the per-call hash chain).
 Only our own fixed texts and enums are written: never transcript text or a control URL.
@@ -19,14 +17,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from voicetrail.audit import AuditKind, validate_details
-from voicetrail.errors import StoreUnavailableError
-from voicetrail.retention import RetentionClass, RetentionPolicy, expiry_bucket
-from voicetrail.storage.ports import call_pk
-
-CONSENT_SK = "LIVE#consent"
-ESCALATION_SK = "LIVE#escalation"
-TOOL_SK_PREFIX = "LIVE#tool#"
-CALLER_CONSENT_SK = "CONSENT"
+from voicetrail.storage.ports import LiveStore as LiveStore
 
 
 class ConsentState(StrEnum):
@@ -69,230 +60,10 @@ class CallerConsent:
     decided_at: int  # epoch seconds
 
 
-class LiveStore(Protocol):
-    def get_consent(self, call_id: str) -> ConsentRecord | None: ...
-
-    def save_consent(
-        self, call_id: str, record: ConsentRecord, *, expected_version: int | None, now: float
-    ) -> bool:
-        """Write if the stored version is `expected_version` (None: no record yet). False on conflict."""
-        ...
-
-    def claim_escalation(self, call_id: str, *, now_ms: int, debounce_ms: int, now: float) -> ClaimResult: ...
-
-    def finish_escalation(self, call_id: str, *, ok: bool, now: float) -> None: ...
-
-    def get_tool_results(self, call_id: str, ids: list[str]) -> dict[str, ToolResult]: ...
-
-    def put_tool_result(self, call_id: str, result: ToolResult, *, now: float) -> None: ...
-
-    def get_caller_consent(self, caller_hash: str) -> CallerConsent | None: ...
-
-    def put_caller_consent(self, caller_hash: str, consent: CallerConsent, *, now: float) -> None: ...
-
-
 class AuditSink(Protocol):
     """What the live features need from voicetrail.audit.AuditTrail (hash-chained, per call)."""
 
     def append(self, call_id: str, kind: AuditKind, details: Mapping[str, int | str], now: float) -> Any: ...
-
-
-def _n(value: int | float) -> dict[str, str]:
-    return {"N": str(value)}
-
-
-def _s(value: str) -> dict[str, str]:
-    return {"S": value}
-
-
-class DynamoLiveStore:
-    def __init__(self, client: Any, table_name: str, retention: RetentionPolicy) -> None:
-        self._client = client
-        self._table = table_name
-        self._retention = retention
-
-    # -- helpers ---------------------------------------------------------------------------------
-    def _expiry(self, pk: str, sk: str, retention_class: RetentionClass, now: float) -> dict[str, Any]:
-        expires = self._retention.expires_at(retention_class, now)
-        return {
-            "expires_at": _n(expires),
-            "exp_bucket": _s(expiry_bucket(expires)),
-            "exp_sk": _s(f"{expires:012d}#{pk}#{sk}"),
-            "retention_class": _s(retention_class.value),
-        }
-
-    def _call(self, operation: str, **kwargs: Any) -> Any:
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        try:
-            return getattr(self._client, operation)(TableName=self._table, **kwargs)
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                raise _ConditionFailedError() from None
-            raise StoreUnavailableError(f"{operation} failed") from None
-        except BotoCoreError:
-            raise StoreUnavailableError(f"{operation} failed") from None
-
-    def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
-        item = self._call("get_item", Key={"pk": _s(pk), "sk": _s(sk)}, ConsistentRead=True).get("Item")
-        return dict(item) if item else None
-
-    # -- consent ---------------------------------------------------------------------------------
-    def get_consent(self, call_id: str) -> ConsentRecord | None:
-        item = self._get(call_pk(call_id), CONSENT_SK)
-        if not item:
-            return None
-        return ConsentRecord(
-            state=ConsentState(item["state"]["S"]),
-            asks=int(item["asks"]["N"]),
-            version=int(item["version"]["N"]),
-            source=item.get("source", {}).get("S", "-"),
-            updated_ms=int(item.get("updated_ms", {}).get("N", "0")),
-            action=item.get("action", {}).get("S", "none"),
-        )
-
-    def save_consent(
-        self, call_id: str, record: ConsentRecord, *, expected_version: int | None, now: float
-    ) -> bool:
-        pk = call_pk(call_id)
-        item = {
-            "pk": _s(pk),
-            "sk": _s(CONSENT_SK),
-            "call_id": _s(call_id),
-            "state": _s(record.state.value),
-            "asks": _n(record.asks),
-            "version": _n(record.version),
-            "source": _s(record.source),
-            "updated_ms": _n(record.updated_ms),
-            "action": _s(record.action),
-            **self._expiry(pk, CONSENT_SK, RetentionClass.METADATA, now),
-        }
-        if expected_version is None:
-            condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(pk)"}
-        else:
-            condition = {
-                "ConditionExpression": "version = :v",
-                "ExpressionAttributeValues": {":v": _n(expected_version)},
-            }
-        try:
-            self._call("put_item", Item=item, **condition)
-        except _ConditionFailedError:
-            return False
-        return True
-
-    # -- escalation ------------------------------------------------------------------------------
-    def claim_escalation(self, call_id: str, *, now_ms: int, debounce_ms: int, now: float) -> ClaimResult:
-        pk = call_pk(call_id)
-        expiry = self._expiry(pk, ESCALATION_SK, RetentionClass.METADATA, now)
-        try:
-            self._call(
-                "update_item",
-                Key={"pk": _s(pk), "sk": _s(ESCALATION_SK)},
-                UpdateExpression=(
-                    "SET #st = :claimed, last_ms = :now_ms, call_id = :cid, expires_at = :exp, "
-                    "exp_bucket = :eb, exp_sk = :es, retention_class = :rc ADD attempts :one"
-                ),
-                ConditionExpression="attribute_not_exists(pk) OR (#st = :failed AND last_ms < :cutoff)",
-                ExpressionAttributeNames={"#st": "status"},
-                ExpressionAttributeValues={
-                    ":claimed": _s("claimed"),
-                    ":failed": _s("failed"),
-                    ":now_ms": _n(now_ms),
-                    ":cutoff": _n(now_ms - debounce_ms),
-                    ":cid": _s(call_id),
-                    ":exp": expiry["expires_at"],
-                    ":eb": expiry["exp_bucket"],
-                    ":es": expiry["exp_sk"],
-                    ":rc": expiry["retention_class"],
-                    ":one": _n(1),
-                },
-            )
-        except _ConditionFailedError:
-            item = self._get(pk, ESCALATION_SK) or {}
-            last = int(item.get("last_ms", {}).get("N", "0"))
-            return ClaimResult.DEBOUNCED if now_ms - last < debounce_ms else ClaimResult.ALREADY
-        return ClaimResult.CLAIMED
-
-    def finish_escalation(self, call_id: str, *, ok: bool, now: float) -> None:
-        self._call(
-            "update_item",
-            Key={"pk": _s(call_pk(call_id)), "sk": _s(ESCALATION_SK)},
-            UpdateExpression="SET #st = :s",
-            ExpressionAttributeNames={"#st": "status"},
-            ExpressionAttributeValues={":s": _s("done" if ok else "failed")},
-        )
-
-    # -- tool results ----------------------------------------------------------------------------
-    def get_tool_results(self, call_id: str, ids: list[str]) -> dict[str, ToolResult]:
-        if not ids:
-            return {}
-        pk = call_pk(call_id)
-        keys = [{"pk": _s(pk), "sk": _s(TOOL_SK_PREFIX + i)} for i in dict.fromkeys(ids)]
-        found: dict[str, ToolResult] = {}
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        for start in range(0, len(keys), 100):
-            request: dict[str, Any] = {
-                self._table: {"Keys": keys[start : start + 100], "ConsistentRead": True}
-            }
-            for _ in range(5):
-                try:
-                    page = self._client.batch_get_item(RequestItems=request)
-                except (ClientError, BotoCoreError):
-                    raise StoreUnavailableError("batch_get_item failed") from None
-                for item in page.get("Responses", {}).get(self._table, []):
-                    tool_id = item["sk"]["S"].removeprefix(TOOL_SK_PREFIX)
-                    found[tool_id] = ToolResult(
-                        tool_call_id=tool_id,
-                        name=item.get("name", {}).get("S", ""),
-                        text=item.get("result", {}).get("S", ""),
-                        is_error=bool(item.get("is_error", {}).get("BOOL", False)),
-                    )
-                request = page.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-        return found
-
-    def put_tool_result(self, call_id: str, result: ToolResult, *, now: float) -> None:
-        pk = call_pk(call_id)
-        sk = TOOL_SK_PREFIX + result.tool_call_id
-        self._call(
-            "put_item",
-            Item={
-                "pk": _s(pk),
-                "sk": _s(sk),
-                "call_id": _s(call_id),
-                "name": _s(result.name),
-                "result": _s(result.text),
-                "is_error": {"BOOL": result.is_error},
-                **self._expiry(pk, sk, RetentionClass.METADATA, now),
-            },
-        )
-
-    # -- returning callers -----------------------------------------------------------------------
-    def get_caller_consent(self, caller_hash: str) -> CallerConsent | None:
-        item = self._get(f"CALLER#{caller_hash}", CALLER_CONSENT_SK)
-        if not item:
-            return None
-        return CallerConsent(decision=item["decision"]["S"], decided_at=int(item["decided_at"]["N"]))
-
-    def put_caller_consent(self, caller_hash: str, consent: CallerConsent, *, now: float) -> None:
-        pk = f"CALLER#{caller_hash}"
-        self._call(
-            "put_item",
-            Item={
-                "pk": _s(pk),
-                "sk": _s(CALLER_CONSENT_SK),
-                "caller_hash": _s(caller_hash),
-                "decision": _s(consent.decision),
-                "decided_at": _n(consent.decided_at),
-                **self._expiry(pk, CALLER_CONSENT_SK, RetentionClass.AUDIT, now),
-            },
-        )
-
-
-class _ConditionFailedError(Exception):
-    pass
 
 
 # ---- in memory (unit tests, benchmarks) ----------------------------------------------------------
@@ -304,64 +75,6 @@ class AuditEvent:
     kind: str
     details: dict[str, int | str]
     at_ms: int
-
-
-class MemoryLiveStore:
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.consent: dict[str, ConsentRecord] = {}
-        self.escalations: dict[str, dict[str, Any]] = {}
-        self.tools: dict[tuple[str, str], ToolResult] = {}
-        self.callers: dict[str, CallerConsent] = {}
-        self.reads = 0
-        self.caller_reads = 0
-
-    def get_consent(self, call_id: str) -> ConsentRecord | None:
-        with self._lock:
-            self.reads += 1
-            return self.consent.get(call_id)
-
-    def save_consent(
-        self, call_id: str, record: ConsentRecord, *, expected_version: int | None, now: float
-    ) -> bool:
-        with self._lock:
-            current = self.consent.get(call_id)
-            if (current is None) != (expected_version is None):
-                return False
-            if current is not None and current.version != expected_version:
-                return False
-            self.consent[call_id] = record
-            return True
-
-    def claim_escalation(self, call_id: str, *, now_ms: int, debounce_ms: int, now: float) -> ClaimResult:
-        with self._lock:
-            item = self.escalations.get(call_id)
-            if item is None or (item["status"] == "failed" and item["last_ms"] < now_ms - debounce_ms):
-                attempts = (item or {}).get("attempts", 0) + 1
-                self.escalations[call_id] = {"status": "claimed", "last_ms": now_ms, "attempts": attempts}
-                return ClaimResult.CLAIMED
-            return ClaimResult.DEBOUNCED if now_ms - item["last_ms"] < debounce_ms else ClaimResult.ALREADY
-
-    def finish_escalation(self, call_id: str, *, ok: bool, now: float) -> None:
-        with self._lock:
-            self.escalations[call_id]["status"] = "done" if ok else "failed"
-
-    def get_tool_results(self, call_id: str, ids: list[str]) -> dict[str, ToolResult]:
-        with self._lock:
-            return {i: self.tools[(call_id, i)] for i in ids if (call_id, i) in self.tools}
-
-    def put_tool_result(self, call_id: str, result: ToolResult, *, now: float) -> None:
-        with self._lock:
-            self.tools[(call_id, result.tool_call_id)] = result
-
-    def get_caller_consent(self, caller_hash: str) -> CallerConsent | None:
-        with self._lock:
-            self.caller_reads += 1
-            return self.callers.get(caller_hash)
-
-    def put_caller_consent(self, caller_hash: str, consent: CallerConsent, *, now: float) -> None:
-        with self._lock:
-            self.callers[caller_hash] = consent
 
 
 class MemoryAuditSink:

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from voicetrail.redaction._engine import Span, detect, merge
 from voicetrail.redaction._model import (
+    DEFAULT_KINDS,
     DEFAULT_PLACEHOLDERS,
     DEFAULT_POLICY,
     KIND_GROUPS,
@@ -28,6 +29,7 @@ from voicetrail.redaction._model import (
 from voicetrail.redaction.comprehend import ComprehendPiiPass
 
 __all__ = [
+    "DEFAULT_KINDS",
     "DEFAULT_PLACEHOLDERS",
     "DEFAULT_POLICY",
     "FAILSAFE_PLACEHOLDER",

@@ -13,6 +13,7 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 
+from voicetrail.redaction import _names
 from voicetrail.redaction._lexicon import (
     COMMON_FIRST_NAMES,
     JOIN_PUNCT,
@@ -60,6 +61,7 @@ _SSN_SHAPE = re.compile(r"\d{3}[- .]\d{2}[- .]\d{4}")
 _NUMERIC_DATE_SHAPE = re.compile(
     r"(?P<a>\d{1,2})\s*[/.-]\s*(?P<b>\d{1,2})\s*[/.-]\s*(?P<y>\d{2}|\d{4})|(?P<iso>\d{4}-\d{1,2}-\d{1,2})"
 )
+_PHONE_SHAPE = re.compile(r"(?:\+?1[-. ]?)?\(?\d{3}\)?[-. ]?\d{3}[-. ]\d{4}")
 _MONTH_YEAR_SHAPE = re.compile(r"(?P<m>\d{1,2})\s*[/-]\s*(?P<y>\d{2}|\d{4})")
 _MBI_SHAPE = re.compile(
     r"[1-9][AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]\d[AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]\d[AC-HJKMNP-RT-Y]{2}\d{2}"
@@ -328,13 +330,21 @@ _ORD_WORDS = {
 }
 
 # ---------------------------------------------------------------------------------------------- email
-_TLDS = "com|net|org|edu|gov|mil|io|co|us|uk|ca|info|biz|me|ai|app|dev|health|care|de|fr|au|in|mx|es|it|nl"
+_TLDS = (
+    "com|net|org|edu|gov|mil|io|co|us|uk|ca|info|biz|me|ai|app|dev|health|care|de|fr|au|in|mx|es|it|nl|"
+    "xyz|online|site|tech|store|email|live|mail|pro|tv|fm|cc|ch|se|pl|br|jp|nz|ie|be|dk|no|fi|pt|za|sg|"
+    "hk|ph|ae|ar|cl|club|shop|blog|cloud|page|space|art|design|news|world|agency|team|studio|today|life|"
+    "work|systems|solutions|network|digital|global|academy|company|center|family|law|clinic|church|"
+    "school|university|services|consulting|group|media|inc|llc|ltd"
+)
 _EMAIL_TYPED = re.compile(r"[\w.%+'-]+\s?@\s?[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}")
 _SPOKEN_SEP = r"(?:\s*(?:\.|_|-)\s*|\s+(?:dot|period|underscore|under\s+score|dash|hyphen|minus)\s+)"
 _EMAIL_SPOKEN = re.compile(
-    rf"\b(?:[a-z0-9]\s+){{0,30}}[a-z0-9]+(?:{_SPOKEN_SEP}[a-z0-9]+)*"
+    rf"(?<![\w'])(?:[a-z0-9]\s+){{0,30}}[a-z0-9]+(?:{_SPOKEN_SEP}[a-z0-9]+)*"
     rf"\s*(?:\s(?:at|@)\s|@)\s*"
-    rf"[a-z0-9-]+(?:(?:\s+dot\s+|\s*\.\s*)[a-z0-9-]+)*(?:\s+dot\s+|\s*\.\s*)(?:{_TLDS})\b",
+    # the top-level domain is checked by _DOT_TLD, whose end this match must share: any word here
+    # (a 100-name alternation would cost ~10 ms of cold start to compile)
+    rf"[a-z0-9-]+(?:(?:\s+dot\s+|\s*\.\s*)[a-z0-9-]+)*(?:\s+dot\s+|\s*\.\s*)[a-z]{{2,13}}\b",
     re.IGNORECASE,
 )
 _DOT_TLD = re.compile(rf"(?:\bdot\s+|\.)(?:{_TLDS})\b", re.IGNORECASE)
@@ -829,8 +839,9 @@ def _near_keep(tk: _Tokens, run: _Run) -> bool:
         i -= 1
     if i >= 0:
         prev = tk.lows[i]
-        if prev in ("number", "no", "#") and i > 0 and tk.lows[i - 1] in PREV_KEEP:
-            return True
+        if prev in ("number", "no", "#"):
+            # "room # 12" stays; "card # 4111 ..." is a card number
+            return i > 0 and tk.lows[i - 1] in PREV_KEEP
         if prev in PREV_KEEP:
             return True
         if prev in ("call", "dial", "text") and run.value in SHORT_SERVICE_NUMBERS:
@@ -838,6 +849,8 @@ def _near_keep(tk: _Tokens, run: _Run) -> bool:
     j = run.last + 1
     if j < tk.n:
         nxt = tk.lows[j]
+        if nxt == "x" and run.digits in (10, 11):
+            return False  # "312.555.0188 x 22": a phone and its extension, not "10 x 2"
         if nxt in NEXT_KEEP:
             return True
         if nxt in ("a", "p") and j + 2 < tk.n and tk.lows[j + 1] == "." and tk.lows[j + 2] == "m":
@@ -867,6 +880,14 @@ def _fallback(run: _Run, raw: str) -> str | None:
     if 13 <= nd <= 19 and (nd in (15, 16) or _luhn(value)):
         return "card"
     return "number"
+
+
+def _typed_phone(run: _Run, raw: str) -> bool:
+    """A typed, valid phone number ("312-555-0188"): never an order or a booking reference. Checked only
+    when a keep cue is in play, so that phonenumbers is not imported for every phone."""
+    return (
+        run.digits in (10, 11) and _PHONE_SHAPE.fullmatch(raw) is not None and _valid_phone(run.value, False)
+    )
 
 
 def _is_date_shape(raw: str) -> tuple[bool, bool]:
@@ -911,7 +932,7 @@ def _classify_run(tk: _Tokens, ctx: _Context, run: _Run, raw: str) -> str | None
     cues = ctx.before(run.start)
     for cue_end, _cue_start, kind in cues:
         if kind == "keep":
-            if ctx.same_sentence(cue_end, run.start):
+            if ctx.same_sentence(cue_end, run.start) and not _typed_phone(run, raw):
                 return None
             continue
         if _accepts(kind, run):
@@ -986,8 +1007,29 @@ def _detect_runs(
             start, end = _extend_id(tk, run, hard_breaks)
             if sum(ch.isalnum() for ch in text[start:end]) < 4:
                 continue
+        elif kind == "phone":
+            end = _extension_end(tk, run, runs) or end
         spans.append((start, end, kind, 60))
     return spans
+
+
+_EXTENSION_WORDS = frozenset({"ext", "extension", "x"})
+
+
+def _extension_end(tk: _Tokens, run: _Run, runs: list[_Run]) -> int | None:
+    """End offset of an extension right after a phone ("312-555-0188 ext. 42"), else None."""
+    j = run.last + 1
+    if j < tk.n and tk.lows[j] == ",":
+        j += 1
+    if j >= tk.n or tk.lows[j] not in _EXTENSION_WORDS:
+        return None
+    j += 1
+    if j < tk.n and tk.lows[j] == ".":
+        j += 1
+    for r in runs:
+        if r.first == j and not r.letters and r.digits <= 6:
+            return r.end
+    return None
 
 
 def _day_end(tk: _Tokens, j: int) -> int | None:
@@ -1070,6 +1112,23 @@ def _detect_dates(tk: _Tokens, ctx: _Context, runs: list[_Run]) -> tuple[list[Sp
         if kind is not None:
             spans.append((start, stop, kind, 65))
     return spans, seen
+
+
+# Typed phones with an extension glued on ("312-555-0188x42", "001-312-555-0188x4321"), which tokenise as
+# one alphanumeric word and so never form a digit run.
+_PHONE_WITH_EXTENSION = re.compile(
+    r"(?<![\w+])(?:\+?1[-. ]?|001[-. ]?)?\(?(\d{3})\)?[-. ]?(\d{3})[-. ](\d{4})\s?(?:x|ext\.?)\s?\d{1,6}\b",
+    re.IGNORECASE,
+)
+
+
+def _detect_phone_extensions(text: str) -> list[Span]:
+    spans: list[Span] = []
+    if "x" in text or "X" in text:
+        for m in _PHONE_WITH_EXTENSION.finditer(text):
+            if _valid_phone(m.group(1) + m.group(2) + m.group(3), False):
+                spans.append((m.start(), m.end(), "phone", 62))
+    return spans
 
 
 def _detect_emails(text: str) -> list[Span]:
@@ -1196,8 +1255,12 @@ def _detect_names(text: str, tk: _Tokens) -> list[Span]:
             low, raw, t = tk.lows[j], tk.raws[j], tk.types[j]
             if t == "W" and len(raw) == 1 and raw.isalpha() and (strong or letters or raw.isupper()):
                 # spelled out: "s m i t h", "S-M-I-T-H"
-                if low in ("i", "a") and not raw.isupper() and not letters:
-                    break
+                if low in ("i", "a") and not letters:
+                    # "Mr., I don't know": a lone I or a is a word unless more letters follow ("A-N-A")
+                    nxt = tk.raws[j + 1] if j + 1 < tk.n else ""
+                    nxt2 = tk.raws[j + 2] if j + 2 < tk.n else ""
+                    if not raw.isupper() or not (len(nxt) == 1 and (nxt.isalpha() or len(nxt2) == 1)):
+                        break
                 letters += 1
                 j += 1
                 continue
@@ -1209,7 +1272,14 @@ def _detect_names(text: str, tk: _Tokens) -> list[Span]:
                 break
             if t != "W" or words >= 3 or letters:
                 break
-            if low in NAME_STOPWORDS or low in MONTHS or low in UNITS or low in TEENS or low in TENS:
+            if (
+                low in NAME_STOPWORDS
+                or low in _names.NEVER_NAME  # "I'm-I'm", "Mr., I"
+                or low in MONTHS
+                or low in UNITS
+                or low in TEENS
+                or low in TENS
+            ):
                 break
             if raw.startswith("[") or (not raw.isalpha() and "'" not in raw):
                 break
@@ -1236,6 +1306,147 @@ def _detect_names(text: str, tk: _Tokens) -> list[Span]:
             j = take(i, strong)
             if j > i:
                 spans.append((tk.starts[i], tk.ends[j - 1], "name", 70))
+    return spans
+
+
+_SENTENCE_PUNCT = frozenset({".", "?", "!"})
+# Inside a name only hyphens, apostrophes and the period of an initial ("J. R. Smith") may appear.
+_NAME_BREAKS = frozenset(
+    {",", ":", ";", "(", ")", '"', "/", "[", "]", "\u201c", "\u201d", "|", "&", "+", "="}
+)
+
+
+def _detect_names_learned(text: str, tk: _Tokens) -> list[Span]:
+    """Names found by the CRF tagger, one line (turn) at a time, with the previous line as context."""
+    if tk.n == 0:
+        return []
+    tagger: _names.NameTagger | None = None  # loaded on the first line worth tagging
+    spans: list[Span] = []
+    line_start, k = 0, 0
+    previous: str | None = None
+    while True:
+        newline = text.find("\n", line_start)
+        line_end = len(text) if newline < 0 else newline
+        first = k
+        while k < tk.n and tk.starts[k] < line_end:
+            k += 1
+        line = text[line_start:line_end]
+        if k > first and "W" in tk.types[first:k] and not _machine_value(line):
+            tagger = tagger or _names.tagger()
+            if previous is None and " " not in line.strip() and not _known_names(tagger, tk, first, k):
+                # one word alone, no question before it: "twilio", "inboundPhoneCall" are metadata values;
+                # only a word the name lists know ("Maria") is taken for a name there
+                line_start = newline + 1
+                if newline < 0:
+                    return spans
+                continue
+            cased = any(c.isupper() for c in line) and any(c.islower() for c in line)
+            rows = tagger.emissions(
+                tk.raws[first:k], tk.lows[first:k], tk.types[first:k], cased, _names.question_type(previous)
+            )
+            for a, b in tagger.spans(tagger.decode(rows)):
+                spans.extend(_name_pieces(tk, first + a, first + b))
+            previous = line
+        if newline < 0:
+            return spans
+        line_start = newline + 1
+
+
+def _known_names(tagger: _names.NameTagger, tk: _Tokens, first: int, end: int) -> bool:
+    words = [tk.lows[i] for i in range(first, end) if tk.types[i] == "W"]
+    return all("F" in (f := tagger.flags(w)) or "L" in f for w in words)
+
+
+_MACHINE_VALUE = re.compile(r"\S*[\d/:_@=]\S*|[a-z]{2}-[A-Z]{2}")  # ids, URLs, times; "en-US"
+
+
+def _machine_value(line: str) -> bool:
+    """One word with digits or URL/ID punctuation ("inboundPhoneCall" stays in, "wss://...", "CA79cb..."
+    and "2026-11-25T14:00" are out): metadata fields of every webhook, never a person's name."""
+    return _MACHINE_VALUE.fullmatch(line) is not None
+
+
+def _name_pieces(tk: _Tokens, i: int, j: int) -> list[Span]:
+    """A tagged token range as spans: punctuation trimmed, split at a sentence end ("Ramirez. Thanks")."""
+    out: list[Span] = []
+    start = i
+    for m in range(i, j + 1):
+        boundary = (
+            m == j
+            or tk.types[m] in ("N", "A", "X")  # digits are never part of a name
+            or tk.lows[m] in _NAME_BREAKS
+            or tk.lows[m] in _names.NEVER_NAME
+            or tk.raws[m] in US_STATE_CODES  # "Duluth, MN"
+            or (
+                tk.lows[m] in _SENTENCE_PUNCT and m > i and len(tk.raws[m - 1]) > 1 and tk.types[m - 1] == "W"
+            )
+        )
+        if not boundary:
+            continue
+        a, b = start, m
+        while a < b and tk.types[a] == "P":
+            a += 1
+        while b > a and tk.types[b - 1] == "P":
+            b -= 1
+        if a < b:
+            # below the digit kinds (60): a number the tagger wrongly took keeps its own kind
+            out.append((tk.starts[a], tk.ends[b - 1], "name", 58))
+        start = m + 1
+    return out
+
+
+_TITLES = frozenset({"mr", "mrs", "ms", "miss", "dr", "doctor", "mister", "missus", "professor", "prof"})
+_MEDIA_WORDS = frozenset(
+    {
+        "watch",
+        "watched",
+        "watching",
+        "rewatched",
+        "movie",
+        "film",
+        "book",
+        "novel",
+        "show",
+        "series",
+        "song",
+        "album",
+        "musical",
+        "read",
+        "reading",
+        "reread",
+        "episode",
+        "play",
+    }
+)
+
+
+def _media_title(tk: _Tokens, start: int) -> bool:
+    """A name right after a title after a media word is a title of a film or book ("watched Dr. Strangelove",
+    "the movie Miss Congeniality"), not a person."""
+    i = tk.index_at(start) - 1
+    if i >= 0 and tk.lows[i] == ".":
+        i -= 1
+    if i < 1 or tk.lows[i] not in _TITLES:
+        return False
+    j = i - 1
+    if tk.lows[j] == "the" and j > 0:
+        j -= 1
+    return tk.lows[j] in _MEDIA_WORDS or tk.lows[j] in ("'", '"', "“")
+
+
+# International bank account numbers: country code, two check digits, 11-30 letters/digits (ISO 13616),
+# accepted only when the mod-97 check holds.
+_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){11,30}\b")
+
+
+def _detect_ibans(text: str) -> list[Span]:
+    spans: list[Span] = []
+    for m in _IBAN.finditer(text):
+        value = m.group().replace(" ", "")
+        rearranged = value[4:] + value[:4]
+        digits = "".join(str(int(c, 36)) for c in rearranged)
+        if int(digits) % 97 == 1:
+            spans.append((m.start(), m.end(), "account", 62))
     return spans
 
 
@@ -1315,23 +1526,255 @@ def _detect_addresses(text: str, tk: _Tokens, runs: list[_Run]) -> list[Span]:
     for m in _anchored(tk, text, _ADDRESS_CUE, _ADDRESS_FIRST):
         i = _skip_leadin(tk, tk.index_at(m.end()))
         j = i
-        evidence = False
+        first: int | None = None  # the span starts at the first evidence, not at the cue ("uh let me think")
         while j < tk.n and j - i < 16:
             low = tk.lows[j]
-            if low in ("?", "!", "\n") or low in _ADDRESS_STOP:
+            if low in ("?", "!") or low in _ADDRESS_STOP or _newline_before(text, tk, j):
                 break
             if low == "." and (j + 1 >= tk.n or tk.starts[j + 1] > tk.ends[j]):
-                if j > i and tk.lows[j - 1] in STREET_SUFFIXES:
+                # "Oak St. Apt 4" goes on; "Oak St. Maria will be there" is a new sentence
+                if (
+                    j > i
+                    and tk.lows[j - 1] in STREET_SUFFIXES
+                    and j + 1 < tk.n
+                    and _address_goes_on(tk, j + 1)
+                ):
                     j += 1
                     continue
                 break
-            if tk.types[j] in ("N", "A") or low in UNITS or low in STREET_SUFFIXES or low in US_STATES:
-                evidence = True
+            if first is None and (
+                (tk.types[j] in ("N", "A") and tk.types[j] != "X")
+                or (low in UNITS and low not in ("o", "oh"))
+                or low in TEENS
+                or low in TENS
+            ):
+                first = j
             j += 1
         while j > i and tk.types[j - 1] == "P":
             j -= 1
-        if evidence and j > i:
-            spans.append((tk.starts[i], tk.ends[j - 1], "address", 75))
+        if first is not None and j > first:
+            evidence = any(
+                tk.lows[k] in STREET_SUFFIXES or tk.lows[k] in US_STATES or tk.raws[k] in US_STATE_CODES
+                for k in range(first, j)
+            )
+            if evidence:
+                spans.append((tk.starts[first], tk.ends[j - 1], "address", 75))
+    spans += _detect_address_by_tail(text, tk, runs)
+    spans += _detect_streets_without_suffix(text, tk, runs)
+    return spans
+
+
+def _newline_before(text: str, tk: _Tokens, j: int) -> bool:
+    return j > 0 and "\n" in text[tk.ends[j - 1] : tk.starts[j]]
+
+
+def _address_goes_on(tk: _Tokens, j: int) -> bool:
+    raw, low = tk.raws[j], tk.lows[j]
+    return (
+        tk.types[j] in ("N", "A")
+        or low in (",", "#")
+        or low in UNIT_WORDS
+        or raw in US_STATE_CODES
+        or low in US_STATES
+        or raw[:1].islower()
+    )
+
+
+_MILITARY_POST = frozenset({"apo", "fpo", "dpo"})
+_MILITARY_REGION = frozenset({"aa", "ae", "ap"})
+_MILITARY_UNIT = frozenset({"unit", "psc", "cmr"})
+# Lower-case two-letter words that are state codes only with a ZIP right after; these never are.
+_NOT_LOWER_CODES = frozenset({"in", "me", "or", "oh", "hi", "ok", "id"})
+_STATE_SECOND = frozenset({"york", "jersey", "hampshire", "mexico", "carolina", "dakota", "island"})
+# Words that end the walk back from a ZIP to the house number: the address has not started yet.
+_ADDRESS_WALK_STOP = frozenset(
+    {
+        "is",
+        "are",
+        "was",
+        "were",
+        "in",
+        "at",
+        "to",
+        "we",
+        "i",
+        "my",
+        "the",
+        "live",
+        "lives",
+        "moved",
+        "from",
+        "it's",
+        "its",
+        "that's",
+        "send",
+        "ship",
+        "mail",
+        "deliver",
+        "address",
+        "with",
+        "for",
+        "have",
+        "has",
+        "had",
+    }
+    | _ADDRESS_STOP
+)
+
+
+def _state_at(tk: _Tokens, k: int) -> int | None:
+    """Index of the first token of a US state (name or code) ending at token k, else None."""
+    raw, low = tk.raws[k], tk.lows[k]
+    if raw in US_STATE_CODES or low in US_STATES:
+        return k
+    if len(raw) == 2 and raw.islower() and raw.upper() in US_STATE_CODES and low not in _NOT_LOWER_CODES:
+        return k
+    if low in _STATE_SECOND and k > 0 and tk.lows[k - 1] in ("new", "north", "south", "rhode"):
+        return k - 1
+    return None
+
+
+def _detect_address_by_tail(text: str, tk: _Tokens, runs: list[_Run]) -> list[Span]:
+    """Whole addresses found from their end: a ZIP after a state (or after APO/FPO/DPO AA/AE/AP), walked
+    back over city, unit and street words to the house number (or to Unit/PSC/CMR for military mail).
+    Works without a street suffix ("1861 North Kettering, Yonkers, NY 10701")."""
+    spans: list[Span] = []
+    run_last = {r.last: r for r in runs}
+    for zr in runs:
+        if zr.letters or zr.digits not in (5, 9) or zr.first == 0:
+            continue
+        k = zr.first - 1
+        if tk.lows[k] == "," and k > 0:
+            k -= 1
+        military = tk.lows[k] in _MILITARY_REGION and k > 0 and tk.lows[k - 1] in _MILITARY_POST
+        state = k - 1 if military else _state_at(tk, k)
+        if state is None:
+            continue
+        j, words, start = state - 1, 0, None
+        while j >= 0 and words < 10 and not _newline_before(text, tk, j + 1):
+            low = tk.lows[j]
+            run = run_last.get(j)
+            if run is not None:
+                before = tk.lows[run.first - 1] if run.first > 0 else ""
+                if military and before in _MILITARY_UNIT:
+                    start = run.first - 1
+                    break
+                if before in UNIT_WORDS or before in ("box", "#") or (military and before in ("unit", "box")):
+                    j = run.first - 1
+                    continue
+                if not run.letters and run.digits <= 6 and not military:
+                    start = run.first
+                break
+            if low in (",", "#", "-") or (low == "." and j > 0 and tk.lows[j - 1] in STREET_SUFFIXES):
+                j -= 1
+                continue
+            if tk.types[j] != "W" or low in _ADDRESS_WALK_STOP or low in ("?", "!"):
+                break
+            words += 1
+            j -= 1
+        if start is not None:
+            spans.append((tk.starts[start], zr.end, "address", 80))
+    return spans
+
+
+_STREET_PREFIXES = frozenset({"avenida", "calle", "camino", "paseo", "rua", "rue", "via"})
+
+
+def _detect_streets_without_suffix(text: str, tk: _Tokens, runs: list[_Run]) -> list[Span]:
+    """ "88 South Halsted", "1200 Avenida Real": a house number, a direction or a Spanish/French street
+    word, then a name (capitalised when the text is cased)."""
+    spans: list[Span] = []
+    cased = any(c.isupper() for c in text) and any(c.islower() for c in text)
+    for run in runs:
+        if run.letters or not 1 <= run.digits <= 6:
+            continue
+        j = run.last + 1
+        if j + 1 >= tk.n or (tk.lows[j] not in _DIRECTIONS_LONG and tk.lows[j] not in _STREET_PREFIXES):
+            continue
+        if tk.lows[j] == "via" and not tk.raws[j][0].isupper():
+            continue
+        k = j + 1
+        while k < tk.n and k - j <= 2 and tk.types[k] == "W":
+            low, raw = tk.lows[k], tk.raws[k]
+            if low in _ADDRESS_WALK_STOP or low in _names.NEVER_NAME or (cased and not raw[0].isupper()):
+                break
+            k += 1
+        if k == j + 1:
+            continue
+        end = k
+        if end < tk.n and tk.lows[end] in STREET_SUFFIXES:
+            continue  # the suffix detector handles it
+        spans.append((run.start, tk.ends[end - 1], "address", 78))
+    return spans
+
+
+_DIRECTIONS_LONG = frozenset(
+    {"north", "south", "east", "west", "northeast", "northwest", "southeast", "southwest"}
+)
+
+
+_LOCATION_CUE = re.compile(
+    r"(?<![\w'])(?:(?:i|we|he|she|they)\s+(?:live|lives|lived|living|moved|reside|resides|stay|stays|grew\s+up)|"
+    r"(?:living|moving|moved|relocated|relocating|based|located|residing|staying|raised|born|grew\s+up)|"
+    r"(?:city|town|county|village|borough)\s+of)(?:\s+(?:in|to|near|outside(?:\s+of)?|around|at))?\s+",
+    re.IGNORECASE,
+)
+_LOCATION_FOLLOWERS = frozenset({"county", "parish", "city", "township", "borough"})
+_WEEKDAYS = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"})
+
+
+def _detect_locations(text: str, tk: _Tokens) -> list[Span]:
+    """Cities, towns and counties tied to a person ("I live in Fresno", "we moved to Cedar Rapids",
+    "Marin County", "Duluth, MN"). Emitted as `location`, which only the PHI profile redacts."""
+    spans: list[Span] = []
+    cased = any(c.isupper() for c in text) and any(c.islower() for c in text)
+
+    def place_words(i: int) -> int:
+        j = i
+        while j < tk.n and j - i < 3 and tk.types[j] == "W":
+            low, raw = tk.lows[j], tk.raws[j]
+            if low in _names.NEVER_NAME or low in NAME_STOPWORDS or low in _ADDRESS_WALK_STOP:
+                break
+            if cased and not raw[0].isupper():
+                break
+            j += 1
+        return j
+
+    for m in _LOCATION_CUE.finditer(text):
+        i = tk.index_at(m.end())
+        j = place_words(i)
+        if j > i:
+            spans.append((tk.starts[i], tk.ends[j - 1], "location", 40))
+    if cased:  # "nurse practitioner in Fresno": a capitalised place after a preposition, mid-sentence
+        for k in range(1, tk.n - 1):
+            if tk.lows[k] in ("in", "from", "near", "outside") and tk.raws[k].islower():
+                i = k + 1
+                if tk.lows[i] in MONTHS or tk.lows[i] in _WEEKDAYS:
+                    continue
+                j = place_words(i)
+                if j > i:
+                    spans.append((tk.starts[i], tk.ends[j - 1], "location", 40))
+    for k in range(1, tk.n):
+        low = tk.lows[k]
+        if (
+            low in _LOCATION_FOLLOWERS
+            and tk.types[k - 1] == "W"
+            and (not cased or tk.raws[k - 1][0].isupper())
+            and tk.lows[k - 1] not in _names.NEVER_NAME
+            and tk.lows[k - 1] not in NAME_STOPWORDS
+        ):
+            spans.append((tk.starts[k - 1], tk.ends[k], "location", 40))
+        elif (
+            low == ","
+            and k + 1 < tk.n
+            and tk.types[k - 1] == "W"
+            and (tk.raws[k + 1] in US_STATE_CODES or tk.lows[k + 1] in US_STATES)
+        ):
+            i = k - 1  # "Duluth, MN": the capitalised words before the comma
+            while i > 0 and k - i < 3 and tk.types[i - 1] == "W" and tk.raws[i - 1][:1].isupper():
+                i -= 1
+            if tk.raws[i][:1].isupper():
+                spans.append((tk.starts[i], tk.ends[k - 1], "location", 40))
     return spans
 
 
@@ -1343,7 +1786,7 @@ def _detect_zip_after_state(tk: _Tokens, runs: list[_Run]) -> list[Span]:
         k = run.first - 1
         if tk.lows[k] == "," and k > 0:
             k -= 1
-        if tk.raws[k] in US_STATE_CODES or tk.lows[k] in US_STATES:
+        if _state_at(tk, k) is not None:
             spans.append((run.start, run.end, "zip", 55))
     return spans
 
@@ -1352,20 +1795,34 @@ def _detect_zip_after_state(tk: _Tokens, runs: list[_Run]) -> list[Span]:
 def detect(text: str, hard_breaks: Sequence[int] = ()) -> list[Span]:
     """All candidate findings in `text`, unmerged (the caller filters by policy, then merges).
     `hard_breaks` are offsets no number may span (boundaries between turns of different speakers)."""
-    if not text or _QUICK_RE.search(text) is None:
+    if not text:
         return []
     tk = _Tokens(text)
+    locations = _detect_locations(text, tk)
+    # a place the tagger took for a person ("Duluth, MN") is a place: location wins
+    names = [
+        n
+        for n in _detect_names_learned(text, tk)
+        if not any(p[0] <= n[0] and n[1] <= p[1] for p in locations)
+    ]
+    if _QUICK_RE.search(text) is None:
+        return names + locations
     ctx = _Context(text, tk, hard_breaks)
     runs = _build_runs(tk, hard_breaks)
     date_spans, dates = _detect_dates(tk, ctx, runs)
-    spans: list[Span] = []
+    # "the first of April", "June 5th": a month inside a date is not a person
+    spans: list[Span] = [n for n in names if not any(d[0] <= n[0] and n[1] <= d[1] for d in dates)]
     spans += _detect_emails(text)
+    spans += _detect_phone_extensions(text)
     spans += _detect_email_prefixes(text)
     spans += date_spans
     spans += _detect_runs(text, tk, ctx, runs, dates, hard_breaks)
     spans += _detect_names(text, tk)
+    spans = [sp for sp in spans if sp[2] != "name" or not _media_title(tk, sp[0])]
+    spans += _detect_ibans(text)
     spans += _detect_addresses(text, tk, runs)
     spans += _detect_zip_after_state(tk, runs)
+    spans += locations
     return spans
 
 

@@ -27,12 +27,19 @@ KINDS: tuple[str, ...] = (
     "address",
     "zip",
     "number",
+    "location",
 )
+# Redacted unless a deployment chooses otherwise. `location` (a city, town or county tied to a person) is
+# off: most deployments need "calling from Fresno" to stay readable, and HIPAA Safe Harbor deployments turn
+# it on with the `phi` group.
+DEFAULT_KINDS: frozenset[str] = frozenset(KINDS) - {"location"}
 
 # Groups accepted in VOICETRAIL_REDACT_KINDS next to single kinds.
 KIND_GROUPS: Mapping[str, frozenset[str]] = MappingProxyType(
     {
         "all": frozenset(KINDS),
+        "default": DEFAULT_KINDS,
+        "phi": frozenset(KINDS),  # HIPAA Safe Harbor: every identifier, geographic subdivisions included
         "pci": frozenset({"card", "cvv", "expiry"}),
         "ids": frozenset({"member_id", "mrn", "medicare", "account", "routing", "license", "passport"}),
     }
@@ -58,6 +65,7 @@ DEFAULT_PLACEHOLDERS: Mapping[str, str] = MappingProxyType(
         "address": "[ADDRESS]",
         "zip": "[ZIP]",
         "number": "[NUMBER]",
+        "location": "[LOCATION]",
     }
 )
 
@@ -140,18 +148,22 @@ def _parse_kinds(names: Iterable[str]) -> frozenset[str]:
         elif name in DEFAULT_PLACEHOLDERS:
             kinds.add(name)
         else:
-            raise ValueError(f"unknown redaction kind {name!r}; known: {', '.join(KINDS)}, all, pci, ids")
+            raise ValueError(
+                f"unknown redaction kind {name!r}; known: {', '.join(KINDS)}, {', '.join(KIND_GROUPS)}"
+            )
     return frozenset(kinds)
 
 
 class RedactionPolicy(_Frozen):
-    """Which kinds are redacted and what replaces each. The default redacts every kind."""
+    """Which kinds are redacted and what replaces each. The default redacts every kind but `location`."""
 
     __slots__ = ("kinds", "placeholders")
     kinds: frozenset[str]
     placeholders: Mapping[str, str]
 
-    def __init__(self, kinds: Iterable[str] = KINDS, placeholders: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, kinds: Iterable[str] = DEFAULT_KINDS, placeholders: Mapping[str, str] | None = None
+    ) -> None:
         merged = {**DEFAULT_PLACEHOLDERS, **(placeholders or {})}
         for kind, text in merged.items():
             if kind not in DEFAULT_PLACEHOLDERS:
@@ -166,8 +178,8 @@ class RedactionPolicy(_Frozen):
 
     @classmethod
     def from_env_value(cls, value: str, placeholders: Mapping[str, str] | None = None) -> RedactionPolicy:
-        """`"ssn,card,cvv"` or groups (`pci`, `ids`, `all`). Raises ValueError on an unknown kind or an
-        empty list, so a typo fails the cold start instead of silently redacting less."""
+        """`"ssn,card,cvv"` or groups (`pci`, `ids`, `default`, `phi`, `all`). Raises ValueError on an
+        unknown kind or an empty list, so a typo fails the cold start instead of silently redacting less."""
         kinds = _parse_kinds(value.split(","))
         if not kinds:
             raise ValueError("VOICETRAIL_REDACT_KINDS names no kind")

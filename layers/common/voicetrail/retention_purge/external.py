@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from voicetrail.errors import SecretUnavailableError
 from voicetrail.secrets import SecretResolver
+from voicetrail.storage.model import CALL_PREFIX, call_key_of_pk, is_twilio_call_pk
 
 if TYPE_CHECKING:
     import httpx
@@ -33,7 +34,6 @@ TWILIO_API = "https://api.twilio.com"
 VAPI_API = "https://api.vapi.ai"
 RECORDING_SID = re.compile(r"^RE[0-9a-fA-F]{32}$")
 VAPI_CALL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-]{0,127}$")
-TWILIO_PK_PREFIX = "CALL#twilio:"
 
 
 class ExternalOutcome(StrEnum):
@@ -56,9 +56,6 @@ class CallArtifactDeleter(Protocol):
     def delete_call(self, call_id: str) -> ExternalOutcome: ...
 
 
-SUMMARY_SK = "SUMMARY"
-
-
 @dataclass(frozen=True)
 class RecordingRef:
     """What to delete outside DynamoDB for one stored item."""
@@ -75,13 +72,13 @@ class RecordingRef:
 
 
 def is_twilio_pk(pk: str) -> bool:
-    return pk.startswith(TWILIO_PK_PREFIX)
+    return is_twilio_call_pk(pk)
 
 
 def vapi_call_id_of_pk(pk: str) -> str | None:
-    if not pk.startswith("CALL#") or pk.startswith(TWILIO_PK_PREFIX):
+    if not pk.startswith(CALL_PREFIX) or is_twilio_call_pk(pk):
         return None
-    call_id = pk.removeprefix("CALL#")
+    call_id = call_key_of_pk(pk)
     return call_id if VAPI_CALL_ID.match(call_id) and call_id != "no-call" else None
 
 

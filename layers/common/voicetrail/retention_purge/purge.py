@@ -26,26 +26,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from voicetrail.audit import AuditKind, AuditTrail, system_pk
+from voicetrail.audit import AuditKind, AuditTrail
 from voicetrail.observability import MetricsRecorder
-from voicetrail.retention import DAY, RetentionClass, RetentionPolicy, expiry_bucket
-from voicetrail.retention_purge.batch import BATCH_LIMIT, BatchDeleter, ItemKey
+from voicetrail.retention import DAY, RetentionClass, RetentionPolicy
 from voicetrail.retention_purge.external import (
-    SUMMARY_SK,
     CallArtifactDeleter,
     ExternalDeletions,
-    ExternalOutcome,
     RecordingDeleter,
     Unconfigured,
     is_twilio_pk,
     recording_ref,
 )
+from voicetrail.storage.model import EXPIRY_BUCKET_PREFIX, SUMMARY_SK, expiry_bucket
+from voicetrail.storage.ports import BATCH_LIMIT, ExpiredItems, ItemDeleter, ItemKey, PurgeCursor
 
-EXPIRY_INDEX = "ExpiryIndex"
-CURSOR_PK = system_pk("purge")
-CURSOR_SK = "STATE#cursor"
 PURGE_CHAIN = "purge"
 CLASSES = ("content", "metadata", "recording", "audit", "unknown")
 
@@ -123,8 +117,9 @@ class _DeadlineError(Exception):
 class RetentionPurger:
     def __init__(
         self,
-        client: Any,
-        table: str,
+        items: ExpiredItems,
+        cursor: PurgeCursor,
+        deleter: ItemDeleter,
         *,
         recordings: RecordingDeleter | None = None,
         calls: CallArtifactDeleter | None = None,
@@ -132,19 +127,17 @@ class RetentionPurger:
         audit: AuditTrail | None = None,
         retention: RetentionPolicy | None = None,
         config: PurgeConfig | None = None,
-        deleter: BatchDeleter | None = None,
         clock: Callable[[], float] = time.time,
-        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self._client = client
-        self._table = table
+        self._items = items
+        self._cursor = cursor
         self._recordings: RecordingDeleter = recordings or Unconfigured()
         self._calls: CallArtifactDeleter = calls or Unconfigured()
         self._metrics = metrics
         self._audit = audit
         self._retention = retention or RetentionPolicy()
         self._config = config or PurgeConfig()
-        self._deleter = deleter or BatchDeleter(client, table, sleep=sleep)
+        self._deleter = deleter
         self._clock = clock
 
     # ---- the run ---------------------------------------------------------------------------------
@@ -171,7 +164,7 @@ class RetentionPurger:
         today = _day_start(now)
         first = today - (from_days if from_days is not None else self._config.lookback_days) * DAY
         if from_days is None:
-            cursor = self._read_cursor()
+            cursor = self._cursor.read()
             if cursor is not None:
                 first = max(first, min(cursor, today))
         dirty_from: int | None = None
@@ -190,11 +183,12 @@ class RetentionPurger:
         report.twilio_deleted = external.twilio_deleted
         report.vapi_deleted = external.vapi_deleted
         new_cursor = dirty_from if dirty_from is not None else today
-        report.cursor = expiry_bucket(new_cursor).removeprefix("EXP#")
+        report.cursor = expiry_bucket(new_cursor).removeprefix(EXPIRY_BUCKET_PREFIX)
         report.cursor_day = new_cursor // DAY
         report.duration_ms = int((self._clock() - started) * 1000)
         if not dry_run:
-            self._write_cursor(new_cursor, now)
+            expires_at = self._retention.expires_at(RetentionClass.METADATA, now)
+            self._cursor.write(new_cursor, now=now, expires_at=expires_at)
             if self._audit is not None:
                 self._audit.append_system(PURGE_CHAIN, AuditKind.PURGE, report.audit_details(), now)
         self._emit(report)
@@ -202,23 +196,17 @@ class RetentionPurger:
 
     def _purge_bucket(self, bucket: str, state: _RunState) -> bool:
         """Purge one day bucket; True when nothing expired is left in it."""
-        kwargs: dict[str, Any] = {
-            "TableName": self._table,
-            "IndexName": EXPIRY_INDEX,
-            "KeyConditionExpression": "exp_bucket = :b AND exp_sk < :upper",
-            "ExpressionAttributeValues": {":b": {"S": bucket}, ":upper": {"S": f"{state.now:012d}#"}},
-            "Limit": self._config.page_limit,
-        }
         clean = True
+        start: Any | None = None
         while True:
             state.check()
-            page = self._client.query(**kwargs)
-            items = page.get("Items", [])
+            items, start = self._items.expired_page(
+                bucket, now=state.now, limit=self._config.page_limit, start=start
+            )
             state.report.items_read += len(items)
             clean &= self._purge_items(items, state)
-            if "LastEvaluatedKey" not in page:
+            if start is None:
                 return clean
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def _purge_items(self, items: list[dict[str, Any]], state: _RunState) -> bool:
         report = state.report
@@ -252,85 +240,27 @@ class RetentionPurger:
         ref = recording_ref(item)
         pk = item["pk"]["S"]
         if ref.twilio_recording_sid is None and is_twilio_pk(pk):
-            full = self._get_item(ItemKey.of(item))  # pointer not projected: read the item itself
+            full = self._items.get(ItemKey.of(item))  # pointer not projected: read the item itself
             state.report.items_read += 1
             if full is None:
                 return True  # already gone
             ref = recording_ref(full)
         if ref.vapi_call_id is None and is_twilio_pk(pk):
             # The call ledger's SUMMARY knows the Vapi call of a Twilio call (if Vapi handled it).
-            summary = self._get_item(ItemKey(pk, SUMMARY_SK), projection="vapi_call_id")
+            summary = self._items.get(ItemKey(pk, SUMMARY_SK), projection="vapi_call_id")
             state.report.items_read += 1
             ref = ref.with_vapi(recording_ref(summary or {}).vapi_call_id)
         outcome = state.external.delete(ref)
         if outcome.ok:
             return True
-        attempts = self._count_attempt(item, outcome, state.now)
+        attempts = self._items.count_purge_attempt(
+            item, outcome=outcome.value, now=state.now, hold_until=state.now + self._config.hold_days * DAY
+        )
         state.report.failures += 1
         state.report.recordings_pending += 1
         if attempts >= self._config.alarm_after_attempts:
             state.report.recordings_stuck += 1
         return False
-
-    def _count_attempt(self, item: dict[str, Any], outcome: ExternalOutcome, now: int) -> int:
-        hold = now + self._config.hold_days * DAY
-        try:
-            response = self._client.update_item(
-                TableName=self._table,
-                Key=ItemKey.of(item).dynamo(),
-                UpdateExpression=(
-                    "SET purge_attempts = if_not_exists(purge_attempts, :zero) + :one, "
-                    "purge_last_outcome = :outcome, purge_last_attempt_at = :now, "
-                    "purge_due_at = if_not_exists(purge_due_at, expires_at), expires_at = :hold"
-                ),
-                ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeValues={
-                    ":zero": {"N": "0"},
-                    ":one": {"N": "1"},
-                    ":outcome": {"S": outcome.value},
-                    ":now": {"N": str(now)},
-                    ":hold": {"N": str(hold)},
-                },
-                ReturnValues="UPDATED_NEW",
-            )
-        except (ClientError, BotoCoreError):
-            # Could not record the attempt: the item stays and is retried; count it as one more.
-            return int(item.get("purge_attempts", {}).get("N", "0")) + 1
-        return int(response.get("Attributes", {}).get("purge_attempts", {}).get("N", "1"))
-
-    # ---- cursor ----------------------------------------------------------------------------------
-
-    def _read_cursor(self) -> int | None:
-        item = self._get_item(ItemKey(CURSOR_PK, CURSOR_SK), consistent=True)
-        if item is None or "oldest_day" not in item:
-            return None
-        return int(item["oldest_day"]["N"])
-
-    def _write_cursor(self, day: int, now: int) -> None:
-        expires_at = self._retention.expires_at(RetentionClass.METADATA, now)
-        self._client.put_item(
-            TableName=self._table,
-            Item={
-                "pk": {"S": CURSOR_PK},
-                "sk": {"S": CURSOR_SK},
-                "oldest_day": {"N": str(day)},
-                "updated_at": {"N": str(now)},
-                "retention_class": {"S": RetentionClass.METADATA.value},
-                "expires_at": {"N": str(expires_at)},
-                "exp_bucket": {"S": expiry_bucket(expires_at)},
-                "exp_sk": {"S": f"{expires_at:012d}#{CURSOR_PK}#{CURSOR_SK}"},
-            },
-        )
-
-    def _get_item(
-        self, key: ItemKey, *, consistent: bool = False, projection: str | None = None
-    ) -> dict[str, Any] | None:
-        kwargs: dict[str, Any] = {"TableName": self._table, "Key": key.dynamo(), "ConsistentRead": consistent}
-        if projection:
-            kwargs["ProjectionExpression"] = projection
-        response = self._client.get_item(**kwargs)
-        item: dict[str, Any] | None = response.get("Item")
-        return item
 
     # ---- metrics ---------------------------------------------------------------------------------
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from typing import Any
+
 from voicetrail.audit import AuditTrail
 from voicetrail.erasure import ErasureService
 from voicetrail.observability import MetricsRecorder
@@ -13,7 +17,11 @@ from voicetrail.retention_purge.settings import (
     PurgeRunSettings,
 )
 from voicetrail.secrets import SecretResolver
+from voicetrail.storage.audit import DynamoAuditStore
+from voicetrail.storage.batch import BatchDeleter
 from voicetrail.storage.dynamo import dynamodb_client
+from voicetrail.storage.erasure import DynamoCallerItems
+from voicetrail.storage.purge import DynamoExpiredItems, DynamoPurgeCursor
 
 
 def build_external(settings: ExternalDeletionSettings) -> tuple[TwilioRecordingDeleter, VapiCallDeleter]:
@@ -35,13 +43,14 @@ def build_external(settings: ExternalDeletionSettings) -> tuple[TwilioRecordingD
 def build_purger(settings: PurgeRunSettings, *, metrics: MetricsRecorder) -> RetentionPurger:
     client = dynamodb_client(endpoint_url=settings.dynamodb_endpoint)
     twilio, vapi = build_external(settings)
-    return RetentionPurger(
+    table = settings.table_name
+    return dynamo_purger(
         client,
-        settings.table_name,
+        table,
         recordings=twilio,
         calls=vapi,
         metrics=metrics,
-        audit=AuditTrail(client, settings.table_name, retention=settings.retention),
+        audit=AuditTrail(DynamoAuditStore(client, table), retention=settings.retention),
         retention=settings.retention,
         config=PurgeConfig(
             lookback_days=settings.lookback_days,
@@ -52,15 +61,26 @@ def build_purger(settings: PurgeRunSettings, *, metrics: MetricsRecorder) -> Ret
     )
 
 
+def dynamo_purger(
+    client: Any, table: str, *, sleep: Callable[[float], None] = time.sleep, **options: Any
+) -> RetentionPurger:
+    """A purger over one DynamoDB table (the function, the CLI and the tests build it this way)."""
+    return RetentionPurger(
+        DynamoExpiredItems(client, table),
+        DynamoPurgeCursor(client, table),
+        BatchDeleter(client, table, sleep=sleep),
+        **options,
+    )
+
+
 def build_eraser(settings: OperatorSettings, *, metrics: MetricsRecorder) -> ErasureService:
     client = dynamodb_client(endpoint_url=settings.dynamodb_endpoint)
     twilio, vapi = build_external(settings)
     return ErasureService(
-        client,
-        settings.table_name,
+        DynamoCallerItems(client, settings.table_name),
         pepper=SecretResolver(settings.pepper_ref, max_age=settings.secret_cache_seconds),
         recordings=twilio,
         calls=vapi,
-        audit=AuditTrail(client, settings.table_name, retention=settings.retention),
+        audit=AuditTrail(DynamoAuditStore(client, settings.table_name), retention=settings.retention),
         metrics=metrics,
     )

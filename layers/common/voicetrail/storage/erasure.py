@@ -1,0 +1,71 @@
+"""DynamoDB adapter of erasure on request (port `CallerItems`): a caller's items through the CallerIndex,
+a call partition's items (keys, class and recording pointers only), and batch deletes. Every store
+failure becomes StoreUnavailableError, so the operator's request fails cleanly and can be repeated.
+Rules: voicetrail.erasure; the receipts are audit records of the `SYS#erasure` chain (storage.audit).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from voicetrail.errors import StoreUnavailableError
+from voicetrail.storage.batch import BatchDeleter
+from voicetrail.storage.expressions import s
+from voicetrail.storage.model import CALLER_INDEX, ERASURE_PROJECTION
+from voicetrail.storage.ports import BatchOutcome, ItemKey, RawItem
+
+_PROJECTION = ", ".join(ERASURE_PROJECTION)
+_T = TypeVar("_T")
+
+
+class DynamoCallerItems:
+    def __init__(self, client: Any, table: str, *, deleter: BatchDeleter | None = None) -> None:
+        self._client = client
+        self._table = table
+        self._deleter = deleter or BatchDeleter(client, table)
+
+    def caller_items(self, caller_hash: str) -> list[RawItem]:
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": CALLER_INDEX,
+            "KeyConditionExpression": "caller_hash = :h",
+            "ExpressionAttributeValues": {":h": s(caller_hash)},
+        }
+        return _guarded(lambda: list(self._pages(kwargs)))
+
+    def call_items(self, pk: str) -> list[RawItem]:
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": s(pk)},
+            "ProjectionExpression": _PROJECTION,
+            "ConsistentRead": True,
+        }
+        return _guarded(lambda: list(self._pages(kwargs)))
+
+    def get(self, key: ItemKey) -> RawItem | None:
+        item: RawItem | None = _guarded(
+            lambda: self._client.get_item(TableName=self._table, Key=key.dynamo()).get("Item")
+        )
+        return item
+
+    def delete(self, keys: Sequence[ItemKey]) -> BatchOutcome:
+        return _guarded(lambda: self._deleter.delete(keys))
+
+    def _pages(self, kwargs: dict[str, Any]) -> Iterator[RawItem]:
+        while True:
+            page = self._client.query(**kwargs)
+            yield from page.get("Items", [])
+            if "LastEvaluatedKey" not in page:
+                return
+            kwargs = {**kwargs, "ExclusiveStartKey": page["LastEvaluatedKey"]}
+
+
+def _guarded(operation: Callable[[], _T]) -> _T:
+    try:
+        return operation()
+    except (ClientError, BotoCoreError):
+        raise StoreUnavailableError("erasure: store failed") from None

@@ -1,0 +1,218 @@
+"""DynamoDB adapters of the live features: per-call live state (`LiveStore`) and live-call configs
+(`ConfigSource`). Items and keys: voicetrail.storage.model (consent state, escalation claim, tool result,
+caller consent, live config)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from voicetrail.errors import StoreUnavailableError
+from voicetrail.live.store import CallerConsent, ClaimResult, ConsentRecord, ConsentState, ToolResult
+from voicetrail.retention import RetentionClass, RetentionPolicy
+from voicetrail.storage.expressions import UpdateBuilder, boolean, expiry_attributes, key, n, s
+from voicetrail.storage.model import (
+    CALLER_CONSENT_SK,
+    CONFIG_SK,
+    CONSENT_SK,
+    ESCALATION_SK,
+    PK,
+    SK,
+    call_pk,
+    caller_pk,
+    tool_call_id_of_sk,
+    tool_sk,
+)
+
+
+class DynamoLiveStore:
+    def __init__(self, client: Any, table_name: str, retention: RetentionPolicy) -> None:
+        self._client = client
+        self._table = table_name
+        self._retention = retention
+
+    # -- helpers ---------------------------------------------------------------------------------
+    def _expiry(self, pk: str, sk: str, retention_class: RetentionClass, now: float) -> dict[str, Any]:
+        return expiry_attributes(pk, sk, retention_class, self._retention.expires_at(retention_class, now))
+
+    def _call(self, operation: str, **kwargs: Any) -> Any:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            return getattr(self._client, operation)(TableName=self._table, **kwargs)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                raise _ConditionFailedError() from None
+            raise StoreUnavailableError(f"{operation} failed") from None
+        except BotoCoreError:
+            raise StoreUnavailableError(f"{operation} failed") from None
+
+    def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
+        item = self._call("get_item", Key=key(pk, sk), ConsistentRead=True).get("Item")
+        return dict(item) if item else None
+
+    # -- consent ---------------------------------------------------------------------------------
+    def get_consent(self, call_id: str) -> ConsentRecord | None:
+        item = self._get(call_pk(call_id), CONSENT_SK)
+        if not item:
+            return None
+        return ConsentRecord(
+            state=ConsentState(item["state"]["S"]),
+            asks=int(item["asks"]["N"]),
+            version=int(item["version"]["N"]),
+            source=item.get("source", {}).get("S", "-"),
+            updated_ms=int(item.get("updated_ms", {}).get("N", "0")),
+            action=item.get("action", {}).get("S", "none"),
+        )
+
+    def save_consent(
+        self, call_id: str, record: ConsentRecord, *, expected_version: int | None, now: float
+    ) -> bool:
+        pk = call_pk(call_id)
+        item = {
+            **key(pk, CONSENT_SK),
+            "call_id": s(call_id),
+            "state": s(record.state.value),
+            "asks": n(record.asks),
+            "version": n(record.version),
+            "source": s(record.source),
+            "updated_ms": n(record.updated_ms),
+            "action": s(record.action),
+            **self._expiry(pk, CONSENT_SK, RetentionClass.METADATA, now),
+        }
+        if expected_version is None:
+            condition: dict[str, Any] = {"ConditionExpression": f"attribute_not_exists({PK})"}
+        else:
+            condition = {
+                "ConditionExpression": "version = :v",
+                "ExpressionAttributeValues": {":v": n(expected_version)},
+            }
+        try:
+            self._call("put_item", Item=item, **condition)
+        except _ConditionFailedError:
+            return False
+        return True
+
+    # -- escalation ------------------------------------------------------------------------------
+    def claim_escalation(self, call_id: str, *, now_ms: int, debounce_ms: int, now: float) -> ClaimResult:
+        pk = call_pk(call_id)
+        u = UpdateBuilder()
+        u.set("status", s("claimed"))
+        u.set("last_ms", n(now_ms))
+        u.set("call_id", s(call_id))
+        u.set_all(self._expiry(pk, ESCALATION_SK, RetentionClass.METADATA, now))
+        u.add("attempts", n(1))
+        status, last_ms = u.name("status"), u.name("last_ms")
+        u.condition = (
+            f"attribute_not_exists({u.name(PK)}) "
+            f"OR ({status} = {u.value(s('failed'))} AND {last_ms} < {u.value(n(now_ms - debounce_ms))})"
+        )
+        try:
+            self._call("update_item", Key=key(pk, ESCALATION_SK), **u.params())
+        except _ConditionFailedError:
+            item = self._get(pk, ESCALATION_SK) or {}
+            last = int(item.get("last_ms", {}).get("N", "0"))
+            return ClaimResult.DEBOUNCED if now_ms - last < debounce_ms else ClaimResult.ALREADY
+        return ClaimResult.CLAIMED
+
+    def finish_escalation(self, call_id: str, *, ok: bool, now: float) -> None:
+        u = UpdateBuilder()
+        u.set("status", s("done" if ok else "failed"))
+        self._call("update_item", Key=key(call_pk(call_id), ESCALATION_SK), **u.params())
+
+    # -- tool results ----------------------------------------------------------------------------
+    def get_tool_results(self, call_id: str, ids: list[str]) -> dict[str, ToolResult]:
+        if not ids:
+            return {}
+        pk = call_pk(call_id)
+        keys = [key(pk, tool_sk(i)) for i in dict.fromkeys(ids)]
+        found: dict[str, ToolResult] = {}
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        for start in range(0, len(keys), 100):
+            request: dict[str, Any] = {
+                self._table: {"Keys": keys[start : start + 100], "ConsistentRead": True}
+            }
+            for _ in range(5):
+                try:
+                    page = self._client.batch_get_item(RequestItems=request)
+                except (ClientError, BotoCoreError):
+                    raise StoreUnavailableError("batch_get_item failed") from None
+                for item in page.get("Responses", {}).get(self._table, []):
+                    tool_id = tool_call_id_of_sk(item["sk"]["S"])
+                    found[tool_id] = ToolResult(
+                        tool_call_id=tool_id,
+                        name=item.get("name", {}).get("S", ""),
+                        text=item.get("result", {}).get("S", ""),
+                        is_error=bool(item.get("is_error", {}).get("BOOL", False)),
+                    )
+                request = page.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+        return found
+
+    def put_tool_result(self, call_id: str, result: ToolResult, *, now: float) -> None:
+        pk = call_pk(call_id)
+        sk = tool_sk(result.tool_call_id)
+        self._call(
+            "put_item",
+            Item={
+                **key(pk, sk),
+                "call_id": s(call_id),
+                "name": s(result.name),
+                "result": s(result.text),
+                "is_error": boolean(result.is_error),
+                **self._expiry(pk, sk, RetentionClass.METADATA, now),
+            },
+        )
+
+    # -- returning callers -----------------------------------------------------------------------
+    def get_caller_consent(self, caller_hash: str) -> CallerConsent | None:
+        item = self._get(caller_pk(caller_hash), CALLER_CONSENT_SK)
+        if not item:
+            return None
+        return CallerConsent(decision=item["decision"]["S"], decided_at=int(item["decided_at"]["N"]))
+
+    def put_caller_consent(self, caller_hash: str, consent: CallerConsent, *, now: float) -> None:
+        pk = caller_pk(caller_hash)
+        self._call(
+            "put_item",
+            Item={
+                **key(pk, CALLER_CONSENT_SK),
+                "caller_hash": s(caller_hash),
+                "decision": s(consent.decision),
+                "decided_at": n(consent.decided_at),
+                **self._expiry(pk, CALLER_CONSENT_SK, RetentionClass.AUDIT, now),
+            },
+        )
+
+
+class _ConditionFailedError(Exception):
+    pass
+
+
+class TableConfigSource:
+    """Live-call configs kept as items of the table (`CONFIG#...` / `CONFIG`, attribute `config`)."""
+
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def fetch(self, key: str) -> str | None:
+        response = self._client.get_item(
+            TableName=self._table,
+            Key={PK: s(key), SK: s(CONFIG_SK)},
+            ProjectionExpression="#c",
+            ExpressionAttributeNames={"#c": "config"},
+            ConsistentRead=False,
+        )
+        item = response.get("Item")
+        if not item:
+            return None
+        value = item.get("config", {})
+        if "S" not in value:
+            return "<not a string>"  # present but unusable: reported as broken
+        return str(value["S"])
+
+    def store(self, key: str, text: str) -> None:
+        """Write a config item (operators and the demo scenarios; the webhook only reads)."""
+        self._client.put_item(TableName=self._table, Item={PK: s(key), SK: s(CONFIG_SK), "config": s(text)})

@@ -1,0 +1,483 @@
+"""The single-table data model: every item type, its keys, the indexes that read it, its retention class.
+
+voicetrail keeps everything in one DynamoDB table (`EventsTable` in template.yaml). This module is the one
+place that knows how its keys are built: every `pk`/`sk` and every index key attribute written anywhere
+comes from a builder below. `tests/unit/test_data_model.py` checks the indexes against template.yaml, and
+`docs/reference/data-model.md` is generated from `ITEM_TYPES` and `INDEXES`
+(`make docs-ref-data-model`).
+
+Stored attribute names and key formats are a contract with items already in the table: never rename one.
+Pure Python (no boto3): the domain and the docs generator import it freely.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import NamedTuple
+
+from voicetrail.retention import RetentionClass
+
+# ---- table and indexes -------------------------------------------------------------------------------
+
+PK = "pk"
+SK = "sk"
+TTL_ATTRIBUTE = "expires_at"
+RETENTION_ATTRIBUTE = "retention_class"
+
+EXPIRY_INDEX = "ExpiryIndex"
+CALLER_INDEX = "CallerIndex"
+AUDIT_INDEX = "AuditIndex"
+
+
+# NamedTuples, not dataclasses: this module is on every function's cold start, and a dataclass costs
+# about half a millisecond to create there.
+class Index(NamedTuple):
+    """A global secondary index. All three are sparse: only items that carry the hash key are in it."""
+
+    name: str
+    hash_key: str
+    range_key: str
+    projection: str  # ALL | KEYS_ONLY | INCLUDE
+    non_key_attributes: tuple[str, ...]
+    purpose: str
+
+
+INDEXES: tuple[Index, ...] = (
+    Index(
+        EXPIRY_INDEX,
+        "exp_bucket",
+        "exp_sk",
+        "INCLUDE",
+        ("retention_class", "recording_sid", "vapi_call_id", "purge_attempts"),
+        "The retention purge queries past expiry day-buckets (`exp_sk < now`), never scans; it reads the "
+        "class and the recording pointers from the index, one read per expired item.",
+    ),
+    Index(
+        CALLER_INDEX,
+        "caller_hash",
+        "pk",
+        "KEYS_ONLY",
+        (),
+        "Erasure finds a caller's call partitions and per-caller items from the keyed hash of the number.",
+    ),
+    Index(
+        AUDIT_INDEX,
+        "audit_day",
+        "audit_sk",
+        "KEYS_ONLY",
+        (),
+        "`audit verify/export --since` find the chains written on a UTC day without a Scan.",
+    ),
+)
+
+# Every attribute an index or the table key reads, with its DynamoDB type (template AttributeDefinitions).
+KEY_ATTRIBUTES: dict[str, str] = {
+    PK: "S",
+    SK: "S",
+    "exp_bucket": "S",
+    "exp_sk": "S",
+    "caller_hash": "S",
+    "audit_day": "S",
+    "audit_sk": "S",
+}
+
+# ---- key builders ------------------------------------------------------------------------------------
+
+CALL_PREFIX = "CALL#"
+TWILIO_CALL_PREFIX = "CALL#twilio:"
+EVENT_RECORD = "EVT"
+RECORDING_RECORD = "REC"  # a Vapi recording pointer written beside the call's events
+EVENT_SK_PREFIX = "EVT#"
+SUMMARY_SK = "SUMMARY"
+RECORDING_SK_PREFIX = "REC#"
+DAY_PK_PREFIX = "CALLS#"
+NAMES_SK = "NAMES"
+CONSENT_SK = "LIVE#consent"
+ESCALATION_SK = "LIVE#escalation"
+TOOL_SK_PREFIX = "LIVE#tool#"
+CALLER_PREFIX = "CALLER#"
+CALLER_CONSENT_SK = "CONSENT"
+CONFIG_PREFIX = "CONFIG#"
+CONFIG_SK = "CONFIG"
+DEFAULT_CONFIG_PK = "CONFIG#default"
+SYSTEM_PREFIX = "SYS#"
+AUDIT_SK_PREFIX = "AUDIT#"
+CURSOR_SK = "STATE#cursor"
+
+
+def call_pk(call_key: str) -> str:
+    """The partition of one call: its events, summary, recordings, live state, names and audit chain."""
+    return f"{CALL_PREFIX}{call_key}"
+
+
+def call_key_of_pk(pk: str) -> str:
+    return pk.removeprefix(CALL_PREFIX)
+
+
+def is_twilio_call_pk(pk: str) -> bool:
+    return pk.startswith(TWILIO_CALL_PREFIX)
+
+
+def event_sk(record: str, source: str, event_key: str) -> str:
+    """`EVT#<source>#<semantic key>`; other records of a call (e.g. `REC`) use their own prefix."""
+    return f"{record}#{source}#{event_key}"
+
+
+def record_of_sk(sk: str) -> str:
+    return sk.split("#", 1)[0]
+
+
+def recording_sk(recording_sid: str) -> str:
+    return f"{RECORDING_SK_PREFIX}{recording_sid}"
+
+
+def day_pk(day: str) -> str:
+    """The day index partition: `CALLS#YYYY-MM-DD`, one item per call active that UTC day (sk = call key)."""
+    return f"{DAY_PK_PREFIX}{day}"
+
+
+def tool_sk(tool_call_id: str) -> str:
+    return f"{TOOL_SK_PREFIX}{tool_call_id}"
+
+
+def tool_call_id_of_sk(sk: str) -> str:
+    return sk.removeprefix(TOOL_SK_PREFIX)
+
+
+def caller_pk(caller_hash: str) -> str:
+    return f"{CALLER_PREFIX}{caller_hash}"
+
+
+def config_pk(scope: str, ident: str) -> str:
+    """`CONFIG#phone#<phoneNumberId>` or `CONFIG#assistant#<assistantId>` (the default: `CONFIG#default`)."""
+    return f"{CONFIG_PREFIX}{scope}#{ident}"
+
+
+def system_pk(name: str) -> str:
+    """A system job's partition (`SYS#purge`, `SYS#erasure`): its audit chain and its state."""
+    return f"{SYSTEM_PREFIX}{name}"
+
+
+def audit_sk(seq: int) -> str:
+    return f"{AUDIT_SK_PREFIX}{seq:08d}"
+
+
+CURSOR_PK = system_pk("purge")
+
+# What erasure reads of a call's items: keys, class, and the pointers to what lives outside DynamoDB.
+ERASURE_PROJECTION = (
+    "pk",
+    "sk",
+    "retention_class",
+    "recording_sid",
+    "vapi_call_id",
+    "a_recording_sid",
+    "a_vapi_call_id",
+)
+
+
+# ---- index key builders ------------------------------------------------------------------------------
+
+
+EXPIRY_BUCKET_PREFIX = "EXP#"
+
+
+def expiry_bucket(expires_at: int) -> str:
+    """Day bucket of the sparse ExpiryIndex: the purge queries past buckets only."""
+    return EXPIRY_BUCKET_PREFIX + time.strftime("%Y-%m-%d", time.gmtime(expires_at))
+
+
+def expiry_sk(expires_at: int, pk: str, sk: str) -> str:
+    """ExpiryIndex range key: the due time first, so `exp_sk < now` selects exactly what has expired."""
+    return f"{expires_at:012d}#{pk}#{sk}"
+
+
+def expiry_upper_bound(now: int) -> str:
+    return f"{now:012d}#"
+
+
+def audit_day(epoch_s: float) -> str:
+    """AuditIndex hash key: `AUD#YYYY-MM-DD` (UTC) of the record's time."""
+    return "AUD#" + time.strftime("%Y-%m-%d", time.gmtime(epoch_s))
+
+
+def audit_index_sk(at_ms: int, pk: str, seq: int) -> str:
+    return f"{at_ms:013d}#{pk}#{seq:08d}"
+
+
+def audit_index_lower_bound(since_ms: int) -> str:
+    return f"{since_ms:013d}"
+
+
+# ---- aggregates: which port and adapters own which items --------------------------------------------
+
+
+class Aggregate(NamedTuple):
+    name: str
+    port: str  # voicetrail.storage.ports.<port>
+    adapter: str  # the DynamoDB adapter, module:class under voicetrail.storage
+    memory: str  # the in-memory adapter (voicetrail.storage.memory)
+    rules: str  # the domain module that holds its rules
+
+
+AGGREGATES: tuple[Aggregate, ...] = (
+    Aggregate(
+        "events", "EventStore", "dynamo:DynamoEventStore", "InMemoryEventStore", "voicetrail.vapi.service"
+    ),
+    Aggregate(
+        "call ledger", "CallLedger", "ledger:DynamoCallLedger", "InMemoryCallLedger", "voicetrail.calls"
+    ),
+    Aggregate("live state", "LiveStore", "live:DynamoLiveStore", "MemoryLiveStore", "voicetrail.live"),
+    Aggregate(
+        "live config",
+        "ConfigSource",
+        "live:TableConfigSource",
+        "StaticConfigSource",
+        "voicetrail.live.config",
+    ),
+    Aggregate(
+        "name memory", "NameMemory", "names:DynamoNameMemory", "InMemoryNameMemory", "voicetrail.vapi.names"
+    ),
+    Aggregate(
+        "audit trail", "AuditStore", "audit:DynamoAuditStore", "InMemoryAuditStore", "voicetrail.audit"
+    ),
+    Aggregate(
+        "purge cursor",
+        "PurgeCursor",
+        "purge:DynamoPurgeCursor",
+        "InMemoryPurgeCursor",
+        "voicetrail.retention_purge",
+    ),
+    Aggregate(
+        "expired items",
+        "ExpiredItems",
+        "purge:DynamoExpiredItems",
+        "InMemoryTable",
+        "voicetrail.retention_purge",
+    ),
+    Aggregate("erasure", "CallerItems", "erasure:DynamoCallerItems", "InMemoryTable", "voicetrail.erasure"),
+)
+
+
+# ---- item types --------------------------------------------------------------------------------------
+
+EXPIRY = ("exp_bucket", "exp_sk")
+
+
+class ItemType(NamedTuple):
+    name: str
+    aggregate: str  # which adapter of voicetrail.storage writes it
+    pk: str
+    sk: str
+    retention: tuple[RetentionClass, ...]
+    index_attributes: tuple[str, ...]  # index key attributes the item carries (when present)
+    attributes: tuple[str, ...]  # the other stored attributes (besides pk, sk, expires_at, retention_class)
+    description: str
+
+    @property
+    def indexes(self) -> tuple[str, ...]:
+        return tuple(i.name for i in INDEXES if i.hash_key in self.index_attributes)
+
+
+ITEM_TYPES: tuple[ItemType, ...] = (
+    ItemType(
+        "event",
+        "events",
+        "CALL#<call id>",
+        "EVT#<source>#<semantic key>",
+        (RetentionClass.CONTENT, RetentionClass.METADATA),
+        (*EXPIRY, "caller_hash"),
+        (
+            "call_id",
+            "event_key",
+            "source",
+            "event_type",
+            "received_at_ms",
+            "event_ts_ms",
+            "body | body_gz",
+            "redactions",
+            "a_<attribute>",
+        ),
+        "One webhook event (Vapi or Twilio), already sanitised. Written once, conditionally: a retry is a "
+        "duplicate. `body_gz` (gzip JSON) replaces `body` above 64 KB.",
+    ),
+    ItemType(
+        "Vapi recording pointer",
+        "events",
+        "CALL#<Vapi call id>",
+        "REC#vapi#recording",
+        (RetentionClass.RECORDING,),
+        (*EXPIRY, "caller_hash"),
+        (
+            "call_id",
+            "event_key",
+            "source",
+            "event_type",
+            "received_at_ms",
+            "event_ts_ms",
+            "body",
+            "a_vapi_call_id",
+        ),
+        "Written with an end-of-call-report that has a recording: at its expiry the purge deletes the call "
+        "at Vapi. The `REC` prefix keeps it out of the call's events.",
+    ),
+    ItemType(
+        "call summary",
+        "call ledger",
+        "CALL#<call key>",
+        SUMMARY_SK,
+        (RetentionClass.METADATA,),
+        EXPIRY,
+        (
+            "call_key",
+            "twilio_call_sid",
+            "vapi_call_id",
+            "call_status",
+            "status_rank",
+            "status_seq",
+            "status_ts_ms",
+            "final_status",
+            "answered",
+            "direction",
+            "answered_by",
+            "duration_s",
+            "account_sid",
+            "from_hash",
+            "to_hash",
+            "parent_call_sid",
+            "tw_first_ms",
+            "first_ts_ms",
+            "updated_ms",
+            "days (SS)",
+            "recording_sids (SS)",
+            "vapi_ended",
+            "ended_reason",
+            "cost_usd",
+            "vapi_duration_s",
+            "escalated",
+            "consent",
+            "latency (JSON: per-turn timings and the call's latency figures)",
+        ),
+        "One call, both views (Twilio and Vapi). The call key is `twilio:<CallSid>` when the call has a "
+        "Twilio leg, else the Vapi call id. The status never regresses (conditional on `status_rank`).",
+    ),
+    ItemType(
+        "recording pointer",
+        "call ledger",
+        "CALL#twilio:<CallSid>",
+        "REC#<RecordingSid>",
+        (RetentionClass.RECORDING,),
+        EXPIRY,
+        (
+            "call_key",
+            "recording_sid",
+            "call_sid",
+            "rec_status",
+            "rec_rank",
+            "duration_s",
+            "channels",
+            "account_sid",
+            "source",
+            "track",
+            "error_code",
+            "first_ts_ms",
+            "updated_ms",
+            "purge_attempts",
+            "purge_last_outcome",
+            "purge_last_attempt_at",
+            "purge_due_at",
+        ),
+        "Points at a recording held at Twilio. The purge deletes the recording there before the item.",
+    ),
+    ItemType(
+        "day marker",
+        "call ledger",
+        "CALLS#<YYYY-MM-DD>",
+        "<call key>",
+        (RetentionClass.METADATA,),
+        EXPIRY,
+        ("call_key",),
+        "Which calls were active on a UTC day: the report reads a day range without a Scan.",
+    ),
+    ItemType(
+        "name memory",
+        "name memory",
+        "CALL#<call id>",
+        NAMES_SK,
+        (RetentionClass.CONTENT,),
+        EXPIRY,
+        ("name_hashes (SS)",),
+        "Keyed hashes of the caller's name words, so later messages of the call redact them. No name.",
+    ),
+    ItemType(
+        "consent state",
+        "live state",
+        "CALL#<call id>",
+        CONSENT_SK,
+        (RetentionClass.METADATA,),
+        EXPIRY,
+        ("call_id", "state", "asks", "version", "source", "updated_ms", "action"),
+        "The call's consent state machine, written with an optimistic `version`.",
+    ),
+    ItemType(
+        "escalation claim",
+        "live state",
+        "CALL#<call id>",
+        ESCALATION_SK,
+        (RetentionClass.METADATA,),
+        EXPIRY,
+        ("call_id", "status", "last_ms", "attempts"),
+        "At most one escalation per call: a conditional claim, retried only after a failure.",
+    ),
+    ItemType(
+        "tool result",
+        "live state",
+        "CALL#<call id>",
+        "LIVE#tool#<toolCallId>",
+        (RetentionClass.METADATA,),
+        EXPIRY,
+        ("call_id", "name", "result", "is_error"),
+        "A tool call's answer, returned again when Vapi retries the same tool call.",
+    ),
+    ItemType(
+        "caller consent",
+        "live state",
+        "CALLER#<caller hash>",
+        CALLER_CONSENT_SK,
+        (RetentionClass.AUDIT,),
+        (*EXPIRY, "caller_hash"),
+        ("decision", "decided_at"),
+        "A returning caller's last consent decision (erasure finds it through the CallerIndex).",
+    ),
+    ItemType(
+        "live config",
+        "live config",
+        "CONFIG#phone#<phoneNumberId> | CONFIG#assistant#<assistantId> | CONFIG#default",
+        CONFIG_SK,
+        (),
+        (),
+        ("config (JSON string)",),
+        "An operator's live-call configuration. Written by operators, never expires, never purged.",
+    ),
+    ItemType(
+        "audit record",
+        "audit trail",
+        "CALL#<call id> | SYS#<job>",
+        "AUDIT#<seq:08d>",
+        (RetentionClass.AUDIT,),
+        (*EXPIRY, "audit_day", "audit_sk"),
+        ("chain", "seq", "kind", "at_ms", "details (M)", "prev_hash", "prev_expires_at", "hash"),
+        "One link of an append-only hash chain (per call, per system job). `SYS#erasure` records are the "
+        "erasure receipts; `SYS#purge` records one per purge run. Counts and codes only.",
+    ),
+    ItemType(
+        "purge cursor",
+        "purge cursor",
+        system_pk("purge"),
+        CURSOR_SK,
+        (RetentionClass.METADATA,),
+        EXPIRY,
+        ("oldest_day", "updated_at"),
+        "The oldest expiry bucket that may still hold expired items: the next purge run starts there.",
+    ),
+)

@@ -1,0 +1,165 @@
+"""The data-model module against template.yaml, the stored key formats, the layering, and the docs page."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from voicetrail.retention import RetentionClass
+from voicetrail.storage import model
+from voicetrail_cli import docgen_datamodel
+from voicetrail_cli.template import load_template
+
+pytestmark = pytest.mark.unit
+PACKAGE = Path(model.__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def table() -> dict[str, Any]:
+    resources = load_template()["Resources"]
+    (found,) = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::DynamoDB::Table"]
+    return dict(found)
+
+
+def test_key_attributes_are_the_template_attribute_definitions(table: dict[str, Any]) -> None:
+    defined = {d["AttributeName"]: d["AttributeType"] for d in table["AttributeDefinitions"]}
+    assert defined == model.KEY_ATTRIBUTES
+    assert {k["AttributeName"]: k["KeyType"] for k in table["KeySchema"]} == {
+        model.PK: "HASH",
+        model.SK: "RANGE",
+    }
+    assert table["TimeToLiveSpecification"]["AttributeName"] == model.TTL_ATTRIBUTE
+
+
+def test_indexes_match_the_template_keys_and_projections(table: dict[str, Any]) -> None:
+    deployed = {}
+    for gsi in table["GlobalSecondaryIndexes"]:
+        keys = {k["KeyType"]: k["AttributeName"] for k in gsi["KeySchema"]}
+        projection = gsi["Projection"]
+        deployed[gsi["IndexName"]] = (
+            keys["HASH"],
+            keys["RANGE"],
+            projection["ProjectionType"],
+            tuple(projection.get("NonKeyAttributes", ())),
+        )
+    described = {i.name: (i.hash_key, i.range_key, i.projection, i.non_key_attributes) for i in model.INDEXES}
+    assert described == deployed
+
+
+def test_every_index_key_is_carried_by_some_item_type_and_only_known_ones_are() -> None:
+    carried = {a for item in model.ITEM_TYPES for a in item.index_attributes}
+    index_keys = {a for i in model.INDEXES for a in (i.hash_key, i.range_key)} - {model.PK}
+    assert carried == index_keys
+    assert all(item.retention or not item.index_attributes for item in model.ITEM_TYPES)
+    # Every item that carries an expiry bucket has a retention class, so the purge can count it.
+    assert all(item.retention for item in model.ITEM_TYPES if "exp_bucket" in item.index_attributes)
+    assert {r for item in model.ITEM_TYPES for r in item.retention} == set(RetentionClass)
+
+
+@pytest.mark.parametrize(
+    ("built", "stored"),
+    [
+        # The formats of items already in deployed tables: a change here strands them.
+        (model.call_pk("vapi-1"), "CALL#vapi-1"),
+        (model.call_pk("twilio:CA1"), "CALL#twilio:CA1"),
+        (model.event_sk("EVT", "vapi", "k1"), "EVT#vapi#k1"),
+        (model.recording_sk("RE1"), "REC#RE1"),
+        (model.day_pk("2026-11-27"), "CALLS#2026-11-27"),
+        (model.tool_sk("t1"), "LIVE#tool#t1"),
+        (model.caller_pk("h"), "CALLER#h"),
+        (model.config_pk("phone", "p1"), "CONFIG#phone#p1"),
+        (model.system_pk("purge"), "SYS#purge"),
+        (model.audit_sk(7), "AUDIT#00000007"),
+        (model.expiry_bucket(1_790_000_000), "EXP#2026-09-21"),
+        (model.expiry_sk(1_790_000_000, "CALL#a", "EVT#vapi#k"), "001790000000#CALL#a#EVT#vapi#k"),
+        (model.expiry_upper_bound(5), "000000000005#"),
+        (model.audit_day(1_790_000_000.5), "AUD#2026-09-21"),
+        (model.audit_index_sk(1_790_000_000_123, "CALL#a", 3), "1790000000123#CALL#a#00000003"),
+        (model.CURSOR_PK + "/" + model.CURSOR_SK, "SYS#purge/STATE#cursor"),
+        (model.DEFAULT_CONFIG_PK, "CONFIG#default"),
+    ],
+)
+def test_key_builders_keep_the_stored_formats(built: str, stored: str) -> None:
+    assert built == stored
+
+
+def test_key_parsers_invert_the_builders() -> None:
+    assert model.call_key_of_pk(model.call_pk("twilio:CA1")) == "twilio:CA1"
+    assert model.is_twilio_call_pk(model.call_pk("twilio:CA1")) and not model.is_twilio_call_pk("CALL#vapi")
+    assert model.record_of_sk(model.event_sk("REC", "vapi", "recording")) == "REC"
+    assert model.tool_call_id_of_sk(model.tool_sk("call_1")) == "call_1"
+
+
+_DYNAMODB_MODULES = ("boto3", "botocore", "mypy_boto3_dynamodb")
+# The shared session (every AWS client of the process) is not a DynamoDB adapter.
+_SESSION_MODULE = PACKAGE / "aws.py"
+
+
+def _imports(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+    return found
+
+
+def test_only_the_storage_package_imports_the_dynamodb_client() -> None:
+    offenders = sorted(
+        str(path.relative_to(PACKAGE))
+        for path in PACKAGE.rglob("*.py")
+        if "storage" not in path.relative_to(PACKAGE).parts
+        and path != _SESSION_MODULE
+        and any(name.split(".")[0] in _DYNAMODB_MODULES for name in _imports(path))
+    )
+    assert offenders == []
+
+
+def test_domain_modules_use_no_storage_adapter() -> None:
+    adapters = {
+        f"voicetrail.storage.{m}"
+        for m in ("dynamo", "ledger", "live", "audit", "purge", "erasure", "names", "batch", "memory")
+    }
+    domain = [
+        PACKAGE / "calls.py",
+        PACKAGE / "audit.py",
+        PACKAGE / "erasure.py",
+        PACKAGE / "vapi" / "names.py",
+        PACKAGE / "vapi" / "service.py",
+        PACKAGE / "retention_purge" / "purge.py",
+        *[p for p in (PACKAGE / "live").glob("*.py") if p.name not in ("factory.py", "inmemory.py")],
+    ]
+    offenders = {str(p.relative_to(PACKAGE)): sorted(_imports(p) & adapters) for p in domain}
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_the_data_model_page_is_generated_from_the_model() -> None:
+    page = docgen_datamodel.PAGE
+    assert page.read_text(encoding="utf-8") == docgen_datamodel.render(), "run make docs-ref-data-model"
+    assert docgen_datamodel.main(["--check"]) == 0
+
+
+def test_the_check_fails_on_a_stale_page(tmp_path: Path) -> None:
+    stale = tmp_path / "data-model.md"
+    stale.write_text(docgen_datamodel.render().replace("CALLS#", "DAYS#"), encoding="utf-8")
+    assert docgen_datamodel.main(["--check", "--out", str(stale)]) == 1
+    assert docgen_datamodel.main(["--out", str(stale)]) == 0
+    assert docgen_datamodel.main(["--check", "--out", str(stale)]) == 0
+
+
+def test_every_aggregate_names_its_port_and_adapters_and_owns_item_types() -> None:
+    import importlib
+
+    from voicetrail.storage import memory, ports
+
+    for aggregate in model.AGGREGATES:
+        module, cls = aggregate.adapter.split(":")
+        assert hasattr(importlib.import_module(f"voicetrail.storage.{module}"), cls), aggregate
+        assert hasattr(ports, aggregate.port) and hasattr(memory, aggregate.memory), aggregate
+        importlib.import_module(aggregate.rules)
+    owners = {a.name for a in model.AGGREGATES}
+    assert {item.aggregate for item in model.ITEM_TYPES} <= owners
