@@ -17,6 +17,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from voicetrail_cli import ops
+from voicetrail_cli.dnc import dnc_app
 from voicetrail_cli.report import report as report_command
 from voicetrail_cli.simulate import simulate as simulate_command
 
@@ -33,6 +34,7 @@ console = Console()
 app.command("report")(report_command)  # ROI report (docs/operations/dashboards.md)
 app.command("simulate")(simulate_command)  # load/fault/attack proof (docs/proof/index.md)
 ops.register(app)  # erase, purge, audit verify|export
+app.add_typer(dnc_app, name="dnc")  # the pre-dial gate's do-not-call list (voicetrail_cli/dnc.py)
 
 
 @app.command()

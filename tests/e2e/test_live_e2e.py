@@ -139,6 +139,7 @@ def test_urgent_barge_in_during_an_assistant_turn_transfers_once(
 
 def test_wait_wait_wait_is_one_action(api: LocalApi, control: FakeControlServer) -> None:
     call = new_call(api, control, {"transfer": HUMAN_DESK, "escalation_keywords": ["wait", "urgent"]})
+    send(api, call.assistant_request())  # an owned call: an observed one is never spoken into
     for n, text in enumerate(["wait", "wait wait", "wait wait wait"]):
         assert send(api, call.user(text, 2000 + 250 * n, final=False)).status_code == 200
     assert [p["type"] for p in control.for_call(call.call_id)] == ["transfer"]

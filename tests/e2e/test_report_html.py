@@ -69,7 +69,7 @@ def test_report_cli_text_and_html(moto_table: Any, tmp_path: Path) -> None:
     assert "voicetrail ROI" in result.output and "total" in result.output
     assert "24" in result.output  # calls in range
     text = page.read_text()
-    assert text.count("data-chart=") == 3
+    assert text.count("data-chart=") == 4  # calls, rates, cost, turn latency p95
     if CHROMIUM is None:
         pytest.skip("chromium not installed (apt-get install -y chromium): HTML rendering not checked")
     render_in_chromium(page, tmp_path)
@@ -88,8 +88,8 @@ def render_in_chromium(page: Path, tmp_path: Path) -> None:
     dom = subprocess.run(
         [*flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=90, check=True
     ).stdout
-    assert dom.count("<svg") == 3
-    for chart in ("calls-per-day", "rates", "cost-per-call"):
+    assert dom.count("<svg") == 4
+    for chart in ("calls-per-day", "rates", "cost-per-call", "turn-latency-p95"):
         assert f'data-chart="{chart}"' in dom
     assert "<polyline" in dom and dom.count('class="bar"') >= 12
     shot = tmp_path / "roi.png"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -23,7 +24,7 @@ from voicetrail.redaction import redact
 from voicetrail.twilio.signature import parse_form, verify
 from voicetrail.vapi.auth import VapiAuthConfig, sign_request
 from voicetrail.vapi.idempotency import semantic_key
-from voicetrail.vapi.models import parse_envelope
+from voicetrail.vapi.models import parse_envelope, timestamp_ms
 from voicetrail.vapi.sanitize import MessageSanitizer
 
 pytestmark = pytest.mark.unit
@@ -125,8 +126,36 @@ def test_semantic_keys_never_raise_and_ignore_presigned_urls(message: dict[str, 
     other = parse_envelope(json.dumps({"message": retried}).encode())
     key = semantic_key(parsed)
     assert key and len(key) < 2048
+    if "None" not in json.dumps(message):
+        assert "None" not in key  # an absent part is written "-"
     if "artifact" in message:
         assert semantic_key(other) == key
+
+
+@settings(max_examples=150)
+@given(value=json_value)
+def test_any_timestamp_value_is_epoch_ms_or_nothing(value: Any) -> None:
+    ms = timestamp_ms(value)
+    assert ms is None or (isinstance(ms, int) and 0 <= ms < 100_000_000_000_000)
+
+
+@settings(max_examples=150)
+@given(
+    instant=st.datetimes(
+        min_value=datetime(1975, 1, 1), max_value=datetime(4000, 1, 1), timezones=st.just(UTC)
+    ),
+    shape=st.sampled_from(["iso", "ms", "s", "iso-offset"]),
+)
+def test_every_timestamp_shape_names_the_same_millisecond(instant: datetime, shape: str) -> None:
+    instant = instant.replace(microsecond=instant.microsecond // 1000 * 1000)
+    expected = round(instant.timestamp() * 1000)
+    value: Any = {
+        "iso": instant.isoformat().replace("+00:00", "Z"),
+        "iso-offset": instant.astimezone(timezone(timedelta(hours=-5))).isoformat(),
+        "ms": expected,
+        "s": expected / 1000,
+    }[shape]
+    assert timestamp_ms(value) == expected
 
 
 @settings(max_examples=300)

@@ -35,7 +35,7 @@ def with_message(payload: dict[str, Any], **changes: Any) -> dict[str, Any]:
         ("vapi/tool-calls-docs-shape.json", "tool-calls#abc123"),
         ("vapi/transcript-final-user.json", "transcript#user#final#"),
         ("vapi/speech-update.json", "speech-update#user#started#1#"),
-        ("vapi/unknown-type.json", "brand-new-type#1764079200200#"),
+        ("vapi/unknown-type.json", "brand-new-type#t1764079200200#"),
     ],
 )
 def test_key_shape_per_type(fixture: str, expected_prefix: str) -> None:

@@ -149,3 +149,131 @@ def test_tool_argument_masking_follows_the_policy() -> None:
     body = pci_only.sanitize({"arguments": {"card_number": "4111111111111111", "city": "Springfield"}}).body
     assert body["arguments"]["card_number"] == "[CARD]"
     assert body["arguments"]["city"] == "Springfield"
+
+
+WITHHELD = "[withheld: no consent]"
+SPOKEN = "my social is 123-45-6789"
+
+# (message, path to a value, stored without consent, stored with consent)
+ZONE_CASES = [
+    (
+        {"type": "hang", "artifact": {"messages": [{"role": "user", "message": SPOKEN}]}},
+        ("artifact", "messages", 0, "message"),
+        WITHHELD,
+        "my social is [SSN]",
+    ),
+    (
+        {"type": "hang", "artifact": {"messages": [{"role": "user", "message": SPOKEN}]}},
+        ("artifact", "messages", 0, "role"),
+        "user",
+        "user",
+    ),
+    (
+        {"type": "end-of-call-report", "analysis": {"structuredData": {"status": SPOKEN}}},
+        ("analysis", "structuredData", "status"),
+        WITHHELD,
+        "my social is [SSN]",
+    ),
+    (
+        {"type": "status-update", "status": "forwarding", "summary": SPOKEN},
+        ("summary",),
+        WITHHELD,
+        "my social is [SSN]",
+    ),
+    (
+        {"type": "status-update", "status": "forwarding", "summary": SPOKEN},
+        ("status",),
+        "forwarding",
+        "forwarding",
+    ),
+    (
+        {"type": "conversation-update", "messagesOpenAIFormatted": [{"role": "user", "content": SPOKEN}]},
+        ("messagesOpenAIFormatted", 0, "content"),
+        WITHHELD,
+        "my social is [SSN]",
+    ),
+    (
+        {"type": "handoff-destination-request", "parameters": {"reason": SPOKEN}},
+        ("parameters", "reason"),
+        WITHHELD,
+        "my social is [SSN]",
+    ),
+    (
+        {"type": "function-call", "functionCall": {"name": "lookup", "parameters": '{"q": "x"}'}},
+        ("functionCall", "name"),
+        "lookup",
+        "lookup",
+    ),
+    ({"type": "brand-new-type", "someField": SPOKEN}, ("someField",), WITHHELD, "my social is [SSN]"),
+    ({"type": "hang", "someField": SPOKEN}, ("someField",), "my social is [SSN]", "my social is [SSN]"),
+    (
+        {
+            "type": "end-of-call-report",
+            "compliance": {"recordingConsent": {"type": "verbal", "grantedAt": "2024-01-15T10:30:00Z"}},
+        },
+        ("compliance", "recordingConsent", "grantedAt"),
+        "2024-01-15T10:30:00Z",
+        "2024-01-15T10:30:00Z",
+    ),
+    (
+        {
+            "type": "tool-calls",
+            "toolWithToolCallList": [
+                {
+                    "function": {
+                        "name": "book",
+                        "description": "Books a slot",
+                        "parameters": {"required": ["date"]},
+                    },
+                    "toolCall": {"id": "t1", "function": {"name": "book", "arguments": {"date": SPOKEN}}},
+                }
+            ],
+        },
+        ("toolWithToolCallList", 0, "function", "description"),
+        "Books a slot",
+        "Books a slot",
+    ),
+    (
+        {
+            "type": "tool-calls",
+            "toolWithToolCallList": [
+                {
+                    "function": {"name": "book", "parameters": {"required": ["date"]}},
+                    "toolCall": {"id": "t1", "function": {"name": "book", "arguments": {"date": SPOKEN}}},
+                }
+            ],
+        },
+        ("toolWithToolCallList", 0, "toolCall", "function", "arguments", "date"),
+        WITHHELD,
+        "my social is [SSN]",
+    ),
+    (
+        {
+            "type": "status-update",
+            "assistant": {"model": {"messages": [{"role": "system", "content": "You are kind."}]}},
+        },
+        ("assistant", "model", "messages", 0, "content"),
+        "You are kind.",
+        "You are kind.",
+    ),
+]
+
+
+@pytest.mark.parametrize(("message", "path", "without_consent", "with_consent"), ZONE_CASES)
+def test_consent_follows_the_content_not_the_message_type(
+    message: dict[str, object], path: tuple[object, ...], without_consent: str, with_consent: str
+) -> None:
+    for keep, expected in ((False, without_consent), (True, with_consent)):
+        value: object = MessageSanitizer(HASHER).sanitize(message, keep_content=keep).body
+        for step in path:
+            value = value[step]  # type: ignore[index]
+        assert value == expected, (keep, path)
+
+
+def test_content_kept_tells_whether_caller_content_was_stored() -> None:
+    spoken = {"type": "hang", "artifact": {"transcript": SPOKEN}}
+    assert MessageSanitizer(HASHER).sanitize(spoken).content_kept is True
+    assert MessageSanitizer(HASHER).sanitize(spoken, keep_content=False).content_kept is False
+    assert (
+        MessageSanitizer(HASHER).sanitize({"type": "status-update", "status": "ended"}).content_kept is False
+    )

@@ -79,9 +79,25 @@ def test_a_known_field_with_an_odd_shape_falls_back_instead_of_failing() -> None
     assert parsed.raw["status"] == {"unexpected": "object"}
 
 
-def test_iso_timestamp_from_old_sdks_is_ignored_not_rejected() -> None:
-    body = {"message": {"type": "hang", "timestamp": "2024-09-16T10:00:00Z"}}
-    assert parse_envelope(json.dumps(body).encode()).message.timestamp is None
+@pytest.mark.parametrize(
+    ("raw", "expected_ms"),
+    [
+        ("2024-09-16T10:00:00Z", 1_726_480_800_000),  # the 2024 SDK: ISO-8601
+        ("2024-09-16T10:00:00.250+00:00", 1_726_480_800_250),
+        (1_726_480_800_250, 1_726_480_800_250),  # current Vapi: epoch ms
+        (1_726_480_800, 1_726_480_800_000),  # epoch seconds
+        (1_726_480_800.25, 1_726_480_800_250),
+        ("1726480800250", 1_726_480_800_250),
+        ("2024-09-16T10:00:00", None),  # naive: names no instant
+        ("yesterday", None),
+        (True, None),
+        (-1, None),
+        (10**30, None),
+    ],
+)
+def test_timestamps_are_read_as_epoch_ms_whatever_their_shape(raw: object, expected_ms: int | None) -> None:
+    body = {"message": {"type": "hang", "timestamp": raw}}
+    assert parse_envelope(json.dumps(body).encode()).message.timestamp == expected_ms
 
 
 BAD_ENVELOPES = [

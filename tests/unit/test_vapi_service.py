@@ -251,7 +251,7 @@ def test_names_are_neither_learnt_nor_applied_without_consent() -> None:
     from voicetrail.storage.memory import InMemoryNameMemory
 
     names = InMemoryNameMemory()
-    service, _ = make_service(names=names, content_policy=lambda parsed: False)
+    service, _ = make_service(names=names, content_policy=lambda parsed, role: False)
     service.handle(request(transcript("Hi, my name is Maria Gonzalez.", 1)))
     assert names.known("73daba4d-2bcc-4cca-8e49-3d7903467ade") == frozenset()
 

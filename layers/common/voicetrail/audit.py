@@ -54,6 +54,8 @@ class AuditKind(StrEnum):
     TRANSFER = "transfer"
     PURGE = "purge"
     ERASURE = "erasure"
+    PREDIAL_DECISION = "predial_decision"
+    DNC_CHANGE = "dnc_change"
 
 
 class AuditDetailsError(ValueError):
@@ -159,12 +161,12 @@ class AuditTrail:
         self, call_id: str, kind: AuditKind, details: Mapping[str, int | str], now: float
     ) -> AuditRecord:
         """Append to the call's chain. Raises AuditDetailsError (bad details) or StoreUnavailableError."""
-        return self._append(call_pk(_checked_chain(call_id)), kind, details, now)
+        return self._append(call_pk(checked_chain(call_id)), kind, details, now)
 
     def append_system(
         self, name: str, kind: AuditKind, details: Mapping[str, int | str], now: float
     ) -> AuditRecord:
-        return self._append(system_pk(_checked_chain(name)), kind, details, now)
+        return self._append(system_pk(checked_chain(name)), kind, details, now)
 
     def _append(self, pk: str, kind: AuditKind, details: Mapping[str, int | str], now: float) -> AuditRecord:
         clean = validate_details(details)
@@ -189,7 +191,8 @@ class AuditTrail:
         raise StoreUnavailableError("audit append: too much contention on one chain")
 
 
-def _checked_chain(name: str) -> str:
+def checked_chain(name: str) -> str:
+    """The name of an audit chain (a call id or a system name), or AuditDetailsError."""
     if not _CHAIN.match(name):
         raise AuditDetailsError("chain ids are call ids or system names")
     return name

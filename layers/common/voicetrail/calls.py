@@ -52,6 +52,7 @@ RECORDING_RANK: Mapping[str, int] = {
     "deleted": 3,
 }
 CONSENT_OUTCOMES = frozenset({"granted", "denied", "unclear"})
+TOPOLOGIES = frozenset({"owner", "observer"})
 # Vapi ended reasons that mean the assistant handed the call to a human.
 ESCALATION_ENDED_REASONS = frozenset({"assistant-forwarded-call"})
 
@@ -142,6 +143,7 @@ class VapiCallView:
     duration_s: float | None = None
     escalated: bool = False
     consent: str | None = None  # granted | denied | unclear
+    topology: str | None = None  # owner | observer (voicetrail.vapi.topology)
     latency: CallLatency | None = None  # from the end-of-call-report's performanceMetrics
 
     @property
@@ -170,6 +172,7 @@ class CallSummary:
     cost_usd: float | None = None
     escalated: bool = False
     consent: str | None = None
+    topology: str | None = None
     recordings: tuple[str, ...] = ()
     days: tuple[str, ...] = ()
     latency: CallLatency | None = None
@@ -206,6 +209,7 @@ def vapi_view_from_event(event: StoredEvent) -> VapiCallView | None:
     cost = attrs.get("cost_usd")
     duration = attrs.get("duration_s")
     ended = event.event_type == "end-of-call-report" or attrs.get("status") == "ended"
+    topology = attrs.get("topology")
     return VapiCallView(
         vapi_call_id=event.call_id,
         event_ts_ms=event.event_ts_ms or event.received_at_ms,
@@ -215,6 +219,7 @@ def vapi_view_from_event(event: StoredEvent) -> VapiCallView | None:
         cost_usd=float(cost) if isinstance(cost, int | float) else None,
         duration_s=float(duration) if isinstance(duration, int | float) else None,
         escalated=event.event_type == "transfer-update" or reason in ESCALATION_ENDED_REASONS,
+        topology=str(topology) if topology in TOPOLOGIES else None,
     )
 
 

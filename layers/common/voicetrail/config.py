@@ -17,6 +17,7 @@ from voicetrail.redaction import RedactionPolicy
 from voicetrail.retention import RetentionPolicy
 from voicetrail.secrets import ALLOW_ENV_SECRETS_VAR, SecretRef
 from voicetrail.vapi.auth import VapiAuthConfig
+from voicetrail.vapi.predial import PredialPolicy
 
 
 class _EnvModel(BaseModel):
@@ -131,6 +132,16 @@ class VapiWebhookSettings(CommonSettings):
     live_control_hosts: str = Field(default="vapi.ai", alias="LIVE_CONTROL_HOSTS", min_length=1)
     live_control_timeout_seconds: float = Field(default=2.0, alias="LIVE_CONTROL_TIMEOUT_SECONDS", gt=0, le=5)
     live_control_retries: int = Field(default=2, alias="LIVE_CONTROL_RETRIES", ge=0, le=3)
+    # The campaign.predial gate (voicetrail.vapi.predial): a JSON object, e.g.
+    # {"window_start": "09:00", "window_end": "20:00", "require_prior_consent": true}. Empty: the defaults.
+    predial_policy: PredialPolicy = Field(default_factory=PredialPolicy, alias="PREDIAL_POLICY")
+
+    @field_validator("predial_policy", mode="before")
+    @classmethod
+    def _predial(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return json.loads(value) if value.strip() else {}
+        return value
 
     @field_validator("vapi_secret_ref", mode="before")
     @classmethod

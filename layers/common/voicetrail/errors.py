@@ -61,6 +61,15 @@ class UnsupportedMediaTypeError(VoicetrailError):
     public_message = "unsupported content type"
 
 
+class WrongServerError(VoicetrailError):
+    """A message meant for a dedicated server (a custom voice server's `voice-request`): voicetrail stored it
+    but cannot give the answer it needs (raw audio). 422 tells Vapi the request itself is the problem."""
+
+    status = 422
+    code = "wrong_server"
+    public_message = "this message type is for a dedicated server voicetrail does not provide"
+
+
 class DependencyUnavailableError(VoicetrailError):
     """A dependency we need (store, secret store) failed: the sender must retry."""
 

@@ -3,6 +3,8 @@
 Every stored item carries `retention_class` and `expires_at` (epoch seconds; also the DynamoDB TTL
 attribute) plus a sparse expiry-bucket index key, so the purge reads only what has expired.
 A policy change applies to items written after it; existing items keep the expiry they were written with.
+A Vapi event's class follows its content, not its type: voicetrail.vapi.service stores an event that kept
+caller content as `content`, any other as `metadata`.
 """
 
 from __future__ import annotations
@@ -35,27 +37,3 @@ class RetentionPolicy(BaseModel):
 
     def expires_at(self, retention_class: RetentionClass, now: float | None = None) -> int:
         return int(now if now is not None else time.time()) + self.days(retention_class) * DAY
-
-
-# Which Vapi message types carry caller content. Unknown types are treated as content (the safe side).
-METADATA_TYPES = frozenset(
-    {
-        "status-update",
-        "speech-update",
-        "hang",
-        "user-interrupted",
-        "assistant-request",
-        "transfer-destination-request",
-        "transfer-update",
-        "phone-call-control",
-        "call.deleted",
-        "call.delete.failed",
-        "call.artifact.upload",
-        "assistant.started",
-        "language-change-detected",
-    }
-)
-
-
-def class_for_vapi_type(message_type: str) -> RetentionClass:
-    return RetentionClass.METADATA if message_type in METADATA_TYPES else RetentionClass.CONTENT

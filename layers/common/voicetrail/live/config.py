@@ -64,7 +64,27 @@ class TransferTarget(_Strict):
         return self
 
 
+class HandoffTarget(_Strict):
+    """Where a `handoff-destination-request` hands the call: Vapi's HandoffDestinationAssistant."""
+
+    assistant_name: str | None = Field(default=None, min_length=1, max_length=100)
+    assistant_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.:-]{1,128}$")
+    description: str | None = Field(default=None, max_length=200)
+
+    @model_validator(mode="after")
+    def _one_assistant(self) -> HandoffTarget:
+        if (self.assistant_name is None) == (self.assistant_id is None):
+            raise ValueError("give exactly one of `assistant_name` and `assistant_id`")
+        return self
+
+
 ConsentPolicy = Literal["continue", "end-call", "transfer"]
+# What an observer (voicetrail does not run the call's assistant) does with caller content:
+#   store-redacted      keep it, redacted (voicetrail could not ask for consent; the assistant's owner did)
+#   trust-vapi-consent  keep it only when the message carries Vapi's consent evidence
+#                       (`compliance.recordingConsent.grantedAt`, from the assistant's recordingConsentPlan)
+#   withhold            never keep it
+ObserverPolicy = Literal["store-redacted", "trust-vapi-consent", "withhold"]
 
 
 class LiveConfig(_Strict):
@@ -142,6 +162,9 @@ class LiveConfig(_Strict):
     escalation_min_confidence: float = Field(default=0.7, ge=0, le=1)
     escalation_message: str = Field(default="I'm connecting you with a person right away.", max_length=500)
     transfer: TransferTarget | None = None
+    handoff: HandoffTarget | None = None
+    # Calls voicetrail only observes (voicetrail.vapi.topology).
+    observer_policy: ObserverPolicy = "store-redacted"
     error_message: str = Field(
         default="We're sorry, this line is temporarily unavailable. Please call back later.", max_length=500
     )

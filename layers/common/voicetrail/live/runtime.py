@@ -1,8 +1,12 @@
 """The live features plugged into VapiWebhookService: responders, one observer, a content policy.
 
-    responders      assistant-request, tool-calls, transfer-destination-request  (always HTTP 200)
-    observer        user transcripts -> escalation, consent; call end -> forget caches
-    content_policy  caller content is kept only with consent (or when the config does not require it)
+    responders      assistant-request, tool-calls, function-call (legacy: the same tools),
+                    transfer-destination-request, handoff-destination-request, call.endpointing.request
+                    (always HTTP 200)
+    observer        user transcripts -> escalation, consent; call end -> forget caches.
+                    Only for calls voicetrail owns: an observed call is never spoken into.
+    content_policy  owner: caller content is kept only with consent (or when the config does not require
+                    it); observer: the number's `observer_policy` (voicetrail.live.config)
 
 Nothing here raises into the webhook: a failure becomes a metric, a fixed log line and, where Vapi
 waits for an answer, an `{"error": ...}` / error result that Vapi speaks or hands to the model.
@@ -36,17 +40,22 @@ from voicetrail.live.escalation import EscalationService
 from voicetrail.live.store import AuditSink, ConsentState, LiveStore
 from voicetrail.live.tools import ParsedCall, ToolHandler, ToolRunner
 from voicetrail.observability import MetricsRecorder
-from voicetrail.retention import METADATA_TYPES
 from voicetrail.storage import PutOutcome
+from voicetrail.vapi.idempotency import digest
 from voicetrail.vapi.models import (
     FINAL_TRANSCRIPT_TYPE,
+    FunctionCall,
     ParsedMessage,
     StatusUpdate,
+    ToolCall,
+    ToolCallFunction,
     ToolCalls,
     Transcript,
     VapiMessage,
 )
+from voicetrail.vapi.replies import NO_HANDOFF
 from voicetrail.vapi.service import Processed, Responder
+from voicetrail.vapi.topology import CallRole
 
 # Reports a call outcome decided live (consent, escalation): see voicetrail.live.outcomes.
 OutcomeSink = Callable[..., None]
@@ -89,7 +98,10 @@ class LiveCallFeatures:
         return {
             "assistant-request": self.assistant_request,
             "tool-calls": self.tool_calls,
+            "function-call": self.function_call,
             "transfer-destination-request": self.transfer_destination_request,
+            "handoff-destination-request": self.handoff_destination_request,
+            "call.endpointing.request": self.endpointing_request,
         }
 
     def config_for(self, message: VapiMessage) -> LiveConfig:
@@ -100,12 +112,16 @@ class LiveCallFeatures:
         return resolved.config
 
     # -- content policy ----------------------------------------------------------------------------
-    def content_policy(self, parsed: ParsedMessage) -> bool:
+    def content_policy(self, parsed: ParsedMessage, role: CallRole = CallRole.OWNER) -> bool:
+        """Whether this message's caller content may be kept (whatever its type: the sanitizer finds it)."""
         call_id = parsed.message.call_id
-        if not call_id or parsed.message.type in METADATA_TYPES:
-            return True  # no caller content in these (numbers are hashed anyway): skip the lookup
+        if not call_id:
+            return True  # no call, no consent to ask for (numbers are hashed anyway)
         try:
-            return self._consent.keeps_content(call_id, self.config_for(parsed.message))
+            config = self.config_for(parsed.message)
+            if role is CallRole.OBSERVER:
+                return _observer_keeps(config, parsed.raw)
+            return self._consent.keeps_content(call_id, config)
         except Exception as exc:
             # Fail closed: when we cannot tell, caller content is not kept (metadata still is).
             self._failed("content_policy", exc)
@@ -162,26 +178,78 @@ class LiveCallFeatures:
         self._metrics.count("TransferDestination", source="vapi", outcome="answered")
         return {"destination": destination(config.transfer)}
 
+    # -- handoff-destination-request / call.endpointing.request -----------------------------------
+    def handoff_destination_request(self, processed: Processed) -> Mapping[str, Any]:
+        try:
+            config = self.config_for(processed.parsed.message)
+        except Exception as exc:
+            self._failed("handoff_destination", exc)
+            config = None
+        if config is None or config.handoff is None:
+            self._metrics.count("HandoffDestination", source="vapi", outcome="none_configured")
+            return {"destination": {}, "error": NO_HANDOFF}
+        target = config.handoff
+        destination: dict[str, Any] = {"type": "assistant"}
+        if target.assistant_name:
+            destination["assistantName"] = target.assistant_name
+        if target.assistant_id:
+            destination["assistantId"] = target.assistant_id
+        if target.description:
+            destination["description"] = target.description
+        self._metrics.count("HandoffDestination", source="vapi", outcome="answered")
+        return {"destination": destination}
+
+    def endpointing_request(self, processed: Processed) -> Mapping[str, Any]:
+        try:
+            seconds = self.config_for(processed.parsed.message).endpointing_seconds
+        except Exception as exc:
+            self._failed("endpointing", exc)
+            seconds = BUILTIN_DEFAULT.endpointing_seconds
+        return {"timeoutSeconds": seconds}
+
+    # -- function-call (legacy) ------------------------------------------------------------------
+    def function_call(self, processed: Processed) -> Mapping[str, Any]:
+        """The legacy `function-call`: run as one tool call through the same tools as `tool-calls`.
+        Its id derives from the event's key, so a resend gets the first delivery's persisted result."""
+        message = processed.parsed.message
+        body = message.functionCall if isinstance(message, FunctionCall) else None
+        call = ToolCall(
+            id="fc-" + digest(processed.event.event_key),
+            function=ToolCallFunction(
+                name=body.name if body else None, arguments=body.parameters if body else None
+            ),
+        )
+        [result] = self._run_tools(processed, [call])
+        return {"result": result.get("result", result.get("error", ""))}
+
     # -- tool-calls ------------------------------------------------------------------------------
     def tool_calls(self, processed: Processed) -> Mapping[str, Any]:
         message = processed.parsed.message
         calls = message.toolCallList if isinstance(message, ToolCalls) else []
+        results = self._run_tools(processed, list(calls))
+        self._metrics.count("ToolCalls", value=len(results), source="vapi")
+        return {"results": results}
+
+    def _run_tools(self, processed: Processed, calls: list[ToolCall]) -> list[dict[str, str]]:
+        message = processed.parsed.message
         call_id = message.call_id or "no-call"
         handlers: dict[str, ToolHandler] = {
             RECORD_CONSENT_TOOL: lambda call: self._record_consent(processed, call),
         }
         try:
-            results = self.tools.run(
-                call_id, list(calls), duplicate=processed.outcome is PutOutcome.DUPLICATE, handlers=handlers
+            return self.tools.run(
+                call_id, calls, duplicate=processed.outcome is PutOutcome.DUPLICATE, handlers=handlers
             )
         except Exception as exc:
             self._failed("tool_calls", exc)
-            results = [
-                {"name": c.name or "unknown", "toolCallId": c.id or "", "error": "The tool failed."}
+            return [
+                {
+                    "name": (c.function.name if c.function else None) or c.name or "unknown",
+                    "toolCallId": c.id or "",
+                    "error": "The tool failed.",
+                }
                 for c in calls
             ]
-        self._metrics.count("ToolCalls", value=len(results), source="vapi")
-        return {"results": results}
 
     def _record_consent(self, processed: Processed, call: ParsedCall) -> tuple[str, bool]:
         if not processed.parsed.message.call_id:
@@ -228,6 +296,8 @@ class LiveCallFeatures:
         ):
             self._consent.forget(call_id)
             return
+        if processed.role is CallRole.OBSERVER:
+            return  # not our assistant: never speak into the call (no consent re-asks, no escalation)
         if not isinstance(message, Transcript) or message.role != "user":
             return
         if processed.outcome is PutOutcome.DUPLICATE:
@@ -271,6 +341,29 @@ class LiveCallFeatures:
     def _failed(self, where: str, exc: Exception) -> None:
         self._metrics.count("LiveFeatureError", source="vapi", where=where)
         self._log.error("live feature failed", extra={"where": where, "error_type": type(exc).__name__})
+
+
+def _observer_keeps(config: LiveConfig, raw: Mapping[str, Any]) -> bool:
+    if config.observer_policy == "store-redacted":
+        return True
+    if config.observer_policy == "withhold":
+        return False
+    return vapi_consent_granted(raw)
+
+
+def vapi_consent_granted(raw: Mapping[str, Any]) -> bool:
+    """Vapi's own consent evidence: `compliance.recordingConsent.grantedAt`, on the message or its call."""
+    call = raw.get("call")
+    for holder in (raw, call if isinstance(call, Mapping) else {}):
+        compliance = holder.get("compliance")
+        consent = compliance.get("recordingConsent") if isinstance(compliance, Mapping) else None
+        if (
+            isinstance(consent, Mapping)
+            and isinstance(consent.get("grantedAt"), str)
+            and consent["grantedAt"]
+        ):
+            return True
+    return False
 
 
 def _decision_from_arguments(arguments: Mapping[str, Any]) -> Decision | None:

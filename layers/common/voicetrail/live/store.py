@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any, Protocol
 
-from voicetrail.audit import AuditKind, validate_details
+from voicetrail.audit import AuditKind, checked_chain, validate_details
 from voicetrail.storage.ports import LiveStore as LiveStore
 
 
@@ -83,9 +83,16 @@ class MemoryAuditSink:
         self._lock = threading.Lock()
 
     def append(self, call_id: str, kind: AuditKind, details: Mapping[str, int | str], now: float) -> None:
-        clean = validate_details(details)  # the same rule as the real trail: codes and counts only
+        self._record(checked_chain(call_id), kind, details, now)
+
+    def append_system(self, name: str, kind: AuditKind, details: Mapping[str, int | str], now: float) -> None:
+        """A system chain (the real trail's `SYS#<name>`), recorded under that pseudo call id."""
+        self._record(f"SYS#{checked_chain(name)}", kind, details, now)
+
+    def _record(self, chain: str, kind: AuditKind, details: Mapping[str, int | str], now: float) -> None:
+        clean = validate_details(details)  # the same rules as the real trail: codes and counts only
         with self._lock:
-            self.events.append(AuditEvent(call_id, AuditKind(kind).value, clean, int(now * 1000)))
+            self.events.append(AuditEvent(chain, AuditKind(kind).value, clean, int(now * 1000)))
 
     def kinds(self, call_id: str | None = None) -> list[str]:
         return [e.kind for e in self.events if call_id is None or e.call_id == call_id]

@@ -138,6 +138,17 @@ class DynamoEventStore:
         except (ClientError, BotoCoreError) as exc:
             raise StoreUnavailableError(f"query failed: {type(exc).__name__}") from None
 
+    def get_event(self, call_id: str, sk: str) -> StoredEvent | None:
+        try:
+            item = self._client.get_item(
+                TableName=self._table,
+                Key={"pk": {"S": call_pk(call_id)}, "sk": {"S": sk}},
+                ConsistentRead=True,
+            ).get("Item")
+        except (ClientError, BotoCoreError) as exc:
+            raise StoreUnavailableError(f"get_item failed: {type(exc).__name__}") from None
+        return from_item(item) if item else None
+
 
 def _code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", "unknown"))

@@ -17,6 +17,7 @@ from voicetrail.calls import (
     CONSENT_OUTCOMES,
     RECORDING_RANK,
     TERMINAL_STATUSES,
+    TOPOLOGIES,
     CallSummary,
     CallTransition,
     RecordingUpdate,
@@ -74,6 +75,7 @@ def summary_from_item(item: Mapping[str, Any]) -> CallSummary:
         cost_usd=get_n(item, "cost_usd"),
         escalated=get_bool(item, "escalated"),
         consent=get_s(item, "consent"),
+        topology=get_s(item, "topology"),
         recordings=get_ss(item, "recording_sids"),
         days=get_ss(item, "days"),
         latency=CallLatency.from_record(get_s(item, "latency")),
@@ -209,6 +211,8 @@ class DynamoCallLedger:
             u.set("escalated", boolean(True))
         if view.consent in CONSENT_OUTCOMES:
             u.set("consent", s(view.consent or ""))
+        if view.topology in TOPOLOGIES:
+            u.set("topology", s(view.topology or ""))
         if view.latency is not None:
             u.set("latency", s(view.latency.to_record()))
         self._update_summary(view.call_key, view.event_ts_ms, now, u)

@@ -13,6 +13,7 @@ from voicetrail.calls import (
     CONSENT_OUTCOMES,
     RECORDING_RANK,
     TERMINAL_STATUSES,
+    TOPOLOGIES,
     CallSummary,
     CallTransition,
     RecordingUpdate,
@@ -65,6 +66,10 @@ class InMemoryEventStore:
                 if p == pk and sk.startswith(EVENT_SK_PREFIX) and e.expires_at > now
             ]
         return sorted(found, key=lambda e: e.sk)
+
+    def get_event(self, call_id: str, sk: str) -> StoredEvent | None:
+        with self._lock:
+            return self._items.get((call_pk(call_id), sk))
 
     def all_events(self) -> list[StoredEvent]:
         with self._lock:
@@ -161,6 +166,8 @@ class InMemoryCallLedger:
             item["escalated"] = True
         if view.consent in CONSENT_OUTCOMES:
             item["consent"] = view.consent
+        if view.topology in TOPOLOGIES:
+            item["topology"] = view.topology
         if view.latency is not None:
             item["latency"] = view.latency.to_record()
 
@@ -199,6 +206,7 @@ class InMemoryCallLedger:
             cost_usd=item.get("cost_usd"),
             escalated=bool(item.get("escalated", False)),
             consent=item.get("consent"),
+            topology=item.get("topology"),
             recordings=tuple(sorted(item.get("recording_sids", ()))),
             days=tuple(sorted(item["days"])),
             latency=CallLatency.from_record(item.get("latency")),
@@ -275,6 +283,48 @@ class InMemoryNameMemory:
     def remember(self, call_id: str, hashes: frozenset[str], *, now: float) -> None:
         with self._lock:
             self._calls.setdefault(call_id, set()).update(hashes)
+
+
+class InMemoryTopologyStore:
+    """The calls voicetrail owns (`TopologyStore`); `reads` counts lookups (tests check the caching)."""
+
+    def __init__(self) -> None:
+        self.owners: set[str] = set()
+        self.reads = 0
+        self._lock = threading.Lock()
+
+    def mark_owner(self, call_id: str, *, now: float) -> None:
+        with self._lock:
+            self.owners.add(call_id)
+
+    def is_owner(self, call_id: str) -> bool:
+        with self._lock:
+            self.reads += 1
+            return call_id in self.owners
+
+
+class InMemoryDoNotCallList:
+    """The do-not-call list (`DoNotCallList`): keyed hashes in a set."""
+
+    def __init__(self, hashes: set[str] | None = None) -> None:
+        self.hashes = set(hashes or ())
+        self._lock = threading.Lock()
+
+    def contains(self, number_hash: str) -> bool:
+        with self._lock:
+            return number_hash in self.hashes
+
+    def add(self, number_hash: str, *, now: float) -> bool:
+        with self._lock:
+            new = number_hash not in self.hashes
+            self.hashes.add(number_hash)
+            return new
+
+    def remove(self, number_hash: str) -> bool:
+        with self._lock:
+            present = number_hash in self.hashes
+            self.hashes.discard(number_hash)
+            return present
 
 
 class InMemoryAuditStore:

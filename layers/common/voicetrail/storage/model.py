@@ -103,6 +103,9 @@ DEFAULT_CONFIG_PK = "CONFIG#default"
 SYSTEM_PREFIX = "SYS#"
 AUDIT_SK_PREFIX = "AUDIT#"
 CURSOR_SK = "STATE#cursor"
+TOPOLOGY_SK = "TOPOLOGY"
+DNC_PREFIX = "DNC#"
+DNC_SK = "DNC"
 
 
 def call_pk(call_key: str) -> str:
@@ -146,6 +149,11 @@ def tool_call_id_of_sk(sk: str) -> str:
 
 def caller_pk(caller_hash: str) -> str:
     return f"{CALLER_PREFIX}{caller_hash}"
+
+
+def dnc_pk(number_hash: str) -> str:
+    """A do-not-call entry: the keyed hash of the number (HMAC with the pepper), never the number."""
+    return f"{DNC_PREFIX}{number_hash}"
 
 
 def config_pk(scope: str, ident: str) -> str:
@@ -256,6 +264,20 @@ AGGREGATES: tuple[Aggregate, ...] = (
         "voicetrail.retention_purge",
     ),
     Aggregate("erasure", "CallerItems", "erasure:DynamoCallerItems", "InMemoryTable", "voicetrail.erasure"),
+    Aggregate(
+        "call topology",
+        "TopologyStore",
+        "topology:DynamoTopologyStore",
+        "InMemoryTopologyStore",
+        "voicetrail.vapi.topology",
+    ),
+    Aggregate(
+        "do-not-call list",
+        "DoNotCallList",
+        "dnc:DynamoDoNotCallList",
+        "InMemoryDoNotCallList",
+        "voicetrail.vapi.predial",
+    ),
 )
 
 
@@ -356,6 +378,7 @@ ITEM_TYPES: tuple[ItemType, ...] = (
             "vapi_duration_s",
             "escalated",
             "consent",
+            "topology",
             "latency (JSON: per-turn timings and the call's latency figures)",
         ),
         "One call, both views (Twilio and Vapi). The call key is `twilio:<CallSid>` when the call has a "
@@ -479,5 +502,27 @@ ITEM_TYPES: tuple[ItemType, ...] = (
         EXPIRY,
         ("oldest_day", "updated_at"),
         "The oldest expiry bucket that may still hold expired items: the next purge run starts there.",
+    ),
+    ItemType(
+        "call topology",
+        "call topology",
+        "CALL#<Vapi call id>",
+        TOPOLOGY_SK,
+        (RetentionClass.METADATA,),
+        EXPIRY,
+        ("role",),
+        "Written before voicetrail answers a call's assistant-request with its own assistant (`role = "
+        "owner`): later messages of the call run the owner's consent flow. A call without it is observed.",
+    ),
+    ItemType(
+        "do-not-call entry",
+        "do-not-call list",
+        "DNC#<number hash>",
+        DNC_SK,
+        (RetentionClass.AUDIT,),
+        EXPIRY,
+        ("added_at",),
+        "A number the pre-dial gate never lets a campaign call, as its keyed hash. Managed with "
+        "`voicetrail dnc`; not indexed by caller, so an erasure request leaves it in place.",
     ),
 )

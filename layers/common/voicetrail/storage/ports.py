@@ -102,6 +102,10 @@ class EventStore(Protocol):
         """Unexpired events of a call, in key order."""
         ...
 
+    def get_event(self, call_id: str, sk: str) -> StoredEvent | None:
+        """The stored event at (call, sk), strongly consistent; None when absent."""
+        ...
+
 
 class CallLedger(Protocol):
     """The call ledger: one summary per call joining its Twilio and Vapi views (voicetrail.calls)."""
@@ -223,3 +227,27 @@ class CallerItems(ItemDeleter, Protocol):
         ...
 
     def get(self, key: ItemKey) -> RawItem | None: ...
+
+
+class TopologyStore(Protocol):
+    """Which calls voicetrail owns (it served their assistant-request): voicetrail.vapi.topology."""
+
+    def mark_owner(self, call_id: str, *, now: float) -> None:
+        """Record that voicetrail served this call's assistant-request. Idempotent."""
+        ...
+
+    def is_owner(self, call_id: str) -> bool: ...
+
+
+class DoNotCallList(Protocol):
+    """The pre-dial gate's do-not-call list, as keyed hashes of numbers (voicetrail.vapi.predial)."""
+
+    def contains(self, number_hash: str) -> bool: ...
+
+    def add(self, number_hash: str, *, now: float) -> bool:
+        """True when the hash was not on the list before."""
+        ...
+
+    def remove(self, number_hash: str) -> bool:
+        """True when the hash was on the list."""
+        ...

@@ -9,6 +9,8 @@ are accepted and stored, never rejected. Only a broken envelope is a 400.
 from __future__ import annotations
 
 import json
+import math
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
@@ -48,15 +50,14 @@ class VapiMessage(_Lenient):
     """Fields common to every server message."""
 
     type: str
-    timestamp: float | None = None
+    timestamp: int | None = None  # epoch ms, normalised by timestamp_ms()
     call: Call | None = None
     customer: Customer | None = None
 
     @field_validator("timestamp", mode="before")
     @classmethod
     def _timestamp(cls, value: Any) -> Any:
-        # The 2024 SDK sent ISO strings; current Vapi sends epoch ms. Keep numbers, drop the rest.
-        return value if isinstance(value, int | float) and not isinstance(value, bool) else None
+        return timestamp_ms(value)
 
     @property
     def call_id(self) -> str | None:
@@ -74,6 +75,39 @@ class VapiMessage(_Lenient):
             if customer and customer.number:
                 return customer.number
         return None
+
+
+# Epoch values below this are seconds, above it milliseconds (1e11 s is the year 5138; 1e11 ms is 1973).
+_SECONDS_LIMIT = 100_000_000_000
+_MS_LIMIT = 100_000_000_000_000  # year 5138 in ms: beyond it a number is no timestamp
+
+
+def timestamp_ms(value: Any) -> int | None:
+    """A message timestamp as epoch milliseconds, whatever shape Vapi sent it in, or None.
+
+    Current Vapi sends epoch ms (a number); the 2024 SDK documented an ISO-8601 string; some payloads
+    carry epoch seconds. Anything else (bools, NaN, negative or unparsable values) is no timestamp.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            number = float(text)
+        except ValueError:
+            try:
+                parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+            except ValueError:
+                return None
+            if parsed.tzinfo is None:
+                return None  # a naive time names no instant: not a key we can trust
+            return round(parsed.timestamp() * 1000)
+        value = number
+    if not isinstance(value, int | float) or value <= 0 or value >= _MS_LIMIT:
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return round(value * 1000) if value < _SECONDS_LIMIT else round(value)
 
 
 class StatusUpdate(VapiMessage):
@@ -123,6 +157,34 @@ class UserInterrupted(VapiMessage):
     turnId: str | None = None  # noqa: N815
 
 
+class FunctionCallBody(_Lenient):
+    name: str | None = None
+    parameters: Any = None
+
+
+class FunctionCall(VapiMessage):
+    """The legacy `function-call` message (still in Vapi's default `serverMessages`)."""
+
+    functionCall: FunctionCallBody | None = None  # noqa: N815
+
+
+class CampaignContact(_Lenient):
+    id: str | None = None
+    number: str | None = None
+
+
+class CampaignPredial(VapiMessage):
+    campaignId: str | None = None  # noqa: N815
+    contact: CampaignContact | None = None
+
+    @property
+    def call_id(self) -> str | None:
+        # No call exists before the dial: the campaign's partition holds its pre-dial events.
+        if self.call and self.call.id:
+            return self.call.id
+        return f"campaign.{self.campaignId}" if self.campaignId else None
+
+
 MESSAGE_MODELS: dict[str, type[VapiMessage]] = {
     "status-update": StatusUpdate,
     "transcript": Transcript,
@@ -131,30 +193,49 @@ MESSAGE_MODELS: dict[str, type[VapiMessage]] = {
     "tool-calls": ToolCalls,
     "end-of-call-report": EndOfCallReport,
     "user-interrupted": UserInterrupted,
+    "function-call": FunctionCall,
+    "campaign.predial": CampaignPredial,
 }
 
-# Types whose name we trust as a metric dimension; anything else is reported as "other".
-KNOWN_TYPES = frozenset(
+# Every `type` of the spec's ServerMessage* schemas (tests/unit/test_vapi_corpus.py checks it against the
+# spec) plus the types in the `serverMessages` enum that have no schema. Metrics name exactly these;
+# anything else is reported as "other" (a type name is attacker-chosen text: never a free dimension).
+SPEC_TYPES = frozenset(
     {
-        *MESSAGE_MODELS,
         "assistant-request",
         "conversation-update",
+        "end-of-call-report",
+        "handoff-destination-request",
         "hang",
+        "knowledge-base-request",
         "model-output",
         "phone-call-control",
+        "speech-update",
+        "status-update",
+        "tool-calls",
         "transfer-destination-request",
         "transfer-update",
-        "knowledge-base-request",
-        "handoff-destination-request",
+        "transcript",
+        FINAL_TRANSCRIPT_TYPE,
+        "user-interrupted",
         "language-change-detected",
         "voice-input",
-        "assistant.started",
         "assistant.speechStarted",
+        "voice-request",
+        "call.endpointing.request",
+        "chat.created",
+        "chat.deleted",
+        "session.created",
+        "session.updated",
+        "session.deleted",
         "call.deleted",
         "call.delete.failed",
         "call.artifact.upload",
+        "campaign.predial",
     }
 )
+LEGACY_TYPES = frozenset({"function-call", "assistant.started", "language-changed"})
+KNOWN_TYPES = SPEC_TYPES | LEGACY_TYPES
 
 
 class ParsedMessage(BaseModel):

@@ -10,6 +10,17 @@ Applied to the whole message, recursively, before anything is stored or logged:
     tool arguments, messages in any shape), except a short list of structural fields (ids, enums, times);
   * names learnt anywhere in the message (a caller saying "my name is ...", or `customer.name`) are then
     redacted everywhere else in it too: LLM summaries name the caller without any cue a pattern could use.
+
+Consent follows the content, not the message type. Each value lies in one of three zones:
+  * content: what the caller said or what was derived from it, wherever it appears in any message type:
+    transcripts, summaries, `analysis`, conversation lists (`messages`, `messagesOpenAIFormatted`,
+    `conversation`), model output, voice input/text, tool-call and handoff arguments, structured outputs,
+    and every field of a message type we do not know that is not a common context field;
+  * config: the operator's own configuration (`assistant`, overrides, squads, tool definitions);
+  * meta: everything else (ids, statuses, costs, times, Vapi's consent evidence under `compliance`).
+Without consent (`keep_content=False`) only content-zone text is withheld; config and meta text is kept
+(redacted like everything else). `SanitizedMessage.content_kept` tells whether any caller content was
+kept, which decides the retention class of the stored event.
 """
 
 from __future__ import annotations
@@ -151,6 +162,116 @@ _STRUCTURAL_KEYS = frozenset(
     }
 )
 
+# Keys (compared lower-case) whose values are caller content wherever they appear outside config.
+_CONTENT_KEYS = frozenset(
+    {
+        "transcript",
+        "originaltranscript",
+        "summary",
+        "analysis",
+        "messages",
+        "messagesopenaiformatted",
+        "conversation",
+        "output",
+        "input",
+        "text",
+        "structuredoutputs",
+        "structureddata",
+        "structureddatamulti",
+        "scorecards",
+        "variablevalues",
+    }
+)
+# Keys that hold the operator's configuration: nothing under them is caller content.
+_CONFIG_KEYS = frozenset(
+    {
+        "assistant",
+        "assistantoverrides",
+        "squad",
+        "squadoverrides",
+        "workflow",
+        "workflowoverrides",
+        "toolwithtoolcalllist",
+        "artifactplan",
+        "compliance",
+        "server",
+    }
+)
+# A tool call inside config (`toolWithToolCallList[].toolCall`) is not config: its arguments are content.
+_CALL_KEYS = frozenset({"toolcall", "toolcalllist", "functioncall"})
+# Fields every message may carry (the spec's common fields plus chat/session): for a message type we do
+# not know, any other top-level field is treated as caller content.
+_COMMON_FIELDS = frozenset(
+    {
+        "type",
+        "timestamp",
+        "call",
+        "assistant",
+        "customer",
+        "phonenumber",
+        "artifact",
+        "chat",
+        "session",
+        "assistantversion",
+    }
+)
+# Message types whose fields the spec (or Vapi's legacy docs) describe: the key rules above apply.
+_DESCRIBED_TYPES = frozenset(
+    {
+        "assistant-request",
+        "conversation-update",
+        "end-of-call-report",
+        "handoff-destination-request",
+        "hang",
+        "knowledge-base-request",
+        "model-output",
+        "phone-call-control",
+        "speech-update",
+        "status-update",
+        "tool-calls",
+        "transfer-destination-request",
+        "transfer-update",
+        "transcript",
+        'transcript[transcripttype="final"]',
+        "user-interrupted",
+        "language-change-detected",
+        "voice-input",
+        "assistant.speechstarted",
+        "voice-request",
+        "call.endpointing.request",
+        "chat.created",
+        "chat.deleted",
+        "session.created",
+        "session.updated",
+        "session.deleted",
+        "call.deleted",
+        "call.delete.failed",
+        "call.artifact.upload",
+        "campaign.predial",
+        "function-call",
+        "assistant.started",
+    }
+)
+_ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
+
+META, CONFIG, CONTENT = "meta", "config", "content"
+# Inside caller content only the message structure is exempt: an LLM's structured data may use any key
+# (`{"status": "...", "language": "..."}`) for what the caller said.
+_CONTENT_STRUCTURAL_KEYS = frozenset({"id", "type", "role", "toolcallid", "turnid", "transcripttype"})
+
+
+def _zone(key: str, parent_zone: str) -> str:
+    """The zone of the value under `key` (lower-case) inside a value of `parent_zone`."""
+    if parent_zone == CONTENT:
+        return CONTENT
+    if key in _CALL_KEYS:
+        return META
+    if parent_zone == CONFIG or key in _CONFIG_KEYS:
+        return CONFIG
+    if key in _CONTENT_KEYS or key in _ARGUMENT_CONTAINERS:
+        return CONTENT
+    return META
+
 
 @dataclass
 class SanitizedMessage:
@@ -159,6 +280,10 @@ class SanitizedMessage:
     caller_hash: str | None = None
     # Keyed hashes of the name words learnt in this message, for the call's name memory.
     name_hashes: frozenset[str] = frozenset()
+    # Whether any caller content (see the zones above) was kept: decides the retention class.
+    content_kept: bool = False
+    # The content policy's answer; None when the message carried no caller content (it was not asked).
+    content_decision: bool | None = None
 
 
 class MessageSanitizer:
@@ -175,20 +300,49 @@ class MessageSanitizer:
         self._second_pass = second_pass
 
     def sanitize(
-        self, raw: dict[str, Any], *, keep_content: bool = True, known_names: frozenset[str] = frozenset()
+        self,
+        raw: dict[str, Any],
+        *,
+        keep_content: bool | Callable[[], bool] = True,
+        known_names: frozenset[str] | Callable[[], frozenset[str]] = frozenset(),
     ) -> SanitizedMessage:
-        """`keep_content=False` blanks caller speech entirely (a call without recording consent).
-        `known_names` are keyed hashes of name words learnt earlier in the call ("Thanks, Maria" later on)."""
+        """`keep_content=False` withholds caller content entirely (no recording consent); the rest is kept.
+        Given as a callable, it is asked only when the message carries caller content (it may cost a read).
+        `known_names` are keyed hashes of name words learnt earlier in the call ("Thanks, Maria" later on);
+        given as a callable, it is called only when the message kept caller content (it costs a read)."""
         findings: Counter[str] = Counter()
         learnt: set[str] = set()
-        text_rule = self._redact_text(findings, learnt) if keep_content else _blank_text
-        body = self._walk(raw, parent="", findings=findings, text_rule=text_rule, learnt=learnt)
+        walk = _Walk(
+            redact_rule=self._redact_text(findings, learnt),
+            policy=keep_content if callable(keep_content) else (lambda: keep_content),
+            findings=findings,
+            learnt=learnt,
+        )
+        message_type = str(raw.get("type", "")).lower()
+        described = message_type in _DESCRIBED_TYPES
+        body: dict[str, Any] = {}
+        for key, item in raw.items():
+            lowered = str(key).lower()
+            if _dropped(lowered):
+                continue
+            zone = _zone(lowered, META)
+            if not described and lowered not in _COMMON_FIELDS:
+                zone = CONTENT  # an unknown type's own fields: assume the caller said them
+            body[key] = self._field(lowered, item, parent="", zone=zone, walk=walk)
         if learnt:
             body = _propagate(body, _literal_pattern(learnt), findings)
-        if known_names and keep_content:
-            body = _KnownNames(self._hasher, known_names, findings).redact(body)
+        if walk.content_kept:
+            known = known_names() if callable(known_names) else known_names
+            if known:
+                body = _KnownNames(self._hasher, known, findings).redact(body)
         hashes = frozenset(self._hasher.hash_name_part(part) for part in _name_parts(learnt))
-        return SanitizedMessage(body=body, findings=findings, name_hashes=hashes)
+        return SanitizedMessage(
+            body=body,
+            findings=findings,
+            name_hashes=hashes,
+            content_kept=walk.content_kept,
+            content_decision=walk.decision,
+        )
 
     def _redact_text(self, findings: Counter[str], learnt: set[str]) -> TextRule:
         def rule(text: str, deep: bool) -> str:
@@ -202,64 +356,41 @@ class MessageSanitizer:
 
         return rule
 
-    def _walk(
-        self,
-        value: Any,
-        *,
-        parent: str,
-        findings: Counter[str],
-        text_rule: TextRule,
-        learnt: set[str],
-    ) -> Any:
+    def _walk(self, value: Any, *, parent: str, zone: str, walk: _Walk) -> Any:
         if isinstance(value, dict):
             out: dict[str, Any] = {}
             for key, item in value.items():
                 lowered = str(key).lower()
-                if lowered in _DROP_KEYS or (
-                    lowered.startswith("presigned") and lowered != "presignedurlsexpiresat"
-                ):
+                if _dropped(lowered):
                     continue
-                out[key] = self._field(
-                    lowered, item, parent=parent, findings=findings, text_rule=text_rule, learnt=learnt
-                )
+                out[key] = self._field(lowered, item, parent=parent, zone=_zone(lowered, zone), walk=walk)
             return out
         if isinstance(value, list):
-            return [
-                self._walk(v, parent=parent, findings=findings, text_rule=text_rule, learnt=learnt)
-                for v in value
-            ]
+            return [self._walk(v, parent=parent, zone=zone, walk=walk) for v in value]
         if isinstance(value, str):
-            return text_rule(value, False)
+            return walk.text(value, zone, deep=False)
         return value
 
-    def _field(
-        self,
-        key: str,
-        value: Any,
-        *,
-        parent: str,
-        findings: Counter[str],
-        text_rule: TextRule,
-        learnt: set[str],
-    ) -> Any:
+    def _field(self, key: str, value: Any, *, parent: str, zone: str, walk: _Walk) -> Any:
         if isinstance(value, str):
             if key.endswith("url"):
                 return URL_MARKER if value else value
             if key in _HASH_KEYS:
-                findings["caller_id_hashed"] += 1
+                walk.findings["caller_id_hashed"] += 1
                 return self._hasher.hash(value) if value else value
-            if parent == "customer" and key in _CUSTOMER_PLACEHOLDERS:
+            if parent in ("customer", "contact") and key in _CUSTOMER_PLACEHOLDERS:
                 if key == "name" and value.strip():
-                    learnt.add(value.strip())
+                    walk.learnt.add(value.strip())
                 return _CUSTOMER_PLACEHOLDERS[key] if value else value
-            if key in _STRUCTURAL_KEYS:
+            structural = _CONTENT_STRUCTURAL_KEYS if zone == CONTENT else _STRUCTURAL_KEYS
+            if key in structural or (key.endswith("at") and _ISO_TIME.match(value)):
                 return value
             if key in _ARGUMENT_CONTAINERS and value.lstrip().startswith("{"):
-                return self._json_arguments(value, findings=findings, text_rule=text_rule, learnt=learnt)
-            return text_rule(value, key in _SECOND_PASS_KEYS and self._second_pass is not None)
-        if key in _ARGUMENT_CONTAINERS and isinstance(value, dict):
-            value = self._mask_argument_keys(value, findings, learnt)
-        return self._walk(value, parent=key, findings=findings, text_rule=text_rule, learnt=learnt)
+                return self._json_arguments(value, zone=zone, walk=walk)
+            return walk.text(value, zone, deep=key in _SECOND_PASS_KEYS and self._second_pass is not None)
+        if key in _ARGUMENT_CONTAINERS and isinstance(value, dict) and zone == CONTENT:
+            value = self._mask_argument_keys(value, walk.findings, walk.learnt)
+        return self._walk(value, parent=key, zone=zone, walk=walk)
 
     def _mask_argument_keys(self, value: Any, findings: Counter[str], learnt: set[str]) -> Any:
         """Replace values whose key names a PII kind, at any depth of the arguments."""
@@ -279,20 +410,44 @@ class MessageSanitizer:
                 masked[name] = self._mask_argument_keys(item, findings, learnt)
         return masked
 
-    def _json_arguments(
-        self, text: str, *, findings: Counter[str], text_rule: TextRule, learnt: set[str]
-    ) -> str:
+    def _json_arguments(self, text: str, *, zone: str, walk: _Walk) -> str:
         """Arguments sent as a JSON string (the OpenAI shape): sanitise the object, keep it a string."""
         try:
             decoded = json.loads(text)
         except (ValueError, RecursionError):
-            return text_rule(text, False)
+            return walk.text(text, zone, deep=False)
         if not isinstance(decoded, dict):
-            return text_rule(text, False)
-        cleaned = self._field(
-            "arguments", decoded, parent="", findings=findings, text_rule=text_rule, learnt=learnt
-        )
+            return walk.text(text, zone, deep=False)
+        cleaned = self._field("arguments", decoded, parent="", zone=zone, walk=walk)
         return json.dumps(cleaned, separators=(",", ":"), ensure_ascii=False)
+
+
+def _dropped(key: str) -> bool:
+    return key in _DROP_KEYS or (key.startswith("presigned") and key != "presignedurlsexpiresat")
+
+
+@dataclass
+class _Walk:
+    """The state of one sanitisation: how text of each zone is treated, and what was found."""
+
+    redact_rule: TextRule
+    policy: Callable[[], bool]
+    findings: Counter[str]
+    learnt: set[str]
+    content_kept: bool = False
+    decision: bool | None = None  # the policy's answer, once asked (None: the message had no content)
+
+    def text(self, value: str, zone: str, *, deep: bool) -> str:
+        if zone != CONTENT:
+            return self.redact_rule(value, False)
+        if not value.strip():
+            return value
+        if self.decision is None:
+            self.decision = bool(self.policy())
+        if not self.decision:
+            return _blank_text(value)
+        self.content_kept = True
+        return self.redact_rule(value, deep)
 
 
 def _name_parts(names: set[str]) -> set[str]:

@@ -1,8 +1,14 @@
 """Processing one Vapi webhook: the domain function behind the vapi_webhook handler.
 
-size check -> authenticate (raw bytes) -> parse (dispatch on type) -> semantic key -> sanitise/redact
--> one conditional write -> reply. Nothing is acknowledged that is not stored: a store failure raises
-StoreUnavailableError, which the HTTP layer answers with 503 so the sender retries.
+size check -> authenticate (raw bytes) -> parse (dispatch on type) -> topology (owner/observer)
+-> semantic key -> sanitise/redact -> one conditional write -> side effects -> reply.
+Nothing is acknowledged that is not stored: a store failure raises StoreUnavailableError, which the HTTP
+layer answers with 503 so the sender retries.
+
+Consent and retention follow the content (voicetrail.vapi.sanitize): an event that kept caller content
+is stored in the `content` retention class, any other in `metadata`. Side effects (the call's name
+memory) follow the *stored* event's decision: a resend that the store reports as a duplicate re-applies
+what the first delivery recorded (idempotently), never what the resend itself would have decided.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from aws_lambda_powertools import Logger
 
-from voicetrail.audit import AuditKind
+from voicetrail.audit import AuditDetailsError, AuditKind
 from voicetrail.calls import CallLedger, merge_vapi_event
 from voicetrail.errors import AuthenticationError, PayloadTooLargeError, StoreUnavailableError
 from voicetrail.hashing import CallerHasher
@@ -22,7 +28,7 @@ from voicetrail.http import InboundRequest, Reply
 from voicetrail.latency import LatencyMetrics, call_latency
 from voicetrail.observability import MetricsRecorder
 from voicetrail.redaction import RedactionPolicy
-from voicetrail.retention import RetentionClass, RetentionPolicy, class_for_vapi_type
+from voicetrail.retention import RetentionClass, RetentionPolicy
 from voicetrail.roi import RoiMetrics
 from voicetrail.secrets import SecretResolver
 from voicetrail.storage import EventStore, PutOutcome, StoredEvent
@@ -39,6 +45,7 @@ from voicetrail.vapi.models import (
 )
 from voicetrail.vapi.names import NameMemory
 from voicetrail.vapi.sanitize import MessageSanitizer
+from voicetrail.vapi.topology import CallRole, CallTopology
 
 if TYPE_CHECKING:
     from voicetrail.redaction import SecondPass
@@ -53,17 +60,40 @@ class Processed:
     parsed: ParsedMessage
     event: StoredEvent
     outcome: PutOutcome
+    role: CallRole = CallRole.OBSERVER
 
 
 # A responder builds the JSON reply for a message type that expects one (assistant-request, tool-calls...).
 Responder = Callable[[Processed], Mapping[str, Any]]
 # An observer reacts to a stored message (consent capture, escalation, audit). It must not raise.
 Observer = Callable[[Processed], None]
-# Decides, before storage, whether caller content of this message may be kept (e.g. no recording consent).
-ContentPolicy = Callable[[ParsedMessage], bool]
+# Decides, before storage, whether caller content of this message may be kept (e.g. no recording consent),
+# knowing whether voicetrail owns the call or only observes it.
+ContentPolicy = Callable[[ParsedMessage, CallRole], bool]
+
+CONTENT_KEPT, CONTENT_WITHHELD, NO_CONTENT = "kept", "withheld", "none"
 
 
-def _keep_everything(_: ParsedMessage) -> bool:
+class _LazyDecision:
+    """The content policy's answer for one message, asked at most once and only if needed."""
+
+    def __init__(self, ask: Callable[[], bool]) -> None:
+        self._ask = ask
+        self._answer: bool | None = None
+
+    def __call__(self) -> bool:
+        if self._answer is None:
+            self._answer = bool(self._ask())
+        return self._answer
+
+    @property
+    def label(self) -> str:
+        if self._answer is None:
+            return NO_CONTENT
+        return CONTENT_KEPT if self._answer else CONTENT_WITHHELD
+
+
+def _keep_everything(_: ParsedMessage, __: CallRole) -> bool:
     return True
 
 
@@ -146,8 +176,13 @@ class VapiWebhookService:
         calls: CallLedger | None = None,
         audit: AuditAppender | None = None,
         names: NameMemory | None = None,
+        topology: CallTopology | None = None,
+        fallback_responders: Mapping[str, Responder] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        """`responders` are the live features' answers: with an `assistant-request` responder among them,
+        voicetrail serves assistants and owns the calls it answers. `fallback_responders` answer the other
+        request types (voicetrail.vapi.replies)."""
         self._auth = auth
         self._secrets = secrets
         self._pepper = pepper
@@ -157,7 +192,9 @@ class VapiWebhookService:
         self._log = logger
         self._max_body_bytes = max_body_bytes
         self._redaction_policy = redaction_policy
-        self._responders = dict(responders or {})
+        self._responders = {**(fallback_responders or {}), **(responders or {})}
+        self._serves_assistants = "assistant-request" in (responders or {})
+        self._topology = topology
         self._observers = tuple(observers)
         self._content_policy = content_policy
         self._second_pass = second_pass
@@ -195,6 +232,19 @@ class VapiWebhookService:
             self._log.warning("request rejected", extra={"reason": exc.reason.value, "source": "vapi"})
             raise
 
+    def _role(self, parsed: ParsedMessage, now: float) -> CallRole:
+        """Owner when we serve (or served) this call's assistant-request; observer otherwise."""
+        call_id = parsed.message.call_id
+        if self._topology is None:
+            # No topology store (in-process harnesses): a deployment that serves assistants owns its calls.
+            return CallRole.OWNER if self._serves_assistants else CallRole.OBSERVER
+        if not call_id:
+            return CallRole.OBSERVER
+        if parsed.message.type == "assistant-request" and self._serves_assistants:
+            # Recorded before the reply, so every later message of the call finds it.
+            return self._topology.serve(call_id, now=now)
+        return self._topology.role(call_id)
+
     def _store_event(self, parsed: ParsedMessage) -> Processed:
         message = parsed.message
         now = self._clock()
@@ -202,18 +252,34 @@ class VapiWebhookService:
         self._log.append_keys(call_id=call_id)
         self._log.set_correlation_id(call_id)
         hasher = CallerHasher(self._pepper.values()[0])
-        keep_content = self._content_policy(parsed)
-        retention_class = class_for_vapi_type(message.type)
-        names = self._names if keep_content and call_id != NO_CALL_ID else None
-        known = names.known(call_id) if names and retention_class is RetentionClass.CONTENT else frozenset()
+        role = self._role(parsed, now)
+        # Asked only when the message carries caller content: most in-call messages cost no consent read.
+        decision = _LazyDecision(lambda: self._content_policy(parsed, role))
+        names = self._names if call_id != NO_CALL_ID else None
+        known_names: list[frozenset[str]] = []  # read at most once, and only when content is kept
+
+        def known() -> frozenset[str]:
+            if names is not None and not known_names:
+                known_names.append(names.known(call_id))
+            return known_names[0] if known_names else frozenset()
+
         # The remote second pass (Comprehend) runs only where latency allows: the end-of-call report.
         second_pass = self._second_pass if isinstance(message, EndOfCallReport) else None
         failures_before = getattr(second_pass, "failures", 0)
         sanitizer = MessageSanitizer(hasher, self._redaction_policy, second_pass=second_pass)
-        sanitized = sanitizer.sanitize(parsed.raw, keep_content=keep_content, known_names=known)
+        sanitized = sanitizer.sanitize(parsed.raw, keep_content=decision, known_names=known)
         if getattr(second_pass, "failures", 0) > failures_before:
             self._metrics.count("SecondPassFailures", source="vapi")
         caller = message.caller_number
+        retention_class = RetentionClass.CONTENT if sanitized.content_kept else RetentionClass.METADATA
+        attributes = _attributes(parsed)
+        attributes["topology"] = role.value
+        if sanitized.name_hashes and names is not None:
+            decision()  # names learnt (e.g. from `customer.name`) are remembered only with consent
+        attributes["content"] = decision.label
+        if decision.label == CONTENT_KEPT and sanitized.name_hashes:
+            # Keyed hashes only: what this event's side effect writes, so a resend can re-apply exactly it.
+            attributes["name_hashes"] = ",".join(sorted(sanitized.name_hashes))
         event = StoredEvent(
             call_id=call_id,
             event_key=semantic_key(parsed),
@@ -223,10 +289,10 @@ class VapiWebhookService:
             expires_at=self._retention.expires_at(retention_class, now),
             received_at_ms=int(now * 1000),
             body=sanitized.body,
-            event_ts_ms=int(message.timestamp) if message.timestamp is not None else None,
+            event_ts_ms=message.timestamp,
             caller_hash=hasher.hash(caller) if caller else None,
             redactions=dict(sanitized.findings),
-            attributes=_attributes(parsed),
+            attributes=attributes,
         )
         outcome = self._store.put_event(event, now=now)
         latency = call_latency(parsed.raw) if isinstance(message, EndOfCallReport) else None
@@ -234,9 +300,9 @@ class VapiWebhookService:
         merge_vapi_event(self._calls, event, now=now, latency=latency)
         if isinstance(message, EndOfCallReport) and _has_recording(parsed.raw):
             self._store.put_event(_vapi_recording_pointer(event, self._retention, now), now=now)
-        if names is not None and sanitized.name_hashes - known:
-            # On duplicates too (the write is idempotent): a retry completes a write a crash interrupted.
-            names.remember(call_id, sanitized.name_hashes, now=now)
+        if names is not None and (sanitized.name_hashes or decision.label != NO_CONTENT):
+            already = known_names[0] if known_names else frozenset[str]()
+            self._apply_name_memory(event, outcome, already, now)
         if outcome is PutOutcome.STORED:
             self._audit_redactions(call_id, sanitized.findings, now)
         kind = metric_type(message.type)
@@ -259,7 +325,25 @@ class VapiWebhookService:
                 "redactions": int(sum(sanitized.findings.values())),
             },
         )
-        return Processed(parsed=parsed, event=event, outcome=outcome)
+        return Processed(parsed=parsed, event=event, outcome=outcome, role=role)
+
+    def _apply_name_memory(
+        self, event: StoredEvent, outcome: PutOutcome, already: frozenset[str], now: float
+    ) -> None:
+        """The name-memory side effect of the event as it was *stored*: the first delivery's decision.
+
+        On a duplicate the stored event is read back and its recorded hashes re-applied (an idempotent set
+        union), which completes a write a crash interrupted, and never writes what the first delivery
+        withheld (a resend after consent was granted must not remember names from a withheld message).
+        """
+        if self._names is None:
+            return
+        stored = event if outcome is PutOutcome.STORED else self._store.get_event(event.call_id, event.sk)
+        if stored is None or stored.attributes.get("content") != CONTENT_KEPT:
+            return
+        hashes = frozenset(h for h in str(stored.attributes.get("name_hashes", "")).split(",") if h)
+        if hashes - already:
+            self._names.remember(event.call_id, hashes, now=now)
 
     def _audit_redactions(self, call_id: str, findings: Mapping[str, int], now: float) -> None:
         """One audit record per stored message that had PII redacted: counts per kind, never values."""
@@ -271,3 +355,8 @@ class VapiWebhookService:
         except StoreUnavailableError:
             # Not a 503: the retry would be a duplicate and never audit anyway. The metric alarms instead.
             self._metrics.count("AuditAppendFailed", source="vapi")
+        except AuditDetailsError:
+            # A call id no audit chain can be named after (Vapi's are UUIDs): the event is stored; the
+            # metric alarms (same dimensions as above: the AuditAppendFailed alarm). Never a 500.
+            self._metrics.count("AuditAppendFailed", source="vapi")
+            self._log.warning("audit append failed", extra={"source": "vapi", "reason": "chain_id"})

@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
 from voicetrail.audit import AuditTrail
 from voicetrail.config import VapiWebhookSettings
+from voicetrail.hashing import CallerHasher
 from voicetrail.observability import MetricsRecorder
 from voicetrail.redaction import ComprehendPiiPass
 from voicetrail.secrets import SecretResolver
 from voicetrail.storage.audit import DynamoAuditStore
+from voicetrail.storage.dnc import DynamoDoNotCallList
 from voicetrail.storage.dynamo import DynamoEventStore, dynamodb_client
 from voicetrail.storage.ledger import DynamoCallLedger
+from voicetrail.storage.live import DynamoLiveStore
 from voicetrail.storage.names import DynamoNameMemory
+from voicetrail.storage.topology import DynamoTopologyStore
+from voicetrail.vapi.predial import PredialGate, RecordedConsent
+from voicetrail.vapi.replies import PredialResponder, base_responders
 from voicetrail.vapi.service import VapiWebhookService
+from voicetrail.vapi.topology import CallTopology
 
 
 def build_vapi_service(
@@ -24,6 +32,16 @@ def build_vapi_service(
     client = dynamodb_client(endpoint_url=settings.dynamodb_endpoint)
     policy = settings.redaction_policy()
     calls = DynamoCallLedger(client, settings.table_name, settings.retention)
+    audit = AuditTrail(DynamoAuditStore(client, settings.table_name), retention=settings.retention)
+    pepper = SecretResolver(settings.pepper_ref, max_age=settings.secret_cache_seconds)
+    gate = PredialGate(
+        policy=settings.predial_policy,
+        dnc=DynamoDoNotCallList(client, settings.table_name, settings.retention),
+        consent=RecordedConsent(DynamoLiveStore(client, settings.table_name, settings.retention)),
+        audit=audit,
+        clock=time.time,
+    )
+    predial = PredialResponder(gate, lambda: CallerHasher(pepper.values()[0]), metrics)
     live: dict[str, Any] = {}
     if settings.live_enabled:
         # Live call control (voicetrail.live): httpx is imported only when a control request is sent.
@@ -41,7 +59,7 @@ def build_vapi_service(
     return VapiWebhookService(
         auth=settings.auth,
         secrets=SecretResolver(settings.vapi_secret_ref, max_age=settings.secret_cache_seconds),
-        pepper=SecretResolver(settings.pepper_ref, max_age=settings.secret_cache_seconds),
+        pepper=pepper,
         store=DynamoEventStore(client, settings.table_name),
         retention=settings.retention,
         metrics=metrics,
@@ -50,7 +68,9 @@ def build_vapi_service(
         redaction_policy=policy,
         second_pass=ComprehendPiiPass.from_boto3() if settings.comprehend_second_pass else None,
         calls=calls,
-        audit=AuditTrail(DynamoAuditStore(client, settings.table_name), retention=settings.retention),
+        audit=audit,
         names=DynamoNameMemory(client, settings.table_name, settings.retention),
+        topology=CallTopology(DynamoTopologyStore(client, settings.table_name, settings.retention)),
+        fallback_responders=base_responders(predial=predial),
         **live,
     )

@@ -1,0 +1,138 @@
+"""`voicetrail dnc add|remove|check`: the do-not-call list of the pre-dial gate.
+
+Numbers are hashed here with the deployment's pepper (HMAC-SHA256, the same keyed hash as every caller
+hash) and only the hashes are written; no number is stored, printed or logged. Each change appends a
+`dnc_change` record (counts only) to the audit chain `SYS#dnc`. Numbers come from `--phone` (repeatable)
+or `--file` (one per line; `#` starts a comment), in E.164 or national format (`--region`, default US).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from voicetrail_cli.local import LOCAL_TABLE
+from voicetrail_cli.ops import EndpointOpt, TableOpt, _client, _emit, _resolver
+
+dnc_app = typer.Typer(help="Manage the do-not-call list (keyed hashes, never numbers).", no_args_is_help=True)
+
+PhoneOpt = Annotated[list[str] | None, typer.Option("--phone", help="A number (repeatable).")]
+FileOpt = Annotated[Path | None, typer.Option("--file", help="A file with one number per line.")]
+PepperOpt = Annotated[
+    str | None,
+    typer.Option(envvar="HASH_PEPPER_REF", help="Pepper ref: secretsmanager:<arn>|ssm:<name>|env:<VAR>."),
+]
+RegionOpt = Annotated[str, typer.Option(help="Region of numbers written without a country code.")]
+
+
+def _numbers(phones: list[str] | None, file: Path | None) -> list[str]:
+    numbers = list(phones or [])
+    if file is not None:
+        for line in file.read_text(encoding="utf-8").splitlines():
+            text = line.split("#", 1)[0].strip()
+            if text:
+                numbers.append(text)
+    if not numbers:
+        raise typer.BadParameter("give --phone or --file", param_hint="--phone")
+    return numbers
+
+
+def _hashes(numbers: list[str], pepper_ref: str | None, region: str) -> tuple[list[str], int]:
+    """(keyed hashes of the valid numbers, count of invalid ones)."""
+    import phonenumbers
+
+    from voicetrail.hashing import CallerHasher
+
+    resolver = _resolver(pepper_ref)
+    if resolver is None:
+        raise typer.BadParameter("--pepper-ref (or HASH_PEPPER_REF) is required", param_hint="--pepper-ref")
+    hasher = CallerHasher(resolver.values()[0])
+    hashes, invalid = [], 0
+    for number in numbers:
+        try:
+            parsed = phonenumbers.parse(number, region)
+        except phonenumbers.NumberParseException:
+            invalid += 1
+            continue
+        if not phonenumbers.is_valid_number(parsed):
+            invalid += 1
+            continue
+        hashes.append(hasher.hash(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)))
+    return sorted(set(hashes)), invalid
+
+
+def _list(client: Any, table: str) -> Any:
+    from voicetrail.retention import RetentionPolicy
+    from voicetrail.storage.dnc import DynamoDoNotCallList
+
+    return DynamoDoNotCallList(client, table, RetentionPolicy())
+
+
+def _audit(client: Any, table: str, action: str, changed: int, now: float) -> None:
+    from voicetrail.audit import AuditKind, AuditTrail
+    from voicetrail.storage.audit import DynamoAuditStore
+
+    AuditTrail(DynamoAuditStore(client, table)).append_system(
+        "dnc", AuditKind.DNC_CHANGE, {"action": action, "count": changed}, now
+    )
+
+
+@dnc_app.command("add")
+def add(
+    phone: PhoneOpt = None,
+    file: FileOpt = None,
+    table: TableOpt = LOCAL_TABLE,
+    dynamodb_endpoint: EndpointOpt = None,
+    pepper_ref: PepperOpt = None,
+    region: RegionOpt = "US",
+) -> None:
+    """Put numbers on the do-not-call list; print counts only."""
+    hashes, invalid = _hashes(_numbers(phone, file), pepper_ref, region)
+    client = _client(dynamodb_endpoint)
+    dnc, now = _list(client, table), time.time()
+    added = sum(1 for h in hashes if dnc.add(h, now=now))
+    _audit(client, table, "add", added, now)
+    _emit({"added": added, "already_listed": len(hashes) - added, "invalid": invalid})
+    if invalid:
+        raise typer.Exit(2)
+
+
+@dnc_app.command("remove")
+def remove(
+    phone: PhoneOpt = None,
+    file: FileOpt = None,
+    table: TableOpt = LOCAL_TABLE,
+    dynamodb_endpoint: EndpointOpt = None,
+    pepper_ref: PepperOpt = None,
+    region: RegionOpt = "US",
+) -> None:
+    """Take numbers off the do-not-call list; print counts only."""
+    hashes, invalid = _hashes(_numbers(phone, file), pepper_ref, region)
+    client = _client(dynamodb_endpoint)
+    dnc = _list(client, table)
+    removed = sum(1 for h in hashes if dnc.remove(h))
+    _audit(client, table, "remove", removed, time.time())
+    _emit({"removed": removed, "not_listed": len(hashes) - removed, "invalid": invalid})
+    if invalid:
+        raise typer.Exit(2)
+
+
+@dnc_app.command("check")
+def check(
+    phone: Annotated[str, typer.Option("--phone", help="The number to look up.")],
+    table: TableOpt = LOCAL_TABLE,
+    dynamodb_endpoint: EndpointOpt = None,
+    pepper_ref: PepperOpt = None,
+    region: RegionOpt = "US",
+) -> None:
+    """Whether a number is on the list (exit 0 listed, 1 not listed, 2 invalid)."""
+    hashes, invalid = _hashes([phone], pepper_ref, region)
+    if invalid:
+        _emit({"on_list": None, "invalid": 1})
+        raise typer.Exit(2)
+    listed = _list(_client(dynamodb_endpoint), table).contains(hashes[0])
+    _emit({"on_list": listed})
+    raise typer.Exit(0 if listed else 1)

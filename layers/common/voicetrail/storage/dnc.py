@@ -1,0 +1,64 @@
+"""DynamoDB adapter of the do-not-call list (port `DoNotCallList`): keyed hashes of numbers (HMAC with the
+deployment's pepper), never the numbers (voicetrail.storage.model, item type `do-not-call entry`).
+
+Item: pk = DNC#<number hash>, sk = DNC, added_at (N), retention class `audit` (a do-not-call request is
+honoured for years: it expires with the audit period). It carries no `caller_hash`, so the CallerIndex
+never finds it and an erasure request leaves it in place. Managed with `voicetrail dnc add|remove|check`
+(cli/voicetrail_cli/dnc.py); read by the pre-dial gate (voicetrail.vapi.predial).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from voicetrail.errors import StoreUnavailableError
+from voicetrail.retention import RetentionClass, RetentionPolicy
+from voicetrail.storage.expressions import expiry_attributes, key, n
+from voicetrail.storage.model import DNC_SK, PK, dnc_pk
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+
+class DynamoDoNotCallList:
+    def __init__(self, client: DynamoDBClient, table: str, retention: RetentionPolicy) -> None:
+        self._client = client
+        self._table = table
+        self._retention = retention
+
+    def contains(self, number_hash: str) -> bool:
+        try:
+            item = self._client.get_item(
+                TableName=self._table, Key=key(dnc_pk(number_hash), DNC_SK), ProjectionExpression=PK
+            ).get("Item")
+        except (ClientError, BotoCoreError) as exc:
+            raise StoreUnavailableError(f"do-not-call read failed ({type(exc).__name__})") from None
+        return bool(item)
+
+    def add(self, number_hash: str, *, now: float) -> bool:
+        pk = dnc_pk(number_hash)
+        expires_at = self._retention.expires_at(RetentionClass.AUDIT, now)
+        try:
+            old = self._client.put_item(
+                TableName=self._table,
+                Item={
+                    **key(pk, DNC_SK),
+                    "added_at": n(int(now)),
+                    **expiry_attributes(pk, DNC_SK, RetentionClass.AUDIT, expires_at),
+                },
+                ReturnValues="ALL_OLD",
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise StoreUnavailableError(f"do-not-call write failed ({type(exc).__name__})") from None
+        return "Attributes" not in old
+
+    def remove(self, number_hash: str) -> bool:
+        try:
+            old = self._client.delete_item(
+                TableName=self._table, Key=key(dnc_pk(number_hash), DNC_SK), ReturnValues="ALL_OLD"
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise StoreUnavailableError(f"do-not-call delete failed ({type(exc).__name__})") from None
+        return "Attributes" in old

@@ -1,0 +1,50 @@
+"""DynamoDB adapter of the call topology (port `TopologyStore`): item `CALL#<Vapi call id>` / `TOPOLOGY`,
+attribute `role = owner`, retention class metadata (voicetrail.storage.model, item type `call topology`)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from voicetrail.errors import StoreUnavailableError
+from voicetrail.retention import RetentionClass, RetentionPolicy
+from voicetrail.storage.expressions import UpdateBuilder, get_s, key, s
+from voicetrail.storage.model import TOPOLOGY_SK, call_pk
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+OWNER = "owner"
+
+
+class DynamoTopologyStore:
+    def __init__(self, client: DynamoDBClient, table: str, retention: RetentionPolicy) -> None:
+        self._client = client
+        self._table = table
+        self._retention = retention
+
+    def mark_owner(self, call_id: str, *, now: float) -> None:
+        pk = call_pk(call_id)
+        u = UpdateBuilder()
+        u.set("role", s(OWNER))
+        u.expiry(
+            pk, TOPOLOGY_SK, RetentionClass.METADATA, self._retention.expires_at(RetentionClass.METADATA, now)
+        )
+        try:
+            self._client.update_item(TableName=self._table, Key=key(pk, TOPOLOGY_SK), **u.params())
+        except (ClientError, BotoCoreError) as exc:
+            raise StoreUnavailableError(f"topology write failed ({type(exc).__name__})") from None
+
+    def is_owner(self, call_id: str) -> bool:
+        try:
+            item = self._client.get_item(
+                TableName=self._table,
+                Key=key(call_pk(call_id), TOPOLOGY_SK),
+                ConsistentRead=True,
+                ProjectionExpression="#r",
+                ExpressionAttributeNames={"#r": "role"},
+            ).get("Item", {})
+        except (ClientError, BotoCoreError) as exc:
+            raise StoreUnavailableError(f"topology read failed ({type(exc).__name__})") from None
+        return get_s(item, "role") == OWNER
