@@ -10,10 +10,12 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 SAM_STAMP := $(SAM_VENV)/.installed
+LINT_VENV := .venv-lint
+LINT_STAMP := $(LINT_VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: venv demo serve test test-slow lint typecheck unit integration e2e validate build bench bench-cold bench-deps \
-	docs docs-serve docs-ref docs-ref-data-model clean train-names check-names-model
+.PHONY: venv demo serve test test-slow lint typecheck unit integration e2e validate lint-template build smoke bench bench-cold \
+	bench-deps docs docs-serve docs-ref docs-ref-data-model clean train-names check-names-model
 
 venv: $(STAMP)
 
@@ -21,6 +23,8 @@ $(STAMP): requirements/dev.txt requirements/docs.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "voicetrail needs Python >= 3.11"'
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(PY) -m pip install --quiet --disable-pip-version-check --upgrade "pip>=24"
+	@# A venv from the days of phonenumberslite (same module name): drop it before the full package goes in.
+	@$(PY) -m pip uninstall --quiet --yes phonenumberslite 2>/dev/null || true
 	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements/dev.txt -r requirements/docs.txt
 	@$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $@
@@ -28,6 +32,11 @@ $(STAMP): requirements/dev.txt requirements/docs.txt pyproject.toml
 $(SAM_STAMP): requirements/sam.txt
 	@test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
 	@$(SAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements/sam.txt
+	@touch $@
+
+$(LINT_STAMP): requirements/lint.txt
+	@test -x $(LINT_VENV)/bin/python || $(PYTHON) -m venv $(LINT_VENV)
+	@$(LINT_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements/lint.txt
 	@touch $@
 
 demo: $(STAMP)
@@ -46,6 +55,11 @@ typecheck: $(STAMP)
 validate: $(SAM_STAMP)
 	SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 $(SAM_VENV)/bin/sam validate --lint --template template.yaml
 
+# The template as CloudFormation sees it: expanded offline by SAM's translator, then cfn-lint (+ the AWS
+# serverless rules) and checkov. Every finding not skipped with a reason in tools/template-lint-skips.yaml fails.
+lint-template: $(LINT_STAMP)
+	$(LINT_VENV)/bin/python tools/lint_template.py
+
 # sam build needs a python matching the Lambda runtime (python3.13) on PATH. Use one on PATH, or this
 # machine's pyenv 3.13 for the build step only; skip the build (saying so) when there is none.
 PY313 := $(shell for p in python3.13 $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.13*/bin/python3.13; do \
@@ -54,8 +68,28 @@ PY313 := $(shell for p in python3.13 $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.13
 build: $(SAM_STAMP)
 	@if [ -n "$(PY313)" ]; then \
 		echo "sam build with $(PY313)"; \
-		PATH="$(dir $(PY313)):$$PATH" SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam build --template template.yaml; \
+		PATH="$(dir $(PY313)):$$PATH" SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam build --template template.yaml && \
+		$(PYTHON) tools/artifact_sizes.py .aws-sam/build; \
 	else echo "sam build skipped: no python3.13 (the Lambda runtime) on this machine"; fi
+
+# The built artifacts, run as Lambda would: each function's handler imported from its built folder and the
+# built layer alone, on python3.13 with only the boto3 stack the runtime provides, answering one
+# representative event per option set (tools/smoke_artifacts.py). Built for x86_64 (this machine) into
+# .aws-sam/build-x86_64: the template's arm64 wheels cannot load here.
+RUNTIME_VENV := .venv-runtime
+SMOKE_BUILD := .aws-sam/build-x86_64
+
+$(RUNTIME_VENV)/.installed: requirements/dev.txt
+	@test -n "$(PY313)" || { echo "smoke needs python3.13 (the Lambda runtime) on this machine"; exit 1; }
+	@test -x $(RUNTIME_VENV)/bin/python || "$(PY313)" -m venv $(RUNTIME_VENV)
+	@$(RUNTIME_VENV)/bin/python -m pip install --quiet --disable-pip-version-check $(BOTO_PINS)
+	@touch $@
+
+smoke: $(STAMP) $(SAM_STAMP) $(RUNTIME_VENV)/.installed
+	PATH="$(dir $(PY313)):$$PATH" SAM_CLI_TELEMETRY=0 VOICETRAIL_WHEEL_PLATFORM=manylinux2014_x86_64 \
+		$(SAM_VENV)/bin/sam build --template template.yaml --build-dir $(SMOKE_BUILD) --no-cached
+	$(PY) tools/artifact_sizes.py --check $(SMOKE_BUILD)
+	$(PY) tools/smoke_artifacts.py --build-dir $(SMOKE_BUILD) --runtime-python $(RUNTIME_VENV)/bin/python
 
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
@@ -66,9 +100,10 @@ integration: $(STAMP)
 e2e: $(STAMP)
 	$(BIN)/pytest tests/e2e $(PYTEST_ARGS)
 
-test: lint typecheck validate docs
+test: lint typecheck validate lint-template docs
 	$(BIN)/pytest -m "not slow" $(PYTEST_ARGS)
 	@$(MAKE) --no-print-directory build
+	@if [ -n "$(PY313)" ]; then $(MAKE) --no-print-directory smoke; fi
 
 # docs/reference/data-model.md is generated from layers/common/voicetrail/storage/model.py.
 docs-ref-data-model: $(STAMP)
@@ -88,6 +123,7 @@ BOTO_PINS = $(shell grep -E '^(boto3|botocore|s3transfer|jmespath|python-dateuti
 $(LAMBDA_VENV)/.installed: layers/common/requirements.txt requirements/dev.txt
 	@test -n "$(PY313)" || { echo "bench-cold needs python3.13 (the Lambda runtime) on this machine"; exit 1; }
 	@test -x $(LAMBDA_VENV)/bin/python || "$(PY313)" -m venv $(LAMBDA_VENV)
+	@$(LAMBDA_VENV)/bin/python -m pip uninstall --quiet --yes phonenumberslite 2>/dev/null || true
 	@$(LAMBDA_VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
 		-r layers/common/requirements.txt $(BOTO_PINS)
 	@touch $@
@@ -119,4 +155,4 @@ docs-ref: docs-ref-data-model
 	$(PY) -m voicetrail_cli.docgen
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) $(LAMBDA_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache site
+	rm -rf $(VENV) $(SAM_VENV) $(LINT_VENV) $(LAMBDA_VENV) $(RUNTIME_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache site

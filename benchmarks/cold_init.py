@@ -8,12 +8,15 @@ same machine state. What runs is what Lambda runs:
 * the function's environment comes from template.yaml with its parameter defaults (live call control on),
   so every feature the deployed function loads at init is loaded here.
 
-Three sides are measured:
+Four sides are measured:
 
 * floor     `import boto3` + `boto3.client("dynamodb")`;
 * required  the floor plus what the issue itself requires on this path before any voicetrail code runs:
             one pydantic model defined and validated ("parse with our own pydantic models"), Powertools
             Logger and Metrics, and `phonenumbers`. No handler that meets the issue can init faster;
+* minimal   benchmarks/minimal_webhook.py, a typical ~30-line Powertools webhook (APIGatewayHttpResolver,
+            Logger, Metrics, a pydantic model parsed with Powertools' parser, a DynamoDB Table resource):
+            the peer voicetrail's handler should start no slower than;
 * handler   importing functions/vapi_webhook/app.py: settings, clients, service wiring.
 
 With `--first-request` (default) a second table times the whole cold start to the first response, so that
@@ -39,6 +42,7 @@ from _common import emit_summary
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "functions" / "vapi_webhook" / "app.py"
+MINIMAL = ROOT / "benchmarks" / "minimal_webhook.py"
 HEAVY = ("twilio.rest", "httpx", "aws_xray_sdk", "moto", "rich", "typer")
 
 FLOOR = """
@@ -139,6 +143,7 @@ def function_environment(layer: Path, aws_endpoint: str | None) -> dict[str, str
         AWS_SECRET_ACCESS_KEY="bench",
         AWS_DEFAULT_REGION="us-east-1",
         AWS_REGION="us-east-1",
+        AWS_LAMBDA_FUNCTION_NAME="vapi_webhook",  # set by the Lambda runtime (voicetrail.coldstart reads it)
         PYTHONPATH=str(layer),  # /opt/python on Lambda: no editable-install finder involved
         PATH=os.environ.get("PATH", ""),
     )
@@ -229,14 +234,17 @@ def main() -> None:
         runner.lines(FLOOR)  # warm the OS file cache for every side
         runner.lines(REQUIRED)
         runner.lines(HANDLER, str(APP), ",".join(HEAVY))
-        floor, required, handler, heavy = [], [], [], set()
+        runner.lines(HANDLER, str(MINIMAL), "")
+        floor, required, minimal, handler, heavy = [], [], [], [], set()
         for _ in range(args.runs):
             floor.append(runner.seconds(FLOOR))
             required.append(runner.seconds(REQUIRED))
+            minimal.append(runner.seconds(HANDLER, str(MINIMAL), ""))
             elapsed, modules = runner.lines(HANDLER, str(APP), ",".join(HEAVY))[-1].split()
             handler.append(float(elapsed))
             heavy.update(m for m in modules.split(",") if m != "-")
         floor_ms, required_ms, handler_ms = median_ms(floor), median_ms(required), median_ms(handler)
+        minimal_ms = median_ms(minimal)
         ratio = handler_ms / floor_ms
         print(f"python {version}, compiled layer, template.yaml environment, {args.runs} interpreters a side")
         row("floor     import boto3 + dynamodb client", f"{floor_ms:.1f} ms")
@@ -245,15 +253,24 @@ def main() -> None:
             f"{required_ms:.1f} ms",
             f"{required_ms / floor_ms:.2f}x: the lowest ratio the issue's requirements allow",
         )
+        row(
+            "minimal   ~30-line Powertools webhook",
+            f"{minimal_ms:.1f} ms",
+            f"{minimal_ms / floor_ms:.2f}x the floor",
+        )
         row("handler   vapi_webhook import + clients", f"{handler_ms:.1f} ms")
-        row("ratio     handler / floor", f"{ratio:.2f}x", "(goal <= 1.3x)")
+        row("ratio     handler / floor", f"{ratio:.2f}x")
+        row("ratio     handler / minimal webhook", f"{handler_ms / minimal_ms:.2f}x", "(goal <= 1.00x)")
         row("voicetrail's own init (handler - required)", f"{handler_ms - required_ms:.1f} ms")
         row("heavy modules on the import path", ", ".join(sorted(heavy)) or "none")
         figures: dict[str, Any] = {
             "floor_ms": round(floor_ms, 1),
             "required_ms": round(required_ms, 1),
+            "minimal_ms": round(minimal_ms, 1),
             "handler_ms": round(handler_ms, 1),
             "ratio": round(ratio, 2),
+            "minimal_ratio": round(minimal_ms / floor_ms, 2),
+            "handler_vs_minimal": round(handler_ms / minimal_ms, 2),
             "required_ratio": round(required_ms / floor_ms, 2),
             "heavy_imports": sorted(heavy),
         }
@@ -264,9 +281,12 @@ def main() -> None:
                 events = Path(tmp) / "events.json"
                 first_transcripts(args.runs, events)
                 runner = Runner(args.python, function_environment(layer, endpoint))
-                floor_first, init, request, total = [], [], [], []
+                floor_first, init, request, total, minimal_total = [], [], [], [], []
                 for run in range(args.runs):
                     floor_first.append(runner.seconds(FLOOR_FIRST, "voicetrail-bench", str(run)))
+                    peer = runner.lines(HANDLER_FIRST, str(MINIMAL), str(events), str(run))[-1].split()
+                    assert peer[0] == "RESULT" and peer[3] == "200", peer
+                    minimal_total.append(float(peer[2]))
                     result = runner.lines(HANDLER_FIRST, str(APP), str(events), str(run))[-1].split()
                     assert result[0] == "RESULT" and result[3] == "200", result
                     init.append(float(result[1]))
@@ -278,13 +298,24 @@ def main() -> None:
             first_ratio = total_ms / floor_first_ms
             print("cold start to the first response (DynamoDB and Secrets Manager: moto server on loopback)")
             row("floor     import boto3 + client + one PutItem", f"{floor_first_ms:.1f} ms")
+            minimal_first_ms = median_ms(minimal_total)
+            row(
+                "minimal   init + first transcript (200)",
+                f"{minimal_first_ms:.1f} ms",
+                f"{minimal_first_ms / floor_first_ms:.2f}x the floor",
+            )
             row(
                 "handler   init + first signed transcript (200)",
                 f"{total_ms:.1f} ms",
                 f"init {median_ms(init):.1f} ms, first request {median_ms(request):.1f} ms",
             )
-            row("ratio", f"{first_ratio:.2f}x")
-            figures.update(first_response_ratio=round(first_ratio, 2), first_response_ms=round(total_ms, 1))
+            row("ratio     handler / floor", f"{first_ratio:.2f}x")
+            row("ratio     handler / minimal webhook", f"{total_ms / minimal_first_ms:.2f}x")
+            figures.update(
+                first_response_ratio=round(first_ratio, 2),
+                first_response_ms=round(total_ms, 1),
+                minimal_first_response_ms=round(minimal_first_ms, 1),
+            )
     emit_summary("cold_init", figures)
 
 

@@ -91,11 +91,12 @@ def render() -> str:
         "",
         "Index key formats:",
         "",
-        f"- `exp_bucket` = `{model.expiry_bucket(0).replace('1970-01-01', 'YYYY-MM-DD')}` (UTC day of"
-        " `expires_at`), `exp_sk` = `<expires_at:012d>#<pk>#<sk>`",
+        f"- `exp_bucket` = `{model.expiry_day(0).replace('1970-01-01', 'YYYY-MM-DD')}#<shard:02d>` (UTC day"
+        f" of `expires_at`; shard = CRC-32 of `pk` mod {model.INDEX_SHARDS}; items written before sharding"
+        " carry the day alone), `exp_sk` = `<expires_at:012d>#<pk>#<sk>`",
         "- `caller_hash` = the keyed hash (HMAC with the deployment's pepper) of the caller's number",
-        f"- `audit_day` = `{model.audit_day(0).replace('1970-01-01', 'YYYY-MM-DD')}` (UTC day of the record),"
-        " `audit_sk` = `<at_ms:013d>#<pk>#<seq:08d>`",
+        f"- `audit_day` = `{model.AUDIT_DAY_PREFIX}YYYY-MM-DD#<shard:02d>` (UTC day of the record, shard as"
+        " above), `audit_sk` = `<at_ms:013d>#<pk>#<seq:08d>`",
         "",
         "## Where the code lives",
         "",

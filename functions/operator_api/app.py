@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from voicetrail.coldstart import init_done  # first: no cycle collection during init
+
 import json
 from typing import Any
 
@@ -46,3 +48,6 @@ def erase_caller() -> Response[str]:
 @tracer_decorator(settings.tracing_enabled, SERVICE)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
+
+
+init_done()  # last: everything above is the function's init

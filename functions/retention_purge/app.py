@@ -6,6 +6,8 @@ expiry buckets regardless of the cursor (after a policy change that moved expiri
 
 from __future__ import annotations
 
+from voicetrail.coldstart import init_done  # first: no cycle collection during init
+
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -35,3 +37,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     )
     logger.info("purge finished", extra=report.as_dict())
     return report.as_dict()
+
+
+init_done()  # last: everything above is the function's init

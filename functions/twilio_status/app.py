@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from voicetrail.coldstart import init_done  # first: no cycle collection during init
+
 import os
 from typing import Any
 
@@ -42,3 +44,6 @@ def receive_recording_callback() -> Response[str]:
 @tracer_decorator(settings.tracing_enabled, SERVICE)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
+
+
+init_done()  # last: everything above is the function's init

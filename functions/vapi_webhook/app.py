@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from voicetrail.coldstart import init_done  # first: no cycle collection during init
+
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -26,3 +28,6 @@ ROUTES = {("POST", "/vapi/webhook"): service.handle}
 @tracer_decorator(settings.tracing_enabled, SERVICE)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return dispatch(event, ROUTES, logger)
+
+
+init_done()  # last: everything above is the function's init

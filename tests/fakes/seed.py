@@ -53,7 +53,7 @@ def _expiry(pk: str, sk: str, rclass: RetentionClass, expires_at: int) -> dict[s
         "sk": {"S": sk},
         "retention_class": {"S": rclass.value},
         "expires_at": {"N": str(expires_at)},
-        "exp_bucket": {"S": expiry_bucket(expires_at)},
+        "exp_bucket": {"S": expiry_bucket(expires_at, pk)},
         "exp_sk": {"S": f"{expires_at:012d}#{pk}#{sk}"},
     }
 

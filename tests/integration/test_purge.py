@@ -24,7 +24,7 @@ from tests.fakes.seed import (
     summary_item,
 )
 from tests.fakes.servers import FakeTwilio, FakeVapi
-from voicetrail.audit import AuditReader, AuditTrail, system_pk
+from voicetrail.audit import AuditKind, AuditReader, AuditTrail, system_pk
 from voicetrail.observability import MemoryRecorder
 from voicetrail.retention import DAY, RetentionClass
 from voicetrail.retention_purge.external import TwilioRecordingDeleter, VapiCallDeleter
@@ -283,3 +283,41 @@ def test_the_handler_purges_with_providers_from_settings(
     assert not twilio.existing and not vapi.existing
     dry = module.lambda_handler({"dry_run": True}, FakeContext())
     assert dry["dry_run"] is True and dry["deleted_total"] == 0
+
+
+def test_items_written_before_sharding_are_still_purged_and_audited(
+    faulty: FaultyDynamo, moto_table: Any
+) -> None:
+    # A deployed table keeps its unsharded day keys (`EXP#<day>`, `AUD#<day>`) until they expire: the
+    # readers query them beside the shards (docs/operations/scaling.md, "Migration").
+    from voicetrail.storage.model import expiry_bucket, expiry_day
+
+    legacy = event_item("call-legacy", "old", RetentionClass.CONTENT, NOW - DAY)
+    legacy["exp_bucket"] = {"S": expiry_day(NOW - DAY)}
+    sharded = event_item("call-sharded", "old", RetentionClass.CONTENT, NOW - DAY)
+    assert (
+        sharded["exp_bucket"]["S"]
+        == expiry_bucket(NOW - DAY, "CALL#call-sharded")
+        != legacy["exp_bucket"]["S"]
+    )
+    put_all(moto_table, TABLE, [legacy, sharded])
+    report = purger(faulty).run()
+    assert report.deleted_total == 2
+    assert not {("CALL#call-legacy", "EVT#vapi#old"), ("CALL#call-sharded", "EVT#vapi#old")} & all_keys(
+        moto_table, TABLE
+    )
+
+    trail = AuditTrail(DynamoAuditStore(moto_table, TABLE), sleep=lambda _: None)
+    trail.append("call-audited", AuditKind.PII_REDACTED, {"ssn": 1}, NOW)
+    old = moto_table.get_item(
+        TableName=TABLE, Key={"pk": {"S": "CALL#call-audited"}, "sk": {"S": "AUDIT#00000001"}}
+    )
+    day = time.strftime("%Y-%m-%d", time.gmtime(NOW))
+    moto_table.update_item(
+        TableName=TABLE,
+        Key={"pk": old["Item"]["pk"], "sk": old["Item"]["sk"]},
+        UpdateExpression="SET audit_day = :d",
+        ExpressionAttributeValues={":d": {"S": f"AUD#{day}"}},
+    )
+    reader = AuditReader(DynamoAuditStore(moto_table, TABLE))
+    assert "CALL#call-audited" in reader.chains_since(NOW - 60, now=NOW + 60)

@@ -69,3 +69,23 @@ def test_every_client_and_provider_shares_one_session(aws_mock: None) -> None:
     ssm_provider = aws.parameters_provider("ssm")
     assert aws.parameters_provider("secretsmanager") is provider  # one max_age cache per process
     assert aws.parameters_provider("ssm") is ssm_provider
+
+
+@pytest.mark.parametrize("source", ["secretsmanager", "ssm"])
+def test_refresh_reads_past_powertools_cache(aws_mock: None, source: str) -> None:
+    # A five-minute cache, as deployed: only refresh() (force_fetch) may see a rotation before it expires.
+    name = ("/" if source == "ssm" else "") + _name()
+    if source == "secretsmanager":
+        client = aws.client("secretsmanager", region="us-east-1")
+        client.create_secret(Name=name, SecretString=json.dumps({"current": "v1"}))
+        rotate = lambda: client.put_secret_value(SecretId=name, SecretString=json.dumps({"current": "v2"}))  # noqa: E731
+    else:
+        client = aws.client("ssm", region="us-east-1")
+        client.put_parameter(Name=name, Value="v1", Type="SecureString")
+        rotate = lambda: client.put_parameter(Name=name, Value="v2", Type="SecureString", Overwrite=True)  # noqa: E731
+    resolver = SecretResolver(SecretRef.parse(f"{source}:{name}"), max_age=300)
+    assert resolver.values() == ("v1",)
+    rotate()
+    assert resolver.values() == ("v1",)
+    assert resolver.refresh() == ("v2",)
+    assert resolver.values() == ("v2",)

@@ -238,6 +238,63 @@ def test_non_default_stage_and_custom_domain(moto_table: Any, monkeypatch: pytes
         assert fn.lambda_handler(event, FakeContext())["statusCode"] == 204, raw_path
 
 
+@pytest.mark.parametrize(
+    ("stage", "raw_path", "signed_url", "expected"),
+    [
+        # The template's default: no TwilioWebhookBaseUrl, the execute-api URL of the $default stage.
+        (
+            "$default",
+            "/twilio/status",
+            "https://abc123.execute-api.us-east-1.amazonaws.com/twilio/status",
+            204,
+        ),
+        # A named stage: HTTP APIs put it in rawPath, and the signed URL holds it once.
+        (
+            "prod",
+            "/prod/twilio/status",
+            "https://abc123.execute-api.us-east-1.amazonaws.com/prod/twilio/status",
+            204,
+        ),
+        # Signed for another host (a request replayed against this API): rejected.
+        ("$default", "/twilio/status", "https://evil.example.com/twilio/status", 401),
+        # Signed without the stage the request really went through: rejected.
+        (
+            "prod",
+            "/prod/twilio/status",
+            "https://abc123.execute-api.us-east-1.amazonaws.com/twilio/status",
+            401,
+        ),
+    ],
+)
+def test_url_from_the_request_when_no_base_url_is_set(
+    moto_table: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    stage: str,
+    raw_path: str,
+    signed_url: str,
+    expected: int,
+) -> None:
+    fn = load_function("twilio_status", function_env(TWILIO_WEBHOOK_BASE_URL=""), monkeypatch)
+    assert fn.settings.public_base_url is None
+    pairs = status_params(new_call_sid(), "ringing", 1, ts=1_764_079_000.0)
+    body, headers = signed_form(signed_url, pairs, TWILIO_TOKEN)
+    event = http_event(raw_path, body, headers, base64_body=True)
+    event["requestContext"].update(stage=stage, domainName="abc123.execute-api.us-east-1.amazonaws.com")
+    assert fn.lambda_handler(event, FakeContext())["statusCode"] == expected
+
+
+def test_no_base_url_and_no_domain_is_a_400(moto_table: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    fn = load_function("twilio_status", function_env(TWILIO_WEBHOOK_BASE_URL=""), monkeypatch)
+    pairs = status_params(new_call_sid(), "ringing", 1, ts=1_764_079_000.0)
+    body, headers = signed_form("https://abc123.example.com/twilio/status", pairs, TWILIO_TOKEN)
+    assert (
+        fn.lambda_handler(http_event("/twilio/status", body, headers, base64_body=True), FakeContext())[
+            "statusCode"
+        ]
+        == 400
+    )
+
+
 def test_token_rotation_from_secret_json(moto_table: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     env = function_env(TEST_TWILIO_TOKEN=json.dumps({"primary": "new-token", "previous": "old-token"}))
     fn = load_function("twilio_status", env, monkeypatch)
@@ -277,8 +334,13 @@ def test_recording_index_item(fn: ModuleType, moto_table: Any) -> None:
     item = moto_table.get_item(
         TableName=TABLE, Key={"pk": {"S": f"CALL#twilio:{sid}"}, "sk": {"S": f"REC#{rsid}"}}
     )["Item"]
-    assert item["exp_bucket"]["S"] == "EXP#" + __import__("time").strftime(
-        "%Y-%m-%d", __import__("time").gmtime(int(item["expires_at"]["N"]))
+    from voicetrail.storage.model import expiry_bucket
+
+    # The day of its expiry, in the call's shard (docs/operations/scaling.md).
+    assert item["exp_bucket"]["S"] == expiry_bucket(int(item["expires_at"]["N"]), f"CALL#twilio:{sid}")
+    assert item["exp_bucket"]["S"].startswith(
+        "EXP#"
+        + __import__("time").strftime("%Y-%m-%d", __import__("time").gmtime(int(item["expires_at"]["N"])))
     )
     # expiry is fixed at first sight, not pushed back by later callbacks
     assert item["exp_sk"]["S"].startswith(f"{int(item['expires_at']['N']):012d}#CALL#twilio:{sid}#REC#{rsid}")

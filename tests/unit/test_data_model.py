@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -73,10 +74,11 @@ def test_every_index_key_is_carried_by_some_item_type_and_only_known_ones_are() 
         (model.config_pk("phone", "p1"), "CONFIG#phone#p1"),
         (model.system_pk("purge"), "SYS#purge"),
         (model.audit_sk(7), "AUDIT#00000007"),
-        (model.expiry_bucket(1_790_000_000), "EXP#2026-09-21"),
+        (model.expiry_bucket(1_790_000_000, "CALL#a"), "EXP#2026-09-21#06"),  # CRC-32 of the pk mod 16
+        (model.expiry_day(1_790_000_000), "EXP#2026-09-21"),  # the unsharded key of items before sharding
         (model.expiry_sk(1_790_000_000, "CALL#a", "EVT#vapi#k"), "001790000000#CALL#a#EVT#vapi#k"),
         (model.expiry_upper_bound(5), "000000000005#"),
-        (model.audit_day(1_790_000_000.5), "AUD#2026-09-21"),
+        (model.audit_day(1_790_000_000.5, "CALL#a"), "AUD#2026-09-21#06"),
         (model.audit_index_sk(1_790_000_000_123, "CALL#a", 3), "1790000000123#CALL#a#00000003"),
         (model.CURSOR_PK + "/" + model.CURSOR_SK, "SYS#purge/STATE#cursor"),
         (model.DEFAULT_CONFIG_PK, "CONFIG#default"),
@@ -84,6 +86,22 @@ def test_every_index_key_is_carried_by_some_item_type_and_only_known_ones_are() 
 )
 def test_key_builders_keep_the_stored_formats(built: str, stored: str) -> None:
     assert built == stored
+
+
+def test_index_shards_are_stable_and_every_reader_covers_every_writer() -> None:
+    day = 1_790_000_000 - 1_790_000_000 % 86_400
+    pks = [model.call_pk(f"call-{n}") for n in range(2_000)] + [model.system_pk("purge")]
+    buckets = set(model.expiry_buckets(day))
+    audit_days = set(model.audit_days(day))
+    assert len(buckets) == len(audit_days) == model.INDEX_SHARDS + 1  # every shard and the unsharded day
+    assert "EXP#2026-09-21" in buckets and "AUD#2026-09-21" in audit_days  # items written before sharding
+    for pk in pks:
+        assert model.expiry_bucket(day + 3_600, pk) in buckets
+        assert model.audit_day(day + 3_600, pk) in audit_days
+    # All shards are used, evenly enough: the largest holds well under twice its fair share.
+    counts = Counter(model.index_shard(pk) for pk in pks)
+    assert set(counts) == set(range(model.INDEX_SHARDS))
+    assert max(counts.values()) < 2 * len(pks) / model.INDEX_SHARDS
 
 
 def test_key_parsers_invert_the_builders() -> None:

@@ -155,8 +155,17 @@ class VapiWebhookSettings(CommonSettings):
 
 class TwilioStatusSettings(CommonSettings):
     twilio_token_ref: SecretRef = Field(alias="TWILIO_AUTH_TOKEN_REF")
-    public_base_url: str = Field(alias="TWILIO_WEBHOOK_BASE_URL", pattern=r"^https?://[^#\s]+$")
+    # Empty = the URL each request reached (API Gateway's domain and stage). Set it for a custom domain
+    # with a base-path mapping, or a proxy in front: Twilio signs the URL configured in its console.
+    public_base_url: str | None = Field(
+        default=None, alias="TWILIO_WEBHOOK_BASE_URL", pattern=r"^https?://[^#\s]+$"
+    )
     max_body_bytes: int = Field(default=65_536, alias="MAX_BODY_BYTES", ge=1024, le=10_485_760)
+
+    @field_validator("public_base_url", mode="before")
+    @classmethod
+    def _blank_base_url(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("twilio_token_ref", mode="before")
     @classmethod

@@ -19,6 +19,8 @@ class InboundRequest:
     raw_query: str
     headers: Mapping[str, str]  # lower-case names
     body: bytes
+    # The public scheme + host (+ stage) the request reached, from API Gateway's own request context.
+    origin: str = ""
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,20 @@ def raw_body(event: Mapping[str, Any]) -> bytes:
     return body.encode("utf-8", "surrogatepass")
 
 
+def request_origin(event: Mapping[str, Any]) -> str:
+    """`https://<domainName>[/<stage>]` as API Gateway saw it; "" when the event carries no domain.
+
+    API Gateway sets `domainName` itself (a client cannot forge it the way it can a Host header), and only
+    HTTPS reaches an HTTP API. A named stage prefixes the public path; `$default` does not.
+    """
+    context = event.get("requestContext") or {}
+    domain = str(context.get("domainName") or "").strip()
+    if not domain or "/" in domain:
+        return ""
+    stage = str(context.get("stage") or "$default")
+    return f"https://{domain}" if stage == "$default" else f"https://{domain}/{stage}"
+
+
 def inbound_request(event: Mapping[str, Any]) -> InboundRequest:
     context = event.get("requestContext") or {}
     http = context.get("http") or {}
@@ -53,6 +69,7 @@ def inbound_request(event: Mapping[str, Any]) -> InboundRequest:
         raw_query=str(event.get("rawQueryString") or ""),
         headers=headers,
         body=raw_body(event),
+        origin=request_origin(event),
     )
 
 

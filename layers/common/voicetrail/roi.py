@@ -24,6 +24,7 @@ CALLS_ANSWERED = "CallsAnswered"
 CALL_DURATION = "CallDuration"
 AUTH_REJECTED = "AuthRejected"
 DUPLICATES = "EventDuplicate"
+SECRET_REFRESHED = "SecretRefreshed"  # noqa: S105 - a metric name
 ESCALATIONS = "Escalations"
 CONSENT_GRANTED = "ConsentGranted"
 CONSENT_DENIED = "ConsentDenied"
@@ -71,6 +72,10 @@ class RoiMetrics:
 
     def auth_rejected(self, source: str, reason: AuthFailure) -> None:
         self._recorder.count(AUTH_REJECTED, source=_source(source), reason=reason.value)
+
+    def secret_refreshed(self, source: str) -> None:
+        """A request failed with the cached secret and passed with the store's current one (a rotation)."""
+        self._recorder.count(SECRET_REFRESHED, source=_source(source))
 
     def duplicate(self, source: str, message_type: str) -> None:
         self._recorder.count(DUPLICATES, source=_source(source), message_type=message_type)

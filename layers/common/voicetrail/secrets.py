@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
 from voicetrail.errors import ConfigurationError, SecretUnavailableError
 
@@ -70,31 +71,80 @@ def parse_secret_values(raw: str) -> tuple[str, ...]:
     return active
 
 
-Fetcher = Callable[[SecretRef, int], str]
+class Fetcher(Protocol):
+    """(reference, max_age seconds) -> the stored value; `force=True` reads the store past the cache and
+    caches the result for max_age. Fakes that take no `force` still resolve, but never refresh."""
+
+    def __call__(self, ref: SecretRef, max_age: int, /, *, force: bool = ...) -> str: ...
 
 
-def _powertools_fetch(ref: SecretRef, max_age: int) -> str:
+# After an authentication failure the cached secret is re-read at most this often (per process): a rotation
+# is picked up on the first request signed with the new secret, and forged requests cannot hammer the store.
+REFRESH_INTERVAL_SECONDS = 30.0
+
+
+def _powertools_fetch(ref: SecretRef, max_age: int, /, *, force: bool = False) -> str:
     if ref.source == "env":
         return os.environ.get(ref.name, "")
     # Imported lazily: Parameters pulls boto3 providers that env-held (local) secrets never need.
     from voicetrail.aws import parameters_provider
 
+    # Powertools keeps a cached value until the expiry set when it was stored: only force_fetch skips it.
     if ref.source == "secretsmanager":
-        return str(parameters_provider("secretsmanager").get(ref.name, max_age=max_age))
-    return str(parameters_provider("ssm").get(ref.name, max_age=max_age, decrypt=True))
+        return str(parameters_provider("secretsmanager").get(ref.name, max_age=max_age, force_fetch=force))
+    return str(parameters_provider("ssm").get(ref.name, max_age=max_age, decrypt=True, force_fetch=force))
 
 
 class SecretResolver:
-    """Resolves a SecretRef to its active values; caching is Powertools' (max_age seconds)."""
+    """Resolves a SecretRef to its active values; caching is Powertools' (max_age seconds).
 
-    def __init__(self, ref: SecretRef, *, max_age: int = 300, fetch: Fetcher = _powertools_fetch) -> None:
+    `refresh()` re-reads the store past the cache, once per `refresh_interval`: callers use it after an
+    authentication failure, so a rotated secret is used at once rather than after up to `max_age` of 401s.
+    """
+
+    def __init__(
+        self,
+        ref: SecretRef,
+        *,
+        max_age: int = 300,
+        fetch: Fetcher = _powertools_fetch,
+        refresh_interval: float = REFRESH_INTERVAL_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.ref = ref
         self.max_age = max_age
+        self.refresh_interval = refresh_interval
         self._fetch = fetch
+        self._clock = clock
+        self._last_refresh: float | None = None
+        self._last_values: tuple[str, ...] = ()
 
     def values(self) -> tuple[str, ...]:
+        self._last_values = self._read(self.max_age)
+        return self._last_values
+
+    def refresh(self) -> tuple[str, ...] | None:
+        """The store's current values when they differ from the last ones used; else None.
+
+        None too when a refresh ran less than `refresh_interval` ago or the store cannot be read: the
+        caller then keeps its original answer (an authentication failure stays a failure).
+        """
+        now = self._clock()
+        if self._last_refresh is not None and now - self._last_refresh < self.refresh_interval:
+            return None
+        self._last_refresh = now
         try:
-            raw = self._fetch(self.ref, self.max_age)
+            fresh = self._read(self.max_age, force=True)
+        except SecretUnavailableError:
+            return None
+        if fresh == self._last_values:
+            return None
+        self._last_values = fresh
+        return fresh
+
+    def _read(self, max_age: int, *, force: bool = False) -> tuple[str, ...]:
+        try:
+            raw = self._fetch(self.ref, max_age, force=True) if force else self._fetch(self.ref, max_age)
         except Exception as exc:  # any provider failure: we cannot authenticate, the sender must retry
             raise SecretUnavailableError(f"secret fetch failed ({type(exc).__name__})") from None
         active = parse_secret_values(raw or "")

@@ -37,7 +37,7 @@ from voicetrail.retention_purge.external import (
     is_twilio_pk,
     recording_ref,
 )
-from voicetrail.storage.model import EXPIRY_BUCKET_PREFIX, SUMMARY_SK, expiry_bucket
+from voicetrail.storage.model import EXPIRY_BUCKET_PREFIX, SUMMARY_SK, expiry_buckets, expiry_day
 from voicetrail.storage.ports import BATCH_LIMIT, ExpiredItems, ItemDeleter, ItemKey, PurgeCursor
 
 PURGE_CHAIN = "purge"
@@ -172,7 +172,9 @@ class RetentionPurger:
         try:
             while day <= today:
                 report.buckets += 1
-                clean = self._purge_bucket(expiry_bucket(day), state)
+                clean = True
+                for bucket in expiry_buckets(day):  # every shard of the day, and the pre-sharding key
+                    clean &= self._purge_bucket(bucket, state)
                 if not clean and dirty_from is None:
                     dirty_from = day
                 day += DAY
@@ -183,7 +185,7 @@ class RetentionPurger:
         report.twilio_deleted = external.twilio_deleted
         report.vapi_deleted = external.vapi_deleted
         new_cursor = dirty_from if dirty_from is not None else today
-        report.cursor = expiry_bucket(new_cursor).removeprefix(EXPIRY_BUCKET_PREFIX)
+        report.cursor = expiry_day(new_cursor).removeprefix(EXPIRY_BUCKET_PREFIX)
         report.cursor_day = new_cursor // DAY
         report.duration_ms = int((self._clock() - started) * 1000)
         if not dry_run:

@@ -2,7 +2,7 @@
 
 Item `CALL#<call id>` or `SYS#<job>` / `AUDIT#<seq:08d>`; attributes chain, seq (N), kind, at_ms (N),
 details (M of S/N), prev_hash, prev_expires_at (N), hash, the expiry attributes, and the AuditIndex keys
-audit_day = AUD#YYYY-MM-DD and audit_sk = <at_ms:013d>#<pk>#<seq:08d>. A record is written with
+audit_day = AUD#YYYY-MM-DD#<shard> and audit_sk = <at_ms:013d>#<pk>#<seq:08d>. A record is written with
 `attribute_not_exists(pk)`, so each link of a chain has exactly one successor.
 """
 
@@ -22,6 +22,7 @@ from voicetrail.storage.model import (
     AUDIT_SK_PREFIX,
     PK,
     audit_day,
+    audit_days,
     audit_index_lower_bound,
     audit_index_sk,
 )
@@ -42,7 +43,7 @@ def to_audit_item(record: AuditRecord) -> dict[str, Any]:
         "prev_expires_at": n(record.prev_expires_at),
         "hash": s(record.hash),
         **expiry_attributes(record.pk, record.sk, RetentionClass.AUDIT, record.expires_at),
-        "audit_day": s(audit_day(record.at_ms // 1000)),
+        "audit_day": s(audit_day(record.at_ms // 1000, record.pk)),
         "audit_sk": s(audit_index_sk(record.at_ms, record.pk, record.seq)),
     }
 
@@ -109,16 +110,17 @@ class DynamoAuditStore:
         return [from_audit_item(item) for item in self._pages(kwargs)]
 
     def chains_on_day(self, day_epoch_s: int, *, since_ms: int) -> list[str]:
-        kwargs: dict[str, Any] = {
-            "TableName": self._table,
-            "IndexName": AUDIT_INDEX,
-            "KeyConditionExpression": "audit_day = :d AND audit_sk >= :from",
-            "ExpressionAttributeValues": {
-                ":d": s(audit_day(day_epoch_s)),
-                ":from": s(audit_index_lower_bound(since_ms)),
-            },
-        }
-        return [item["pk"]["S"] for item in self._pages(kwargs)]
+        """Chains with a record that day since `since_ms`: one query per shard of the day, in time order."""
+        found: list[tuple[str, str]] = []
+        for day in audit_days(day_epoch_s):
+            kwargs: dict[str, Any] = {
+                "TableName": self._table,
+                "IndexName": AUDIT_INDEX,
+                "KeyConditionExpression": "audit_day = :d AND audit_sk >= :from",
+                "ExpressionAttributeValues": {":d": s(day), ":from": s(audit_index_lower_bound(since_ms))},
+            }
+            found.extend((item["audit_sk"]["S"], item["pk"]["S"]) for item in self._pages(kwargs))
+        return [pk for _, pk in sorted(found)]
 
     def _pages(self, kwargs: dict[str, Any]) -> Iterator[dict[str, Any]]:
         try:

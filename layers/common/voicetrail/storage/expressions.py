@@ -62,7 +62,7 @@ def expiry_attributes(pk: str, sk: str, retention_class: RetentionClass, expires
     return {
         "retention_class": s(retention_class.value),
         "expires_at": n(expires_at),
-        "exp_bucket": s(expiry_bucket(expires_at)),
+        "exp_bucket": s(expiry_bucket(expires_at, pk)),
         "exp_sk": s(expiry_sk(expires_at, pk, sk)),
     }
 

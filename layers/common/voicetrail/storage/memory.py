@@ -36,6 +36,7 @@ from voicetrail.storage.model import (
     SK,
     TTL_ATTRIBUTE,
     audit_day,
+    audit_days,
     audit_index_sk,
     call_pk,
     expiry_upper_bound,
@@ -353,13 +354,13 @@ class InMemoryAuditStore:
             return [chain[seq] for seq in sorted(chain)]
 
     def chains_on_day(self, day_epoch_s: int, *, since_ms: int) -> list[str]:
-        day = audit_day(day_epoch_s)
+        days = set(audit_days(day_epoch_s))
         with self._lock:
             found = sorted(
                 (audit_index_sk(r.at_ms, r.pk, r.seq), r.pk)
                 for chain in self._chains.values()
                 for r in chain.values()
-                if audit_day(r.at_ms // 1000) == day and r.at_ms >= since_ms
+                if audit_day(r.at_ms // 1000, r.pk) in days and r.at_ms >= since_ms
             )
         return [pk for _, pk in found]
 

@@ -13,6 +13,7 @@ Pure Python (no boto3): the domain and the docs generator import it freely.
 from __future__ import annotations
 
 import time
+import zlib
 from typing import NamedTuple
 
 from voicetrail.retention import RetentionClass
@@ -49,7 +50,8 @@ INDEXES: tuple[Index, ...] = (
         "exp_sk",
         "INCLUDE",
         ("retention_class", "recording_sid", "vapi_call_id", "purge_attempts"),
-        "The retention purge queries past expiry day-buckets (`exp_sk < now`), never scans; it reads the "
+        "The retention purge queries past expiry day-buckets, every shard of a day (`exp_sk < now`), never "
+        "scans; it reads the "
         "class and the recording pointers from the index, one read per expired item.",
     ),
     Index(
@@ -66,7 +68,7 @@ INDEXES: tuple[Index, ...] = (
         "audit_sk",
         "KEYS_ONLY",
         (),
-        "`audit verify/export --since` find the chains written on a UTC day without a Scan.",
+        "`audit verify/export --since` find the chains written on a UTC day (every shard) without a Scan.",
     ),
 )
 
@@ -188,11 +190,44 @@ ERASURE_PROJECTION = (
 
 
 EXPIRY_BUCKET_PREFIX = "EXP#"
+AUDIT_DAY_PREFIX = "AUD#"
+
+# Both day-bucketed indexes split each UTC day into INDEX_SHARDS partition keys (`<day>#<shard>`), so that a
+# day's index writes spread over that many partitions instead of one (docs/operations/scaling.md: one
+# partition key takes ~1,000 writes/s, and a throttled GSI throttles the table). The shard is a stable hash of
+# the item's partition key, so all items of one call share a shard and a retried write lands in the same one.
+# Readers query every shard of a day plus the unsharded key that items written before sharding carry.
+# Never lower INDEX_SHARDS: items in the shards above the new count would no longer be read.
+INDEX_SHARDS = 16
 
 
-def expiry_bucket(expires_at: int) -> str:
-    """Day bucket of the sparse ExpiryIndex: the purge queries past buckets only."""
-    return EXPIRY_BUCKET_PREFIX + time.strftime("%Y-%m-%d", time.gmtime(expires_at))
+def index_shard(pk: str) -> int:
+    """The item's shard: CRC-32 of its partition key (stable across processes, unlike hash())."""
+    return zlib.crc32(pk.encode("utf-8")) % INDEX_SHARDS
+
+
+def _day(prefix: str, epoch_s: float) -> str:
+    return prefix + time.strftime("%Y-%m-%d", time.gmtime(epoch_s))
+
+
+def _every_shard(day: str) -> tuple[str, ...]:
+    # The unsharded day first: items written before the buckets were sharded (scaling.md, "Migration").
+    return (day, *(f"{day}#{shard:02d}" for shard in range(INDEX_SHARDS)))
+
+
+def expiry_day(epoch_s: float) -> str:
+    """`EXP#YYYY-MM-DD`: the UTC day of an expiry, unsharded (the purge cursor names days this way)."""
+    return _day(EXPIRY_BUCKET_PREFIX, epoch_s)
+
+
+def expiry_bucket(expires_at: int, pk: str) -> str:
+    """ExpiryIndex hash key of an item: `EXP#YYYY-MM-DD#<shard>`; the purge queries past buckets only."""
+    return f"{expiry_day(expires_at)}#{index_shard(pk):02d}"
+
+
+def expiry_buckets(day_epoch_s: int) -> tuple[str, ...]:
+    """Every ExpiryIndex hash key of one UTC day: what the purge reads for that day."""
+    return _every_shard(expiry_day(day_epoch_s))
 
 
 def expiry_sk(expires_at: int, pk: str, sk: str) -> str:
@@ -204,9 +239,14 @@ def expiry_upper_bound(now: int) -> str:
     return f"{now:012d}#"
 
 
-def audit_day(epoch_s: float) -> str:
-    """AuditIndex hash key: `AUD#YYYY-MM-DD` (UTC) of the record's time."""
-    return "AUD#" + time.strftime("%Y-%m-%d", time.gmtime(epoch_s))
+def audit_day(epoch_s: float, pk: str) -> str:
+    """AuditIndex hash key of a record: `AUD#YYYY-MM-DD#<shard>` (UTC day of the record's time)."""
+    return f"{_day(AUDIT_DAY_PREFIX, epoch_s)}#{index_shard(pk):02d}"
+
+
+def audit_days(day_epoch_s: int) -> tuple[str, ...]:
+    """Every AuditIndex hash key of one UTC day: what `audit verify/export --since` read for that day."""
+    return _every_shard(_day(AUDIT_DAY_PREFIX, day_epoch_s))
 
 
 def audit_index_sk(at_ms: int, pk: str, seq: int) -> str:

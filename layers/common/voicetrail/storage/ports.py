@@ -90,7 +90,7 @@ class StoredEvent:
 
     @property
     def exp_bucket(self) -> str:
-        return expiry_bucket(self.expires_at)
+        return expiry_bucket(self.expires_at, self.pk)
 
 
 class EventStore(Protocol):

@@ -135,7 +135,7 @@ class TwilioCallbackService:
         *,
         tokens: SecretResolver,
         pepper: SecretResolver,
-        base_url: str,
+        base_url: str | None,
         store: EventStore,
         ledger: CallLedger,
         retention: RetentionPolicy,
@@ -165,13 +165,26 @@ class TwilioCallbackService:
         algorithm = signature_algorithm(request.headers)
         if algorithm is None:
             self._reject(AuthFailure.MALFORMED)
+        base_url = self._base_url or request.origin
+        if not base_url:
+            # Neither a configured URL nor API Gateway's domain: the signed URL cannot be known.
+            raise BadRequestError("request carries no host to verify the signature against")
+        url = public_url(base_url, request.path, request.raw_query)
         failure = verify(
-            url=public_url(self._base_url, request.path, request.raw_query),
+            url=url,
             params=params,
             signature=signature,
             algorithm=algorithm or "",
             tokens=self._tokens.values(),
         )
+        # A wrong signature may come from a token this process has not seen yet: re-read the store once.
+        fresh = self._tokens.refresh() if failure is AuthFailure.INVALID else None
+        if fresh is not None:
+            failure = verify(
+                url=url, params=params, signature=signature, algorithm=algorithm or "", tokens=fresh
+            )
+            if failure is None:
+                self._metrics.secret_refreshed("twilio")
         if failure is not None:
             self._reject(failure)
         now = self._clock()

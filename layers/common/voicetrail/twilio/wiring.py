@@ -29,10 +29,12 @@ def settings_environment(environ: Mapping[str, str]) -> dict[str, str]:
     return env
 
 
-def base_path(base_url: str) -> str | None:
+def base_path(base_url: str | None) -> str | None:
     """The path part of the base URL (custom-domain mapping), for the resolver's strip_prefixes."""
     from urllib.parse import urlsplit
 
+    if not base_url:
+        return None
     path = urlsplit(normalize_base_url(base_url)).path.rstrip("/")
     return path or None
 

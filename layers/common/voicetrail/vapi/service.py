@@ -22,7 +22,7 @@ from aws_lambda_powertools import Logger
 
 from voicetrail.audit import AuditDetailsError, AuditKind
 from voicetrail.calls import CallLedger, merge_vapi_event
-from voicetrail.errors import AuthenticationError, PayloadTooLargeError, StoreUnavailableError
+from voicetrail.errors import AuthenticationError, AuthFailure, PayloadTooLargeError, StoreUnavailableError
 from voicetrail.hashing import CallerHasher
 from voicetrail.http import InboundRequest, Reply
 from voicetrail.latency import LatencyMetrics, call_latency
@@ -219,18 +219,25 @@ class VapiWebhookService:
 
     def _authenticate(self, request: InboundRequest) -> None:
         try:
-            verify_request(
-                self._auth,
-                request.headers,
-                request.body,
-                self._secrets.values(),
-                now=self._clock(),
-                method=request.method,
-            )
+            self._verify(request, self._secrets.values())
         except AuthenticationError as exc:
+            # A wrong secret may be a rotated one this process has not seen yet: re-read the store once.
+            fresh = self._secrets.refresh() if exc.reason is AuthFailure.INVALID else None
+            if fresh is not None:
+                try:
+                    self._verify(request, fresh)
+                    self._metrics.count("SecretRefreshed", source="vapi")
+                    return
+                except AuthenticationError as retry:
+                    exc = retry
             self._metrics.count("AuthRejected", source="vapi", reason=exc.reason.value)
             self._log.warning("request rejected", extra={"reason": exc.reason.value, "source": "vapi"})
-            raise
+            raise exc from None
+
+    def _verify(self, request: InboundRequest, secrets: Sequence[str]) -> None:
+        verify_request(
+            self._auth, request.headers, request.body, secrets, now=self._clock(), method=request.method
+        )
 
     def _role(self, parsed: ParsedMessage, now: float) -> CallRole:
         """Owner when we serve (or served) this call's assistant-request; observer otherwise."""

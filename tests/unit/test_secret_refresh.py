@@ -1,0 +1,230 @@
+"""Secret rotation without 401s: one rate-limited re-read of the store after an authentication failure."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+from aws_lambda_powertools import Logger
+
+from tests.conftest import PEPPER, fixture_bytes
+from tests.twilio_support import new_call_sid, signed_form, status_params
+from voicetrail.errors import AuthenticationError
+from voicetrail.http import InboundRequest
+from voicetrail.observability import MemoryRecorder
+from voicetrail.retention import RetentionPolicy
+from voicetrail.retention_purge.external import ExternalOutcome, TwilioRecordingDeleter, VapiCallDeleter
+from voicetrail.roi import RoiMetrics
+from voicetrail.secrets import SecretRef, SecretResolver
+from voicetrail.storage.memory import InMemoryCallLedger, InMemoryEventStore
+from voicetrail.twilio.service import CallbackKind, TwilioCallbackService
+from voicetrail.vapi.auth import VapiAuthConfig, sign_request
+from voicetrail.vapi.service import VapiWebhookService
+
+pytestmark = pytest.mark.unit
+NOW = 1_764_079_300.0
+
+
+class Store:
+    """A secret store whose value an operator rotates; the cache stands for Powertools' max_age cache."""
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+        self.cached: str | None = None
+        self.reads = 0
+        self.failing = False
+
+    def fetch(self, ref: SecretRef, max_age: int, *, force: bool = False) -> str:
+        if self.cached is None or force:
+            if self.failing:
+                raise RuntimeError("store down")
+            self.reads += 1
+            self.cached = self.value
+        return self.cached
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def resolver(store: Store, clock: Clock | None = None, interval: float = 30.0) -> SecretResolver:
+    return SecretResolver(
+        SecretRef("env", "UNUSED"), fetch=store.fetch, refresh_interval=interval, clock=clock or Clock()
+    )
+
+
+# ---- the resolver -----------------------------------------------------------------------------------------
+
+
+def test_refresh_reads_past_the_cache_and_returns_only_new_values() -> None:
+    store, clock = Store('{"current": "old"}'), Clock()
+    secrets = resolver(store, clock)
+    assert secrets.values() == ("old",)
+    store.value = '{"current": "new"}'
+    assert secrets.values() == ("old",)  # still cached
+    assert secrets.refresh() == ("new",)
+    assert secrets.values() == ("new",)  # the refresh refilled the cache
+    clock.now += 31
+    assert secrets.refresh() is None  # nothing changed: no point in verifying again
+
+
+def test_refresh_is_rate_limited_per_interval() -> None:
+    store, clock = Store("s1"), Clock()
+    secrets = resolver(store, clock, interval=30)
+    secrets.values()
+    store.value = "s2"
+    assert secrets.refresh() == ("s2",)
+    store.value = "s3"
+    reads = store.reads
+    for _ in range(50):  # a burst of forged requests
+        assert secrets.refresh() is None
+    assert store.reads == reads
+    clock.now += 30
+    assert secrets.refresh() == ("s3",)
+
+
+@pytest.mark.parametrize("broken", ["store down", ""])
+def test_refresh_failure_keeps_the_original_answer(broken: str) -> None:
+    store = Store("s1")
+    secrets = resolver(store)
+    secrets.values()
+    if broken:
+        store.failing = True
+    else:
+        store.value = "   "  # an empty secret is never used
+    assert secrets.refresh() is None
+
+
+# ---- the Vapi webhook -------------------------------------------------------------------------------------
+
+
+def vapi(store: Store, clock: Clock) -> tuple[VapiWebhookService, MemoryRecorder]:
+    metrics = MemoryRecorder()
+    service = VapiWebhookService(
+        auth=VapiAuthConfig(),
+        secrets=resolver(store, clock),
+        pepper=resolver(Store(PEPPER)),
+        store=InMemoryEventStore(),
+        retention=RetentionPolicy(),
+        metrics=metrics,
+        logger=Logger(service="test"),
+        max_body_bytes=1_048_576,
+        clock=lambda: NOW,
+    )
+    return service, metrics
+
+
+def vapi_request(secret: str) -> InboundRequest:
+    body = fixture_bytes("vapi/status-update.json")
+    headers = sign_request(VapiAuthConfig(), body, secret)
+    return InboundRequest(method="POST", path="/vapi/webhook", raw_query="", headers=headers, body=body)
+
+
+def test_vapi_rotation_answers_the_first_request_with_the_new_secret() -> None:
+    store, clock = Store(json.dumps({"current": "old-secret"})), Clock()
+    service, metrics = vapi(store, clock)
+    assert service.handle(vapi_request("old-secret")).status == 200
+    store.value = json.dumps({"current": "new-secret"})  # rotated in Secrets Manager, old one dropped
+    assert service.handle(vapi_request("new-secret")).status == 200
+    assert metrics.total("SecretRefreshed", source="vapi") == 1
+    assert metrics.total("AuthRejected") == 0
+
+
+def test_vapi_forgeries_cost_at_most_one_store_read_per_interval() -> None:
+    store, clock = Store(json.dumps({"current": "the-secret"})), Clock()
+    service, metrics = vapi(store, clock)
+    for _ in range(20):
+        with pytest.raises(AuthenticationError):
+            service.handle(vapi_request("forged"))
+    assert store.reads == 2  # the first read, one refresh
+    assert metrics.total("AuthRejected", source="vapi", reason="invalid_credential") == 20
+    assert metrics.total("SecretRefreshed") == 0
+
+
+def test_vapi_missing_credential_never_refreshes() -> None:
+    store, clock = Store("the-secret"), Clock()
+    service, _ = vapi(store, clock)
+    body = fixture_bytes("vapi/status-update.json")
+    with pytest.raises(AuthenticationError):
+        service.handle(
+            InboundRequest(method="POST", path="/vapi/webhook", raw_query="", headers={}, body=body)
+        )
+    assert store.reads == 1
+
+
+# ---- Twilio callbacks -------------------------------------------------------------------------------------
+
+
+def test_twilio_token_rotation_answers_the_first_callback() -> None:
+    store, clock = Store(json.dumps({"primary": "tok-1"})), Clock()
+    metrics = MemoryRecorder()
+    service = TwilioCallbackService(
+        tokens=resolver(store, clock),
+        pepper=resolver(Store(PEPPER)),
+        base_url="https://hooks.example.com",
+        store=InMemoryEventStore(),
+        ledger=InMemoryCallLedger(RetentionPolicy()),
+        retention=RetentionPolicy(),
+        metrics=RoiMetrics(metrics),
+        logger=Logger(service="test"),
+        max_body_bytes=65_536,
+        clock=lambda: NOW,
+    )
+
+    def send(token: str) -> int:
+        pairs = status_params(new_call_sid(), "ringing", 1, ts=NOW)
+        body, headers = signed_form("https://hooks.example.com/twilio/status", pairs, token)
+        request = InboundRequest(
+            method="POST", path="/twilio/status", raw_query="", headers=headers, body=body
+        )
+        return service.handle(request, CallbackKind.STATUS).status
+
+    assert send("tok-1") == 204
+    store.value = json.dumps({"primary": "tok-2"})  # the Twilio placeholder replaced by the real token
+    assert send("tok-2") == 204
+    assert metrics.total("SecretRefreshed", source="twilio") == 1
+    with pytest.raises(AuthenticationError):
+        send("tok-1")  # the old token is gone from the store
+
+
+# ---- outbound deletes -------------------------------------------------------------------------------------
+
+
+def rotating_api(valid: dict[str, str]) -> httpx.MockTransport:
+    def handle(request: httpx.Request) -> httpx.Response:
+        auth = request.headers.get("authorization", "")
+        return httpx.Response(204 if auth in valid.values() else 401)
+
+    return httpx.MockTransport(handle)
+
+
+@pytest.mark.parametrize("provider", ["twilio", "vapi"])
+def test_deletes_retry_once_with_a_rotated_key(provider: str) -> None:
+    import base64
+
+    store, clock = Store("key-1"), Clock()
+    header = {
+        "twilio": lambda key: "Basic " + base64.b64encode(f"AC{'0' * 32}:{key}".encode()).decode(),
+        "vapi": lambda key: f"Bearer {key}",
+    }[provider]
+    valid = {"current": header("key-1")}
+    deleter: Any
+    if provider == "twilio":
+        deleter = TwilioRecordingDeleter(
+            "AC" + "0" * 32, resolver(store, clock), transport=rotating_api(valid)
+        )
+        delete = lambda: deleter.delete_recording("RE" + "1" * 32)  # noqa: E731
+    else:
+        deleter = VapiCallDeleter(resolver(store, clock), transport=rotating_api(valid))
+        delete = lambda: deleter.delete_call("call-1")  # noqa: E731
+    assert delete() is ExternalOutcome.DELETED
+    store.value, valid["current"] = "key-2", header("key-2")
+    assert delete() is ExternalOutcome.DELETED  # 401 with the cached key, then the store's current one
+    valid["current"] = header("key-3")  # rotated at the provider, not in the store
+    assert delete() is ExternalOutcome.FAILED
