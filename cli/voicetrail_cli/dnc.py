@@ -14,8 +14,9 @@ from typing import Annotated, Any
 
 import typer
 
-from voicetrail_cli.local import LOCAL_TABLE
-from voicetrail_cli.ops import EndpointOpt, TableOpt, _client, _emit, _resolver
+from voicetrail_cli.output import emit_json as _emit
+from voicetrail_cli.target import EndpointOpt, StackOpt, TableOpt, resolve
+from voicetrail_cli.target import secret_resolver as _resolver
 
 dnc_app = typer.Typer(help="Manage the do-not-call list (keyed hashes, never numbers).", no_args_is_help=True)
 
@@ -64,6 +65,12 @@ def _hashes(numbers: list[str], pepper_ref: str | None, region: str) -> tuple[li
     return sorted(set(hashes)), invalid
 
 
+def _target(table: str | None, stack: str | None, endpoint: str | None) -> tuple[Any, str]:
+    """The deployment, pointed at like every operator command (voicetrail_cli.target)."""
+    target = resolve(table=table, dynamodb_endpoint=endpoint, stack=stack, region=None)
+    return target.dynamodb(), target.table
+
+
 def _list(client: Any, table: str) -> Any:
     from voicetrail.retention import RetentionPolicy
     from voicetrail.storage.dnc import DynamoDoNotCallList
@@ -84,14 +91,15 @@ def _audit(client: Any, table: str, action: str, changed: int, now: float) -> No
 def add(
     phone: PhoneOpt = None,
     file: FileOpt = None,
-    table: TableOpt = LOCAL_TABLE,
+    table: TableOpt = None,
+    stack: StackOpt = None,
     dynamodb_endpoint: EndpointOpt = None,
     pepper_ref: PepperOpt = None,
     region: RegionOpt = "US",
 ) -> None:
     """Put numbers on the do-not-call list; print counts only."""
     hashes, invalid = _hashes(_numbers(phone, file), pepper_ref, region)
-    client = _client(dynamodb_endpoint)
+    client, table = _target(table, stack, dynamodb_endpoint)
     dnc, now = _list(client, table), time.time()
     added = sum(1 for h in hashes if dnc.add(h, now=now))
     _audit(client, table, "add", added, now)
@@ -104,14 +112,15 @@ def add(
 def remove(
     phone: PhoneOpt = None,
     file: FileOpt = None,
-    table: TableOpt = LOCAL_TABLE,
+    table: TableOpt = None,
+    stack: StackOpt = None,
     dynamodb_endpoint: EndpointOpt = None,
     pepper_ref: PepperOpt = None,
     region: RegionOpt = "US",
 ) -> None:
     """Take numbers off the do-not-call list; print counts only."""
     hashes, invalid = _hashes(_numbers(phone, file), pepper_ref, region)
-    client = _client(dynamodb_endpoint)
+    client, table = _target(table, stack, dynamodb_endpoint)
     dnc = _list(client, table)
     removed = sum(1 for h in hashes if dnc.remove(h))
     _audit(client, table, "remove", removed, time.time())
@@ -123,7 +132,8 @@ def remove(
 @dnc_app.command("check")
 def check(
     phone: Annotated[str, typer.Option("--phone", help="The number to look up.")],
-    table: TableOpt = LOCAL_TABLE,
+    table: TableOpt = None,
+    stack: StackOpt = None,
     dynamodb_endpoint: EndpointOpt = None,
     pepper_ref: PepperOpt = None,
     region: RegionOpt = "US",
@@ -133,6 +143,7 @@ def check(
     if invalid:
         _emit({"on_list": None, "invalid": 1})
         raise typer.Exit(2)
-    listed = _list(_client(dynamodb_endpoint), table).contains(hashes[0])
+    client, table_name = _target(table, stack, dynamodb_endpoint)
+    listed = _list(client, table_name).contains(hashes[0])
     _emit({"on_list": listed})
     raise typer.Exit(0 if listed else 1)

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
+from voicetrail_cli.output import show
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -247,7 +249,7 @@ def run_live_demo(api: LocalApi, console: Console) -> int:
                 reply = response.text if len(response.text) < 80 else response.text[:77] + "..."
                 failures += response.status_code != 200
                 table.add_row(label, str(response.status_code), reply)
-            console.print(table)
+            show(table, out=console)
             sent = control.for_call(call.call_id)
             actions = [p.get("type") for p in sent]
             ok = actions == expect

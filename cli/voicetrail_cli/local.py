@@ -28,6 +28,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from voicetrail_cli.stackconfig import StackSettings
 from voicetrail_cli.template import (
     FunctionSpec,
     Route,
@@ -94,14 +95,19 @@ class EmbeddedDynamo:
 
 def dynamodb_admin_client(endpoint: str | None) -> Any:
     import boto3
+    from botocore.config import Config
 
     if endpoint:
+        # A local endpoint answers at once or not at all: fail in seconds, not after DynamoDB's 10 retries.
         return boto3.client(
             "dynamodb",
             endpoint_url=endpoint,
             region_name="us-east-1",
             aws_access_key_id="testing",
             aws_secret_access_key="testing",  # noqa: S106 - moto's fake credentials
+            config=Config(
+                connect_timeout=2, read_timeout=30, retries={"max_attempts": 2, "mode": "standard"}
+            ),
         )
     return boto3.client("dynamodb")
 
@@ -120,16 +126,29 @@ def ensure_table(client: Any, table_name: str = LOCAL_TABLE) -> None:
 
 
 def local_environment(
-    spec: FunctionSpec, *, endpoint: str | None, base_url: str, local_secrets: LocalSecrets, table: str
+    spec: FunctionSpec,
+    *,
+    endpoint: str | None,
+    base_url: str,
+    local_secrets: LocalSecrets,
+    table: str,
+    settings: StackSettings | None = None,
 ) -> dict[str, str]:
+    """A function's environment: the template's, with parameters from the defaults and the overrides
+    (as `sam local`), the local table and secrets, then --env-vars."""
+    settings = settings or StackSettings()
     template = load_template()
-    overrides = {
-        "TABLE_NAME": table,
-        "VOICETRAIL_ENV": "local",
-        "TWILIO_WEBHOOK_BASE_URL": base_url,
-        "VOICETRAIL_TRACING": "false",
-    }
-    env = resolve_local_env(spec.environment, parameters=parameter_defaults(template), overrides=overrides)
+    parameters = {**parameter_defaults(template), **settings.parameters}
+    overrides = {"TABLE_NAME": table, "VOICETRAIL_TRACING": "false"}
+    if "Environment" not in settings.parameters:
+        overrides["VOICETRAIL_ENV"] = "local"
+    # Twilio signs the URL it called: through a tunnel that is the public URL, not 127.0.0.1.
+    if settings.public_base_url:
+        overrides["TWILIO_WEBHOOK_BASE_URL"] = settings.public_base_url
+    elif not parameters.get("TwilioWebhookBaseUrl"):
+        overrides["TWILIO_WEBHOOK_BASE_URL"] = base_url
+    env = resolve_local_env(spec.environment, parameters=parameters, overrides=overrides)
+    env.update(settings.function_env_vars(spec.logical_id, spec.name, spec.environment))
     env.update(local_secrets.environ())
     env["VOICETRAIL_ALLOW_ENV_SECRETS"] = "true"
     env["POWERTOOLS_SERVICE_NAME"] = spec.name
@@ -280,6 +299,7 @@ class LocalApi:
         local_secrets: LocalSecrets | None = None,
         table: str = LOCAL_TABLE,
         extra_env: dict[str, str] | None = None,
+        settings: StackSettings | None = None,
     ) -> None:
         self.port = port  # 0: chosen by the OS when the server binds, in start()
         self.base_url = f"http://127.0.0.1:{port}"
@@ -290,10 +310,13 @@ class LocalApi:
         self._use_aws = use_aws
         self._endpoint = dynamodb_endpoint
         self._extra_env = extra_env or {}
+        self.settings = settings or StackSettings()
+        self.environments: dict[str, dict[str, str]] = {}
         self._dynamo: EmbeddedDynamo | None = None
         self._pool: ProcessPoolExecutor | None = None
         self._server: ThreadingHTTPServer | None = None
         self._routes: dict[tuple[str, str], Route] = {}
+        self._serving = False
         self.specs = functions(load_template())
 
     @property
@@ -304,14 +327,15 @@ class LocalApi:
         import logging
 
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto server's request lines
+        # Bind first: a port in use fails at once, and the functions' environment needs the real port
+        # (Twilio signs the public URL).
+        self._server = _LocalHttpServer(("127.0.0.1", self.port), _make_handler(self))
+        self.port = int(self._server.server_address[1])
+        self.base_url = f"http://127.0.0.1:{self.port}"
         if not self._endpoint and not self._use_aws:
             self._dynamo = EmbeddedDynamo()
             self._endpoint = self._dynamo.start()
         ensure_table(dynamodb_admin_client(self._endpoint), self.table)
-        # Bind first: the functions' environment needs the real port (Twilio signs the public URL).
-        self._server = _LocalHttpServer(("127.0.0.1", self.port), _make_handler(self))
-        self.port = int(self._server.server_address[1])
-        self.base_url = f"http://127.0.0.1:{self.port}"
         base_env = {
             k: v for k, v in os.environ.items() if not k.startswith(("AWS_ENDPOINT_URL", "VOICETRAIL_LOCAL"))
         }
@@ -324,9 +348,11 @@ class LocalApi:
                     base_url=self.base_url,
                     local_secrets=self.secrets,
                     table=self.table,
+                    settings=self.settings,
                 ),
                 **self._extra_env,
             }
+            self.environments[spec.name] = envs[spec.name]
             for route in spec.routes:
                 self._routes[(route.method, route.path)] = route
         import multiprocessing
@@ -341,6 +367,7 @@ class LocalApi:
         list(self._pool.map(_noop, range(self.workers)))
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, name="voicetrail-http", daemon=True).start()
+        self._serving = True
         return self
 
     def invoke(self, function: str, event: dict[str, Any], timeout_s: float = 30.0) -> dict[str, Any]:
@@ -353,7 +380,8 @@ class LocalApi:
 
     def stop(self) -> None:
         if self._server:
-            self._server.shutdown()
+            if self._serving:
+                self._server.shutdown()
             self._server.server_close()
         if self._pool:
             self._pool.shutdown(wait=True, cancel_futures=True)

@@ -1,9 +1,10 @@
-"""Compliance operations: `voicetrail erase`, `voicetrail purge`, `voicetrail audit verify|export`.
+"""Compliance operations: `voicetrail erase`, `purge`, `audit verify|export`, `evidence`.
 
-They work against AWS (your credentials; `--table` from the stack output EventsTableName) or any
-DynamoDB endpoint (`--dynamodb-endpoint`, e.g. a local moto server). `erase --api-url` calls the
-operator route instead (SigV4-signed unless the URL is loopback), which uses the deployment's own pepper
-and provider credentials: that is the way to erase on `voicetrail serve`, whose pepper is random.
+Every command points at a deployment the same way (voicetrail_cli.target: --stack, --table /
+VOICETRAIL_TABLE, --dynamodb-endpoint, --region) and prints tables, or JSON with --json.
+`erase --api-url` (or `--stack`, which reads OperatorEraseUrl) calls the operator route instead,
+SigV4-signed unless the URL is loopback: it uses the deployment's own pepper and provider credentials,
+which is the way to erase on `voicetrail serve`, whose pepper is random.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import sys
 import time
 from datetime import UTC, datetime
@@ -19,44 +21,38 @@ from typing import Annotated, Any
 from urllib.parse import urlparse
 
 import typer
+from rich.table import Table
 
-from voicetrail_cli.local import LOCAL_TABLE
+from voicetrail_cli.failures import CliError
+from voicetrail_cli.output import emit_json, show
+from voicetrail_cli.target import (
+    Deployment,
+    EndpointOpt,
+    JsonOpt,
+    RegionOpt,
+    StackOpt,
+    TableOpt,
+    resolve,
+    secret_resolver,
+)
 
 audit_app = typer.Typer(help="Verify and export the hash-chained audit trail.", no_args_is_help=True)
 
-TableOpt = Annotated[str, typer.Option("--table", envvar="TABLE_NAME", help="Events table name.")]
-EndpointOpt = Annotated[
-    str | None,
-    typer.Option("--dynamodb-endpoint", envvar="AWS_ENDPOINT_URL_DYNAMODB", help="DynamoDB endpoint."),
-]
 NowOpt = Annotated[float | None, typer.Option("--now", hidden=True, help="Epoch seconds (tests).")]
+EXIT_INCOMPLETE = 3  # erase: something is still pending (the output lists what and why)
+ERASE_PATH = "/operator/erase"
+_EXECUTE_API_HOST = re.compile(r"^[a-z0-9]+\.execute-api\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$")
 
 
 def register(app: typer.Typer) -> None:
     app.command("erase")(erase)
     app.command("purge")(purge)
+    app.command("evidence")(evidence)
     app.add_typer(audit_app, name="audit")
 
 
-def _client(endpoint: str | None) -> Any:
-    if endpoint:
-        from voicetrail_cli.local import dynamodb_admin_client
-
-        return dynamodb_admin_client(endpoint)
-    import boto3
-
-    return boto3.client("dynamodb")
-
-
-def _resolver(ref: str | None) -> Any:
-    if not ref:
-        return None
-    from voicetrail.secrets import SecretRef, SecretResolver
-
-    return SecretResolver(SecretRef.parse(ref, allow_env=True), max_age=0)
-
-
 def _providers(
+    target: Deployment,
     twilio_account_sid: str | None,
     twilio_token_ref: str | None,
     vapi_key_ref: str | None,
@@ -65,15 +61,13 @@ def _providers(
 ) -> tuple[Any, Any]:
     from voicetrail.retention_purge.external import TwilioRecordingDeleter, VapiCallDeleter
 
+    twilio_token_ref = twilio_token_ref or target.secret_ref("TwilioAuthTokenSecretArn")
+    vapi_key_ref = vapi_key_ref or target.secret_ref("VapiApiKeySecretArn")
     twilio = TwilioRecordingDeleter(
-        twilio_account_sid, _resolver(twilio_token_ref), base_url=twilio_api_base_url or None
+        twilio_account_sid, secret_resolver(twilio_token_ref), base_url=twilio_api_base_url or None
     )
-    vapi = VapiCallDeleter(_resolver(vapi_key_ref), base_url=vapi_api_base_url)
+    vapi = VapiCallDeleter(secret_resolver(vapi_key_ref), base_url=vapi_api_base_url)
     return twilio, vapi
-
-
-def _emit(payload: Any) -> None:
-    print(json.dumps(payload, indent=2, sort_keys=True))
 
 
 TwilioSidOpt = Annotated[
@@ -81,66 +75,151 @@ TwilioSidOpt = Annotated[
 ]
 TwilioTokenOpt = Annotated[
     str | None,
-    typer.Option(envvar="TWILIO_AUTH_TOKEN_REF", help="Twilio auth token ref: secretsmanager:<id>|ssm:|env:"),
+    typer.Option(
+        envvar="TWILIO_AUTH_TOKEN_REF",
+        help="Twilio auth token ref: secretsmanager:<id>|ssm:|env: (default with --stack: its secret).",
+    ),
 ]
 VapiKeyOpt = Annotated[
-    str | None, typer.Option(envvar="VAPI_API_KEY_REF", help="Vapi private API key ref (DELETE /call).")
+    str | None,
+    typer.Option(
+        envvar="VAPI_API_KEY_REF", help="Vapi private API key ref (default with --stack: its secret)."
+    ),
+]
+PepperOpt = Annotated[
+    str | None,
+    typer.Option(
+        envvar="HASH_PEPPER_REF",
+        help="Pepper ref: secretsmanager:<arn>|ssm:<name>|env:<VAR> (stack output HashPepperSecretArn).",
+    ),
 ]
 TwilioBaseOpt = Annotated[str | None, typer.Option(envvar="TWILIO_API_BASE_URL", hidden=True)]
 VapiBaseOpt = Annotated[str, typer.Option(envvar="VAPI_API_BASE_URL", hidden=True)]
 
 
+# ---- erase ------------------------------------------------------------------------------------------
+
+
 def erase(
     phone: Annotated[str, typer.Option("--phone", help="The caller's number (E.164) or SIP address.")],
-    table: TableOpt = LOCAL_TABLE,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would be erased; change nothing.")
+    ] = False,
+    table: TableOpt = None,
+    stack: StackOpt = None,
     dynamodb_endpoint: EndpointOpt = None,
-    pepper_ref: Annotated[
-        str | None,
-        typer.Option(envvar="HASH_PEPPER_REF", help="Pepper ref: secretsmanager:<arn>|ssm:<name>|env:<VAR>."),
-    ] = None,
+    region: RegionOpt = None,
+    pepper_ref: PepperOpt = None,
     api_url: Annotated[
-        str | None, typer.Option(help="Call POST <api-url>/operator/erase instead (IAM, SigV4).")
+        str | None,
+        typer.Option(help="Call the operator route (stack output OperatorEraseUrl, or the API base URL)."),
     ] = None,
-    region: Annotated[str | None, typer.Option(help="Region for SigV4 signing (--api-url).")] = None,
     twilio_account_sid: TwilioSidOpt = None,
     twilio_token_ref: TwilioTokenOpt = None,
     vapi_key_ref: VapiKeyOpt = None,
     twilio_api_base_url: TwilioBaseOpt = None,
     vapi_api_base_url: VapiBaseOpt = "https://api.vapi.ai",
+    as_json: JsonOpt = False,
 ) -> None:
-    """Erase every call of a caller (content, metadata, recordings at Twilio and Vapi); print the counts."""
+    """Erase every call of a caller (content, metadata, recordings at Twilio and Vapi).
+
+    Exit 0 when every known copy is gone, 3 when something is pending (listed per call, with the
+    provider and the reason; run it again later), 1 on an error (a wrong pepper, an invalid number).
+    """
+    from voicetrail.hashing import caller_id
+
+    caller_id(phone)  # refuse "abc" here too, before any AWS call (the route and the service check again)
+    if api_url is None and pepper_ref is None and stack:
+        target = resolve(table=table, dynamodb_endpoint=dynamodb_endpoint, stack=stack, region=region)
+        api_url = target.output("OperatorEraseUrl")
     if api_url:
-        result = _erase_via_api(api_url, phone, region)
+        result = _erase_via_api(api_url, phone, region, dry_run=dry_run)
     else:
         if not pepper_ref:
-            raise typer.BadParameter("--pepper-ref is required without --api-url", param_hint="--pepper-ref")
+            raise CliError(
+                "erasing from here needs the pepper: pass --pepper-ref secretsmanager:<HashPepperSecretArn>, "
+                "or --api-url / --stack to use the operator route"
+            )
         from voicetrail.audit import AuditTrail
         from voicetrail.erasure import ErasureService
         from voicetrail.storage.audit import DynamoAuditStore
         from voicetrail.storage.erasure import DynamoCallerItems
+        from voicetrail.storage.pepper import DynamoPepperFingerprints
 
-        client = _client(dynamodb_endpoint)
+        target = resolve(table=table, dynamodb_endpoint=dynamodb_endpoint, stack=stack, region=region)
+        client = target.dynamodb()
         twilio, vapi = _providers(
-            twilio_account_sid, twilio_token_ref, vapi_key_ref, twilio_api_base_url, vapi_api_base_url
+            target, twilio_account_sid, twilio_token_ref, vapi_key_ref, twilio_api_base_url, vapi_api_base_url
         )
         service = ErasureService(
-            DynamoCallerItems(client, table),
-            pepper=_resolver(pepper_ref),
+            DynamoCallerItems(client, target.table),
+            pepper=secret_resolver(pepper_ref),
+            fingerprints=DynamoPepperFingerprints(client, target.table),
             recordings=twilio,
             calls=vapi,
-            audit=AuditTrail(DynamoAuditStore(client, table)),
+            audit=AuditTrail(DynamoAuditStore(client, target.table)),
         )
-        result = service.erase(phone).as_dict()
-    _emit(result)
-    if not result.get("complete"):
-        raise typer.Exit(2)
+        result = service.erase(phone, dry_run=dry_run).as_dict()
+    if as_json:
+        emit_json(result)
+    else:
+        _show_erasure(result)
+    if not dry_run and not result.get("complete"):
+        raise typer.Exit(EXIT_INCOMPLETE)
 
 
-def _erase_via_api(api_url: str, phone: str, region: str | None) -> dict[str, Any]:
+def _show_erasure(result: dict[str, Any]) -> None:
+    calls = Table(title="dry run: would erase" if result.get("dry_run") else "calls found")
+    for column in ("call", "items by class", "Twilio recordings", "Vapi calls"):
+        calls.add_column(column)
+    for call in result.get("calls", []):
+        calls.add_row(
+            call["call_id"],
+            ", ".join(f"{k} {v}" for k, v in call["items"].items()),
+            str(len(call["twilio_recordings"])),
+            str(len(call["vapi_calls"])),
+        )
+    renderables: list[Any] = [calls]
+    if result.get("pending"):
+        pending = Table(title="pending (run again once fixed)")
+        for column in ("call", "provider", "target", "reason"):
+            pending.add_column(column)
+        for item in result["pending"]:
+            pending.add_row(item["call_id"], item["provider"], item["target"], item["reason"])
+        renderables.append(pending)
+    if result.get("dry_run"):
+        verdict = f"dry run: {result['calls_found']} calls found, nothing changed"
+    elif result.get("complete"):
+        verdict = (
+            f"complete: {result['calls_erased']} calls erased, {result['items_deleted_total']} items, "
+            f"{result['twilio_recordings_deleted']} Twilio recordings, "
+            f"{result['vapi_calls_deleted']} Vapi calls"
+        )
+    else:
+        verdict = (
+            f"INCOMPLETE: {result['pending_calls']} calls pending (see above); receipt {result['request_id']}"
+        )
+    renderables.append(verdict)
+    show(*renderables)
+
+
+def operator_url(api_url: str) -> str:
+    """The erase route from either the stack output OperatorEraseUrl or the API base URL."""
+    url = api_url.rstrip("/")
+    return url if url.endswith(ERASE_PATH) else url + ERASE_PATH
+
+
+def signing_region(host: str, fallback: str | None) -> str | None:
+    """The region of an execute-api host (abc.execute-api.eu-west-1.amazonaws.com), else `fallback`."""
+    match = _EXECUTE_API_HOST.match(host)
+    return match.group(1) if match else fallback
+
+
+def _erase_via_api(api_url: str, phone: str, region: str | None, *, dry_run: bool) -> dict[str, Any]:
     import httpx
 
-    url = api_url.rstrip("/") + "/operator/erase"
-    body = json.dumps({"phone": phone}).encode()
+    url = operator_url(api_url)
+    body = json.dumps({"phone": phone, "dry_run": dry_run}).encode()
     headers = {"content-type": "application/json"}
     host = urlparse(url).hostname or ""
     if host not in ("127.0.0.1", "localhost", "::1"):
@@ -148,27 +227,38 @@ def _erase_via_api(api_url: str, phone: str, region: str | None) -> dict[str, An
         from botocore.auth import SigV4Auth
         from botocore.awsrequest import AWSRequest
 
-        session = boto3.Session(region_name=region)
+        session = boto3.Session()
+        sign_region = signing_region(host, region or session.region_name)
+        if not sign_region:
+            raise CliError(f"cannot tell the region of {host}: pass --region")
         credentials = session.get_credentials()
         if credentials is None:
-            raise typer.BadParameter("no AWS credentials to sign the request", param_hint="--api-url")
+            raise CliError("no AWS credentials to sign the request: set AWS_PROFILE or run `aws configure`")
         request = AWSRequest(method="POST", url=url, data=body, headers=headers)
-        SigV4Auth(credentials, "execute-api", session.region_name or "us-east-1").add_auth(request)
+        SigV4Auth(credentials, "execute-api", sign_region).add_auth(request)
         headers = dict(request.headers.items())
-    response = httpx.post(url, content=body, headers=headers, timeout=60)
+    try:
+        response = httpx.post(url, content=body, headers=headers, timeout=60)
+    except httpx.HTTPError as exc:
+        raise CliError(f"cannot reach {url}: {type(exc).__name__}") from None
     try:
         payload = response.json()
     except ValueError:
         payload = {}
     if response.status_code != 200 or not isinstance(payload, dict):
-        print(f"operator API answered {response.status_code}", file=sys.stderr)
-        raise typer.Exit(1)
+        message = payload.get("message") if isinstance(payload, dict) else None
+        raise CliError(f"operator API answered {response.status_code}: {message or 'no details'} ({url})")
     return payload
 
 
+# ---- purge ------------------------------------------------------------------------------------------
+
+
 def purge(
-    table: TableOpt = LOCAL_TABLE,
+    table: TableOpt = None,
+    stack: StackOpt = None,
     dynamodb_endpoint: EndpointOpt = None,
+    region: RegionOpt = None,
     dry_run: Annotated[bool, typer.Option(help="Count what has expired; change nothing.")] = False,
     from_days: Annotated[
         int | None, typer.Option(help="Walk this many days of expiry buckets, ignoring the cursor.")
@@ -178,38 +268,77 @@ def purge(
     vapi_key_ref: VapiKeyOpt = None,
     twilio_api_base_url: TwilioBaseOpt = None,
     vapi_api_base_url: VapiBaseOpt = "https://api.vapi.ai",
+    as_json: JsonOpt = False,
 ) -> None:
     """Run the retention purge once from here (the scheduled function does the same)."""
     from voicetrail.audit import AuditTrail
     from voicetrail.retention_purge.wiring import dynamo_purger
     from voicetrail.storage.audit import DynamoAuditStore
 
-    client = _client(dynamodb_endpoint)
+    target = resolve(table=table, dynamodb_endpoint=dynamodb_endpoint, stack=stack, region=region)
+    client = target.dynamodb()
     twilio, vapi = _providers(
-        twilio_account_sid, twilio_token_ref, vapi_key_ref, twilio_api_base_url, vapi_api_base_url
+        target, twilio_account_sid, twilio_token_ref, vapi_key_ref, twilio_api_base_url, vapi_api_base_url
     )
-    audit = AuditTrail(DynamoAuditStore(client, table))
-    purger = dynamo_purger(client, table, recordings=twilio, calls=vapi, audit=audit)
-    _emit(purger.run(dry_run=dry_run, from_days=from_days).as_dict())
+    audit = AuditTrail(DynamoAuditStore(client, target.table))
+    purger = dynamo_purger(client, target.table, recordings=twilio, calls=vapi, audit=audit)
+    result = purger.run(dry_run=dry_run, from_days=from_days).as_dict()
+    if as_json:
+        emit_json(result)
+        return
+    table_view = Table(title=f"purge {'(dry run) ' if dry_run else ''}of {target.table}")
+    table_view.add_column("")
+    table_view.add_column("value", justify="right")
+    for key, value in sorted(result.items()):
+        table_view.add_row(key, json.dumps(value) if isinstance(value, dict | list) else str(value))
+    show(table_view)
+
+
+# ---- audit ------------------------------------------------------------------------------------------
 
 
 def _since_epoch(value: str) -> float:
     try:
         return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC).timestamp()
     except ValueError:
-        raise typer.BadParameter("use YYYY-MM-DD", param_hint="--since") from None
+        raise CliError(f"--since {value!r}: use YYYY-MM-DD") from None
+
+
+def _show_verification(report: dict[str, Any], source: str) -> None:
+    status = "[green]intact[/]" if report["ok"] else "[red]BROKEN[/]"
+    lines: list[Any] = [
+        f"{source}: {status} - {report['chains']} chains, {report['records']} records, "
+        f"{report.get('truncated_by_retention', 0)} heads removed by retention"
+    ]
+    if report["breaks"]:
+        breaks = Table(title="breaks")
+        for column in ("chain", "seq", "problem"):
+            breaks.add_column(column)
+        for item in report["breaks"]:
+            breaks.add_row(item["chain"], str(item["seq"]), item["problem"])
+        lines.append(breaks)
+    for note in report.get("notes", []):
+        lines.append(f"note: {note}")
+    show(*lines)
 
 
 @audit_app.command("verify")
 def audit_verify(
-    table: TableOpt = LOCAL_TABLE,
+    table: TableOpt = None,
+    stack: StackOpt = None,
     dynamodb_endpoint: EndpointOpt = None,
+    region: RegionOpt = None,
     call: Annotated[str | None, typer.Option("--call", help="Verify this call's chain only.")] = None,
     since: Annotated[
         str | None, typer.Option(help="Chains with records since YYYY-MM-DD (default: audit retention).")
     ] = None,
+    file: Annotated[
+        Path | None,
+        typer.Option("--file", help="Verify an evidence bundle or an audit export offline (no AWS access)."),
+    ] = None,
     audit_days: Annotated[int, typer.Option(envvar="RETENTION_DAYS_AUDIT", help="Audit retention.")] = 2190,
     now: NowOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Recompute every chain's hashes and links; exit 1 and list the breaks if any."""
     from voicetrail.audit import AuditReader
@@ -217,41 +346,64 @@ def audit_verify(
     from voicetrail.storage.model import call_pk, system_pk
 
     current = now if now is not None else time.time()
-    reader = AuditReader(DynamoAuditStore(_client(dynamodb_endpoint), table))
-    if call:
-        pks = [call_pk(call)]
+    if file is not None:
+        from voicetrail_cli.evidence import verify_file
+
+        result = verify_file(file, now=current)
+        source = str(file)
     else:
-        start = _since_epoch(since) if since else current - audit_days * 86_400
-        pks = reader.chains_since(start, now=current)
-        pks += [p for p in (system_pk("purge"), system_pk("erasure")) if p not in pks]
-    report = reader.verify(pks, now=current)
-    _emit(report.as_dict())
-    if not report.ok:
+        target = resolve(table=table, dynamodb_endpoint=dynamodb_endpoint, stack=stack, region=region)
+        reader = AuditReader(DynamoAuditStore(target.dynamodb(), target.table))
+        if call:
+            pks = [call_pk(call)]
+        else:
+            start = _since_epoch(since) if since else current - audit_days * 86_400
+            pks = reader.chains_since(start, now=current)
+            pks += [p for p in (system_pk("purge"), system_pk("erasure")) if p not in pks]
+        report = reader.verify(pks, now=current)
+        if call and report.records == 0:
+            raise CliError(f"no audit records for call {call!r} in {target.table}: check the call id")
+        result = report.as_dict()
+        source = target.table
+    if as_json:
+        emit_json(result)
+    else:
+        _show_verification(result, source)
+    if not result["ok"]:
         raise typer.Exit(1)
 
 
 @audit_app.command("export")
 def audit_export(
-    table: TableOpt = LOCAL_TABLE,
+    table: TableOpt = None,
+    stack: StackOpt = None,
     dynamodb_endpoint: EndpointOpt = None,
+    region: RegionOpt = None,
     call: Annotated[str | None, typer.Option("--call", help="Export this call's records.")] = None,
     since: Annotated[str | None, typer.Option(help="Export records since YYYY-MM-DD.")] = None,
     output_format: Annotated[str, typer.Option("--format", help="json | csv")] = "json",
     out: Annotated[Path | None, typer.Option(help="Write here instead of stdout.")] = None,
     now: NowOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
 ) -> None:
-    """Write audit records as JSON or CSV for an auditor (hashes included, so they can re-verify)."""
-    from voicetrail.audit import AuditReader
+    """Write audit records as JSON or CSV for an auditor, with every field needed to re-verify them
+    offline (`voicetrail audit verify --file`)."""
+    from voicetrail.audit import EXPORT_COLUMNS, AuditReader
     from voicetrail.storage.audit import DynamoAuditStore
 
     if (call is None) == (since is None):
-        raise typer.BadParameter("give exactly one of --call and --since")
+        raise CliError("give exactly one of --call CALL_ID and --since YYYY-MM-DD")
+    if as_json:
+        output_format = "json"
     if output_format not in ("json", "csv"):
-        raise typer.BadParameter("json or csv", param_hint="--format")
-    reader = AuditReader(DynamoAuditStore(_client(dynamodb_endpoint), table))
+        raise CliError(f"--format {output_format!r}: use json or csv")
+    target = resolve(table=table, dynamodb_endpoint=dynamodb_endpoint, stack=stack, region=region)
+    reader = AuditReader(DynamoAuditStore(target.dynamodb(), target.table))
     current = now if now is not None else time.time()
     if call:
         records = reader.call_records(call)
+        if not records:
+            raise CliError(f"no audit records for call {call!r} in {target.table}: check the call id")
     else:
         records = list(reader.records_since(_since_epoch(since or ""), now=current))
     rows = [r.as_dict() for r in sorted(records, key=lambda r: (r.at_ms, r.pk, r.seq))]
@@ -259,8 +411,7 @@ def audit_export(
         text = json.dumps(rows, indent=2) + "\n"
     else:
         buffer = io.StringIO()
-        columns = ["chain", "seq", "kind", "at", "at_ms", "details", "prev_hash", "hash", "expires_at"]
-        writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+        writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS, extrasaction="ignore", lineterminator="\n")
         writer.writeheader()
         for row in rows:
             writer.writerow({**row, "details": json.dumps(row["details"], sort_keys=True)})
@@ -270,3 +421,47 @@ def audit_export(
     else:
         out.write_text(text, encoding="utf-8")
         print(f"{len(rows)} records -> {out}", file=sys.stderr)
+
+
+# ---- evidence ---------------------------------------------------------------------------------------
+
+
+def evidence(
+    call_id: Annotated[
+        str, typer.Argument(help="The call (Vapi call id, Twilio CallSid or twilio:<CallSid>).")
+    ],
+    out: Annotated[Path | None, typer.Option(help="Bundle file (default: evidence-<call>.json).")] = None,
+    table: TableOpt = None,
+    stack: StackOpt = None,
+    dynamodb_endpoint: EndpointOpt = None,
+    region: RegionOpt = None,
+    now: NowOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Write one call's evidence bundle: events, audit chain, config snapshot and verification result.
+    An auditor re-verifies it with `voicetrail audit verify --file BUNDLE`, without AWS access."""
+    from voicetrail_cli.calls import load_call
+    from voicetrail_cli.evidence import build_bundle
+
+    target = resolve(table=table, dynamodb_endpoint=dynamodb_endpoint, stack=stack, region=region)
+    current = now if now is not None else time.time()
+    view = load_call(target, call_id, now=current)
+    bundle = build_bundle(view, source=target.stack or target.table, now=current)
+    path = out or Path(f"evidence-{re.sub(r'[^A-Za-z0-9_.-]', '_', view.call_id)}.json")
+    path.write_text(json.dumps(bundle, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    summary = {
+        "file": str(path),
+        "call_id": view.call_id,
+        "events": len(bundle["events"]),
+        "audit_records": len(bundle["audit"]),
+        "verification": bundle["verification"],
+    }
+    if as_json:
+        emit_json(summary)
+        return
+    verdict = "intact" if bundle["verification"]["ok"] else "BROKEN"
+    show(
+        f"evidence for {view.call_id} -> {path}: {summary['events']} events, "
+        f"{summary['audit_records']} audit records, chain {verdict}. "
+        f"Re-verify offline: voicetrail audit verify --file {path}"
+    )

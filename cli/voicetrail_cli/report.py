@@ -18,9 +18,12 @@ Definitions (also in docs/operations/dashboards.md):
 from __future__ import annotations
 
 import calendar
+import csv
 import html
 import math
+import platform
 import re
+import sys
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -35,6 +38,9 @@ from voicetrail.calls import CallSummary, utc_day
 from voicetrail.latency import SLOW_TURN_MS, LatencyAggregate
 from voicetrail.retention import DAY, RetentionPolicy
 from voicetrail.storage.ledger import DynamoCallLedger
+from voicetrail_cli.failures import CliError
+from voicetrail_cli.output import emit_json, show
+from voicetrail_cli.target import EndpointOpt, JsonOpt, RegionOpt, StackOpt, TableOpt, resolve
 
 _SINCE = re.compile(r"^(\d+)([hdw])$")
 _UNITS = {"h": 3600, "d": DAY, "w": 7 * DAY}
@@ -49,7 +55,7 @@ def parse_since(text: str, now: float) -> float:
     try:
         return float(calendar.timegm(time.strptime(value, "%Y-%m-%d")))
     except ValueError:
-        raise typer.BadParameter("use e.g. 7d, 24h, 2w or 2026-11-01") from None
+        raise CliError(f"{text!r} is not a time: use e.g. 7d, 24h, 2w or 2026-11-01") from None
 
 
 def days_between(since: float, until: float) -> list[str]:
@@ -364,11 +370,9 @@ def print_report(
         now=now,
         slow_turn_ms=slow_turn_ms,
     )
-    console.print(render_table(report))
-    if report.slow_calls:
-        console.print(render_slow_calls(report))
+    show(render_table(report), *([render_slow_calls(report)] if report.slow_calls else []), out=console)
     if html_path is not None:
-        html_path.write_text(render_html(report), encoding="utf-8")
+        html_path.write_text(render_html(report, generated_at=now, origin=f"table {table}"), encoding="utf-8")
         console.print(f"HTML report: [bold]{html_path}[/]")
     return report
 
@@ -399,10 +403,13 @@ def _y(value: float, top: float) -> float:
     return PAD_T + inner * (1 - (value / top if top else 0))
 
 
+TICKS = 4
+
+
 def _axes(labels: Sequence[str], top: float, fmt: str) -> list[str]:
     parts = []
-    for k in range(5):
-        v = top * k / 4
+    for k in range(TICKS + 1):
+        v = top * k / TICKS
         y = _y(v, top)
         parts.append(f'<line x1="{PAD_L}" x2="{W - PAD_R}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>')
         parts.append(
@@ -425,7 +432,7 @@ def _svg(chart: str, title: str, body: list[str], legend: Sequence[tuple[str, st
     )
     return (
         f"<figure><figcaption>{html.escape(title)}</figcaption>"
-        f'<svg data-chart="{chart}" viewBox="0 0 {W} {H}" width="{W}" height="{H}" role="img" '
+        f'<svg data-chart="{chart}" viewBox="0 0 {W} {H}" preserveAspectRatio="xMidYMid meet" role="img" '
         f'aria-label="{html.escape(title)}" xmlns="http://www.w3.org/2000/svg"><title>{html.escape(title)}</title>'
         + "".join(body)
         + f'</svg><div class="legend">{items}</div></figure>'
@@ -433,10 +440,17 @@ def _svg(chart: str, title: str, body: list[str], legend: Sequence[tuple[str, st
 
 
 def bar_chart(
-    chart: str, title: str, labels: Sequence[str], series: Sequence[tuple[str, Sequence[float]]], fmt: str
+    chart: str,
+    title: str,
+    labels: Sequence[str],
+    series: Sequence[tuple[str, Sequence[float]]],
+    fmt: str,
+    *,
+    counts: bool = False,
 ) -> str:
+    """`counts`: the axis has whole-number ticks only (a count of calls is never 2.5)."""
     top = max([max(values, default=0) for _, values in series] + [0])
-    top = _nice(top)
+    top = _nice_count(top) if counts else _nice(top)
     body = _axes(labels, top, fmt)
     xs = _x_positions(len(labels))
     slot = (W - PAD_L - PAD_R) / max(len(labels), 1)
@@ -473,6 +487,16 @@ def line_chart(
     return _svg(chart, title, body, [(f"{n} rate", PALETTE.get(n, "#64748b")) for n, _ in series])
 
 
+def _nice_count(value: float) -> float:
+    """A top for a count axis whose TICKS ticks are all whole numbers: TICKS x (1, 2 or 5 x 10^k)."""
+    magnitude = 1
+    while True:
+        for base in (1, 2, 5):
+            if base * magnitude * TICKS >= value:
+                return float(base * magnitude * TICKS)
+        magnitude *= 10
+
+
 def _nice(value: float) -> float:
     """The smallest 1/2/2.5/5 x 10^k at or above `value` (the chart's top)."""
     if value <= 0:
@@ -491,8 +515,11 @@ CSS = (
     "background:#f8fafc}"
     ".card b{display:block;font-size:22px}"
     ".card span{color:#475569;font-size:12px}"
-    ".charts{display:flex;flex-wrap:wrap;gap:18px}"
-    "figure{margin:0;border:1px solid #e2e8f0;border-radius:10px;padding:10px}"
+    ".charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,420px),1fr));gap:18px}"
+    "figure{margin:0;border:1px solid #e2e8f0;border-radius:10px;padding:10px;min-width:0}"
+    "figure svg{display:block;width:100%;height:auto}"
+    ".tablewrap{overflow-x:auto}"
+    "@media (max-width:600px){body{margin:12px}.card{min-width:0;flex:1 1 40%}}"
     "figcaption{font-weight:600;margin-bottom:6px}"
     ".grid{stroke:#e2e8f0}"
     ".ylab{font-size:11px;text-anchor:end;fill:#475569}"
@@ -508,7 +535,9 @@ CSS = (
 )
 
 
-def render_html(report: RoiReport) -> str:
+def render_html(report: RoiReport, *, generated_at: float | None = None, origin: str | None = None) -> str:
+    """A self-contained page: cards, responsive charts (one column on a phone), the table with totals,
+    and when and from where it was generated."""
     days = report.days
     labels = [d.label for d in days]
     t = report.total
@@ -528,10 +557,11 @@ def render_html(report: RoiReport) -> str:
     charts = [
         bar_chart(
             "calls-per-day",
-            "Calls per day",
+            f"Calls per day (total {t.calls}, answered {t.answered})",
             labels,
             [("calls", [d.calls for d in days]), ("answered", [d.answered for d in days])],
-            "{:g}",
+            "{:.0f}",
+            counts=True,
         ),
         line_chart(
             "rates",
@@ -546,7 +576,7 @@ def render_html(report: RoiReport) -> str:
         ),
         bar_chart(
             "cost-per-call",
-            "AI cost per call (USD)",
+            f"AI cost per call (USD; total {_usd(t.ai_cost)}, {_usd(t.cost_per_call)} per call)",
             labels,
             [("cost", [d.cost_per_call or 0.0 for d in days])],
             "${:.2f}",
@@ -566,6 +596,8 @@ def render_html(report: RoiReport) -> str:
     rows += '<tr class="total">' + "".join(f"<td>{html.escape(c)}</td>" for c in row_cells(t)) + "</tr>"
     since = time.strftime("%Y-%m-%d %H:%M", time.gmtime(report.since))
     until = time.strftime("%Y-%m-%d %H:%M", time.gmtime(report.until))
+    generated = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(generated_at if generated_at else time.time()))
+    stamp = f"generated {generated} UTC by voicetrail report from {origin or 'a table'} on {platform.node()}"
     slow_rows = "".join(
         "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in slow_call_cells(c)) + "</tr>"
         for c in report.slow_calls
@@ -588,49 +620,95 @@ def render_html(report: RoiReport) -> str:
         f'<h1>voicetrail ROI</h1><p class="sub">{since} - {until} UTC &middot; human agent '
         f"${report.human_cost_per_minute:.2f}/min</p>"
         f'<div class="cards">{card_html}</div><div class="charts">{"".join(charts)}</div>'
-        f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>{slow_html}"
+        f'<div class="tablewrap"><table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>'
+        f'<div class="tablewrap">{slow_html}</div>'
         '<p class="note">Answer and completion rates are over all calls; escalation rate over '
         "answered calls; consent rate over calls with a consent decision. Saving = human cost per "
         "minute &times; minutes of answered calls the assistant handled without escalation "
         "&minus; AI cost (Vapi end-of-call <code>cost</code>). Turn latency p95 is over every turn of the "
         "period's calls (Vapi <code>performanceMetrics</code>); interruptions are caller barge-ins plus "
-        "assistant talk-overs.</p></body></html>"
+        "assistant talk-overs.</p>"
+        f'<footer class="note">{html.escape(stamp)}</footer></body></html>'
     )
 
 
 # ---- command -------------------------------------------------------------------------------------
 
 
+def report_rows(report: RoiReport) -> list[dict[str, Any]]:
+    """One record per day and one for the total: the --json and --csv form."""
+    out = []
+    for row in [*report.days, report.total]:
+        out.append(
+            {
+                "period": row.label,
+                "calls": row.calls,
+                "answered": row.answered,
+                "answer_rate": row.answer_rate,
+                "completion_rate": row.completion_rate,
+                "escalation_rate": row.escalation_rate,
+                "consent_rate": row.consent_rate,
+                "average_handle_time_s": row.average_handle_time_s,
+                "ai_cost_usd": row.ai_cost,
+                "ai_cost_per_call_usd": row.cost_per_call,
+                "human_cost_usd": row.human_cost,
+                "saving_usd": row.saving,
+                "turn_p95_ms": row.latency.turn_p95_ms,
+                "slow_calls": row.latency.slow_calls,
+                "interruptions_per_call": row.latency.interruptions_per_call,
+            }
+        )
+    return out
+
+
 def report(
     since: Annotated[str, typer.Option(help="Range start: 7d, 24h, 2w or YYYY-MM-DD (UTC).")] = "7d",
+    until: Annotated[str | None, typer.Option(help="Range end (same forms; default: now).")] = None,
     html_file: Annotated[
         Path | None, typer.Option("--html", help="Also write a self-contained HTML page with charts.")
     ] = None,
     human_cost_per_minute: Annotated[
         float, typer.Option(help="Loaded cost of a human agent per minute (USD), for the saving.", min=0)
     ] = 0.5,
-    dynamodb_endpoint: Annotated[
-        str | None, typer.Option(help="DynamoDB endpoint (the local stack's); default: AWS.")
-    ] = None,
-    table: Annotated[
-        str, typer.Option(help="Events table name.", envvar="VOICETRAIL_TABLE")
-    ] = "voicetrail-local",
+    table: TableOpt = None,
+    stack: StackOpt = None,
+    dynamodb_endpoint: EndpointOpt = None,
+    region: RegionOpt = None,
+    as_json: JsonOpt = False,
+    as_csv: Annotated[
+        bool, typer.Option("--csv", help="Print CSV (one row per day, then the total).")
+    ] = False,
     slow_turn_ms: Annotated[
         float, typer.Option(help="A call is slow when its turn-latency p95 is above this (ms).", min=0)
     ] = SLOW_TURN_MS,
 ) -> None:
     """ROI for a range and per day: calls, answer/completion/escalation/consent rates, AHT, cost, saving."""
-    from voicetrail_cli.local import dynamodb_admin_client
-
-    console = Console()
+    if as_json and as_csv:
+        raise CliError("--json or --csv, not both")
+    target = resolve(table=table, dynamodb_endpoint=dynamodb_endpoint, stack=stack, region=region)
     now = time.time()
-    print_report(
-        console,
-        dynamodb_admin_client(dynamodb_endpoint),
-        table,
-        since=parse_since(since, now),
-        until=now,
+    start = parse_since(since, now)
+    end = parse_since(until, now) if until else now
+    loaded = load_report(
+        target.dynamodb(),
+        target.table,
+        since=start,
+        until=end,
         human_cost_per_minute=human_cost_per_minute,
-        html_path=html_file,
+        now=now,
         slow_turn_ms=slow_turn_ms,
     )
+    origin = f"stack {target.stack}" if target.stack else f"table {target.table}"
+    if html_file is not None:
+        html_file.write_text(render_html(loaded, generated_at=now, origin=origin), encoding="utf-8")
+    if as_json:
+        emit_json({"since": start, "until": end, "human_cost_per_minute": human_cost_per_minute,
+                   "rows": report_rows(loaded)})  # fmt: skip
+    elif as_csv:
+        rows = report_rows(loaded)
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    else:
+        slow = [render_slow_calls(loaded)] if loaded.slow_calls else []
+        show(render_table(loaded), *slow, *([f"HTML report: {html_file}"] if html_file else []))

@@ -34,6 +34,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
+from voicetrail_cli.failures import CliError
+from voicetrail_cli.output import show
 from voicetrail_cli.scenario import (
     end_of_call_report,
     function_tool_calls,
@@ -1043,6 +1045,60 @@ def latency_line(stats: RunStats) -> str:
     )
 
 
+# ---- before the run: is the target there, does it accept us, is the seed fresh? ---------------------------
+
+EXIT_UNVERIFIED = 3  # the run went through, but storage could not be read back: nothing about it was checked
+
+
+def preflight(plan: SimulationPlan, driver: HttpDriver) -> None:
+    """One genuine delivery per source, sent once: fail in a second, not after minutes of retries."""
+    import httpx
+
+    firsts: dict[str, SimDelivery] = {}
+    for delivery in plan.deliveries():
+        if delivery.kind == "original":
+            firsts.setdefault(delivery.source, delivery)
+    with driver._client() as client:
+        for source, delivery in sorted(firsts.items(), reverse=True):  # vapi first
+            body, headers = driver.signer.sign(delivery, delivery.body())
+            try:
+                status = client.post(delivery.route, content=body, headers=headers, timeout=5).status_code
+            except httpx.HTTPError as exc:
+                raise CliError(
+                    f"cannot reach {driver.base_url} ({type(exc).__name__}): is `voicetrail serve` running "
+                    "there? check --base-url"
+                ) from None
+            if status in (401, 403) and source == "vapi":
+                raise CliError(
+                    f"every Vapi request got {status}: check --secret and --scheme (the target's auth)"
+                )
+            if status in (401, 403):
+                raise CliError(
+                    f"every Twilio callback got {status}: check --twilio-token and --twilio-base-url "
+                    "(Twilio signs the URL it calls)"
+                )
+            if status == 404:
+                raise CliError(
+                    f"{driver.base_url}{delivery.route} answered 404: is --base-url the API's base URL?"
+                )
+
+
+def check_fresh_seed(plan: SimulationPlan, client: Any, table: str) -> None:
+    """A seed replays the same call ids: against a table that already holds them, every count is wrong."""
+    first = min(plan.expected.partitions)
+    page = client.query(
+        TableName=table,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": first}},
+        Limit=1,
+    )
+    if page.get("Items"):
+        raise CliError(
+            f"seed {plan.config.seed} was already used against table {table} (its calls are stored): "
+            "rerun with another --seed (0: a random one), or a fresh table"
+        )
+
+
 # ---- the `voicetrail simulate` command ----------------------------------------------------------------
 
 
@@ -1066,14 +1122,23 @@ def print_report(report: SimReport, console: Any) -> None:
     sent.add_row(
         "event items stored", str(report.evaluation.stored_events) if report.evaluation else "not read back"
     )
-    console.print(sent)
+    show(sent, out=console)
     checks = Table(title="must be 0", show_header=True)
     checks.add_column("check")
     checks.add_column("count", justify="right")
     for name, value in report.failures().items():
-        unchecked = name in ("lost events", "duplicate records") and report.evaluation is None
-        checks.add_row(name, "n/a" if unchecked else f"[{'green' if not value else 'red'}]{value}[/]")
-    console.print(checks)
+        unchecked = report.evaluation is None and (
+            name in ("lost events", "duplicate records") or (name == "PII found" and not report.checked_logs)
+        )
+        checks.add_row(
+            name, "[yellow]not checked[/]" if unchecked else f"[{'green' if not value else 'red'}]{value}[/]"
+        )
+    show(checks, out=console)
+    if report.evaluation is None:
+        console.print(
+            "[yellow]storage was NOT read back[/]: lost events, duplicates and PII in storage are unchecked. "
+            "Pass --dynamodb-endpoint URL (a local stack) or --aws with --table to check them."
+        )
     console.print(
         latency_line(s) + (f"; retryable 5xx seen (and retried): {s.status_5xx}" if s.status_5xx else "")
     )
@@ -1084,7 +1149,7 @@ def print_report(report: SimReport, console: Any) -> None:
 
 
 def simulate(
-    calls: Annotated[int, typer.Option(help="Concurrent calls.")] = 10,
+    calls: Annotated[int, typer.Option(min=1, help="Concurrent calls.")] = 10,
     turns: Annotated[
         int, typer.Option(help="Caller turns per call (each: speech, partials, final, replies, updates).")
     ] = 5,
@@ -1125,7 +1190,12 @@ def simulate(
         str, typer.Option(help="Read back from this DynamoDB endpoint (moto, DynamoDB Local).")
     ] = "",
     aws: Annotated[bool, typer.Option(help="Read back from real DynamoDB (your credentials).")] = False,
-    table: Annotated[str, typer.Option(help="Table to read back.")] = "voicetrail-local",
+    table: Annotated[
+        str | None,
+        typer.Option(
+            envvar="VOICETRAIL_TABLE", help="Table to read back (with --dynamodb-endpoint: voicetrail-local)."
+        ),
+    ] = None,
     log_file: Annotated[str, typer.Option(help="Function log file to search for PII.")] = "",
     known_gaps: Annotated[
         bool,
@@ -1188,10 +1258,17 @@ def simulate(
         signer = Signer(auth, secret, twilio_token, (twilio_base_url or base_url).rstrip("/"))
         driver = HttpDriver(base_url.rstrip("/"), signer, concurrency=concurrency or calls)
         client = None
+        if aws and not table:
+            raise CliError(
+                "--aws reads back from your deployment's table: pass --table (or VOICETRAIL_TABLE)"
+            )
+        table = table or "voicetrail-local"
         if dynamodb_endpoint or aws:
             from voicetrail_cli.local import dynamodb_admin_client
 
             client = dynamodb_admin_client(dynamodb_endpoint or None)
+            check_fresh_seed(plan, client, table)
+        preflight(plan, driver)
         with console.status(f"sending {sum(1 for _ in plan.deliveries())} deliveries for {calls} calls..."):
             report = run_simulation(
                 plan, driver, dynamodb=client, table=table, log_path=log_file or None, scan_all=not aws
@@ -1205,6 +1282,8 @@ def simulate(
         print_report(report, console)
     if any(report.failures().values()):
         raise typer.Exit(1)
+    if report.evaluation is None:
+        raise typer.Exit(EXIT_UNVERIFIED)
 
 
 def _scheme_env(auth: VapiAuthConfig) -> dict[str, str]:

@@ -14,6 +14,8 @@ from email.utils import format_datetime
 from typing import Any
 from urllib.parse import urlencode
 
+from voicetrail_cli.output import show
+
 ACCOUNT_SID = "AC" + "0" * 32
 DEMO_CALLER = "+14155550123"
 DEMO_NUMBER = "+14155550100"
@@ -139,7 +141,7 @@ def demo_twilio_and_report(api: Any, provider_call_id: str, console: Any) -> int
         ok = status == delivery.expect_status
         failures += not ok
         sent.add_row(str(n), delivery.label, f"[{'green' if ok else 'red'}]{status}[/]")
-    console.print(sent)
+    show(sent, out=console)
     client = dynamodb_admin_client(api.dynamodb_endpoint)
     summary = DynamoCallLedger(client, api.table, RetentionPolicy()).get_summary(
         twilio_call_key(provider_call_id), now=time.time()

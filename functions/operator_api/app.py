@@ -1,4 +1,8 @@
-"""POST /operator/erase (IAM-authorised): erase everything stored about one caller, report counts."""
+"""POST /operator/erase (IAM-authorised): erase everything stored about one caller, report counts.
+
+Body: {"phone": "+14155550123", "dry_run": false}. The number is validated as the CLI validates it
+(400 for anything that is not a valid number or SIP address); `dry_run` reports what would be erased.
+"""
 
 from __future__ import annotations
 
@@ -38,8 +42,12 @@ def erase_caller() -> Response[str]:
     phone = payload.get("phone") if isinstance(payload, dict) else None
     if not isinstance(phone, str):
         raise BadRequestError("phone is required")
-    result = eraser.erase(phone)
-    logger.info("erasure finished", extra={k: v for k, v in result.as_dict().items() if k != "items_deleted"})
+    dry_run = payload.get("dry_run", False)
+    if not isinstance(dry_run, bool):
+        raise BadRequestError("dry_run must be true or false")
+    result = eraser.erase(phone, dry_run=dry_run)
+    summary = {k: v for k, v in result.as_dict().items() if k not in ("items_deleted", "pending", "calls")}
+    logger.info("erasure finished", extra=summary)
     return reply_response(Reply(status=200, body=result.as_dict()))
 
 

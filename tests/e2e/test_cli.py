@@ -63,7 +63,16 @@ def test_sign_prints_headers_the_verifier_accepts(args: list[str], config: VapiA
 def test_serve_answers_over_http_until_stopped() -> None:
     port = free_port()
     process = subprocess.Popen(
-        [VOICETRAIL, "serve", "--port", str(port), "--workers", "1"],
+        [
+            VOICETRAIL,
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--parameter-overrides",
+            "VapiAuthScheme=bearer",
+        ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -76,18 +85,22 @@ def test_serve_answers_over_http_until_stopped() -> None:
         while True:
             try:
                 response = httpx.post(
-                    url, content=body, headers={"x-vapi-secret": "local-vapi-secret"}, timeout=10
+                    url, content=body, headers={"authorization": "Bearer local-vapi-secret"}, timeout=10
                 )
                 break
             except httpx.TransportError:
                 assert time.time() < deadline, "voicetrail serve did not start"
                 time.sleep(0.3)
         assert response.status_code == 200
-        assert httpx.post(url, content=body, headers={"x-vapi-secret": "x"}, timeout=10).status_code == 401
+        assert (
+            httpx.post(url, content=body, headers={"authorization": "Bearer x"}, timeout=10).status_code
+            == 401
+        )
     finally:
         process.terminate()
         output = process.communicate(timeout=30)[0].decode()
     assert "/vapi/webhook" in output
+    assert "Vapi auth: bearer" in output  # the banner says what the functions really accept
 
 
 def test_demo_replays_a_call_and_finds_no_pii_in_storage() -> None:

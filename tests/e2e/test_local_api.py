@@ -137,3 +137,41 @@ def test_function_logs_carry_no_pii_or_secrets(api: LocalApi) -> None:
     assert "event processed" in logs
     for needle in ("123-45-6789", "maria", "+14155550123", api.secrets.vapi, "controlUrl", "/control"):
         assert needle not in logs.lower() if needle.islower() else needle not in logs
+
+
+def test_operators_on_the_local_stack_calls_show_and_erase_through_the_route(api: LocalApi) -> None:
+    """The operator commands against `voicetrail serve`: its random pepper is only usable through the
+    operator route (--api-url), which is what the CLI tells you; the route validates like the CLI."""
+    from typer.testing import CliRunner
+
+    from voicetrail_cli.main import app
+
+    script = CallScript()
+    for delivery in demo_deliveries(script):
+        if not delivery.forged:
+            assert post(api, "/vapi/webhook", delivery.body, signed(api, delivery.body)).status_code == 200
+    runner = CliRunner()
+    local = ["--dynamodb-endpoint", str(api.dynamodb_endpoint)]
+    shown = runner.invoke(app, ["calls", "show", script.call_id, *local, "--json"])
+    assert shown.exit_code == 0 and json.loads(shown.stdout)["dynamodb_requests"] == 2, shown.output
+
+    erase_url = f"{api.base_url}/operator/erase"  # the OperatorEraseUrl output's shape: path included
+    plan = runner.invoke(
+        app, ["erase", "--phone", script.customer_number, "--api-url", erase_url, "--dry-run", "--json"]
+    )
+    assert plan.exit_code == 0 and json.loads(plan.stdout)["calls_found"] >= 1, plan.output
+    refused = runner.invoke(app, ["erase", "--phone", "+1415555", "--api-url", api.base_url])
+    assert refused.exit_code == 1 and "not a valid phone number" in refused.stderr
+    # No Vapi API key on the local stack: the Vapi call is pending, by name and reason, nothing certified.
+    first = runner.invoke(
+        app, ["erase", "--phone", script.customer_number, "--api-url", api.base_url, "--json"]
+    )
+    result = json.loads(first.stdout)
+    assert first.exit_code == 3 and not result["complete"], first.output
+    vapi = [p for p in result["pending"] if p["provider"] == "vapi"]
+    assert script.call_id in {p["call_id"] for p in vapi}  # other tests' calls share the caller
+    assert {p["reason"] for p in vapi} <= {"retry", "unconfigured"}
+    wrong = runner.invoke(
+        app, ["erase", "--phone", script.customer_number, *local, "--pepper-ref", "env:HOME"]
+    )
+    assert wrong.exit_code == 1 and "pepper does not match" in wrong.stderr

@@ -69,10 +69,46 @@ def test_report_cli_text_and_html(moto_table: Any, tmp_path: Path) -> None:
     assert "voicetrail ROI" in result.output and "total" in result.output
     assert "24" in result.output  # calls in range
     text = page.read_text()
-    assert text.count("data-chart=") == 4  # calls, rates, cost, turn latency p95
+    assert text.count("data-chart=") == len(CHARTS)
+    as_json = CliRunner().invoke(app, ["report", "--since", "7d", "--table", TABLE, "--json"])
+    rows = __import__("json").loads(as_json.stdout)["rows"]
+    assert rows[-1]["period"] == "total" and rows[-1]["calls"] == 24
+    as_csv = CliRunner().invoke(app, ["report", "--since", "7d", "--table", TABLE, "--csv"])
+    lines = as_csv.stdout.splitlines()
+    assert lines[0].startswith("period,calls,answered") and lines[-1].startswith("total,24,")
     if CHROMIUM is None:
         pytest.skip("chromium not installed (apt-get install -y chromium): HTML rendering not checked")
     render_in_chromium(page, tmp_path)
+
+
+CHARTS = ("calls-per-day", "rates", "cost-per-call", "turn-latency-p95")
+LAYOUT_PROBE = (
+    "<script>window.addEventListener('load',()=>{const f=[...document.querySelectorAll('figure')]"
+    ".map(e=>{const r=e.getBoundingClientRect();"
+    "return [Math.round(r.left),Math.round(r.top),Math.round(r.width)]});"
+    "document.body.setAttribute('data-layout',JSON.stringify({figures:f,"
+    "scroll:document.documentElement.scrollWidth,view:window.innerWidth}))});</script></body>"
+)
+
+
+def layout(page: Path, flags: list[str], width: int) -> dict[str, Any]:
+    """Where the charts are at a window width (a probe script writes their boxes into the DOM)."""
+    probe = page.with_name(f"probe-{width}.html")
+    probe.write_text(page.read_text().replace("</body>", LAYOUT_PROBE))
+    dom = subprocess.run(
+        [*flags, f"--window-size={width},1200", "--virtual-time-budget=2000", "--dump-dom", probe.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=True,
+    ).stdout
+    import html as html_lib
+    import json
+    import re
+
+    match = re.search(r'data-layout="([^"]+)"', dom)
+    assert match, "layout probe did not run"
+    return dict(json.loads(html_lib.unescape(match.group(1))))
 
 
 def render_in_chromium(page: Path, tmp_path: Path) -> None:
@@ -88,25 +124,32 @@ def render_in_chromium(page: Path, tmp_path: Path) -> None:
     dom = subprocess.run(
         [*flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=90, check=True
     ).stdout
-    assert dom.count("<svg") == 4
-    for chart in ("calls-per-day", "rates", "cost-per-call", "turn-latency-p95"):
+    assert dom.count("<svg") == len(CHARTS)
+    for chart in CHARTS:
         assert f'data-chart="{chart}"' in dom
     assert "<polyline" in dom and dom.count('class="bar"') >= 12
-    shot = tmp_path / "roi.png"
-    subprocess.run(
-        [*flags, "--window-size=1400,1200", f"--screenshot={shot}", page.as_uri()],
-        capture_output=True,
-        timeout=90,
-        check=True,
-    )
-    width, height, pixels = decode_png(shot.read_bytes())
-    assert (width, height) == (1400, 1200)
-    non_white = sum(1 for p in pixels if p[:3] != (255, 255, 255))
-    assert non_white / len(pixels) > 0.02, "screenshot is blank"
-    # the charts' own colours are on screen (bars blue, answered green, cost orange)
-    colours = set(pixels)
-    for rgb in ((0x25, 0x63, 0xEB), (0x16, 0xA3, 0x4A), (0xEA, 0x58, 0x0C)):
-        assert any(p[:3] == rgb for p in colours), rgb
+    # Responsive: side by side on a desktop, one column on a phone, never wider than the window.
+    # (Headless Chromium's narrowest window is 500 px: a phone in landscape, a narrow laptop pane.)
+    wide, narrow = layout(page, flags, 1400), layout(page, flags, 500)
+    assert len({top for _, top, _ in wide["figures"]}) < len(CHARTS), wide
+    assert len({top for _, top, _ in narrow["figures"]}) == len(CHARTS), narrow
+    assert narrow["scroll"] <= narrow["view"] and all(w <= narrow["view"] for _, _, w in narrow["figures"])
+    for width in (1400, 500):
+        shot = tmp_path / f"roi-{width}.png"
+        subprocess.run(
+            [*flags, f"--window-size={width},1200", f"--screenshot={shot}", page.as_uri()],
+            capture_output=True,
+            timeout=90,
+            check=True,
+        )
+        got_width, height, pixels = decode_png(shot.read_bytes())
+        assert (got_width, height) == (width, 1200)
+        non_white = sum(1 for p in pixels if p[:3] != (255, 255, 255))
+        assert non_white / len(pixels) > 0.02, f"screenshot at {width} px is blank"
+        # the charts' own colours are on screen (bars blue, answered green) at both widths
+        colours = {p[:3] for p in pixels}
+        for rgb in ((0x25, 0x63, 0xEB), (0x16, 0xA3, 0x4A)):
+            assert rgb in colours, (width, rgb)
 
 
 def decode_png(data: bytes) -> tuple[int, int, list[tuple[int, ...]]]:

@@ -113,3 +113,24 @@ def test_a_simulated_day_flags_exactly_the_injected_slow_calls(handler: ModuleTy
     (day,) = report.days
     assert day.latency.turn_p95_ms == pytest.approx(direct)
     assert report.total.latency.calls == 30 and report.total.latency.slow_calls == len(injected)
+
+
+def test_calls_show_puts_each_turns_latency_next_to_the_transcript(
+    handler: ModuleType, moto_table: Any
+) -> None:
+    from typer.testing import CliRunner
+
+    from voicetrail_cli.main import app
+
+    fixture = "vapi/end-of-call-report-performance.json"
+    assert deliver(handler, fixture) == 200
+    call_id = json.loads(fixture_bytes(fixture))["message"]["call"]["id"]
+    result = CliRunner().invoke(app, ["calls", "show", call_id, "--json", "--table", TABLE])
+    assert result.exit_code == 0, result.output
+    latency = json.loads(result.stdout)["latency"]
+    assert latency["figures"]["turn_max_ms"] == 2670 and latency["figures"]["interruptions"] == 3
+    turns = latency["turns"]
+    assert [t["slow"] for t in turns] == [False, False, True, False, False]
+    assert turns[2]["model_ms"] == 1900 and "[SSN]" in turns[2]["caller"]  # the words as stored: redacted
+    text = CliRunner().invoke(app, ["calls", "show", call_id, "--table", TABLE], env={"COLUMNS": "220"})
+    assert text.exit_code == 0 and "Turns (slow: above 1,500 ms)" in text.stdout and "2,670" in text.stdout

@@ -26,12 +26,14 @@ from tests.fakes.seed import (
 from tests.fakes.servers import FakeTwilio, FakeVapi
 from voicetrail.audit import AuditKind, AuditReader, AuditTrail, system_pk
 from voicetrail.erasure import ErasureService
+from voicetrail.errors import InvalidCallerIdError, PepperMismatchError
 from voicetrail.hashing import CallerHasher
 from voicetrail.retention import RetentionClass
 from voicetrail.retention_purge.external import TwilioRecordingDeleter, VapiCallDeleter
 from voicetrail.secrets import SecretRef, SecretResolver
 from voicetrail.storage.audit import DynamoAuditStore
 from voicetrail.storage.erasure import DynamoCallerItems
+from voicetrail.storage.pepper import DynamoPepperFingerprints
 from voicetrail_cli.main import app
 
 pytestmark = pytest.mark.integration
@@ -66,6 +68,7 @@ def seed(client: Any) -> set[tuple[str, str]]:
         event_item(f"twilio:{call_sid(2)}", "status#000001", RetentionClass.METADATA, LATER, caller_hash=b),
     ]
     put_all(client, TABLE, items)
+    DynamoPepperFingerprints(client, TABLE).record(hasher.fingerprint())  # as the webhooks do
     AuditTrail(DynamoAuditStore(client, TABLE)).append(
         "vapi-a1", AuditKind.CONSENT_GIVEN, {"source": "disclosure"}, 1.7e9
     )
@@ -85,6 +88,7 @@ def service(client: Any, twilio: FakeTwilio, vapi: FakeVapi) -> ErasureService:
     return ErasureService(
         DynamoCallerItems(client, TABLE),
         pepper=_resolver(PEPPER),
+        fingerprints=DynamoPepperFingerprints(client, TABLE),
         recordings=TwilioRecordingDeleter(ACCOUNT_SID, _resolver(AUTH_TOKEN), base_url=twilio.base_url),
         calls=VapiCallDeleter(_resolver(VAPI_KEY), base_url=vapi.base_url),
         audit=AuditTrail(DynamoAuditStore(client, TABLE), sleep=lambda _: None),
@@ -132,6 +136,11 @@ def test_a_vapi_outage_leaves_the_call_whole_for_a_retry(
     first = service(moto_table, twilio, vapi).erase(PHONE_A).as_dict()
 
     assert not first["complete"] and first["pending_calls"] == 2  # vapi-a1 and the Twilio leg pointing at it
+    assert {(p["call_id"], p["provider"], p["target"], p["reason"]) for p in first["pending"]} == {
+        ("vapi-a1", "vapi", "vapi-a1", "retry"),
+        (f"twilio:{call_sid(1)}", "vapi", "vapi-a1", "retry"),
+        ("caller", "dynamodb", "1 items", "kept_until_calls_erased"),
+    }
     assert ("CALL#vapi-a1", "EVT#vapi#t1") in all_keys(moto_table, TABLE)
     assert (f"CALLER#{CallerHasher(PEPPER).hash(PHONE_A)}", "CONSENT") in all_keys(moto_table, TABLE)
     second = service(moto_table, twilio, vapi).erase(PHONE_A).as_dict()
@@ -169,9 +178,92 @@ def test_cli_erase_against_the_table(moto_table: Any, monkeypatch: pytest.Monkey
     seeded = seed(moto_table)
     monkeypatch.setenv("CLI_PEPPER", PEPPER)
     result = CliRunner().invoke(
-        app, ["erase", "--phone", PHONE_B, "--table", TABLE, "--pepper-ref", "env:CLI_PEPPER"]
+        app, ["erase", "--phone", PHONE_B, "--table", TABLE, "--pepper-ref", "env:CLI_PEPPER", "--json"]
     )
     # No provider credentials given: the Vapi call and the recording stay pending, nothing is lost.
-    assert result.exit_code == 2, result.output
-    assert json.loads(result.output)["pending_calls"] == 2
+    assert result.exit_code == 3, result.output  # incomplete: something is pending
+    output = json.loads(result.stdout)
+    assert output["pending_calls"] == 2 and not output["complete"]
+    assert {(p["provider"], p["reason"]) for p in output["pending"]} == {
+        ("vapi", "unconfigured"),
+        ("twilio", "unconfigured"),
+    }
     assert caller_b_keys(seeded) <= all_keys(moto_table, TABLE)
+
+
+@pytest.mark.parametrize(
+    "phone",
+    ["abc", "+1415555", "020 7946 0018", "+15551234567", "", "sip:", "4155550123; DROP"],
+    ids=["letters", "too-short", "foreign-national-form", "invalid-area-code", "empty", "bare-sip", "junk"],
+)
+def test_an_invalid_number_is_refused_and_nothing_is_certified(
+    moto_table: Any, providers: tuple[FakeTwilio, FakeVapi], phone: str
+) -> None:
+    twilio, vapi = providers
+    seeded = seed(moto_table)
+    with pytest.raises(InvalidCallerIdError) as raised:
+        service(moto_table, twilio, vapi).erase(phone)
+    # A fixed text, never the input (it may be someone's number).
+    assert str(raised.value).startswith(("not a phone number:", "not a valid phone number"))
+    assert AuditReader(DynamoAuditStore(moto_table, TABLE)).chain_records(system_pk("erasure")) == []
+    assert seeded <= all_keys(moto_table, TABLE)
+
+
+def test_a_wrong_pepper_is_detected_before_anything_is_certified(
+    moto_table: Any, providers: tuple[FakeTwilio, FakeVapi]
+) -> None:
+    twilio, vapi = providers
+    seeded = seed(moto_table)
+    wrong = service(moto_table, twilio, vapi)
+    wrong._pepper = _resolver("WRONG")  # an operator typo in --pepper-ref
+    with pytest.raises(PepperMismatchError):
+        wrong.erase(PHONE_A)
+    assert AuditReader(DynamoAuditStore(moto_table, TABLE)).chain_records(system_pk("erasure")) == []
+    assert seeded <= all_keys(moto_table, TABLE) and vapi.existing == {"vapi-a1", "vapi-a2", "vapi-b1"}
+
+
+def test_dry_run_lists_what_would_go_and_changes_nothing(
+    moto_table: Any, providers: tuple[FakeTwilio, FakeVapi]
+) -> None:
+    twilio, vapi = providers
+    seeded = seed(moto_table)
+    result = service(moto_table, twilio, vapi).erase("(415) 555-0123", dry_run=True).as_dict()
+    assert result["dry_run"] and not result["complete"] and result["calls_found"] == 3
+    plan = {c["call_id"]: c for c in result["calls"]}
+    assert plan[f"twilio:{call_sid(1)}"]["twilio_recordings"] == [recording_sid(1)]
+    assert plan["vapi-a1"]["items"] == {"content": 1, "metadata": 1}
+    assert seeded <= all_keys(moto_table, TABLE) and twilio.existing == {recording_sid(1), recording_sid(2)}
+    assert AuditReader(DynamoAuditStore(moto_table, TABLE)).chain_records(system_pk("erasure")) == []
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ({"phone": "abc"}, 400, "invalid_phone"),
+        ({"phone": "+1415555"}, 400, "invalid_phone"),
+        ({"phone": "+14155550123", "dry_run": "yes"}, 400, "bad_request"),
+        ({}, 400, "bad_request"),
+    ],
+)
+def test_the_route_validates_like_the_cli(
+    moto_table: Any, monkeypatch: pytest.MonkeyPatch, body: dict[str, Any], status: int, code: str
+) -> None:
+    seed(moto_table)
+    module = load_function("operator_api", function_env(), monkeypatch)
+    response = module.lambda_handler(
+        http_event("/operator/erase", json.dumps(body).encode(), {"content-type": "application/json"}),
+        FakeContext(),
+    )
+    assert response["statusCode"] == status and json.loads(response["body"])["error"] == code
+    assert "abc" not in response["body"]
+
+
+def test_cli_refuses_a_wrong_pepper_in_one_line(moto_table: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    seed(moto_table)
+    monkeypatch.setenv("CLI_PEPPER", "WRONG")
+    result = CliRunner().invoke(
+        app, ["erase", "--phone", PHONE_A, "--table", TABLE, "--pepper-ref", "env:CLI_PEPPER"]
+    )
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: the pepper does not match") and result.stderr.count("\n") == 1
+    assert "Traceback" not in result.output

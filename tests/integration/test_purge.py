@@ -32,7 +32,7 @@ from voicetrail.retention_purge.purge import PurgeConfig, RetentionPurger
 from voicetrail.retention_purge.wiring import dynamo_purger
 from voicetrail.secrets import SecretRef, SecretResolver
 from voicetrail.storage.audit import DynamoAuditStore
-from voicetrail.storage.model import CURSOR_PK
+from voicetrail.storage.model import AUDIT_DAYS_PK, CURSOR_PK, audit_marker_day
 
 pytestmark = pytest.mark.integration
 
@@ -83,7 +83,11 @@ def test_exactly_the_expired_items_go_at_one_read_each(faulty: FaultyDynamo, mot
 
     after = all_keys(moto_table, TABLE)
     assert before - after == gone  # exactly the expired ones are gone...
-    assert (after - before) == {(CURSOR_PK, "STATE#cursor"), (system_pk("purge"), "AUDIT#00000001")}
+    assert (after - before) == {
+        (CURSOR_PK, "STATE#cursor"),
+        (system_pk("purge"), "AUDIT#00000001"),
+        (AUDIT_DAYS_PK, audit_marker_day(NOW)),  # the day marker: audit verify reads days with records
+    }
     assert report.deleted_total == 130 and report.failures == 0 and not report.stopped_early
     assert report.deleted == {"content": 44, "metadata": 43, "audit": 43}
     assert report.items_read == 130  # O(expired): the index read returns nothing else
@@ -163,7 +167,8 @@ def test_a_run_stops_before_the_deadline_and_the_next_resumes(moto_table: Any) -
     second = purger(client).run(remaining_ms=FakeContext().get_remaining_time_in_millis)
     assert not second.stopped_early and second.deleted_total == len(left)
     assert not gone & all_keys(moto_table, TABLE)
-    assert len(all_keys(moto_table, TABLE)) == 20 + 2 + 1  # the living, the cursor, two audit records
+    # the living, the cursor, two audit records, the audit day marker
+    assert len(all_keys(moto_table, TABLE)) == 20 + 1 + 2 + 1
 
 
 # ---- recordings at Twilio and Vapi ------------------------------------------------------------------

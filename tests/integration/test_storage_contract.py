@@ -30,9 +30,15 @@ from voicetrail.retention_purge.wiring import dynamo_purger
 from voicetrail.secrets import SecretRef, SecretResolver
 from voicetrail.storage.audit import DynamoAuditStore
 from voicetrail.storage.erasure import DynamoCallerItems
-from voicetrail.storage.memory import InMemoryAuditStore, InMemoryPurgeCursor, InMemoryTable
-from voicetrail.storage.model import CURSOR_PK, CURSOR_SK, system_pk
-from voicetrail.storage.ports import AuditStore, CallerItems, ItemKey
+from voicetrail.storage.memory import (
+    InMemoryAuditStore,
+    InMemoryPurgeCursor,
+    InMemoryTable,
+    MemoryPepperFingerprints,
+)
+from voicetrail.storage.model import AUDIT_DAYS_PK, CURSOR_PK, CURSOR_SK, PEPPER_PK, system_pk
+from voicetrail.storage.pepper import DynamoPepperFingerprints
+from voicetrail.storage.ports import AuditStore, CallerItems, ItemKey, PepperFingerprints
 
 pytestmark = pytest.mark.integration
 NOW = 1_790_000_000
@@ -103,8 +109,20 @@ class Stores:
     def eraser(self, provider: Provider) -> ErasureService:
         items: CallerItems = self.table if self.table is not None else DynamoCallerItems(self.client, TABLE)
         pepper = SecretResolver(SecretRef("env", "P"), fetch=lambda ref, age: PEPPER)
+        fingerprints: PepperFingerprints = (
+            MemoryPepperFingerprints()
+            if self.table is not None
+            else DynamoPepperFingerprints(self.client, TABLE)
+        )
+        fingerprints.record(CallerHasher(PEPPER).fingerprint())  # as the webhooks do
         return ErasureService(
-            items, pepper=pepper, recordings=provider, calls=provider, audit=self.audit(), clock=lambda: NOW
+            items,
+            pepper=pepper,
+            fingerprints=fingerprints,
+            recordings=provider,
+            calls=provider,
+            audit=self.audit(),
+            clock=lambda: NOW,
         )
 
 
@@ -197,7 +215,9 @@ def test_erasure_removes_a_callers_items_and_keeps_a_receipt(stores: Stores) -> 
     assert result["items_deleted"] == {"content": 1, "metadata": 2, "recording": 1, "caller": 1}
     assert sorted(provider.asked) == sorted([recording_sid(1), "vapi-a"])
     left = stores.stored_keys()
-    assert {pk for pk, sk in left if not sk.startswith("AUDIT#")} == {"CALL#vapi-b"}
+    # Besides the audit trail (records, day markers) and the pepper fingerprint: only the other caller's call.
+    kept = {AUDIT_DAYS_PK, PEPPER_PK}
+    assert {pk for pk, sk in left if not sk.startswith("AUDIT#") and pk not in kept} == {"CALL#vapi-b"}
     assert ("CALL#vapi-b", "EVT#vapi#t1") in left
     reader = AuditReader(stores.audit_store)  # type: ignore[arg-type]
     (receipt,) = reader.chain_records(system_pk("erasure"))

@@ -456,6 +456,18 @@ def test_concurrent_urgent_transcripts_escalate_once() -> None:
     assert h.controller.actions() == ["transfer"]
 
 
+def test_the_rule_as_configured_is_kept_when_it_fires() -> None:
+    h = Harness(
+        {"CONFIG#default": {"transfer": HUMAN, "escalation_keywords": ["billing emergency", "urgent"]}}
+    )
+    h.send(user_says("this is urgent", 1_764_079_201_000, kind="partial", confidence=0.9))
+    (snapshot,) = h.live.store.rule_snapshots[CALL]
+    (record,) = [e for e in h.live.audit.events if e.kind == "escalation"]
+    assert snapshot.keyword == "urgent" and snapshot.rule == 1 and snapshot.config_key == "default"
+    assert record.details["config"] == snapshot.code == "c" + snapshot.sha[:16]  # the chain binds it
+    assert json.loads(snapshot.config_json)["escalation_keywords"] == ["billing emergency", "urgent"]
+
+
 def test_escalation_without_a_destination_is_audited_not_sent() -> None:
     h = Harness()
     h.send(user_says("emergency", 1_764_079_201_000, kind="partial"))

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
-import typer
 
 from voicetrail.calls import CallSummary
+from voicetrail_cli.failures import CliError
 from voicetrail_cli.report import compute, days_between, dedupe, parse_since, render_html, render_table
 
 pytestmark = pytest.mark.unit
@@ -124,7 +125,7 @@ def test_parse_since(text: str, expected: float) -> None:
 
 
 def test_parse_since_rejects_garbage() -> None:
-    with pytest.raises(typer.BadParameter):
+    with pytest.raises(CliError, match="is not a time"):
         parse_since("last tuesday", 1000.0)
 
 
@@ -146,3 +147,38 @@ def test_html_escapes_labels() -> None:
     report = compute(sample(), since=DAY0, until=DAY0 + 86_400, human_cost_per_minute=0.6)
     report.days[0].label = "<b>x</b>"
     assert "<b>x</b>" not in render_html(report)
+
+
+@pytest.mark.parametrize(("top", "axis"), [(0, 4), (3, 4), (5, 8), (9, 20), (23, 40), (150, 200), (401, 800)])
+def test_count_axes_have_whole_number_ticks(top: int, axis: float) -> None:
+    from voicetrail_cli.report import TICKS, _nice_count
+
+    assert _nice_count(top) == axis and axis >= top and (axis / TICKS).is_integer()
+
+
+def test_the_page_states_totals_and_when_and_where_it_was_generated() -> None:
+    report = compute(sample(), since=DAY0, until=DAY0 + 2 * 86_400, human_cost_per_minute=0.6)
+    page = render_html(report, generated_at=DAY0 + 3600, origin="stack voicetrail-prod")
+    assert f"(total {report.total.calls}, answered {report.total.answered})" in page
+    assert "from stack voicetrail-prod" in page and time.strftime("%Y-%m-%d", time.gmtime(DAY0)) in page
+    ticks = re.findall(
+        r'class="ylab">([^<]+)<', page.split('data-chart="calls-per-day"')[1].split("</svg>")[0]
+    )
+    assert ticks and all(t.isdigit() for t in ticks), ticks
+
+
+def test_a_piped_table_keeps_its_columns() -> None:
+    """Piped (`make demo | tail`), rich guesses 80 columns; the table is printed at its own width."""
+    import io
+
+    from rich.console import Console
+
+    from voicetrail_cli.output import show
+
+    buffer = io.StringIO()
+    piped = Console(file=buffer, width=80)  # not a terminal, 80 columns
+    report = compute(sample(), since=DAY0, until=DAY0 + 2 * 86_400, human_cost_per_minute=0.6)
+    show(render_table(report), out=piped)
+    text = buffer.getvalue()
+    assert "…" not in text and "AI cost/call" in text and "completion" in text
+    assert max(len(line) for line in text.splitlines()) > 80 and piped.width == 80

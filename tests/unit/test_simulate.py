@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from collections import Counter
 from typing import Any
 
@@ -14,16 +15,19 @@ import pytest
 from voicetrail.vapi.auth import AuthScheme, VapiAuthConfig, verify_request
 from voicetrail.vapi.idempotency import semantic_key
 from voicetrail.vapi.models import parse_envelope
+from voicetrail_cli.failures import CliError
 from voicetrail_cli.faults import FaultRates, dynamodb_item_size
 from voicetrail_cli.simulate import (
     FORGED_MARKER,
     HttpDriver,
     Signer,
     SimConfig,
+    check_fresh_seed,
     evaluate_storage,
     find_pii,
     pii_needles,
     plan_simulation,
+    preflight,
     synthetic_identity,
 )
 
@@ -212,3 +216,38 @@ def test_item_size_follows_dynamodb_rules() -> None:
     assert dynamodb_item_size({"pk": {"S": "abc"}}) == 5
     assert dynamodb_item_size({"n": {"N": "12345"}}) == 1 + 3
     assert dynamodb_item_size({"m": {"M": {"a": {"S": "xy"}}}}) == 1 + 3 + 1 + 2
+
+
+@pytest.mark.parametrize(
+    ("statuses", "says"),
+    [
+        ([None], "cannot reach http://sim (ConnectError): is `voicetrail serve` running there?"),
+        ([401], "every Vapi request got 401: check --secret"),
+        ([200, 403], "every Twilio callback got 403: check --twilio-token"),
+        ([404], "answered 404: is --base-url the API's base URL?"),
+    ],
+    ids=["unreachable", "vapi-401", "twilio-403", "wrong-path"],
+)
+def test_preflight_fails_fast_with_a_hint(statuses: list[int | None], says: str) -> None:
+    plan = plan_simulation(SimConfig(calls=2, turns=1, seed=3))
+    driver, calls = _driver(statuses, [])
+    with pytest.raises(CliError, match=re.escape(says)):
+        preflight(plan, driver)
+    assert len(calls) <= 2  # one request per source, no retries
+
+
+def test_preflight_passes_a_target_that_accepts() -> None:
+    driver, calls = _driver([], [])
+    preflight(plan_simulation(SimConfig(calls=2, turns=1, seed=3)), driver)
+    assert len(calls) == 2
+
+
+def test_a_reused_seed_is_refused_not_counted_as_duplicates(moto_table: Any) -> None:
+    from tests.conftest import TABLE
+
+    plan = plan_simulation(SimConfig(calls=2, turns=1, seed=5))
+    check_fresh_seed(plan, moto_table, TABLE)  # a fresh table: fine
+    first = min(plan.expected.partitions)
+    moto_table.put_item(TableName=TABLE, Item={"pk": {"S": first}, "sk": {"S": "EVT#x"}})
+    with pytest.raises(CliError, match="seed 5 was already used"):
+        check_fresh_seed(plan, moto_table, TABLE)

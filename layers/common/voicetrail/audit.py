@@ -14,6 +14,11 @@ content. `validate_details` enforces it.
 The port is `voicetrail.storage.ports.AuditStore`; the item (`audit record`, with its AuditIndex keys)
 is described in voicetrail.storage.model, the adapters are `storage.audit` (DynamoDB) and
 `storage.memory.InMemoryAuditStore`.
+
+Day markers (item `audit day marker`), one per UTC day with records, written once per process and day:
+`chains_since` reads them first and queries the AuditIndex only for those days. Exports (`as_dict`)
+carry every field the hash covers (pk, prev_expires_at, hash_version), so `record_from_export` rebuilds
+a record and an auditor can re-verify offline.
 """
 
 from __future__ import annotations
@@ -135,9 +140,65 @@ class AuditRecord:
             "at_ms": self.at_ms,
             "details": dict(sorted(self.details.items())),
             "prev_hash": self.prev_hash,
-            "hash": self.hash,
+            "prev_expires_at": self.prev_expires_at,
             "expires_at": self.expires_at,
+            "hash_version": HASH_VERSION,
+            "hash": self.hash,
         }
+
+
+# Every field `computed_hash` needs, so an export or a bundle can be re-verified offline.
+EXPORT_COLUMNS = [
+    "chain",
+    "pk",
+    "seq",
+    "kind",
+    "at",
+    "at_ms",
+    "details",
+    "prev_hash",
+    "prev_expires_at",
+    "expires_at",
+    "hash_version",
+    "hash",
+]
+
+
+class ExportFormatError(ValueError):
+    """An exported record lacks a field or has one of the wrong type (says which, never the value)."""
+
+
+def record_from_export(row: Mapping[str, Any]) -> AuditRecord:
+    """An AuditRecord from an exported row (JSON object or CSV row, where every value is a string)."""
+    try:
+        raw_details = row["details"]
+        details_map = json.loads(raw_details) if isinstance(raw_details, str) else raw_details
+        if not isinstance(details_map, dict):
+            raise ExportFormatError("details is not an object")
+        details: dict[str, int | str] = {
+            str(k): v if isinstance(v, int) and not isinstance(v, bool) else str(v)
+            for k, v in details_map.items()
+        }
+        version = int(row.get("hash_version", HASH_VERSION))
+        if version != HASH_VERSION:
+            raise ExportFormatError(f"hash_version {version} is not supported by this version")
+        return AuditRecord(
+            pk=str(row["pk"]),
+            seq=int(row["seq"]),
+            kind=str(row["kind"]),
+            at_ms=int(row["at_ms"]),
+            details=details,
+            prev_hash=str(row["prev_hash"]),
+            prev_expires_at=int(row["prev_expires_at"]),
+            expires_at=int(row["expires_at"]),
+            hash=str(row["hash"]),
+        )
+    except KeyError as exc:
+        raise ExportFormatError(f"a record lacks the field {exc.args[0]!s}") from None
+    except (TypeError, ValueError) as exc:
+        if isinstance(exc, ExportFormatError):
+            raise
+        raise ExportFormatError("a record has a field of the wrong type") from None
 
 
 class AuditTrail:
@@ -156,6 +217,7 @@ class AuditTrail:
         self._max_attempts = max_attempts
         self._sleep = sleep
         self._rng = random.Random()  # noqa: S311 - jitter, not security
+        self._marked_days: set[int] = set()
 
     def append(
         self, call_id: str, kind: AuditKind, details: Mapping[str, int | str], now: float
@@ -185,10 +247,22 @@ class AuditTrail:
                 expires_at=expires_at,
             ).sealed()
             if self._store.put_new(record):
+                self._mark_day(int(now))
                 return record
             # Someone else took this link: re-read the tail and try the next slot.
             self._sleep(self._rng.uniform(0, 0.02 * (2**attempt)))
         raise StoreUnavailableError("audit append: too much contention on one chain")
+
+    def _mark_day(self, now: int) -> None:
+        """The day's marker, once per process and day (not once per record). It lives as long as the last
+        record of that day can: the day's end plus the audit retention."""
+        day_start = now - now % DAY
+        if day_start in self._marked_days:
+            return
+        self._store.mark_day(
+            day_start, expires_at=self._retention.expires_at(RetentionClass.AUDIT, day_start + DAY)
+        )
+        self._marked_days.add(day_start)
 
 
 def checked_chain(name: str) -> str:
@@ -268,13 +342,12 @@ class AuditReader:
         return self.chain_records(call_pk(call_id))
 
     def chains_since(self, since: float, *, now: float) -> list[str]:
-        """pks of chains with a record written since `since`: one AuditIndex query per day, no Scan."""
+        """pks of chains with a record written since `since`: one AuditIndex query per day that has
+        records (found through the day markers), never one per calendar day, and no Scan."""
         seen: dict[str, None] = {}
-        day = int(since) - int(since) % DAY
-        while day <= now:
+        for day in self._store.days_with_records(since, now):
             for pk in self._store.chains_on_day(day, since_ms=int(since * 1000)):
                 seen.setdefault(pk, None)
-            day += DAY
         return list(seen)
 
     def records_since(self, since: float, *, now: float) -> Iterator[AuditRecord]:

@@ -49,6 +49,22 @@ class BadRequestError(VoicetrailError):
     public_message = "malformed request"
 
 
+class InvalidCallerIdError(BadRequestError):
+    """Not a dialable number nor a SIP address. Messages never repeat the value (it may be PII)."""
+
+    code = "invalid_phone"
+    public_message = "phone must be a valid number in E.164 form (+14155550123) or a SIP address"
+
+
+class PepperMismatchError(VoicetrailError):
+    """The pepper given is not the one the stored caller hashes were made with: a lookup would find
+    nothing and prove nothing, so nothing is erased or certified."""
+
+    status = 409
+    code = "pepper_mismatch"
+    public_message = "the pepper does not match the deployment's: nothing was erased or certified"
+
+
 class PayloadTooLargeError(VoicetrailError):
     status = 413
     code = "payload_too_large"

@@ -8,10 +8,40 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 
 import phonenumbers
 
+from voicetrail.errors import InvalidCallerIdError
+
 DEFAULT_REGION = "US"
+_SIP = re.compile(
+    r"^sips?:[A-Za-z0-9_.!~*'()&=+$,;?/%-]{1,64}@[A-Za-z0-9.-]{1,253}(:\d{1,5})?$", re.IGNORECASE
+)
+_FINGERPRINT_MESSAGE = b"voicetrail:pepper-fingerprint:v1"
+
+
+def caller_id(value: str, region: str = DEFAULT_REGION) -> str:
+    """The canonical caller identifier (E.164, or a lower-case SIP URI) of a number someone typed.
+
+    Refuses what cannot be a caller: "abc", a number too short, a national number that is not valid in
+    `region` (a foreign number must be given in international form, +44...). Erasure relies on this: a
+    number that can never match is refused, not "erased" with a zero count.
+    """
+    text = value.strip() if isinstance(value, str) else ""
+    if _SIP.match(text):
+        return text.lower()
+    try:
+        parsed = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        raise InvalidCallerIdError(
+            "not a phone number: give it in E.164 form (+14155550123) or as sip:user@host"
+        ) from None
+    if not phonenumbers.is_valid_number(parsed):
+        raise InvalidCallerIdError(
+            "not a valid phone number for its country: give it in E.164 form with the country code (+44...)"
+        )
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
 def normalize_phone(value: str, region: str = DEFAULT_REGION) -> str:
@@ -42,6 +72,11 @@ class CallerHasher:
         """Keyed hash of one word of a name, so a call can remember its caller's name without storing it."""
         digest = hmac.new(self._key, b"name:" + word.strip().lower().encode("utf-8"), hashlib.sha256)
         return "nm_" + digest.hexdigest()[:24]
+
+    def fingerprint(self) -> str:
+        """A keyed fingerprint of the pepper itself: equal fingerprints mean the same pepper, and it
+        reveals nothing about the pepper or any number. Erasure compares it before trusting a lookup."""
+        return "pf_" + hmac.new(self._key, _FINGERPRINT_MESSAGE, hashlib.sha256).hexdigest()[:32]
 
     def is_hash(self, value: str) -> bool:
         return value.startswith(self.PREFIX) and len(value) == len(self.PREFIX) + 32

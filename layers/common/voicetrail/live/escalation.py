@@ -8,7 +8,9 @@
   one action, and a conditional write makes it at most one escalation per call, even when duplicate
   deliveries race in different Lambda instances. A failed transfer may be claimed again, but only
   after the debounce window;
-* the audit event says which rule fired and on what kind of transcript, never the caller's words.
+* the audit event says which rule fired and on what kind of transcript, never the caller's words; the
+  rule as configured at that moment is kept next to the call (`RuleSnapshot`) and the audit record
+  carries its hash (`config`), so "why did this call escalate?" has an answer after the config changes.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from voicetrail.audit import AuditKind
 from voicetrail.live.config import LiveConfig
 from voicetrail.live.control import CallController, ControlError, transfer
 from voicetrail.live.destinations import destination
-from voicetrail.live.store import AuditSink, ClaimResult, LiveStore
+from voicetrail.live.store import AuditSink, ClaimResult, LiveStore, RuleSnapshot
 from voicetrail.observability import MetricsRecorder
 
 _NON_WORD = re.compile(r"[^\w\s']+")
@@ -95,26 +97,35 @@ class EscalationService:
         timestamp_ms: float | None,
         control_url: str | None,
         config: LiveConfig,
+        config_key: str = "unknown",
     ) -> EscalationOutcome:
         trigger = detect(text, confidence=confidence, transcript_type=transcript_type, config=config)
         if trigger is None:
             return EscalationOutcome("ignored")
         now = self._clock()
+        at_ms = int(timestamp_ms) if timestamp_ms is not None else int(now * 1000)
+        snapshot = RuleSnapshot(
+            config_key=config_key,
+            config_json=config.model_dump_json(),
+            rule=trigger.rule,
+            keyword=config.escalation_keywords[trigger.rule],
+            fired_at_ms=at_ms,
+        )
         details: dict[str, int | str] = {
             "trigger": trigger.kind,
             "rule": trigger.rule,
             "transcript_type": trigger.transcript_type,
+            "config": snapshot.code,
         }
         if config.transfer is None:
-            return self._done(call_id, "no_destination", details, now, audit=True)
+            return self._done(call_id, "no_destination", details, now, snapshot=snapshot)
         if not control_url:
-            return self._done(call_id, "no_control_url", details, now, audit=True)
-        at_ms = int(timestamp_ms) if timestamp_ms is not None else int(now * 1000)
+            return self._done(call_id, "no_control_url", details, now, snapshot=snapshot)
         claim = self._store.claim_escalation(
             call_id, now_ms=at_ms, debounce_ms=config.escalation_debounce_ms, now=now
         )
         if claim is not ClaimResult.CLAIMED:
-            return self._done(call_id, claim.value, details, now, audit=False)
+            return self._done(call_id, claim.value, details, now, snapshot=None)
         payload = transfer(destination(config.transfer), config.escalation_message)
         try:
             self._control.send(control_url, payload)
@@ -123,13 +134,21 @@ class EscalationService:
             ok = False
         self._store.finish_escalation(call_id, ok=ok, now=now)
         details["destination_type"] = config.transfer.type
-        return self._done(call_id, "transferred" if ok else "failed", details, now, audit=True)
+        return self._done(call_id, "transferred" if ok else "failed", details, now, snapshot=snapshot)
 
     def _done(
-        self, call_id: str, result: str, details: dict[str, int | str], now: float, *, audit: bool
+        self,
+        call_id: str,
+        result: str,
+        details: dict[str, int | str],
+        now: float,
+        *,
+        snapshot: RuleSnapshot | None,
     ) -> EscalationOutcome:
+        """`snapshot`: audit this outcome, keeping the rule as configured (None: a repeat, not audited)."""
         self._metrics.count("Escalation", source="vapi", outcome=result)
-        if audit:
+        if snapshot is not None:
+            self._store.save_rule_snapshot(call_id, snapshot, now=now)
             self._audit.append(call_id, AuditKind.ESCALATION, {**details, "outcome": result}, now)
         self._log.info("escalation", extra={"outcome": result, "trigger": details.get("trigger")})
         return EscalationOutcome(result)

@@ -27,6 +27,7 @@ from voicetrail.live.config import (
     ConfigResolver,
     ConfigUnavailableError,
     LiveConfig,
+    ResolvedConfig,
 )
 from voicetrail.live.consent_flow import (
     TERMINAL,
@@ -105,11 +106,11 @@ class LiveCallFeatures:
         }
 
     def config_for(self, message: VapiMessage) -> LiveConfig:
+        return self.resolved_config_for(message).config
+
+    def resolved_config_for(self, message: VapiMessage) -> ResolvedConfig:
         call = message.call
-        resolved = self._configs.resolve(
-            call.phoneNumberId if call else None, call.assistantId if call else None
-        )
-        return resolved.config
+        return self._configs.resolve(call.phoneNumberId if call else None, call.assistantId if call else None)
 
     # -- content policy ----------------------------------------------------------------------------
     def content_policy(self, parsed: ParsedMessage, role: CallRole = CallRole.OWNER) -> bool:
@@ -302,7 +303,8 @@ class LiveCallFeatures:
             return
         if processed.outcome is PutOutcome.DUPLICATE:
             return  # the first delivery acted on it
-        config = self.config_for(message)
+        resolved = self.resolved_config_for(message)
+        config = resolved.config
         is_final = message.transcriptType == "final" or message.type == FINAL_TRANSCRIPT_TYPE
         control_url = _control_url(message)
         outcome = self._escalation.on_user_transcript(
@@ -313,6 +315,7 @@ class LiveCallFeatures:
             timestamp_ms=message.timestamp,
             control_url=control_url,
             config=config,
+            config_key=resolved.key,
         )
         if outcome.result == "transferred" and self._outcomes is not None:
             self._outcomes(message, escalated=True)

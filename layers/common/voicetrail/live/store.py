@@ -1,8 +1,8 @@
 """Per-call live state: its values (consent, escalation claims, tool results, a returning caller's consent).
 
-The port is `voicetrail.storage.ports.LiveStore`; the items (consent state, escalation claim, tool result,
-caller consent) are described in voicetrail.storage.model, the adapters are `storage.live` (DynamoDB) and
-`storage.memory.MemoryLiveStore`.
+The port is `voicetrail.storage.ports.LiveStore`; the items (consent state, escalation claim, escalation
+rule snapshot, tool result, caller consent) are described in voicetrail.storage.model, the adapters are
+`storage.live` (DynamoDB) and `storage.memory.MemoryLiveStore`.
 
 Audit events go through voicetrail.audit (the per-call hash chain).
 Only our own fixed texts and enums are written: never transcript text or a control URL.
@@ -38,6 +38,42 @@ class ConsentRecord:
 
     def evolve(self, **changes: Any) -> ConsentRecord:
         return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class RuleSnapshot:
+    """The escalation rule that fired, as configured at that moment: the whole live config (keywords,
+    thresholds, destination), which config item it came from, and which keyword matched. `sha` is the
+    SHA-256 of the canonical config JSON; the audit record carries its first 16 hex digits, so the chain
+    proves which configuration was in force even after the item changes."""
+
+    config_key: str
+    config_json: str
+    rule: int
+    keyword: str
+    fired_at_ms: int
+
+    @property
+    def sha(self) -> str:
+        import hashlib
+
+        return hashlib.sha256(self.config_json.encode("utf-8")).hexdigest()
+
+    @property
+    def code(self) -> str:
+        return "c" + self.sha[:16]  # a short code for audit details (never all digits)
+
+    def as_dict(self) -> dict[str, Any]:
+        import json
+
+        return {
+            "config_key": self.config_key,
+            "config": json.loads(self.config_json),
+            "config_sha256": self.sha,
+            "rule": self.rule,
+            "keyword": self.keyword,
+            "fired_at_ms": self.fired_at_ms,
+        }
 
 
 class ClaimResult(StrEnum):

@@ -240,6 +240,17 @@ class ExternalDeletions:
             outcomes.append(self._vapi[call_id])
         return max(outcomes, key=lambda o: _SEVERITY[o])
 
+    def delete_each(self, ref: RecordingRef) -> list[tuple[str, str, ExternalOutcome]]:
+        """Every pointer of the item tried (none skipped after a failure): (provider, id, outcome)."""
+        done: list[tuple[str, str, ExternalOutcome]] = []
+        if ref.twilio_recording_sid:
+            outcome = self.delete(RecordingRef(twilio_recording_sid=ref.twilio_recording_sid))
+            done.append(("twilio", ref.twilio_recording_sid, outcome))
+        if ref.vapi_call_id:
+            outcome = self.delete(RecordingRef(vapi_call_id=ref.vapi_call_id))
+            done.append(("vapi", ref.vapi_call_id, outcome))
+        return done
+
     @property
     def twilio_deleted(self) -> int:
         return sum(o.ok for o in self._twilio.values())

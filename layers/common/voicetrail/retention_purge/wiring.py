@@ -21,6 +21,7 @@ from voicetrail.storage.audit import DynamoAuditStore
 from voicetrail.storage.batch import BatchDeleter
 from voicetrail.storage.dynamo import dynamodb_client
 from voicetrail.storage.erasure import DynamoCallerItems
+from voicetrail.storage.pepper import DynamoPepperFingerprints
 from voicetrail.storage.purge import DynamoExpiredItems, DynamoPurgeCursor
 
 
@@ -82,5 +83,7 @@ def build_eraser(settings: OperatorSettings, *, metrics: MetricsRecorder) -> Era
         recordings=twilio,
         calls=vapi,
         audit=AuditTrail(DynamoAuditStore(client, settings.table_name), retention=settings.retention),
+        fingerprints=DynamoPepperFingerprints(client, settings.table_name),
+        trusted_pepper=True,  # the deployment's own pepper secret
         metrics=metrics,
     )

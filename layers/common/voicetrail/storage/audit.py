@@ -8,6 +8,8 @@ audit_day = AUD#YYYY-MM-DD#<shard> and audit_sk = <at_ms:013d>#<pk>#<seq:08d>. A
 
 from __future__ import annotations
 
+import calendar
+import time
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -18,6 +20,8 @@ from voicetrail.errors import StoreUnavailableError
 from voicetrail.retention import RetentionClass
 from voicetrail.storage.expressions import expiry_attributes, key, n, s
 from voicetrail.storage.model import (
+    AUDIT_DAY_PREFIX,
+    AUDIT_DAYS_PK,
     AUDIT_INDEX,
     AUDIT_SK_PREFIX,
     PK,
@@ -25,6 +29,7 @@ from voicetrail.storage.model import (
     audit_days,
     audit_index_lower_bound,
     audit_index_sk,
+    audit_marker_day,
 )
 
 
@@ -121,6 +126,33 @@ class DynamoAuditStore:
             }
             found.extend((item["audit_sk"]["S"], item["pk"]["S"]) for item in self._pages(kwargs))
         return [pk for _, pk in sorted(found)]
+
+    def mark_day(self, day_epoch_s: int, *, expires_at: int) -> None:
+        sk = audit_marker_day(day_epoch_s)
+        item = {
+            **key(AUDIT_DAYS_PK, sk),
+            **expiry_attributes(AUDIT_DAYS_PK, sk, RetentionClass.AUDIT, expires_at),
+        }
+        try:
+            self._client.put_item(TableName=self._table, Item=item)  # idempotent: same key, same day
+        except (ClientError, BotoCoreError):
+            raise StoreUnavailableError("audit day marker write failed") from None
+
+    def days_with_records(self, since_s: float, until_s: float) -> list[int]:
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :from AND :to",
+            "ExpressionAttributeValues": {
+                ":pk": s(AUDIT_DAYS_PK),
+                ":from": s(audit_marker_day(since_s)),
+                ":to": s(audit_marker_day(until_s)),
+            },
+        }
+        days = []
+        for item in self._pages(kwargs):
+            stamp = time.strptime(item["sk"]["S"].removeprefix(AUDIT_DAY_PREFIX), "%Y-%m-%d")
+            days.append(calendar.timegm(stamp))
+        return days
 
     def _pages(self, kwargs: dict[str, Any]) -> Iterator[dict[str, Any]]:
         try:

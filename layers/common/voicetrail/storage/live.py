@@ -4,14 +4,23 @@ caller consent, live config)."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from voicetrail.errors import StoreUnavailableError
-from voicetrail.live.store import CallerConsent, ClaimResult, ConsentRecord, ConsentState, ToolResult
+from voicetrail.live.store import (
+    CallerConsent,
+    ClaimResult,
+    ConsentRecord,
+    ConsentState,
+    RuleSnapshot,
+    ToolResult,
+)
 from voicetrail.retention import RetentionClass, RetentionPolicy
 from voicetrail.storage.expressions import UpdateBuilder, boolean, expiry_attributes, key, n, s
 from voicetrail.storage.model import (
     CALLER_CONSENT_SK,
+    CONFIG_INDEX_PK,
     CONFIG_SK,
     CONSENT_SK,
     ESCALATION_SK,
@@ -19,6 +28,7 @@ from voicetrail.storage.model import (
     SK,
     call_pk,
     caller_pk,
+    rule_sk,
     tool_call_id_of_sk,
     tool_sk,
 )
@@ -113,6 +123,19 @@ class DynamoLiveStore:
             last = int(item.get("last_ms", {}).get("N", "0"))
             return ClaimResult.DEBOUNCED if now_ms - last < debounce_ms else ClaimResult.ALREADY
         return ClaimResult.CLAIMED
+
+    def save_rule_snapshot(self, call_id: str, snapshot: RuleSnapshot, *, now: float) -> None:
+        pk, sk = call_pk(call_id), rule_sk(snapshot.code)
+        item = {
+            **key(pk, sk),
+            "config_key": s(snapshot.config_key),
+            "config": s(snapshot.config_json),
+            "rule": n(snapshot.rule),
+            "keyword": s(snapshot.keyword),
+            "fired_at_ms": n(snapshot.fired_at_ms),
+            **self._expiry(pk, sk, RetentionClass.METADATA, now),
+        }
+        self._call("put_item", Item=item)
 
     def finish_escalation(self, call_id: str, *, ok: bool, now: float) -> None:
         u = UpdateBuilder()
@@ -213,6 +236,45 @@ class TableConfigSource:
             return "<not a string>"  # present but unusable: reported as broken
         return str(value["S"])
 
-    def store(self, key: str, text: str) -> None:
-        """Write a config item (operators and the demo scenarios; the webhook only reads)."""
-        self._client.put_item(TableName=self._table, Item={PK: s(key), SK: s(CONFIG_SK), "config": s(text)})
+    def store(self, key: str, text: str, *, now: float | None = None) -> None:
+        """Write a config item and its entry in the config index, in one transaction (operators and the
+        demo scenarios; the webhook only reads). The index lets `voicetrail config list` avoid a Scan."""
+        updated = str(int((now if now is not None else time.time()) * 1000))
+        self._client.transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": {PK: s(key), SK: s(CONFIG_SK), "config": s(text)},
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": {PK: s(CONFIG_INDEX_PK), SK: s(key), "updated_ms": {"N": updated}},
+                    }
+                },
+            ]
+        )
+
+    def read(self, key: str) -> str | None:
+        """A config item's text, read consistently (operators check what they just wrote)."""
+        item = self._client.get_item(
+            TableName=self._table, Key={PK: s(key), SK: s(CONFIG_SK)}, ConsistentRead=True
+        ).get("Item")
+        return str(item["config"]["S"]) if item and "S" in item.get("config", {}) else None
+
+    def list(self) -> list[tuple[str, int]]:
+        """(key, updated_ms) of every config written with `store`: one query of the index partition."""
+        out: list[tuple[str, int]] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": s(CONFIG_INDEX_PK)},
+        }
+        while True:
+            page = self._client.query(**kwargs)
+            out.extend((i[SK]["S"], int(i["updated_ms"]["N"])) for i in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return out
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

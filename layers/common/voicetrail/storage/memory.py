@@ -24,8 +24,8 @@ from voicetrail.calls import (
     utc_day,
 )
 from voicetrail.latency import CallLatency
-from voicetrail.live.store import CallerConsent, ClaimResult, ConsentRecord, ToolResult
-from voicetrail.retention import RetentionClass, RetentionPolicy
+from voicetrail.live.store import CallerConsent, ClaimResult, ConsentRecord, RuleSnapshot, ToolResult
+from voicetrail.retention import DAY, RetentionClass, RetentionPolicy
 from voicetrail.storage.expressions import expiry_attributes, key, n, s
 from voicetrail.storage.model import (
     CURSOR_PK,
@@ -219,6 +219,7 @@ class MemoryLiveStore:
         self._lock = threading.Lock()
         self.consent: dict[str, ConsentRecord] = {}
         self.escalations: dict[str, dict[str, Any]] = {}
+        self.rule_snapshots: dict[str, list[RuleSnapshot]] = {}
         self.tools: dict[tuple[str, str], ToolResult] = {}
         self.callers: dict[str, CallerConsent] = {}
         self.reads = 0
@@ -249,6 +250,12 @@ class MemoryLiveStore:
                 self.escalations[call_id] = {"status": "claimed", "last_ms": now_ms, "attempts": attempts}
                 return ClaimResult.CLAIMED
             return ClaimResult.DEBOUNCED if now_ms - item["last_ms"] < debounce_ms else ClaimResult.ALREADY
+
+    def save_rule_snapshot(self, call_id: str, snapshot: RuleSnapshot, *, now: float) -> None:
+        with self._lock:
+            kept = self.rule_snapshots.setdefault(call_id, [])
+            if snapshot not in kept:
+                kept.append(snapshot)
 
     def finish_escalation(self, call_id: str, *, ok: bool, now: float) -> None:
         with self._lock:
@@ -333,6 +340,7 @@ class InMemoryAuditStore:
 
     def __init__(self) -> None:
         self._chains: dict[str, dict[int, AuditRecord]] = {}
+        self._days: set[int] = set()
         self._lock = threading.Lock()
 
     def tail(self, pk: str) -> AuditRecord | None:
@@ -352,6 +360,15 @@ class InMemoryAuditStore:
         with self._lock:
             chain = self._chains.get(pk, {})
             return [chain[seq] for seq in sorted(chain)]
+
+    def mark_day(self, day_epoch_s: int, *, expires_at: int) -> None:
+        with self._lock:
+            self._days.add(day_epoch_s - day_epoch_s % DAY)
+
+    def days_with_records(self, since_s: float, until_s: float) -> list[int]:
+        first = int(since_s) - int(since_s) % DAY
+        with self._lock:
+            return sorted(d for d in self._days if first <= d <= until_s)
 
     def chains_on_day(self, day_epoch_s: int, *, since_ms: int) -> list[str]:
         days = set(audit_days(day_epoch_s))
@@ -485,3 +502,19 @@ class StaticConfigSource:
     def fetch(self, key: str) -> str | None:
         self.fetches += 1
         return self.items.get(key)
+
+
+class MemoryPepperFingerprints:
+    """Pepper fingerprints in a set (port `PepperFingerprints`); `writes` counts the stores made."""
+
+    def __init__(self) -> None:
+        self.fingerprints: set[str] = set()
+        self.writes = 0
+
+    def record(self, fingerprint: str) -> None:
+        if fingerprint not in self.fingerprints:
+            self.writes += 1
+            self.fingerprints.add(fingerprint)
+
+    def known(self) -> set[str]:
+        return set(self.fingerprints)

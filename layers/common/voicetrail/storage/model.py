@@ -97,11 +97,13 @@ NAMES_SK = "NAMES"
 CONSENT_SK = "LIVE#consent"
 ESCALATION_SK = "LIVE#escalation"
 TOOL_SK_PREFIX = "LIVE#tool#"
+RULE_SK_PREFIX = "LIVE#rule#"
 CALLER_PREFIX = "CALLER#"
 CALLER_CONSENT_SK = "CONSENT"
 CONFIG_PREFIX = "CONFIG#"
 CONFIG_SK = "CONFIG"
 DEFAULT_CONFIG_PK = "CONFIG#default"
+CONFIG_INDEX_PK = "CONFIG#index"
 SYSTEM_PREFIX = "SYS#"
 AUDIT_SK_PREFIX = "AUDIT#"
 CURSOR_SK = "STATE#cursor"
@@ -145,6 +147,11 @@ def tool_sk(tool_call_id: str) -> str:
     return f"{TOOL_SK_PREFIX}{tool_call_id}"
 
 
+def rule_sk(code: str) -> str:
+    """An escalation rule snapshot: `LIVE#rule#<code>`, the code being the one the audit record carries."""
+    return f"{RULE_SK_PREFIX}{code}"
+
+
 def tool_call_id_of_sk(sk: str) -> str:
     return sk.removeprefix(TOOL_SK_PREFIX)
 
@@ -173,6 +180,14 @@ def audit_sk(seq: int) -> str:
 
 
 CURSOR_PK = system_pk("purge")
+AUDIT_DAYS_PK = system_pk("audit-days")
+PEPPER_PK = system_pk("pepper")
+FINGERPRINT_SK_PREFIX = "FP#"
+
+
+def fingerprint_sk(fingerprint: str) -> str:
+    return f"{FINGERPRINT_SK_PREFIX}{fingerprint}"
+
 
 # What erasure reads of a call's items: keys, class, and the pointers to what lives outside DynamoDB.
 ERASURE_PROJECTION = (
@@ -244,6 +259,11 @@ def audit_day(epoch_s: float, pk: str) -> str:
     return f"{_day(AUDIT_DAY_PREFIX, epoch_s)}#{index_shard(pk):02d}"
 
 
+def audit_marker_day(epoch_s: float) -> str:
+    """Sort key of a day marker (`SYS#audit-days`): `AUD#YYYY-MM-DD`, one per day, not sharded."""
+    return _day(AUDIT_DAY_PREFIX, epoch_s)
+
+
 def audit_days(day_epoch_s: int) -> tuple[str, ...]:
     """Every AuditIndex hash key of one UTC day: what `audit verify/export --since` read for that day."""
     return _every_shard(_day(AUDIT_DAY_PREFIX, day_epoch_s))
@@ -304,6 +324,13 @@ AGGREGATES: tuple[Aggregate, ...] = (
         "voicetrail.retention_purge",
     ),
     Aggregate("erasure", "CallerItems", "erasure:DynamoCallerItems", "InMemoryTable", "voicetrail.erasure"),
+    Aggregate(
+        "pepper fingerprints",
+        "PepperFingerprints",
+        "pepper:DynamoPepperFingerprints",
+        "MemoryPepperFingerprints",
+        "voicetrail.erasure",
+    ),
     Aggregate(
         "call topology",
         "TopologyStore",
@@ -493,6 +520,17 @@ ITEM_TYPES: tuple[ItemType, ...] = (
         "At most one escalation per call: a conditional claim, retried only after a failure.",
     ),
     ItemType(
+        "escalation rule snapshot",
+        "live state",
+        "CALL#<call id>",
+        "LIVE#rule#<code>",
+        (RetentionClass.METADATA,),
+        EXPIRY,
+        ("config_key", "config (JSON string)", "rule", "keyword", "fired_at_ms"),
+        "The escalation rule as configured when it fired: the whole live config, the item it came from and "
+        "the keyword that matched. The escalation's audit record carries the code (a hash of the config).",
+    ),
+    ItemType(
         "tool result",
         "live state",
         "CALL#<call id>",
@@ -523,6 +561,16 @@ ITEM_TYPES: tuple[ItemType, ...] = (
         "An operator's live-call configuration. Written by operators, never expires, never purged.",
     ),
     ItemType(
+        "live config index",
+        "live config",
+        CONFIG_INDEX_PK,
+        "<config item pk>",
+        (),
+        (),
+        ("updated_ms",),
+        "One entry per config written by `voicetrail config put`: `config list` reads it without a Scan.",
+    ),
+    ItemType(
         "audit record",
         "audit trail",
         "CALL#<call id> | SYS#<job>",
@@ -532,6 +580,28 @@ ITEM_TYPES: tuple[ItemType, ...] = (
         ("chain", "seq", "kind", "at_ms", "details (M)", "prev_hash", "prev_expires_at", "hash"),
         "One link of an append-only hash chain (per call, per system job). `SYS#erasure` records are the "
         "erasure receipts; `SYS#purge` records one per purge run. Counts and codes only.",
+    ),
+    ItemType(
+        "audit day marker",
+        "audit trail",
+        AUDIT_DAYS_PK,
+        "AUD#<YYYY-MM-DD>",
+        (RetentionClass.AUDIT,),
+        EXPIRY,
+        (),
+        "A UTC day that has audit records (written once per process and day): `audit verify` queries the "
+        "AuditIndex for these days only, so it reads in proportion to the records, not to the days.",
+    ),
+    ItemType(
+        "pepper fingerprint",
+        "pepper fingerprints",
+        PEPPER_PK,
+        "FP#<fingerprint>",
+        (),
+        (),
+        ("first_seen_ms",),
+        "A keyed fingerprint of a pepper caller hashes were made with (never the pepper). Erasure refuses "
+        "a pepper whose fingerprint is not here. No personal data, never expires.",
     ),
     ItemType(
         "purge cursor",

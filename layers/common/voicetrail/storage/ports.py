@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
     from voicetrail.audit import AuditRecord
     from voicetrail.calls import CallSummary, CallTransition, RecordingUpdate, TwilioCallUpdate, VapiCallView
-    from voicetrail.live.store import CallerConsent, ClaimResult, ConsentRecord, ToolResult
+    from voicetrail.live.store import CallerConsent, ClaimResult, ConsentRecord, RuleSnapshot, ToolResult
 
 # An item as DynamoDB returns it (attribute name -> typed value): what the purge and erasure walk over.
 RawItem = dict[str, Any]
@@ -138,6 +138,10 @@ class LiveStore(Protocol):
 
     def finish_escalation(self, call_id: str, *, ok: bool, now: float) -> None: ...
 
+    def save_rule_snapshot(self, call_id: str, snapshot: RuleSnapshot, *, now: float) -> None:
+        """Keep the escalation rule as configured when it fired (idempotent: keyed by the content's hash)."""
+        ...
+
     def get_tool_results(self, call_id: str, ids: list[str]) -> dict[str, ToolResult]: ...
 
     def put_tool_result(self, call_id: str, result: ToolResult, *, now: float) -> None: ...
@@ -180,6 +184,26 @@ class AuditStore(Protocol):
 
     def chains_on_day(self, day_epoch_s: int, *, since_ms: int) -> list[str]:
         """pks of chains with a record on that UTC day at or after `since_ms` (AuditIndex order)."""
+        ...
+
+    def mark_day(self, day_epoch_s: int, *, expires_at: int) -> None:
+        """Remember that this UTC day has audit records (idempotent)."""
+        ...
+
+    def days_with_records(self, since_s: float, until_s: float) -> list[int]:
+        """Start (epoch seconds) of every UTC day in [since, until] that has audit records: one read."""
+        ...
+
+
+class PepperFingerprints(Protocol):
+    """Keyed fingerprints of the peppers caller hashes were made with (never a pepper)."""
+
+    def record(self, fingerprint: str) -> None:
+        """Remember that caller hashes are made with this pepper (idempotent, cheap after the first)."""
+        ...
+
+    def known(self) -> set[str]:
+        """Fingerprints of every pepper hashes were made with."""
         ...
 
 

@@ -28,6 +28,7 @@ from voicetrail.retention import RetentionClass, RetentionPolicy
 from voicetrail.roi import RoiMetrics
 from voicetrail.secrets import SecretResolver
 from voicetrail.storage import EventStore, PutOutcome, StoredEvent
+from voicetrail.storage.ports import PepperFingerprints
 from voicetrail.twilio.signature import (
     SIGNATURE_HEADER,
     FormParams,
@@ -142,8 +143,10 @@ class TwilioCallbackService:
         metrics: RoiMetrics,
         logger: Logger,
         max_body_bytes: int,
+        pepper_fingerprints: PepperFingerprints | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        self._pepper_fingerprints = pepper_fingerprints
         self._tokens = tokens
         self._pepper = pepper
         self._base_url = base_url
@@ -292,6 +295,8 @@ class TwilioCallbackService:
         direction = params.get("Direction", "inbound")
         caller = params.get("From") if direction == "inbound" else params.get("To")
         status = params.get("CallStatus") or params.get("RecordingStatus") or "-"
+        if caller and self._pepper_fingerprints is not None:
+            self._pepper_fingerprints.record(hasher.fingerprint())  # lets erasure detect a wrong pepper
         # Raw callbacks are call metadata; the recording itself is the REC# index item (class `recording`).
         event = StoredEvent(
             call_id=twilio_call_key(call_sid),

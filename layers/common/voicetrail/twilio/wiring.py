@@ -12,6 +12,7 @@ from voicetrail.roi import RoiMetrics
 from voicetrail.secrets import SecretResolver
 from voicetrail.storage.dynamo import DynamoEventStore, dynamodb_client
 from voicetrail.storage.ledger import DynamoCallLedger
+from voicetrail.storage.pepper import DynamoPepperFingerprints
 from voicetrail.twilio.service import TwilioCallbackService
 from voicetrail.twilio.signature import normalize_base_url
 
@@ -53,4 +54,5 @@ def build_twilio_service(
         metrics=RoiMetrics(metrics),
         logger=logger,
         max_body_bytes=settings.max_body_bytes,
+        pepper_fingerprints=DynamoPepperFingerprints(client, settings.table_name),
     )

@@ -33,6 +33,7 @@ from voicetrail.roi import RoiMetrics
 from voicetrail.secrets import SecretResolver
 from voicetrail.storage import EventStore, PutOutcome, StoredEvent
 from voicetrail.storage.model import RECORDING_RECORD
+from voicetrail.storage.ports import PepperFingerprints
 from voicetrail.vapi.auth import VapiAuthConfig, verify_request
 from voicetrail.vapi.idempotency import semantic_key
 from voicetrail.vapi.models import (
@@ -178,11 +179,14 @@ class VapiWebhookService:
         names: NameMemory | None = None,
         topology: CallTopology | None = None,
         fallback_responders: Mapping[str, Responder] | None = None,
+        pepper_fingerprints: PepperFingerprints | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         """`responders` are the live features' answers: with an `assistant-request` responder among them,
         voicetrail serves assistants and owns the calls it answers. `fallback_responders` answer the other
-        request types (voicetrail.vapi.replies)."""
+        request types (voicetrail.vapi.replies). `pepper_fingerprints` records which pepper caller hashes
+        are made with, so erasure can refuse a wrong one."""
+        self._pepper_fingerprints = pepper_fingerprints
         self._auth = auth
         self._secrets = secrets
         self._pepper = pepper
@@ -278,6 +282,8 @@ class VapiWebhookService:
         if getattr(second_pass, "failures", 0) > failures_before:
             self._metrics.count("SecondPassFailures", source="vapi")
         caller = message.caller_number
+        if caller and self._pepper_fingerprints is not None:
+            self._pepper_fingerprints.record(hasher.fingerprint())  # lets erasure detect a wrong pepper
         retention_class = RetentionClass.CONTENT if sanitized.content_kept else RetentionClass.METADATA
         attributes = _attributes(parsed)
         attributes["topology"] = role.value

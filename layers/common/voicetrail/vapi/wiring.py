@@ -19,6 +19,7 @@ from voicetrail.storage.dynamo import DynamoEventStore, dynamodb_client
 from voicetrail.storage.ledger import DynamoCallLedger
 from voicetrail.storage.live import DynamoLiveStore
 from voicetrail.storage.names import DynamoNameMemory
+from voicetrail.storage.pepper import DynamoPepperFingerprints
 from voicetrail.storage.topology import DynamoTopologyStore
 from voicetrail.vapi.predial import PredialGate, RecordedConsent
 from voicetrail.vapi.replies import PredialResponder, base_responders
@@ -72,5 +73,6 @@ def build_vapi_service(
         names=DynamoNameMemory(client, settings.table_name, settings.retention),
         topology=CallTopology(DynamoTopologyStore(client, settings.table_name, settings.retention)),
         fallback_responders=base_responders(predial=predial),
+        pepper_fingerprints=DynamoPepperFingerprints(client, settings.table_name),
         **live,
     )

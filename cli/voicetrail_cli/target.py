@@ -1,0 +1,135 @@
+"""Which deployment an operator command talks to: one set of options, one resolution.
+
+--stack NAME            the table, URLs and secret ARNs come from the stack's outputs
+--table / VOICETRAIL_TABLE
+--dynamodb-endpoint     a local stack (`voicetrail serve`); only then does the table default to
+                        the local table's name. Against AWS there is no default: a wrong default table
+                        would silently read nothing.
+--region                for the stack, DynamoDB and SigV4 (else AWS_REGION / the profile's region)
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+import typer
+
+from voicetrail_cli.failures import CliError
+from voicetrail_cli.local import LOCAL_TABLE
+
+TABLE_ENV = "VOICETRAIL_TABLE"
+STACK_ENV = "VOICETRAIL_STACK"
+
+TableOpt = Annotated[
+    str | None,
+    typer.Option("--table", envvar=TABLE_ENV, help="Events table (stack output EventsTableName)."),
+]
+StackOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--stack", envvar=STACK_ENV, help="Read table, URLs and secret ARNs from this stack's outputs."
+    ),
+]
+EndpointOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--dynamodb-endpoint", envvar="AWS_ENDPOINT_URL_DYNAMODB", help="DynamoDB endpoint (a local stack)."
+    ),
+]
+RegionOpt = Annotated[
+    str | None, typer.Option("--region", help="AWS region (default: AWS_REGION / profile).")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+
+
+def stack_outputs(stack: str, region: str | None) -> dict[str, str]:
+    """The outputs of a CloudFormation stack, by OutputKey."""
+    import boto3
+    from botocore.exceptions import ClientError
+
+    client = boto3.client("cloudformation", region_name=region)
+    try:
+        stacks = client.describe_stacks(StackName=stack).get("Stacks", [])
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "ValidationError":
+            where = region or client.meta.region_name
+            raise CliError(f"stack {stack!r} not found in {where}: check --stack and --region") from None
+        raise
+    if not stacks:
+        raise CliError(f"stack {stack!r} not found: check --stack and --region")
+    return {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", []) if "OutputKey" in o}
+
+
+@dataclass(frozen=True)
+class Deployment:
+    table: str
+    dynamodb_endpoint: str | None = None
+    region: str | None = None
+    stack: str | None = None
+    outputs: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def local(self) -> bool:
+        return self.dynamodb_endpoint is not None
+
+    def dynamodb(self) -> Any:
+        if self.dynamodb_endpoint:
+            from voicetrail_cli.local import dynamodb_admin_client
+
+            return dynamodb_admin_client(self.dynamodb_endpoint)
+        import boto3
+
+        return boto3.client("dynamodb", region_name=self.region)
+
+    def output(self, key: str) -> str | None:
+        return self.outputs.get(key)
+
+    def secret_ref(self, output_key: str) -> str | None:
+        """`secretsmanager:<arn>` for a secret ARN output of the stack, else None."""
+        arn = self.outputs.get(output_key)
+        return f"secretsmanager:{arn}" if arn else None
+
+
+def resolve(
+    *,
+    table: str | None,
+    dynamodb_endpoint: str | None,
+    stack: str | None,
+    region: str | None,
+) -> Deployment:
+    outputs: dict[str, str] = stack_outputs(stack, region) if stack else {}
+    chosen = table or outputs.get("EventsTableName")
+    if stack and not chosen:
+        raise CliError(f"stack {stack!r} has no EventsTableName output: is it a voicetrail stack?")
+    if not chosen:
+        if dynamodb_endpoint:
+            chosen = LOCAL_TABLE
+        else:
+            raise CliError(
+                f"which deployment? pass --stack NAME, --table NAME (or set {TABLE_ENV}), "
+                "or --dynamodb-endpoint URL for a local stack"
+            )
+    return Deployment(
+        table=chosen,
+        dynamodb_endpoint=dynamodb_endpoint,
+        region=region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"),
+        stack=stack,
+        outputs=outputs,
+    )
+
+
+def secret_resolver(ref: str | None) -> Any:
+    """A resolver for `secretsmanager:<arn>|ssm:<name>|env:<VAR>` (env: allowed here: it is your shell)."""
+    if not ref:
+        return None
+    from voicetrail.errors import ConfigurationError
+    from voicetrail.secrets import SecretRef, SecretResolver
+
+    try:
+        parsed = SecretRef.parse(ref, allow_env=True)
+    except ConfigurationError:
+        raise CliError("not a secret ref: use secretsmanager:<arn>, ssm:<name> or env:<VAR>") from None
+    return SecretResolver(parsed, max_age=0)
