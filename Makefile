@@ -1,6 +1,7 @@
 # voicetrail: every target bootstraps its own virtualenvs from pinned requirements.
 #   make demo   - the main job offline: local API + embedded DynamoDB + a signed call replay
-#   make test   - lint, type check, tests, sam validate --lint (+ sam build when python3.13 is on PATH)
+#   make test   - lint, type check, strict docs build, tests, sam validate --lint (+ sam build when python3.13 is on PATH)
+#   make docs   - the documentation site (MkDocs + Material, --strict) into site/; make docs-serve serves it
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -13,17 +14,18 @@ LINT_VENV := .venv-lint
 LINT_STAMP := $(LINT_VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: venv demo serve test test-slow lint typecheck unit integration e2e validate lint-template build smoke bench bench-cold bench-deps docs-ref-data-model clean train-names check-names-model
+.PHONY: venv demo serve test test-slow lint typecheck unit integration e2e validate lint-template build smoke bench bench-cold \
+	bench-deps docs docs-serve docs-ref docs-ref-data-model clean train-names check-names-model
 
 venv: $(STAMP)
 
-$(STAMP): requirements/dev.txt pyproject.toml
+$(STAMP): requirements/dev.txt requirements/docs.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "voicetrail needs Python >= 3.11"'
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(PY) -m pip install --quiet --disable-pip-version-check --upgrade "pip>=24"
 	@# A venv from the days of phonenumberslite (same module name): drop it before the full package goes in.
 	@$(PY) -m pip uninstall --quiet --yes phonenumberslite 2>/dev/null || true
-	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements/dev.txt
+	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements/dev.txt -r requirements/docs.txt
 	@$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $@
 
@@ -98,7 +100,7 @@ integration: $(STAMP)
 e2e: $(STAMP)
 	$(BIN)/pytest tests/e2e $(PYTEST_ARGS)
 
-test: lint typecheck validate lint-template
+test: lint typecheck validate lint-template docs
 	$(BIN)/pytest -m "not slow" $(PYTEST_ARGS)
 	@$(MAKE) --no-print-directory build
 	@if [ -n "$(PY313)" ]; then $(MAKE) --no-print-directory smoke; fi
@@ -140,5 +142,17 @@ check-names-model: $(STAMP)
 bench-deps: $(STAMP)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[bench]"
 
+# The documentation site. --strict turns every warning (a broken link, a page missing from the docs
+# folder) into a failure. The reference pages under docs/reference/ are generated: make docs-ref.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
+
+docs-serve: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
+
+# Every generated page: the CLI, parameters, environment, metrics, alarms, the runbook index, the data model.
+docs-ref: docs-ref-data-model
+	$(PY) -m voicetrail_cli.docgen
+
 clean:
-	rm -rf $(VENV) $(SAM_VENV) $(LINT_VENV) $(LAMBDA_VENV) $(RUNTIME_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) $(LINT_VENV) $(LAMBDA_VENV) $(RUNTIME_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache site

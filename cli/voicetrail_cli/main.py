@@ -48,8 +48,8 @@ def _root(
     ctx.obj = {"debug": debug}
 
 
-app.command("report")(report_command)  # ROI report (README.md, "voicetrail report")
-app.command("simulate")(simulate_command)  # load/fault/attack proof (README.md, "Proof under load")
+app.command("report")(report_command)  # ROI report (docs/operations/dashboards.md)
+app.command("simulate")(simulate_command)  # load/fault/attack proof (docs/proof/index.md)
 ops.register(app)  # erase, purge, evidence, audit verify|export
 app.add_typer(calls_app, name="calls")  # calls list|show
 app.add_typer(config_app, name="config")  # config validate|put|get|list

@@ -1,7 +1,7 @@
 """`voicetrail report`: ROI for a time range and per day, from the call ledger (one summary per call).
 
 Reads the day index (`CALLS#<day>`) for the range and batch-gets the call summaries: no Scan.
-Definitions (also in README.md, "voicetrail report"):
+Definitions (also in docs/operations/dashboards.md):
   calls             calls whose first event falls in the range (Twilio and Vapi views joined)
   answer rate       answered / calls (Twilio in-progress or completed; web calls: the assistant talked)
   completion rate   completed / calls (Twilio final status `completed`; web calls: answered and ended)

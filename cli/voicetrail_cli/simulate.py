@@ -249,7 +249,7 @@ class SimConfig:
     start_ms: int | None = None
     # Extra message types (e.g. a type Vapi adds tomorrow) appended to every call: stored, never rejected.
     extra_types: tuple[str, ...] = ("user-interrupted", "hang")
-    # Include PII shapes the canary first caught leaking (README.md, "Proof under load"): tool-call arguments
+    # Include PII shapes the canary first caught leaking (docs/proof/index.md): tool-call arguments
     # as an object with a name, a numeric date of birth and a member id; the assistant addressing the caller
     # by first name in a later message (names are learnt per message).
     known_gaps: bool = False
@@ -1200,7 +1200,7 @@ def simulate(
     known_gaps: Annotated[
         bool,
         typer.Option(
-            help="Include the PII shapes the canary first caught leaking (README.md, Proof under load)."
+            help="Include the PII shapes the canary first caught leaking (docs: Proof and benchmarks)."
         ),
     ] = False,
     seed: Annotated[int, typer.Option(help="Random seed (0: random).")] = 0,

@@ -5,7 +5,7 @@ what a failure means (keep the pointer item, count an attempt, alarm after repea
 `httpx` is imported lazily, inside the adapters, so nothing on the webhook path pays for it.
 Neither adapter logs or returns response bodies, URLs or credentials.
 
-Pointers on stored items (the contract with the writers; README.md, "Retention, erasure and audit"):
+Pointers on stored items (the contract with the writers; docs/concepts/retention.md):
   recording_sid     Twilio RecordingSid (RE + 32 hex) of a `recording` item (the ledger's
                     `CALL#twilio:<CallSid>` / `REC#<RecordingSid>` items; `a_recording_sid` or a body
                     `RecordingSid` are read too)
