@@ -239,3 +239,16 @@ def test_huge_input_is_bounded() -> None:
     r = redact(text)
     assert len(r.text) < len(text)
     assert r.counts()["card"] == 2000
+
+
+@pytest.mark.parametrize(
+    ("record", "expected"),
+    [
+        ({"message_type": "hang", "outcome": "stored"}, {"message_type": "hang", "outcome": "stored"}),
+        ({"message_type": "Hang Li"}, {"message_type": "[NAME]"}),  # not an identifier: redacted
+        ({"caller": "hang"}, {"caller": "[NAME]"}),  # not a structural key: redacted
+        ({"message_type": "ssn 123-45-6789"}, {"message_type": "ssn [SSN]"}),
+    ],
+)
+def test_log_records_keep_closed_set_identifiers(record: dict[str, str], expected: dict[str, str]) -> None:
+    assert redact_log_value(record) == expected

@@ -12,6 +12,7 @@ See docs/concepts/redaction.md.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from voicetrail.redaction._engine import Span, detect, merge
@@ -178,15 +179,28 @@ def _slice(text: str, offset: int, spans: Sequence[Span], policy: RedactionPolic
     return Redaction(_render(text, local, policy), tuple(Finding(k, s, e) for s, e, k, _ in local))
 
 
+# Log fields whose values come from closed sets our code chooses (message types, outcomes, the logger's
+# own fields). A short lower-case identifier there is never caller data, and running the name tagger on it
+# turns a message type like "hang" (also a surname) into "[NAME]".
+_STRUCTURAL_LOG_KEYS = frozenset({"message_type", "outcome", "level", "location", "service"})
+_IDENTIFIER = re.compile(r"[a-z0-9][a-z0-9._:-]{0,63}")
+
+
 def redact_log_value(value: object, policy: RedactionPolicy = DEFAULT_POLICY) -> object:
     """Redact every string inside dicts/lists/tuples (log records, metric payloads, error bodies).
 
-    Keys are kept; strings too short to hold PII skip detection entirely.
+    Keys are kept; strings too short to hold PII skip detection entirely, and so do lower-case identifiers
+    under the structural keys above.
     """
     if isinstance(value, str):
         return redact(value, policy).text if len(value) >= 3 else value
     if isinstance(value, dict):
-        return {k: redact_log_value(v, policy) for k, v in value.items()}
+        return {
+            k: v
+            if k in _STRUCTURAL_LOG_KEYS and isinstance(v, str) and _IDENTIFIER.fullmatch(v)
+            else redact_log_value(v, policy)
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [redact_log_value(v, policy) for v in value]
     if isinstance(value, tuple):
