@@ -14,8 +14,8 @@ from typing import Annotated, Any
 
 import typer
 
-from voicetrail_cli.output import emit_json as _emit
-from voicetrail_cli.target import EndpointOpt, StackOpt, TableOpt, resolve
+from voicetrail_cli.output import emit_json
+from voicetrail_cli.target import EndpointOpt, JsonOpt, StackOpt, TableOpt, resolve
 from voicetrail_cli.target import secret_resolver as _resolver
 
 dnc_app = typer.Typer(help="Manage the do-not-call list (keyed hashes, never numbers).", no_args_is_help=True)
@@ -65,6 +65,14 @@ def _hashes(numbers: list[str], pepper_ref: str | None, region: str) -> tuple[li
     return sorted(set(hashes)), invalid
 
 
+def _emit(payload: dict[str, Any], as_json: bool) -> None:
+    """JSON with --json; else one line of counts (never a number: the list holds hashes only)."""
+    if as_json:
+        emit_json(payload)
+    else:
+        print(", ".join(f"{key.replace('_', ' ')}: {value}" for key, value in payload.items()))
+
+
 def _target(table: str | None, stack: str | None, endpoint: str | None) -> tuple[Any, str]:
     """The deployment, pointed at like every operator command (voicetrail_cli.target)."""
     target = resolve(table=table, dynamodb_endpoint=endpoint, stack=stack, region=None)
@@ -96,6 +104,7 @@ def add(
     dynamodb_endpoint: EndpointOpt = None,
     pepper_ref: PepperOpt = None,
     region: RegionOpt = "US",
+    as_json: JsonOpt = False,
 ) -> None:
     """Put numbers on the do-not-call list; print counts only."""
     hashes, invalid = _hashes(_numbers(phone, file), pepper_ref, region)
@@ -103,7 +112,7 @@ def add(
     dnc, now = _list(client, table), time.time()
     added = sum(1 for h in hashes if dnc.add(h, now=now))
     _audit(client, table, "add", added, now)
-    _emit({"added": added, "already_listed": len(hashes) - added, "invalid": invalid})
+    _emit({"added": added, "already_listed": len(hashes) - added, "invalid": invalid}, as_json)
     if invalid:
         raise typer.Exit(2)
 
@@ -117,6 +126,7 @@ def remove(
     dynamodb_endpoint: EndpointOpt = None,
     pepper_ref: PepperOpt = None,
     region: RegionOpt = "US",
+    as_json: JsonOpt = False,
 ) -> None:
     """Take numbers off the do-not-call list; print counts only."""
     hashes, invalid = _hashes(_numbers(phone, file), pepper_ref, region)
@@ -124,7 +134,7 @@ def remove(
     dnc = _list(client, table)
     removed = sum(1 for h in hashes if dnc.remove(h))
     _audit(client, table, "remove", removed, time.time())
-    _emit({"removed": removed, "not_listed": len(hashes) - removed, "invalid": invalid})
+    _emit({"removed": removed, "not_listed": len(hashes) - removed, "invalid": invalid}, as_json)
     if invalid:
         raise typer.Exit(2)
 
@@ -137,13 +147,14 @@ def check(
     dynamodb_endpoint: EndpointOpt = None,
     pepper_ref: PepperOpt = None,
     region: RegionOpt = "US",
+    as_json: JsonOpt = False,
 ) -> None:
     """Whether a number is on the list (exit 0 listed, 1 not listed, 2 invalid)."""
     hashes, invalid = _hashes([phone], pepper_ref, region)
     if invalid:
-        _emit({"on_list": None, "invalid": 1})
+        _emit({"on_list": None, "invalid": 1}, as_json)
         raise typer.Exit(2)
     client, table_name = _target(table, stack, dynamodb_endpoint)
     listed = _list(client, table_name).contains(hashes[0])
-    _emit({"on_list": listed})
+    _emit({"on_list": listed}, as_json)
     raise typer.Exit(0 if listed else 1)

@@ -26,7 +26,7 @@ import re
 import sys
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -703,7 +703,8 @@ def report(
         html_file.write_text(render_html(loaded, generated_at=now, origin=origin), encoding="utf-8")
     if as_json:
         emit_json({"since": start, "until": end, "human_cost_per_minute": human_cost_per_minute,
-                   "rows": report_rows(loaded)})  # fmt: skip
+                   "rows": report_rows(loaded), "slow_turn_ms": loaded.slow_turn_ms,
+                   "slow_calls": [asdict(call) for call in loaded.slow_calls]})  # fmt: skip
     elif as_csv:
         rows = report_rows(loaded)
         writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]), lineterminator="\n")

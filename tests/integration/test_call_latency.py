@@ -134,3 +134,18 @@ def test_calls_show_puts_each_turns_latency_next_to_the_transcript(
     assert turns[2]["model_ms"] == 1900 and "[SSN]" in turns[2]["caller"]  # the words as stored: redacted
     text = CliRunner().invoke(app, ["calls", "show", call_id, "--table", TABLE], env={"COLUMNS": "220"})
     assert text.exit_code == 0 and "Turns (slow: above 1,500 ms)" in text.stdout and "2,670" in text.stdout
+
+
+def test_report_json_lists_the_slow_calls(handler: ModuleType, moto_table: Any) -> None:
+    from typer.testing import CliRunner
+
+    from voicetrail_cli.main import app
+
+    assert deliver(handler, "vapi/end-of-call-report-performance.json") == 200
+    result = CliRunner().invoke(app, ["report", "--since", "2025-11-24", "--json", "--table", TABLE])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    total = data["rows"][-1]
+    assert total["period"] == "total" and total["slow_calls"] == 1 and total["turn_p95_ms"] == 2384.0
+    (slow,) = data["slow_calls"]
+    assert slow["slowest_turn"] == 3 and slow["turn_max_ms"] == 2670.0 and data["slow_turn_ms"] == 1500.0

@@ -121,7 +121,7 @@ def test_the_dnc_cli_writes_hashes_only_audits_and_the_gate_reads_them(
     monkeypatch.setenv("CLI_PEPPER", PEPPER)
     numbers = tmp_path / "dnc.txt"
     numbers.write_text("# opt-outs\n+44 20 7946 0019\n(212) 555-0124\nnot a number\n")
-    common = ["--table", TABLE, "--pepper-ref", "env:CLI_PEPPER"]
+    common = ["--table", TABLE, "--pepper-ref", "env:CLI_PEPPER", "--json"]
     added = CliRunner().invoke(
         app, ["dnc", "add", "--file", str(numbers), "--phone", "+12125550124", *common]
     )
@@ -150,6 +150,8 @@ def test_the_dnc_cli_writes_hashes_only_audits_and_the_gate_reads_them(
     removed = CliRunner().invoke(app, ["dnc", "remove", "--phone", "+442079460019", *common])
     assert json.loads(removed.output) == {"removed": 1, "not_listed": 0, "invalid": 0}
     assert CliRunner().invoke(app, ["dnc", "check", "--phone", "+442079460019", *common]).exit_code == 1
+    text = CliRunner().invoke(app, ["dnc", "check", "--phone", "+442079460019", *common[:-1]])
+    assert (text.exit_code, text.output.strip()) == (1, "on list: False")  # without --json: one line
     audit = [i for i in scan(moto_table) if i["sk"]["S"].startswith("AUDIT#")]
     kinds = sorted((i["pk"]["S"], i["kind"]["S"]) for i in audit)
     assert kinds == [
