@@ -15,6 +15,7 @@ from tests.conftest import PEPPER, TABLE, VAPI_SECRET, FakeContext, function_env
 from voicetrail.audit import AuditKind, AuditReader, AuditTrail
 from voicetrail.storage.audit import DynamoAuditStore
 from voicetrail.storage.call_view import RequestCounter
+from voicetrail.storage.model import INDEX_SHARDS, audit_days
 from voicetrail.vapi.auth import VapiAuthConfig, sign_request
 from voicetrail_cli.main import app
 from voicetrail_cli.scenario import CallScript, encode
@@ -144,8 +145,11 @@ def test_audit_verify_reads_in_proportion_to_records_not_days(moto_table: Any) -
     pks = reader.chains_since(now - 2190 * 86_400, now=now)
     report = reader.verify(pks, now=now)
     assert report.ok and report.chains == 12
-    # 1 query for the days that have records, 1 per such day (3), 1 per chain (12): not 2,190.
-    assert counting.counts == {"query": 1 + 3 + 12}
+    # 1 query for the days that have records; per such day (3), one per AuditIndex bucket of the day (its
+    # shards, and the unsharded key of records written before sharding); 1 per chain (12): not 2,190 days.
+    buckets_per_day = len(audit_days(int(now)))
+    assert buckets_per_day == INDEX_SHARDS + 1
+    assert counting.counts == {"query": 1 + 3 * buckets_per_day + 12}
 
 
 @pytest.mark.slow  # moto's CloudFormation loads slowly; a stubbed client covers --stack in make test
