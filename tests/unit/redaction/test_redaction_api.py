@@ -252,3 +252,17 @@ def test_huge_input_is_bounded() -> None:
 )
 def test_log_records_keep_closed_set_identifiers(record: dict[str, str], expected: dict[str, str]) -> None:
     assert redact_log_value(record) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The card is four one one one, one one on",  # a partial transcript cut inside the number
+        "The card is four one one one one one",
+        "my card is 4111 11",
+    ],
+)
+def test_no_card_digit_survives_a_partial_card_number(text: str) -> None:
+    out = redact(text).text
+    assert "[CARD]" in out and not any(ch.isdigit() for ch in out)
+    assert "one one" not in out and "four" not in out

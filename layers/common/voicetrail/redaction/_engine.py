@@ -797,8 +797,10 @@ def _accepts(kind: str, run: _Run) -> bool:
     bounds = _DIGIT_KINDS.get(kind)
     if bounds is None or run.letters:
         return False
-    if kind == "card" and run.digits not in (4, 8) and run.digits < 12:
-        return False  # last four, half a card, or most of one; a 10-digit run near "card" is a phone
+    if kind == "card" and run.digits in (10, 11):
+        return False  # a 10- or 11-digit run near "card" is a phone (the fallback still redacts it)
+    # Any other run after a card cue is (part of) a card: last four, half of one, or a partial transcript
+    # cut in the middle of the number ("the card is four one one one, one one"). No card digit is kept.
     return bounds[0] <= run.digits <= bounds[1]
 
 
