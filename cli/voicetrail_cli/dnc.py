@@ -95,6 +95,30 @@ def _audit(client: Any, table: str, action: str, changed: int, now: float) -> No
     )
 
 
+def _change(
+    action: str,
+    numbers: list[str],
+    table: str | None,
+    stack: str | None,
+    endpoint: str | None,
+    pepper_ref: str | None,
+    region: str,
+    as_json: bool,
+) -> None:
+    """Add or remove hashed numbers, audit the count, print counts (exit 2 when a line was not a number)."""
+    hashes, invalid = _hashes(numbers, pepper_ref, region)
+    client, table_name = _target(table, stack, endpoint)
+    dnc, now = _list(client, table_name), time.time()
+    if action == "add":
+        changed, labels = sum(1 for h in hashes if dnc.add(h, now=now)), ("added", "already_listed")
+    else:
+        changed, labels = sum(1 for h in hashes if dnc.remove(h)), ("removed", "not_listed")
+    _audit(client, table_name, action, changed, now)
+    _emit({labels[0]: changed, labels[1]: len(hashes) - changed, "invalid": invalid}, as_json)
+    if invalid:
+        raise typer.Exit(2)
+
+
 @dnc_app.command("add")
 def add(
     phone: PhoneOpt = None,
@@ -107,14 +131,7 @@ def add(
     as_json: JsonOpt = False,
 ) -> None:
     """Put numbers on the do-not-call list; print counts only."""
-    hashes, invalid = _hashes(_numbers(phone, file), pepper_ref, region)
-    client, table = _target(table, stack, dynamodb_endpoint)
-    dnc, now = _list(client, table), time.time()
-    added = sum(1 for h in hashes if dnc.add(h, now=now))
-    _audit(client, table, "add", added, now)
-    _emit({"added": added, "already_listed": len(hashes) - added, "invalid": invalid}, as_json)
-    if invalid:
-        raise typer.Exit(2)
+    _change("add", _numbers(phone, file), table, stack, dynamodb_endpoint, pepper_ref, region, as_json)
 
 
 @dnc_app.command("remove")
@@ -129,14 +146,7 @@ def remove(
     as_json: JsonOpt = False,
 ) -> None:
     """Take numbers off the do-not-call list; print counts only."""
-    hashes, invalid = _hashes(_numbers(phone, file), pepper_ref, region)
-    client, table = _target(table, stack, dynamodb_endpoint)
-    dnc = _list(client, table)
-    removed = sum(1 for h in hashes if dnc.remove(h))
-    _audit(client, table, "remove", removed, time.time())
-    _emit({"removed": removed, "not_listed": len(hashes) - removed, "invalid": invalid}, as_json)
-    if invalid:
-        raise typer.Exit(2)
+    _change("remove", _numbers(phone, file), table, stack, dynamodb_endpoint, pepper_ref, region, as_json)
 
 
 @dnc_app.command("check")

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from voicetrail.hashing import CallerHasher
 from voicetrail.redaction import DEFAULT_POLICY, RedactionPolicy, redact
+from voicetrail.vapi.models import SPEC_TYPES
 
 if TYPE_CHECKING:
     from voicetrail.redaction import SecondPass as _SecondPass
@@ -215,43 +216,9 @@ _COMMON_FIELDS = frozenset(
         "assistantversion",
     }
 )
-# Message types whose fields the spec (or Vapi's legacy docs) describe: the key rules above apply.
-_DESCRIBED_TYPES = frozenset(
-    {
-        "assistant-request",
-        "conversation-update",
-        "end-of-call-report",
-        "handoff-destination-request",
-        "hang",
-        "knowledge-base-request",
-        "model-output",
-        "phone-call-control",
-        "speech-update",
-        "status-update",
-        "tool-calls",
-        "transfer-destination-request",
-        "transfer-update",
-        "transcript",
-        'transcript[transcripttype="final"]',
-        "user-interrupted",
-        "language-change-detected",
-        "voice-input",
-        "assistant.speechstarted",
-        "voice-request",
-        "call.endpointing.request",
-        "chat.created",
-        "chat.deleted",
-        "session.created",
-        "session.updated",
-        "session.deleted",
-        "call.deleted",
-        "call.delete.failed",
-        "call.artifact.upload",
-        "campaign.predial",
-        "function-call",
-        "assistant.started",
-    }
-)
+# Message types whose fields the spec (or Vapi's legacy docs) describe: the key rules above apply. Type names
+# are compared lower-cased (`assistant.speechStarted`, `transcript[transcriptType="final"]`).
+_DESCRIBED_TYPES = frozenset(t.lower() for t in SPEC_TYPES | {"function-call", "assistant.started"})
 _ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
 
 META, CONFIG, CONTENT = "meta", "config", "content"
