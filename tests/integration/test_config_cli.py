@@ -85,3 +85,23 @@ def test_ssm_source(moto_table: Any, tmp_path: Path) -> None:
     assert got.exit_code == 0 and json.loads(got.stdout) == GOOD, got.output
     listed = json.loads(runner.invoke(app, ["config", "list", *common, "--json"]).stdout)["configs"]
     assert [c["key"] for c in listed] == ["CONFIG#default"]
+
+
+def test_a_calls_configs_are_read_in_one_batch(moto_table: Any) -> None:
+    """Phone, assistant and default in one BatchGetItem; a non-string item reads as present-but-broken."""
+    source = TableConfigSource(moto_table, TABLE)
+    source.store("CONFIG#phone#pn-1", json.dumps(GOOD))
+    moto_table.put_item(
+        TableName=TABLE, Item={"pk": {"S": "CONFIG"}, "sk": {"S": "CONFIG"}, "config": {"N": "1"}}
+    )
+    keys = ["CONFIG#phone#pn-1", "CONFIG#assistant#a-1", "CONFIG"]
+    calls: list[str] = []
+    moto_table.meta.events.register("before-call.dynamodb.*", lambda model, **_: calls.append(model.name))
+    fetched = source.fetch_many(keys)
+    assert calls == ["BatchGetItem"]
+    assert fetched == {
+        "CONFIG#phone#pn-1": json.dumps(GOOD),
+        "CONFIG#assistant#a-1": None,
+        "CONFIG": "<not a string>",
+    }
+    assert fetched == {k: source.fetch(k) for k in keys}

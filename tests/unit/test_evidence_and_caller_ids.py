@@ -125,3 +125,28 @@ def test_records_are_frozen() -> None:
     record = chain([{"n": 1}])[0]
     with pytest.raises(dataclasses.FrozenInstanceError):
         record.seq = 2  # type: ignore[misc]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    digits=st.text(alphabet="0123456789", min_size=8, max_size=13),
+    spacer=st.sampled_from(["", " "]),
+)
+def test_the_e164_fast_path_hashes_exactly_as_phonenumbers_would(digits: str, spacer: str) -> None:
+    """normalize_phone skips phonenumbers for NANP E.164 text: it must give what phonenumbers gives, or
+    a caller's hashes would stop linking (erasure, consent) the day the fast path changed."""
+    import phonenumbers
+
+    from voicetrail.hashing import normalize_phone
+
+    for text in (f"+1{digits[:10]}", f"+{digits}", f"+1{spacer}{digits[:10]}"):
+        try:
+            parsed = phonenumbers.parse(text, "US")
+            expected = (
+                phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+                if phonenumbers.is_possible_number(parsed)
+                else text.lower()
+            )
+        except phonenumbers.NumberParseException:
+            expected = text.lower()
+        assert normalize_phone(text) == expected

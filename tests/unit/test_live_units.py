@@ -128,6 +128,57 @@ def test_config_precedence_phone_then_assistant_then_default(
     source = StaticConfigSource({k: json.dumps(v) for k, v in items.items()})
     resolved = ConfigResolver(source).resolve(PHONE, "054ea7e1-a5fc-4b9c-8c7c-9c6e80d21921")
     assert resolved.key == expected_key
+    assert source.round_trips == 1  # the phone, assistant and default items are read together
+
+
+def test_the_builtin_default_is_exactly_a_validated_default_config() -> None:
+    """builtin_default() skips the validator (no schema build at cold start): it must equal LiveConfig()."""
+    from voicetrail.live.config import builtin_default
+
+    assert builtin_default() == LiveConfig()
+    assert builtin_default().model_dump() == LiveConfig().model_dump()
+
+
+def test_a_cached_config_ends_the_walk_and_only_missing_keys_are_read() -> None:
+    ticks = [0.0]
+    source = StaticConfigSource({f"CONFIG#phone#{PHONE}": "{}", "CONFIG#default": "{}"})
+    configs = ConfigResolver(source, cache_seconds=30, clock=lambda: ticks[0])
+    assert configs.resolve(PHONE, None).key == "phone"
+    assert source.fetches == 2  # phone and default, one round trip
+    assert configs.resolve(PHONE, None).key == "phone"
+    assert configs.resolve(None, None).key == "default"
+    assert (source.round_trips, source.fetches) == (1, 2)  # all from the cache
+
+
+@pytest.mark.parametrize(
+    ("stale", "expected"),
+    [
+        ({}, "unavailable"),  # nothing cached: the outage is an error, never the builtin default
+        ({f"CONFIG#phone#{PHONE}": "{}"}, "phone"),  # the phone's stale config serves
+        ({"CONFIG#default": "{}"}, "default"),  # stale too: the phone had no config, the default serves
+    ],
+)
+def test_a_source_outage_serves_stale_entries_in_precedence_order(
+    stale: dict[str, str], expected: str
+) -> None:
+    from voicetrail.live.config import ConfigUnavailableError
+
+    ticks = [0.0]
+    source = StaticConfigSource(stale)
+    configs = ConfigResolver(source, cache_seconds=30, clock=lambda: ticks[0])
+    if stale:
+        configs.resolve(PHONE, None)  # fills the cache
+    ticks[0] = 31.0
+
+    def down(keys: Any) -> dict[str, str | None]:
+        raise OSError("down")
+
+    source.fetch_many = down  # type: ignore[method-assign]
+    if expected == "unavailable":
+        with pytest.raises(ConfigUnavailableError, match=r"\(OSError\)"):
+            configs.resolve(PHONE, None)
+    else:
+        assert configs.resolve(PHONE, None).key == expected
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 import httpx
@@ -11,7 +12,7 @@ from aws_lambda_powertools import Logger
 
 from tests.conftest import PEPPER, fixture_bytes
 from tests.twilio_support import new_call_sid, signed_form, status_params
-from voicetrail.errors import AuthenticationError
+from voicetrail.errors import AuthenticationError, SecretUnavailableError
 from voicetrail.http import InboundRequest
 from voicetrail.observability import MemoryRecorder
 from voicetrail.retention import RetentionPolicy
@@ -228,3 +229,88 @@ def test_deletes_retry_once_with_a_rotated_key(provider: str) -> None:
     assert delete() is ExternalOutcome.DELETED  # 401 with the cached key, then the store's current one
     valid["current"] = header("key-3")  # rotated at the provider, not in the store
     assert delete() is ExternalOutcome.FAILED
+
+
+# ---- the pepper is read while the request is authenticated ------------------------------------------------
+
+
+class SlowStore(Store):
+    """Records which thread read it; `wait_for` makes a read wait (up to 2 s) until another read began."""
+
+    def __init__(self, value: str, wait_for: threading.Event | None = None) -> None:
+        super().__init__(value)
+        self.began = threading.Event()
+        self.wait_for = wait_for
+        self.overlapped: bool | None = None
+        self.threads: list[str] = []
+
+    def fetch(self, ref: SecretRef, max_age: int, *, force: bool = False) -> str:
+        self.threads.append(threading.current_thread().name)
+        self.began.set()
+        if self.wait_for is not None and self.overlapped is None:
+            self.overlapped = self.wait_for.wait(timeout=2)
+        return super().fetch(ref, max_age, force=force)
+
+
+def stored_resolver(store: Store, clock: Clock) -> SecretResolver:
+    # A store-backed reference (not env:), so that prefetch applies.
+    return SecretResolver(SecretRef("secretsmanager", "voicetrail/pepper"), fetch=store.fetch, clock=clock)
+
+
+def test_after_a_cold_start_the_two_secrets_are_read_at_the_same_time() -> None:
+    clock = Clock()
+    pepper_store = SlowStore(PEPPER)
+    vapi_store = SlowStore(json.dumps({"current": "s3cret"}), wait_for=pepper_store.began)
+    service = VapiWebhookService(
+        auth=VapiAuthConfig(),
+        secrets=stored_resolver(vapi_store, clock),
+        pepper=stored_resolver(pepper_store, clock),
+        store=InMemoryEventStore(),
+        retention=RetentionPolicy(),
+        metrics=MemoryRecorder(),
+        logger=Logger(service="test"),
+        max_body_bytes=1_048_576,
+        clock=lambda: NOW,
+    )
+    assert service.handle(vapi_request("s3cret")).status == 200
+    assert vapi_store.overlapped is True  # the pepper read had begun while the Vapi secret was read
+    assert pepper_store.threads[0] == "secret-prefetch"
+    assert pepper_store.reads == 1  # the request then used the value the prefetch read
+    before = list(pepper_store.threads)
+    assert service.handle(vapi_request("s3cret")).status == 200
+    assert "secret-prefetch" not in pepper_store.threads[len(before) :]  # fresh: no second prefetch
+    clock.now += 301  # the cached value expired: read ahead again
+    assert service.handle(vapi_request("s3cret")).status == 200
+    assert pepper_store.threads[-2:] == ["secret-prefetch", "MainThread"]
+
+
+def test_a_failed_prefetch_is_read_again_and_reported_there() -> None:
+    store = Store(PEPPER)
+    store.failing = True
+    pepper = stored_resolver(store, Clock())
+    pepper.prefetch()
+    with pytest.raises(SecretUnavailableError):
+        pepper.values()
+    store.failing = False
+    assert pepper.values() == (PEPPER,)
+
+
+def test_a_forged_request_leaves_no_read_running() -> None:
+    """Lambda freezes a process between invocations: a prefetch must end before the 401 is answered."""
+    clock = Clock()
+    pepper_store = SlowStore(PEPPER)
+    pepper = stored_resolver(pepper_store, clock)
+    service = VapiWebhookService(
+        auth=VapiAuthConfig(),
+        secrets=stored_resolver(Store(json.dumps({"current": "s3cret"})), clock),
+        pepper=pepper,
+        store=InMemoryEventStore(),
+        retention=RetentionPolicy(),
+        metrics=MemoryRecorder(),
+        logger=Logger(service="test"),
+        max_body_bytes=1_048_576,
+        clock=lambda: NOW,
+    )
+    with pytest.raises(AuthenticationError):
+        service.handle(vapi_request("forged"))
+    assert not any(t.name == "secret-prefetch" for t in threading.enumerate())

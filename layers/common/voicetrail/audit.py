@@ -91,6 +91,8 @@ def validate_details(details: Mapping[str, int | str]) -> dict[str, int | str]:
 
 @dataclass(frozen=True)
 class AuditRecord:
+    """One link of a hash chain: its content, the previous link's hash and its own."""
+
     pk: str
     seq: int
     kind: str
@@ -277,6 +279,8 @@ def checked_chain(name: str) -> str:
 
 @dataclass(frozen=True)
 class ChainBreak:
+    """Where a verified chain fails, and how."""
+
     chain: str
     seq: int
     problem: str  # hash_mismatch | link_broken | missing_records | missing_head | bad_genesis
@@ -287,6 +291,8 @@ class ChainBreak:
 
 @dataclass
 class VerifyReport:
+    """What verifying a set of chains found."""
+
     chains: int = 0
     records: int = 0
     truncated_by_retention: int = 0

@@ -8,6 +8,7 @@ answer fast and a slow dependency must become a retry, not a hung invocation.
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
@@ -18,6 +19,7 @@ ParameterSource = Literal["secretsmanager", "ssm"]
 # Each provider with the session its client came from: moto (tests) replaces boto3's default session
 # when a mock starts, and a provider of the old session must then be rebuilt.
 _PROVIDERS: dict[ParameterSource, tuple[Session, Any]] = {}
+_PROVIDERS_LOCK = threading.Lock()  # a secret prefetch thread and the request thread may ask at once
 
 
 def session() -> Session:
@@ -48,13 +50,14 @@ def client(service: str, *, endpoint_url: str | None = None, region: str | None 
 
 def parameters_provider(source: ParameterSource) -> Any:
     """The Powertools provider for a source, one per process so that its max_age cache is shared."""
-    current = session()
-    cached = _PROVIDERS.get(source)
-    if cached is not None and cached[0] is current:
-        return cached[1]
-    from aws_lambda_powertools.utilities import parameters
+    with _PROVIDERS_LOCK:
+        current = session()
+        cached = _PROVIDERS.get(source)
+        if cached is not None and cached[0] is current:
+            return cached[1]
+        from aws_lambda_powertools.utilities import parameters
 
-    factory = parameters.SecretsProvider if source == "secretsmanager" else parameters.SSMProvider
-    provider = factory(boto3_client=client(source))
-    _PROVIDERS[source] = (current, provider)
-    return provider
+        factory = parameters.SecretsProvider if source == "secretsmanager" else parameters.SSMProvider
+        provider = factory(boto3_client=client(source))
+        _PROVIDERS[source] = (current, provider)
+        return provider

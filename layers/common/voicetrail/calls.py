@@ -24,10 +24,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from voicetrail.latency import CallLatency
 from voicetrail.storage.ports import CallLedger as CallLedger
 
 if TYPE_CHECKING:
+    from voicetrail.latency import CallLatency
     from voicetrail.storage import StoredEvent
 
 # Twilio CallStatus -> rank. Terminal statuses share the top rank: a call ends once.
@@ -118,6 +118,8 @@ class CallTransition:
 
 @dataclass(frozen=True)
 class RecordingUpdate:
+    """A Twilio recording status callback, as the call ledger records it."""
+
     call_sid: str
     recording_sid: str
     status: str

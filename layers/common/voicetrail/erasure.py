@@ -85,6 +85,8 @@ class PlannedCall:
 
 @dataclass
 class ErasureResult:
+    """What one erasure request found, deleted and left in place."""
+
     request_id: str
     dry_run: bool = False
     calls_found: int = 0

@@ -109,6 +109,8 @@ class ConfigurationError(VoicetrailError):
 
 @dataclass(frozen=True)
 class HttpError:
+    """The HTTP answer to a domain error: status, a fixed JSON body, headers."""
+
     status: int
     body: dict[str, str]
     headers: dict[str, str]

@@ -14,6 +14,8 @@ from voicetrail.errors import BadRequestError, HttpError
 
 @dataclass(frozen=True)
 class InboundRequest:
+    """A webhook request as the domain sees it, whatever the transport."""
+
     method: str
     path: str
     raw_query: str
@@ -25,6 +27,8 @@ class InboundRequest:
 
 @dataclass(frozen=True)
 class Reply:
+    """A webhook answer as the domain gives it, before it is serialized."""
+
     status: int = 200
     body: Any = field(default_factory=dict)
     headers: Mapping[str, str] = field(default_factory=dict)

@@ -11,8 +11,10 @@ a JSON object whose string (or list) values are the secrets, or one plain string
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +29,8 @@ ALLOW_ENV_SECRETS_VAR = "VOICETRAIL_ALLOW_ENV_SECRETS"
 
 @dataclass(frozen=True)
 class SecretRef:
+    """Where a secret is kept: `secretsmanager:<name>`, `ssm:<name>` or (local runs) `env:<VAR>`."""
+
     source: SecretSource
     name: str
 
@@ -118,10 +122,42 @@ class SecretResolver:
         self._clock = clock
         self._last_refresh: float | None = None
         self._last_values: tuple[str, ...] = ()
+        self._fresh_until = float("-inf")  # when the value this process last read expires
+        self._lock = threading.Lock()
+        self._prefetching: threading.Thread | None = None
 
     def values(self) -> tuple[str, ...]:
+        self.settle()
         self._last_values = self._read(self.max_age)
+        self._fresh_until = self._clock() + self.max_age
         return self._last_values
+
+    def prefetch(self) -> None:
+        """Start reading the store in the background when this process holds no fresh value.
+
+        A webhook that needs two secrets (its own and the pepper) thus waits for one round trip after a
+        cold start, not two. `values()` waits for the read and then uses Powertools' cache; a failed read
+        is simply done again there, where it raises as usual.
+        """
+        if self.ref.source == "env" or self._clock() < self._fresh_until:
+            return
+        with self._lock:
+            if self._prefetching is not None:
+                return
+            self._prefetching = threading.Thread(target=self._warm, name="secret-prefetch", daemon=True)
+            self._prefetching.start()
+
+    def settle(self) -> None:
+        """Wait for a background read to end (before a response, so that Lambda never freezes one)."""
+        with self._lock:
+            worker, self._prefetching = self._prefetching, None
+        if worker is not None:
+            worker.join()
+
+    def _warm(self) -> None:
+        # A failure is not reported here: values() reads again and raises it there.
+        with contextlib.suppress(Exception):
+            self._fetch(self.ref, self.max_age)
 
     def refresh(self) -> tuple[str, ...] | None:
         """The store's current values when they differ from the last ones used; else None.

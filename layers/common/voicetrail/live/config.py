@@ -15,9 +15,10 @@ with `{"error": ...}` (spoken to the caller), never a 5xx.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -33,7 +34,8 @@ _E164 = r"^\+[1-9]\d{6,14}$"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # defer_build: the schemas are built when a stored config is first parsed, not at every cold start.
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 def _one_line(value: str) -> str:
@@ -184,7 +186,12 @@ class LiveConfig(_Strict):
         return not (self.hipaa_enabled or self.pci_enabled)
 
 
-BUILTIN_DEFAULT = LiveConfig()
+@functools.cache
+def builtin_default() -> LiveConfig:
+    """The config of a line that has none stored: the field defaults, set without running the validator,
+    so that a deployment without stored configs never builds LiveConfig's schema (a test checks that
+    this equals a validated `LiveConfig()`)."""
+    return LiveConfig.model_construct()
 
 
 class BrokenConfigError(Exception):
@@ -214,6 +221,9 @@ class SsmConfigSource:
                 return None
             raise
 
+    def fetch_many(self, keys: Sequence[str]) -> dict[str, str | None]:
+        return {key: self.fetch(key) for key in keys}  # SSM reads are cached by Powertools per name
+
 
 def config_keys(phone_number_id: str | None, assistant_id: str | None) -> list[str]:
     keys = []
@@ -238,7 +248,7 @@ def parse_config(raw: str) -> LiveConfig:
 
 @dataclass(frozen=True)
 class _Broken:
-    pass
+    """A stored config that exists but cannot be used."""
 
 
 _BROKEN = _Broken()
@@ -246,7 +256,16 @@ _Entry = LiveConfig | _Broken | None
 
 
 @dataclass(frozen=True)
+class _Unavailable:
+    """A config that could not be read (the source failed) and is not cached."""
+
+    error: str  # the exception's type name
+
+
+@dataclass(frozen=True)
 class ResolvedConfig:
+    """The config that applies to a call, and which item it came from."""
+
     config: LiveConfig
     key: str  # which item was used ("builtin" when none)
 
@@ -267,40 +286,60 @@ class ConfigResolver:
 
     def resolve(self, phone_number_id: str | None, assistant_id: str | None) -> ResolvedConfig:
         """The config for a call. Raises BrokenConfigError or ConfigUnavailableError."""
-        for key in config_keys(phone_number_id, assistant_id):
-            entry = self._entry(key)
+        for key, entry in self._entries(config_keys(phone_number_id, assistant_id)):
+            if isinstance(entry, _Unavailable):
+                raise ConfigUnavailableError(f"config source failed ({entry.error})")
             if isinstance(entry, _Broken):
                 self._count("LiveConfigBroken")
                 raise BrokenConfigError("configuration item is broken")
             if entry is not None:
                 return ResolvedConfig(config=entry, key=key.split("#")[1])
-        return ResolvedConfig(config=BUILTIN_DEFAULT, key="builtin")
+        return ResolvedConfig(config=builtin_default(), key="builtin")
 
     def invalidate(self) -> None:
         self._cache.clear()
 
-    def _entry(self, key: str) -> _Entry:
-        hit, cached = self._cache.get(key)
-        if hit:
-            return cached
+    def _entries(self, keys: list[str]) -> list[tuple[str, _Entry | _Unavailable]]:
+        """Each key's entry, in precedence order, up to the first cached one that is set. The keys not in
+        the cache are read together: one round trip for a call's phone, assistant and default configs."""
+        known: dict[str, _Entry | _Unavailable] = {}
+        missing: list[str] = []
+        for key in keys:
+            hit, cached = self._cache.get(key)
+            if not hit:
+                missing.append(key)
+                continue
+            known[key] = cached
+            if cached is not None:
+                break
+        if missing:
+            known.update(self._read(missing))
+        return [(key, known[key]) for key in keys if key in known]
+
+    def _read(self, keys: list[str]) -> dict[str, _Entry | _Unavailable]:
         try:
-            raw = self._source.fetch(key)
+            raws = self._source.fetch_many(keys)
         except Exception as exc:
             self._count("LiveConfigSourceError")
-            stale_hit, stale = self._cache.get_stale(key)
-            if stale_hit:
-                return stale
-            raise ConfigUnavailableError(f"config source failed ({type(exc).__name__})") from None
-        entry: _Entry
-        if raw is None:
-            entry = None
-        else:
-            try:
-                entry = parse_config(raw)
-            except BrokenConfigError:
-                entry = _BROKEN
-        self._cache.put(key, entry)
-        return entry
+            # A stale entry serves while the source is down; without one the error's type is kept (never
+            # its message, which could quote an item) and raised if resolution reaches that key.
+            unavailable = _Unavailable(type(exc).__name__)
+            stale = {key: self._cache.get_stale(key) for key in keys}
+            return {key: cached if hit else unavailable for key, (hit, cached) in stale.items()}
+        entries: dict[str, _Entry | _Unavailable] = {}
+        for key in keys:
+            raw = raws.get(key)
+            entry: _Entry
+            if raw is None:
+                entry = None
+            else:
+                try:
+                    entry = parse_config(raw)
+                except BrokenConfigError:
+                    entry = _BROKEN
+            self._cache.put(key, entry)
+            entries[key] = entry
+        return entries
 
     def _count(self, name: str) -> None:
         if self._metrics is not None:

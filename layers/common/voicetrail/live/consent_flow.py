@@ -85,6 +85,8 @@ def classify_utterance(utterance: str) -> Decision:
 
 @dataclass(frozen=True)
 class Transition:
+    """One step of the consent machine: the new record and what to do about it."""
+
     record: ConsentRecord
     changed: bool
     action: Action
@@ -119,6 +121,8 @@ def transition(
 
 @dataclass(frozen=True)
 class ConsentOutcome:
+    """What handling one consent signal did."""
+
     state: ConsentState
     changed: bool
     action: str  # none | say | end-call | transfer | continue | failed

@@ -33,6 +33,8 @@ class ControlError(Exception):
 
 @dataclass(frozen=True)
 class ControlOutcome:
+    """How a Live Call Control request went."""
+
     ok: bool
     attempts: int
     status: int | None = None

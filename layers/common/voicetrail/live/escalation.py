@@ -44,6 +44,8 @@ def _patterns(keywords: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
 
 @dataclass(frozen=True)
 class Trigger:
+    """Why a transcript calls for escalation."""
+
     kind: str  # keyword (an escalation rule matched)
     rule: int  # index of the configured keyword that matched
     transcript_type: str  # partial | final
@@ -65,6 +67,8 @@ def detect(
 
 @dataclass(frozen=True)
 class EscalationOutcome:
+    """What handling one transcript did about escalation."""
+
     # ignored | no_destination | no_control_url | debounced | already_escalated | transferred | failed
     result: str
 

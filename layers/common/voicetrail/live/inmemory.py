@@ -22,6 +22,8 @@ from voicetrail.storage.memory import MemoryLiveStore, StaticConfigSource
 
 @dataclass
 class InMemoryLive:
+    """The live features wired to in-memory adapters (tests and the demo)."""
+
     configs: dict[str, Any] = field(default_factory=dict)  # key -> dict (JSON-encoded) or raw str
     controller: CallController = field(default_factory=RecordingController)
     clock: Callable[[], float] = time.time

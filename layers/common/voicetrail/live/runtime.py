@@ -22,12 +22,12 @@ from aws_lambda_powertools import Logger
 from voicetrail.audit import AuditKind
 from voicetrail.live.assistant import RECORD_CONSENT_TOOL, build_assistant
 from voicetrail.live.config import (
-    BUILTIN_DEFAULT,
     BrokenConfigError,
     ConfigResolver,
     ConfigUnavailableError,
     LiveConfig,
     ResolvedConfig,
+    builtin_default,
 )
 from voicetrail.live.consent_flow import (
     TERMINAL,
@@ -138,10 +138,10 @@ class LiveCallFeatures:
             self._log.warning(
                 "assistant-request answered with an error", extra={"reason": type(exc).__name__}
             )
-            return {"error": BUILTIN_DEFAULT.error_message}
+            return {"error": builtin_default().error_message}
         except Exception as exc:
             self._failed("assistant_request", exc)
-            return {"error": BUILTIN_DEFAULT.error_message}
+            return {"error": builtin_default().error_message}
         returning = False
         call_id = message.call_id
         try:
@@ -205,7 +205,7 @@ class LiveCallFeatures:
             seconds = self.config_for(processed.parsed.message).endpointing_seconds
         except Exception as exc:
             self._failed("endpointing", exc)
-            seconds = BUILTIN_DEFAULT.endpointing_seconds
+            seconds = builtin_default().endpointing_seconds
         return {"timeoutSeconds": seconds}
 
     # -- function-call (legacy) ------------------------------------------------------------------

@@ -29,6 +29,8 @@ class ConsentState(StrEnum):
 
 @dataclass(frozen=True)
 class ConsentRecord:
+    """A call's consent state as stored, with its optimistic-lock version."""
+
     state: ConsentState
     asks: int = 1  # times the question was put to the caller (the disclosure counts as one)
     version: int = 0
@@ -84,6 +86,8 @@ class ClaimResult(StrEnum):
 
 @dataclass(frozen=True)
 class ToolResult:
+    """A tool call's answer, kept so that a resent tool-calls message gets the same one."""
+
     tool_call_id: str
     name: str
     text: str
@@ -92,6 +96,8 @@ class ToolResult:
 
 @dataclass(frozen=True)
 class CallerConsent:
+    """A caller's last consent decision, keyed by caller hash across calls."""
+
     decision: str  # granted | denied
     decided_at: int  # epoch seconds
 
@@ -107,6 +113,8 @@ class AuditSink(Protocol):
 
 @dataclass(frozen=True)
 class AuditEvent:
+    """An event the live features hand to the audit trail."""
+
     call_id: str
     kind: str
     details: dict[str, int | str]

@@ -22,6 +22,8 @@ UNKNOWN_TOOL_TEXT = "Unknown tool."
 
 @dataclass(frozen=True)
 class ParsedCall:
+    """One tool call of a tool-calls message: its id, name and arguments."""
+
     id: str
     name: str
     arguments: dict[str, Any]

@@ -46,6 +46,8 @@ CLASSES = ("content", "metadata", "recording", "audit", "unknown")
 
 @dataclass(frozen=True)
 class PurgeConfig:
+    """Tuning of one purge run."""
+
     lookback_days: int = 400  # first run (no cursor) or an explicit `from_days`
     safety_ms: int = 20_000  # stop this long before the deadline (audit write + metrics flush)
     alarm_after_attempts: int = 3
@@ -55,6 +57,8 @@ class PurgeConfig:
 
 @dataclass
 class PurgeReport:
+    """What one purge run read, deleted and left for the next run."""
+
     buckets: int = 0
     items_read: int = 0
     expired: Counter[str] = field(default_factory=Counter)
@@ -288,6 +292,8 @@ class RetentionPurger:
 
 @dataclass
 class _RunState:
+    """The state one purge run carries between buckets."""
+
     report: PurgeReport
     external: ExternalDeletions
     now: int

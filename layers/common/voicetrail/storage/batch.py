@@ -1,22 +1,29 @@
-"""Batch deletes that respect DynamoDB's contract: <= 25 requests per call, UnprocessedItems resent with
-exponential backoff (full jitter), throttling errors retried the same way. Keys still unprocessed after
-the last attempt are returned, not raised: they stay in the table (and the expiry index), so the next run
-picks them up again. Deleting a key that is already gone is a no-op, which makes every retry idempotent.
+"""Batch reads and deletes that respect DynamoDB's contract.
+
+Deletes: <= 25 requests per call, UnprocessedItems resent with exponential backoff (full jitter),
+throttling errors retried the same way. Keys still unprocessed after the last attempt are returned, not
+raised: they stay in the table (and the expiry index), so the next run picks them up again. Deleting a
+key that is already gone is a no-op, which makes every retry idempotent.
+
+Reads (`batch_get`): <= 100 keys per call, UnprocessedKeys resent with the same backoff. A key still
+unprocessed after the last attempt raises: a reader would otherwise take "not read" for "absent".
 """
 
 from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from voicetrail.errors import StoreUnavailableError
 from voicetrail.storage.expressions import key
 from voicetrail.storage.ports import BATCH_LIMIT, BatchOutcome, ItemKey
 
-__all__ = ["BATCH_LIMIT", "BatchDeleter", "BatchOutcome", "ItemKey"]
+__all__ = ["BATCH_LIMIT", "BatchDeleter", "BatchOutcome", "ItemKey", "batch_get"]
+READ_BATCH_LIMIT = 100  # keys per BatchGetItem (DynamoDB's limit)
 RETRYABLE_CODES = frozenset(
     {
         "ProvisionedThroughputExceededException",
@@ -79,3 +86,45 @@ class BatchDeleter:
         outcome.failed = [k for k in unique if k in left]
         outcome.deleted = [k for k in unique if k not in left]
         return outcome
+
+
+def batch_get(
+    client: Any,
+    table: str,
+    keys: Sequence[dict[str, Any]],
+    *,
+    consistent: bool = False,
+    projection: Mapping[str, str] | None = None,
+    max_attempts: int = 8,
+    base_delay: float = 0.05,
+    max_delay: float = 2.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> list[dict[str, Any]]:
+    """The items found under `keys` (typed key maps; duplicates read once), in no particular order.
+
+    `projection` maps placeholder -> attribute name (`{"#c": "config"}`); the key attributes are always
+    returned. Raises StoreUnavailableError when a call fails or keys stay unprocessed.
+    """
+    unique = list({(k["pk"]["S"], k["sk"]["S"]): k for k in keys}.values())
+    extra: dict[str, Any] = {"ConsistentRead": consistent}
+    if projection:
+        names = {"#pk": "pk", "#sk": "sk", **projection}
+        extra.update(ProjectionExpression=", ".join(names), ExpressionAttributeNames=names)
+    found: list[dict[str, Any]] = []
+    for start in range(0, len(unique), READ_BATCH_LIMIT):
+        pending: list[dict[str, Any]] = unique[start : start + READ_BATCH_LIMIT]
+        for attempt in range(max_attempts):
+            if attempt:
+                cap = min(max_delay, base_delay * (2**attempt))
+                sleep(random.uniform(cap / 2, cap))  # noqa: S311 - jitter, not security
+            try:
+                response = client.batch_get_item(RequestItems={table: {"Keys": pending, **extra}})
+            except (ClientError, BotoCoreError) as exc:
+                raise StoreUnavailableError(f"batch_get_item failed: {type(exc).__name__}") from None
+            found.extend(response.get("Responses", {}).get(table, []))
+            pending = list((response.get("UnprocessedKeys") or {}).get(table, {}).get("Keys", []))
+            if not pending:
+                break
+        if pending:
+            raise StoreUnavailableError("batch_get_item left keys unprocessed")
+    return found

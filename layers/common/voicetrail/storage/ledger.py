@@ -7,7 +7,6 @@ an UpdateItem returning ALL_OLD, so the domain learns what changed whatever the 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -28,8 +27,8 @@ from voicetrail.calls import (
     utc_day,
 )
 from voicetrail.errors import StoreUnavailableError
-from voicetrail.latency import CallLatency
 from voicetrail.retention import RetentionClass, RetentionPolicy
+from voicetrail.storage.batch import batch_get
 from voicetrail.storage.expressions import (
     UpdateBuilder,
     boolean,
@@ -56,6 +55,9 @@ if TYPE_CHECKING:
 
 
 def summary_from_item(item: Mapping[str, Any]) -> CallSummary:
+    # Only readers (reports, the CLI) decode latency: the webhooks' cold start does without the module.
+    from voicetrail.latency import CallLatency
+
     duration = get_n(item, "duration_s")
     return CallSummary(
         call_key=get_s(item, "call_key") or call_key_of_pk(str(item["pk"]["S"])),
@@ -317,24 +319,8 @@ class DynamoCallLedger:
                 if call_key not in seen:
                     seen.add(call_key)
                     keys.append(call_key)
-        summaries: list[CallSummary] = []
-        for start in range(0, len(keys), 100):
-            chunk = keys[start : start + 100]
-            request: dict[str, Any] = {self._table: {"Keys": [key(call_pk(k), SUMMARY_SK) for k in chunk]}}
-            delay = 0.05
-            for _attempt in range(8):
-                try:
-                    response = self._client.batch_get_item(RequestItems=request)
-                except (ClientError, BotoCoreError) as exc:
-                    raise StoreUnavailableError(f"batch_get_item failed: {type(exc).__name__}") from None
-                for item in response.get("Responses", {}).get(self._table, []):
-                    if int(get_n(item, "expires_at") or 0) > now:
-                        summaries.append(summary_from_item(item))
-                request = dict(response.get("UnprocessedKeys") or {})
-                if not request:
-                    break
-                time.sleep(delay)
-                delay = min(delay * 2, 2.0)
+        items = batch_get(self._client, self._table, [key(call_pk(k), SUMMARY_SK) for k in keys])
+        summaries = [summary_from_item(i) for i in items if int(get_n(i, "expires_at") or 0) > now]
         return sorted(summaries, key=lambda s: (s.first_ts_ms, s.call_key))
 
     def _query(self, pk: str, sk_prefix: str, now: float) -> list[dict[str, Any]]:

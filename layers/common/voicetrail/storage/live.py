@@ -5,6 +5,7 @@ caller consent, live config)."""
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from voicetrail.errors import StoreUnavailableError
@@ -17,6 +18,7 @@ from voicetrail.live.store import (
     ToolResult,
 )
 from voicetrail.retention import RetentionClass, RetentionPolicy
+from voicetrail.storage.batch import batch_get
 from voicetrail.storage.expressions import UpdateBuilder, boolean, expiry_attributes, key, n, s
 from voicetrail.storage.model import (
     CALLER_CONSENT_SK,
@@ -147,30 +149,16 @@ class DynamoLiveStore:
         if not ids:
             return {}
         pk = call_pk(call_id)
-        keys = [key(pk, tool_sk(i)) for i in dict.fromkeys(ids)]
+        keys = [key(pk, tool_sk(i)) for i in ids]
         found: dict[str, ToolResult] = {}
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        for start in range(0, len(keys), 100):
-            request: dict[str, Any] = {
-                self._table: {"Keys": keys[start : start + 100], "ConsistentRead": True}
-            }
-            for _ in range(5):
-                try:
-                    page = self._client.batch_get_item(RequestItems=request)
-                except (ClientError, BotoCoreError):
-                    raise StoreUnavailableError("batch_get_item failed") from None
-                for item in page.get("Responses", {}).get(self._table, []):
-                    tool_id = tool_call_id_of_sk(item["sk"]["S"])
-                    found[tool_id] = ToolResult(
-                        tool_call_id=tool_id,
-                        name=item.get("name", {}).get("S", ""),
-                        text=item.get("result", {}).get("S", ""),
-                        is_error=bool(item.get("is_error", {}).get("BOOL", False)),
-                    )
-                request = page.get("UnprocessedKeys") or {}
-                if not request:
-                    break
+        for item in batch_get(self._client, self._table, keys, consistent=True):
+            tool_id = tool_call_id_of_sk(item["sk"]["S"])
+            found[tool_id] = ToolResult(
+                tool_call_id=tool_id,
+                name=item.get("name", {}).get("S", ""),
+                text=item.get("result", {}).get("S", ""),
+                is_error=bool(item.get("is_error", {}).get("BOOL", False)),
+            )
         return found
 
     def put_tool_result(self, call_id: str, result: ToolResult, *, now: float) -> None:
@@ -213,6 +201,15 @@ class _ConditionFailedError(Exception):
     pass
 
 
+def _config_text(item: dict[str, Any] | None) -> str | None:
+    if not item:
+        return None
+    value = item.get("config", {})
+    if "S" not in value:
+        return "<not a string>"  # present but unusable: reported as broken
+    return str(value["S"])
+
+
 class TableConfigSource:
     """Live-call configs kept as items of the table (`CONFIG#...` / `CONFIG`, attribute `config`)."""
 
@@ -228,13 +225,18 @@ class TableConfigSource:
             ExpressionAttributeNames={"#c": "config"},
             ConsistentRead=False,
         )
-        item = response.get("Item")
-        if not item:
-            return None
-        value = item.get("config", {})
-        if "S" not in value:
-            return "<not a string>"  # present but unusable: reported as broken
-        return str(value["S"])
+        return _config_text(response.get("Item"))
+
+    def fetch_many(self, keys: Sequence[str]) -> dict[str, str | None]:
+        """The phone, assistant and default configs of a call in one round trip, not three."""
+        items = batch_get(
+            self._client,
+            self._table,
+            [key(k, CONFIG_SK) for k in keys],
+            projection={"#c": "config"},
+        )
+        by_key = {item[PK]["S"]: item for item in items}
+        return {k: _config_text(by_key.get(k)) for k in keys}
 
     def store(self, key: str, text: str, *, now: float | None = None) -> None:
         """Write a config item and its entry in the config index, in one transaction (operators and the

@@ -497,11 +497,16 @@ class StaticConfigSource:
 
     def __init__(self, items: dict[str, str] | None = None) -> None:
         self.items = dict(items or {})
-        self.fetches = 0
+        self.fetches = 0  # keys read
+        self.round_trips = 0  # fetch_many calls
 
     def fetch(self, key: str) -> str | None:
         self.fetches += 1
         return self.items.get(key)
+
+    def fetch_many(self, keys: Sequence[str]) -> dict[str, str | None]:
+        self.round_trips += 1
+        return {key: self.fetch(key) for key in keys}
 
 
 class MemoryPepperFingerprints:

@@ -158,6 +158,10 @@ class ConfigSource(Protocol):
         """The raw JSON text stored under `key`, None when absent. Raises on I/O failure."""
         ...
 
+    def fetch_many(self, keys: Sequence[str]) -> dict[str, str | None]:
+        """`fetch` of several keys in one round trip where the store allows it. Raises on I/O failure."""
+        ...
+
 
 class NameMemory(Protocol):
     """A call's memory of its caller's name words, as keyed hashes."""

@@ -161,6 +161,14 @@ class TwilioCallbackService:
     def handle(self, request: InboundRequest, kind: CallbackKind) -> Reply:
         if len(request.body) > self._max_body_bytes:
             raise PayloadTooLargeError()
+        # After a cold start (or a cache expiry) the pepper is read while the signature is checked.
+        self._pepper.prefetch()
+        try:
+            return self._handle(request, kind)
+        finally:
+            self._pepper.settle()
+
+    def _handle(self, request: InboundRequest, kind: CallbackKind) -> Reply:
         signature = request.headers.get(SIGNATURE_HEADER, "").strip()
         if not signature:
             self._reject(AuthFailure.MISSING)

@@ -242,6 +242,8 @@ def _zone(key: str, parent_zone: str) -> str:
 
 @dataclass
 class SanitizedMessage:
+    """A message made safe to store, with what was found in it."""
+
     body: dict[str, Any]
     findings: Counter[str] = field(default_factory=Counter)
     caller_hash: str | None = None

@@ -25,7 +25,6 @@ from voicetrail.calls import CallLedger, merge_vapi_event
 from voicetrail.errors import AuthenticationError, AuthFailure, PayloadTooLargeError, StoreUnavailableError
 from voicetrail.hashing import CallerHasher
 from voicetrail.http import InboundRequest, Reply
-from voicetrail.latency import LatencyMetrics, call_latency
 from voicetrail.observability import MetricsRecorder
 from voicetrail.redaction import RedactionPolicy
 from voicetrail.retention import RetentionClass, RetentionPolicy
@@ -49,9 +48,24 @@ from voicetrail.vapi.sanitize import MessageSanitizer
 from voicetrail.vapi.topology import CallRole, CallTopology
 
 if TYPE_CHECKING:
+    from voicetrail.latency import CallLatency
     from voicetrail.redaction import SecondPass
 
 NO_CALL_ID = "no-call"
+
+
+# Latency figures come with the end-of-call report only: the module is loaded by the first one, not at
+# cold start (a process's first message is almost never its call's last).
+def _call_latency(parsed: ParsedMessage) -> CallLatency | None:
+    from voicetrail.latency import call_latency
+
+    return call_latency(parsed.raw)
+
+
+def _latency_metrics(metrics: MetricsRecorder, latency: CallLatency) -> None:
+    from voicetrail.latency import LatencyMetrics
+
+    LatencyMetrics(metrics).call_reported(latency)
 
 
 @dataclass(frozen=True)
@@ -212,6 +226,14 @@ class VapiWebhookService:
         if len(request.body) > self._max_body_bytes:
             self._metrics.count("RequestRejected", source="vapi", reason="payload_too_large")
             raise PayloadTooLargeError()
+        # After a cold start (or a cache expiry) the pepper is read while the request is authenticated.
+        self._pepper.prefetch()
+        try:
+            return self._handle(request)
+        finally:
+            self._pepper.settle()
+
+    def _handle(self, request: InboundRequest) -> Reply:
         self._authenticate(request)
         parsed = parse_envelope(request.body)
         processed = self._store_event(parsed)
@@ -308,7 +330,7 @@ class VapiWebhookService:
             attributes=attributes,
         )
         outcome = self._store.put_event(event, now=now)
-        latency = call_latency(parsed.raw) if isinstance(message, EndOfCallReport) else None
+        latency = _call_latency(parsed) if isinstance(message, EndOfCallReport) else None
         # Join to the call's Twilio view; idempotent, so a retry completes a merge a crash interrupted.
         merge_vapi_event(self._calls, event, now=now, latency=latency)
         if isinstance(message, EndOfCallReport) and _has_recording(parsed.raw):
@@ -326,7 +348,7 @@ class VapiWebhookService:
             if isinstance(message, EndOfCallReport) and message.cost is not None:
                 RoiMetrics(self._metrics).call_cost(message.cost)
             if latency is not None:
-                LatencyMetrics(self._metrics).call_reported(latency)
+                _latency_metrics(self._metrics, latency)
             redacted = sum(v for k, v in sanitized.findings.items() if k != "caller_id_hashed")
             if redacted:
                 self._metrics.count("PiiRedacted", value=redacted, source="vapi")
