@@ -22,7 +22,9 @@ Four sides are measured:
 
 With `--first-request` (default) a second table times the whole cold start to the first response, so that
 nothing can hide by being deferred past init: secrets come from Secrets Manager through Powertools
-Parameters (as in production), and DynamoDB and Secrets Manager are a moto server on loopback.
+Parameters (as in production), and DynamoDB and Secrets Manager are a moto server on loopback. It times the
+first request twice: from a North American caller, and from a UK caller (+44), whose number is the first to
+need `phonenumbers` (loaded on demand, not at init).
 """
 
 from __future__ import annotations

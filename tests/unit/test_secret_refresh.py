@@ -314,3 +314,27 @@ def test_a_forged_request_leaves_no_read_running() -> None:
     with pytest.raises(AuthenticationError):
         service.handle(vapi_request("forged"))
     assert not any(t.name == "secret-prefetch" for t in threading.enumerate())
+
+
+def test_twilio_reads_its_token_and_the_pepper_at_the_same_time() -> None:
+    clock = Clock()
+    pepper_store = SlowStore(PEPPER)
+    token_store = SlowStore("tok-1", wait_for=pepper_store.began)
+    service = TwilioCallbackService(
+        tokens=stored_resolver(token_store, clock),
+        pepper=stored_resolver(pepper_store, clock),
+        base_url="https://hooks.example.com",
+        store=InMemoryEventStore(),
+        ledger=InMemoryCallLedger(RetentionPolicy()),
+        retention=RetentionPolicy(),
+        metrics=RoiMetrics(MemoryRecorder()),
+        logger=Logger(service="test"),
+        max_body_bytes=65_536,
+        clock=lambda: NOW,
+    )
+    pairs = status_params(new_call_sid(), "ringing", 1, ts=NOW)
+    body, headers = signed_form("https://hooks.example.com/twilio/status", pairs, "tok-1")
+    request = InboundRequest(method="POST", path="/twilio/status", raw_query="", headers=headers, body=body)
+    assert service.handle(request, CallbackKind.STATUS).status == 204
+    assert token_store.overlapped is True
+    assert pepper_store.threads[0] == "secret-prefetch" and pepper_store.reads == 1
