@@ -19,7 +19,7 @@ from voicetrail.retention import RetentionPolicy
 from voicetrail.retention_purge.external import ExternalOutcome, TwilioRecordingDeleter, VapiCallDeleter
 from voicetrail.roi import RoiMetrics
 from voicetrail.secrets import SecretRef, SecretResolver
-from voicetrail.storage.memory import InMemoryCallLedger, InMemoryEventStore
+from voicetrail.storage.memory import InMemoryCallLedger, InMemoryEventStore, MemoryPepperFingerprints
 from voicetrail.twilio.service import CallbackKind, TwilioCallbackService
 from voicetrail.vapi.auth import VapiAuthConfig, sign_request
 from voicetrail.vapi.service import VapiWebhookService
@@ -257,11 +257,23 @@ def stored_resolver(store: Store, clock: Clock) -> SecretResolver:
     return SecretResolver(SecretRef("secretsmanager", "voicetrail/pepper"), fetch=store.fetch, clock=clock)
 
 
+class ThreadedFingerprints(MemoryPepperFingerprints):
+    def __init__(self) -> None:
+        super().__init__()
+        self.threads: list[str] = []
+
+    def record(self, fingerprint: str) -> None:
+        self.threads.append(threading.current_thread().name)
+        super().record(fingerprint)
+
+
 def test_after_a_cold_start_the_two_secrets_are_read_at_the_same_time() -> None:
     clock = Clock()
     pepper_store = SlowStore(PEPPER)
     vapi_store = SlowStore(json.dumps({"current": "s3cret"}), wait_for=pepper_store.began)
+    fingerprints = ThreadedFingerprints()
     service = VapiWebhookService(
+        pepper_fingerprints=fingerprints,
         auth=VapiAuthConfig(),
         secrets=stored_resolver(vapi_store, clock),
         pepper=stored_resolver(pepper_store, clock),
@@ -276,6 +288,8 @@ def test_after_a_cold_start_the_two_secrets_are_read_at_the_same_time() -> None:
     assert vapi_store.overlapped is True  # the pepper read had begun while the Vapi secret was read
     assert pepper_store.threads[0] == "secret-prefetch"
     assert pepper_store.reads == 1  # the request then used the value the prefetch read
+    # The pepper's fingerprint was written in the background too; the request's own record found it done.
+    assert fingerprints.threads[0] == "secret-prefetch" and fingerprints.writes == 1
     before = list(pepper_store.threads)
     assert service.handle(vapi_request("s3cret")).status == 200
     assert "secret-prefetch" not in pepper_store.threads[len(before) :]  # fresh: no second prefetch

@@ -125,39 +125,61 @@ class SecretResolver:
         self._fresh_until = float("-inf")  # when the value this process last read expires
         self._lock = threading.Lock()
         self._prefetching: threading.Thread | None = None
+        self._fetched = threading.Event()  # set when a background read is over (or none is running)
+        self._fetched.set()
 
     def values(self) -> tuple[str, ...]:
-        self.settle()
+        self._fetched.wait()  # a background read's value is then in Powertools' cache
         self._last_values = self._read(self.max_age)
         self._fresh_until = self._clock() + self.max_age
         return self._last_values
 
-    def prefetch(self) -> None:
+    def prefetch(self, then: Callable[[tuple[str, ...]], None] | None = None) -> None:
         """Start reading the store in the background when this process holds no fresh value.
 
         A webhook that needs two secrets (its own and the pepper) thus waits for one round trip after a
-        cold start, not two. `values()` waits for the read and then uses Powertools' cache; a failed read
-        is simply done again there, where it raises as usual.
+        cold start, not two. `values()` waits for the read (not for `then`) and then uses Powertools'
+        cache; a failed read is simply done again there, where it raises as usual. `then` runs in the
+        background after the read, with the values read; its failures are ignored, so a caller must
+        `settle()` and then do again what `then` did not finish.
         """
         if self.ref.source == "env" or self._clock() < self._fresh_until:
             return
+        if self._fetch is _powertools_fetch:
+            # The client is built here, in the request's thread: only the network wait runs in the
+            # background. Two threads building botocore clients would contend for the GIL, which on a
+            # fast network costs more than the round trip saved.
+            from voicetrail.aws import parameters_provider
+
+            parameters_provider(self.ref.source)
         with self._lock:
             if self._prefetching is not None:
                 return
-            self._prefetching = threading.Thread(target=self._warm, name="secret-prefetch", daemon=True)
+            self._fetched.clear()
+            self._prefetching = threading.Thread(
+                target=self._warm, args=(then,), name="secret-prefetch", daemon=True
+            )
             self._prefetching.start()
 
     def settle(self) -> None:
-        """Wait for a background read to end (before a response, so that Lambda never freezes one)."""
+        """Wait for a background read and its `then` to end (before a response, so that Lambda never
+        freezes one half done)."""
         with self._lock:
             worker, self._prefetching = self._prefetching, None
         if worker is not None:
             worker.join()
 
-    def _warm(self) -> None:
-        # A failure is not reported here: values() reads again and raises it there.
-        with contextlib.suppress(Exception):
-            self._fetch(self.ref, self.max_age)
+    def _warm(self, then: Callable[[tuple[str, ...]], None] | None) -> None:
+        # Failures are not reported here: values() reads again and raises there, the caller redoes `then`.
+        active: tuple[str, ...] = ()
+        try:
+            with contextlib.suppress(Exception):
+                active = parse_secret_values(self._fetch(self.ref, self.max_age) or "")
+        finally:
+            self._fetched.set()
+        if active and then is not None:
+            with contextlib.suppress(Exception):
+                then(active)
 
     def refresh(self) -> tuple[str, ...] | None:
         """The store's current values when they differ from the last ones used; else None.

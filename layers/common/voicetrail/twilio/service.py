@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
 
@@ -161,12 +161,17 @@ class TwilioCallbackService:
     def handle(self, request: InboundRequest, kind: CallbackKind) -> Reply:
         if len(request.body) > self._max_body_bytes:
             raise PayloadTooLargeError()
-        # After a cold start (or a cache expiry) the pepper is read while the signature is checked.
-        self._pepper.prefetch()
+        # After a cold start (or a cache expiry) the pepper is read while the signature is checked, and its
+        # fingerprint recorded (once per process; the handler records it if this did not finish).
+        self._pepper.prefetch(then=self._record_fingerprint)
         try:
             return self._handle(request, kind)
         finally:
             self._pepper.settle()
+
+    def _record_fingerprint(self, pepper: Sequence[str]) -> None:
+        if self._pepper_fingerprints is not None:
+            self._pepper_fingerprints.record(CallerHasher(pepper[0]).fingerprint())
 
     def _handle(self, request: InboundRequest, kind: CallbackKind) -> Reply:
         signature = request.headers.get(SIGNATURE_HEADER, "").strip()
@@ -304,6 +309,7 @@ class TwilioCallbackService:
         caller = params.get("From") if direction == "inbound" else params.get("To")
         status = params.get("CallStatus") or params.get("RecordingStatus") or "-"
         if caller and self._pepper_fingerprints is not None:
+            self._pepper.settle()  # a background record of it ends first: one write, not two
             self._pepper_fingerprints.record(hasher.fingerprint())  # lets erasure detect a wrong pepper
         # Raw callbacks are call metadata; the recording itself is the REC# index item (class `recording`).
         event = StoredEvent(

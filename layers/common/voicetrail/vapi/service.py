@@ -226,8 +226,9 @@ class VapiWebhookService:
         if len(request.body) > self._max_body_bytes:
             self._metrics.count("RequestRejected", source="vapi", reason="payload_too_large")
             raise PayloadTooLargeError()
-        # After a cold start (or a cache expiry) the pepper is read while the request is authenticated.
-        self._pepper.prefetch()
+        # After a cold start (or a cache expiry) the pepper is read while the request is authenticated, and
+        # its fingerprint recorded (once per process; _store_event records it if this did not finish).
+        self._pepper.prefetch(then=self._record_fingerprint)
         try:
             return self._handle(request)
         finally:
@@ -242,6 +243,10 @@ class VapiWebhookService:
         responder = self._responders.get(parsed.message.type)
         body: Mapping[str, Any] = responder(processed) if responder else {}
         return Reply(status=200, body=dict(body))
+
+    def _record_fingerprint(self, pepper: Sequence[str]) -> None:
+        if self._pepper_fingerprints is not None:
+            self._pepper_fingerprints.record(CallerHasher(pepper[0]).fingerprint())
 
     def _authenticate(self, request: InboundRequest) -> None:
         try:
@@ -305,6 +310,7 @@ class VapiWebhookService:
             self._metrics.count("SecondPassFailures", source="vapi")
         caller = message.caller_number
         if caller and self._pepper_fingerprints is not None:
+            self._pepper.settle()  # a background record of it ends first: one write, not two
             self._pepper_fingerprints.record(hasher.fingerprint())  # lets erasure detect a wrong pepper
         retention_class = RetentionClass.CONTENT if sanitized.content_kept else RetentionClass.METADATA
         attributes = _attributes(parsed)
