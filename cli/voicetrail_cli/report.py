@@ -13,6 +13,9 @@ Definitions (also in docs/operations/dashboards.md):
   turn p95          95th percentile of every turn latency of the period's calls (Vapi performanceMetrics)
   slow calls        calls whose own turn-latency p95 is above --slow-turn-ms (default 1500 ms)
   interrupts/call   caller barge-ins + assistant talk-overs, averaged over calls that report them
+  Twilio statuses   of the Twilio-carried calls Vapi reported ended, those with a Twilio status callback:
+                    below 100% the number's status callback is missing (or was reset), and the rates fall
+                    back to Vapi's view for those calls
 """
 
 from __future__ import annotations
@@ -83,9 +86,14 @@ class RoiRow:
     ai_only_minutes: float = 0.0
     human_cost_per_minute: float = 0.0
     latency: LatencyAggregate = field(default_factory=LatencyAggregate)
+    twilio_ended: int = 0  # calls carried by Twilio (Vapi's phoneCallProviderId) that Vapi reported ended
+    twilio_status_seen: int = 0  # of those, the ones a Twilio status callback reached
 
     def add(self, call: CallSummary) -> None:
         self.calls += 1
+        if call.twilio_call_sid and call.vapi_ended:
+            self.twilio_ended += 1
+            self.twilio_status_seen += call.status is not None
         self.latency.add(call.latency)
         answered = call.was_answered
         if answered:
@@ -130,6 +138,10 @@ class RoiRow:
     @property
     def average_handle_time_s(self) -> float | None:
         return self._ratio(self.handle_s, self.handled_calls)
+
+    @property
+    def twilio_status_coverage(self) -> float | None:
+        return self._ratio(self.twilio_status_seen, self.twilio_ended)
 
     @property
     def cost_per_call(self) -> float | None:
@@ -324,6 +336,26 @@ def render_table(report: RoiReport) -> Table:
     return table
 
 
+def twilio_coverage_note(report: RoiReport) -> list[str]:
+    """A line when Twilio-carried calls ended without a Twilio status callback, else nothing."""
+    total = report.total
+    missing = total.twilio_ended - total.twilio_status_seen
+    if not missing:
+        return []
+    if not total.twilio_status_seen:
+        # Expected for Vapi's own numbers (nothing to register); for an imported number, not registered.
+        return [
+            f"Twilio status callbacks: none for {total.twilio_ended} ended Twilio calls. Expected for Vapi "
+            "numbers; for a Twilio number of yours, register its status callback (docs: Deploy > "
+            "Registering the webhooks). Rates use Vapi's view."
+        ]
+    return [
+        f"Twilio status callbacks: {total.twilio_status_seen} of {total.twilio_ended} ended Twilio calls "
+        f"({_pct(total.twilio_status_coverage)}). {missing} had none: check those numbers' status callback "
+        "(docs: Deploy > Registering the webhooks); their rates use Vapi's view."
+    ]
+
+
 SLOW_COLUMNS = ("call", "started (UTC)", "turn p95", "slowest turn", "turns")
 
 
@@ -370,7 +402,8 @@ def print_report(
         now=now,
         slow_turn_ms=slow_turn_ms,
     )
-    show(render_table(report), *([render_slow_calls(report)] if report.slow_calls else []), out=console)
+    slow = [render_slow_calls(report)] if report.slow_calls else []
+    show(render_table(report), *slow, *twilio_coverage_note(report), out=console)
     if html_path is not None:
         html_path.write_text(render_html(report, generated_at=now, origin=f"table {table}"), encoding="utf-8")
         console.print(f"HTML report: [bold]{html_path}[/]")
@@ -656,6 +689,8 @@ def report_rows(report: RoiReport) -> list[dict[str, Any]]:
                 "turn_p95_ms": row.latency.turn_p95_ms,
                 "slow_calls": row.latency.slow_calls,
                 "interruptions_per_call": row.latency.interruptions_per_call,
+                "twilio_calls_ended": row.twilio_ended,
+                "twilio_status_coverage": row.twilio_status_coverage,
             }
         )
     return out
@@ -712,4 +747,5 @@ def report(
         writer.writerows(rows)
     else:
         slow = [render_slow_calls(loaded)] if loaded.slow_calls else []
-        show(render_table(loaded), *slow, *([f"HTML report: {html_file}"] if html_file else []))
+        html_line = [f"HTML report: {html_file}"] if html_file else []
+        show(render_table(loaded), *slow, *twilio_coverage_note(loaded), *html_line)

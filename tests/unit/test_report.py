@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from dataclasses import replace
 
 import pytest
 
@@ -182,3 +183,31 @@ def test_a_piped_table_keeps_its_columns() -> None:
     text = buffer.getvalue()
     assert "…" not in text and "AI cost/call" in text and "completion" in text
     assert max(len(line) for line in text.splitlines()) > 80 and piped.width == 80
+
+
+@pytest.mark.parametrize(
+    ("statuses", "coverage", "note"),
+    [
+        (["completed", "busy"], 1.0, None),  # every ended Twilio call had its callback: no line
+        (["completed", None], 0.5, "1 of 2 ended Twilio calls (50%). 1 had none"),  # a callback went missing
+        ([None, None], 0.0, "none for 2 ended Twilio calls. Expected for Vapi numbers"),  # never registered
+        ([], None, None),  # no Twilio calls (web calls only)
+    ],
+)
+def test_twilio_status_coverage_says_when_callbacks_are_missing(
+    statuses: list[str | None], coverage: float | None, note: str | None
+) -> None:
+    from voicetrail_cli.report import report_rows, twilio_coverage_note
+
+    calls = [call(n, 0, status=s, vapi_ended=True, answered=True) for n, s in enumerate(statuses)]
+    calls.append(call(9, 0, status=None, vapi_ended=False))  # still in progress: not counted
+    web = CallSummary(call_key="web-1", first_ts_ms=calls[-1].first_ts_ms, expires_at=calls[-1].expires_at)
+    calls.append(replace(web, vapi_call_id="web-1", vapi_ended=True))  # a web call: no Twilio leg
+    report = compute(calls, since=DAY0, until=DAY0 + 86_400, human_cost_per_minute=0.5)
+    assert report.total.twilio_status_coverage == coverage
+    assert report_rows(report)[-1]["twilio_status_coverage"] == coverage
+    lines = twilio_coverage_note(report)
+    if note is None:
+        assert lines == []
+    else:
+        assert len(lines) == 1 and note in lines[0]
