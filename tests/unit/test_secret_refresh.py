@@ -105,20 +105,24 @@ def test_refresh_failure_keeps_the_original_answer(broken: str) -> None:
 # ---- the Vapi webhook -------------------------------------------------------------------------------------
 
 
-def vapi(store: Store, clock: Clock) -> tuple[VapiWebhookService, MemoryRecorder]:
-    metrics = MemoryRecorder()
-    service = VapiWebhookService(
+def vapi_service(secrets: SecretResolver, pepper: SecretResolver, **extra: Any) -> VapiWebhookService:
+    return VapiWebhookService(
         auth=VapiAuthConfig(),
-        secrets=resolver(store, clock),
-        pepper=resolver(Store(PEPPER)),
+        secrets=secrets,
+        pepper=pepper,
         store=InMemoryEventStore(),
         retention=RetentionPolicy(),
-        metrics=metrics,
+        metrics=extra.pop("metrics", MemoryRecorder()),
         logger=Logger(service="test"),
         max_body_bytes=1_048_576,
         clock=lambda: NOW,
+        **extra,
     )
-    return service, metrics
+
+
+def vapi(store: Store, clock: Clock) -> tuple[VapiWebhookService, MemoryRecorder]:
+    metrics = MemoryRecorder()
+    return vapi_service(resolver(store, clock), resolver(Store(PEPPER)), metrics=metrics), metrics
 
 
 def vapi_request(secret: str) -> InboundRequest:
@@ -272,17 +276,10 @@ def test_after_a_cold_start_the_two_secrets_are_read_at_the_same_time() -> None:
     pepper_store = SlowStore(PEPPER)
     vapi_store = SlowStore(json.dumps({"current": "s3cret"}), wait_for=pepper_store.began)
     fingerprints = ThreadedFingerprints()
-    service = VapiWebhookService(
+    service = vapi_service(
+        stored_resolver(vapi_store, clock),
+        stored_resolver(pepper_store, clock),
         pepper_fingerprints=fingerprints,
-        auth=VapiAuthConfig(),
-        secrets=stored_resolver(vapi_store, clock),
-        pepper=stored_resolver(pepper_store, clock),
-        store=InMemoryEventStore(),
-        retention=RetentionPolicy(),
-        metrics=MemoryRecorder(),
-        logger=Logger(service="test"),
-        max_body_bytes=1_048_576,
-        clock=lambda: NOW,
     )
     assert service.handle(vapi_request("s3cret")).status == 200
     assert vapi_store.overlapped is True  # the pepper read had begun while the Vapi secret was read
@@ -314,17 +311,7 @@ def test_a_forged_request_leaves_no_read_running() -> None:
     clock = Clock()
     pepper_store = SlowStore(PEPPER)
     pepper = stored_resolver(pepper_store, clock)
-    service = VapiWebhookService(
-        auth=VapiAuthConfig(),
-        secrets=stored_resolver(Store(json.dumps({"current": "s3cret"})), clock),
-        pepper=pepper,
-        store=InMemoryEventStore(),
-        retention=RetentionPolicy(),
-        metrics=MemoryRecorder(),
-        logger=Logger(service="test"),
-        max_body_bytes=1_048_576,
-        clock=lambda: NOW,
-    )
+    service = vapi_service(stored_resolver(Store(json.dumps({"current": "s3cret"})), clock), pepper)
     with pytest.raises(AuthenticationError):
         service.handle(vapi_request("forged"))
     assert not any(t.name == "secret-prefetch" for t in threading.enumerate())
