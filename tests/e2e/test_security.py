@@ -53,6 +53,19 @@ def signed(config: VapiAuthConfig, body: bytes, secret: str, **kw: Any) -> dict[
     }
 
 
+def signed_as_sent(
+    config: VapiAuthConfig, change: Callable[[bytes], bytes]
+) -> Callable[[str, str], tuple[bytes, dict[str, str | bytes]]]:
+    """A validly signed request whose body is `change(envelope)`. The envelope is built once: it carries a
+    millisecond timestamp, so two builds a tick apart would sign one body and send another (a 401)."""
+
+    def build(call_id: str, secret: str) -> tuple[bytes, dict[str, str | bytes]]:
+        body = change(envelope(call_id))
+        return body, signed(config, body, secret)
+
+    return build
+
+
 def body_cases(config: VapiAuthConfig) -> list[Case]:
     nested = b'{"message":{"type":"status-update","x":' + b"[" * 100_000 + b"]" * 100_000 + b"}}"
     huge = b'{"message":{"type":"hang","x":"' + b"a" * 1_100_000 + b'"}}'
@@ -65,16 +78,11 @@ def body_cases(config: VapiAuthConfig) -> list[Case]:
                 signed(config, b"type=status-update&call=" + c.encode(), s),
             ),
         ),
-        Case(
-            "body: truncated JSON", 400, lambda c, s: (envelope(c)[:-3], signed(config, envelope(c)[:-3], s))
-        ),
+        Case("body: truncated JSON", 400, signed_as_sent(config, lambda body: body[:-3])),
         Case(
             "body: not UTF-8",
             400,
-            lambda c, s: (
-                envelope(c).replace(b"in-progress", b"\xff\xfe\xfd"),
-                signed(config, envelope(c).replace(b"in-progress", b"\xff\xfe\xfd"), s),
-            ),
+            signed_as_sent(config, lambda body: body.replace(b"in-progress", b"\xff\xfe\xfd")),
         ),
         Case("body: JSON array", 400, lambda c, s: (b"[1,2]", signed(config, b"[1,2]", s))),
         Case(
