@@ -26,9 +26,12 @@ from voicetrail_cli.target import (
     Deployment,
     EndpointOpt,
     JsonOpt,
+    NowOpt,
     RegionOpt,
+    SinceOpt,
     StackOpt,
     TableOpt,
+    UntilOpt,
     resolve,
     secret_resolver,
 )
@@ -39,7 +42,6 @@ _CALL_SID = re.compile(r"^CA[0-9a-fA-F]{32}$")
 OUTCOMES = ("escalated", "consent-denied", "transferred", "failed")
 FAILED_STATUSES = frozenset({"failed", "busy", "no-answer", "canceled"})
 TRANSFER_REASONS = frozenset({"assistant-forwarded-call", "call.forwarded"})
-NowOpt = Annotated[float | None, typer.Option("--now", hidden=True, help="Epoch seconds (tests).")]
 
 
 def _iso(ms: float | None) -> str:
@@ -438,8 +440,8 @@ def _outcomes(summary: Any) -> set[str]:
 
 @calls_app.command("list")
 def calls_list(
-    since: Annotated[str, typer.Option(help="Range start: 7d, 24h, 2w or YYYY-MM-DD (UTC).")] = "7d",
-    until: Annotated[str | None, typer.Option(help="Range end (same forms; default: now).")] = None,
+    since: SinceOpt = "7d",
+    until: UntilOpt = None,
     caller: Annotated[
         str | None, typer.Option(help="Only this caller's calls (hashed here with the pepper, never stored).")
     ] = None,

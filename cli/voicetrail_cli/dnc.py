@@ -15,17 +15,13 @@ from typing import Annotated, Any
 import typer
 
 from voicetrail_cli.output import emit_json
-from voicetrail_cli.target import EndpointOpt, JsonOpt, StackOpt, TableOpt, resolve
+from voicetrail_cli.target import EndpointOpt, JsonOpt, PepperOpt, StackOpt, TableOpt, resolve
 from voicetrail_cli.target import secret_resolver as _resolver
 
 dnc_app = typer.Typer(help="Manage the do-not-call list (keyed hashes, never numbers).", no_args_is_help=True)
 
 PhoneOpt = Annotated[list[str] | None, typer.Option("--phone", help="A number (repeatable).")]
 FileOpt = Annotated[Path | None, typer.Option("--file", help="A file with one number per line.")]
-PepperOpt = Annotated[
-    str | None,
-    typer.Option(envvar="HASH_PEPPER_REF", help="Pepper ref: secretsmanager:<arn>|ssm:<name>|env:<VAR>."),
-]
 RegionOpt = Annotated[str, typer.Option(help="Region of numbers written without a country code.")]
 
 

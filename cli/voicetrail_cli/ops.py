@@ -29,6 +29,8 @@ from voicetrail_cli.target import (
     Deployment,
     EndpointOpt,
     JsonOpt,
+    NowOpt,
+    PepperOpt,
     RegionOpt,
     StackOpt,
     TableOpt,
@@ -38,7 +40,6 @@ from voicetrail_cli.target import (
 
 audit_app = typer.Typer(help="Verify and export the hash-chained audit trail.", no_args_is_help=True)
 
-NowOpt = Annotated[float | None, typer.Option("--now", hidden=True, help="Epoch seconds (tests).")]
 EXIT_INCOMPLETE = 3  # erase: something is still pending (the output lists what and why)
 ERASE_PATH = "/operator/erase"
 _EXECUTE_API_HOST = re.compile(r"^[a-z0-9]+\.execute-api\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$")
@@ -84,13 +85,6 @@ VapiKeyOpt = Annotated[
     str | None,
     typer.Option(
         envvar="VAPI_API_KEY_REF", help="Vapi private API key ref (default with --stack: its secret)."
-    ),
-]
-PepperOpt = Annotated[
-    str | None,
-    typer.Option(
-        envvar="HASH_PEPPER_REF",
-        help="Pepper ref: secretsmanager:<arn>|ssm:<name>|env:<VAR> (stack output HashPepperSecretArn).",
     ),
 ]
 TwilioBaseOpt = Annotated[str | None, typer.Option(envvar="TWILIO_API_BASE_URL", hidden=True)]

@@ -43,7 +43,16 @@ from voicetrail.retention import DAY, RetentionPolicy
 from voicetrail.storage.ledger import DynamoCallLedger
 from voicetrail_cli.failures import CliError
 from voicetrail_cli.output import emit_json, show
-from voicetrail_cli.target import EndpointOpt, JsonOpt, RegionOpt, StackOpt, TableOpt, resolve
+from voicetrail_cli.target import (
+    EndpointOpt,
+    JsonOpt,
+    RegionOpt,
+    SinceOpt,
+    StackOpt,
+    TableOpt,
+    UntilOpt,
+    resolve,
+)
 
 _SINCE = re.compile(r"^(\d+)([hdw])$")
 _UNITS = {"h": 3600, "d": DAY, "w": 7 * DAY}
@@ -697,8 +706,8 @@ def report_rows(report: RoiReport) -> list[dict[str, Any]]:
 
 
 def report(
-    since: Annotated[str, typer.Option(help="Range start: 7d, 24h, 2w or YYYY-MM-DD (UTC).")] = "7d",
-    until: Annotated[str | None, typer.Option(help="Range end (same forms; default: now).")] = None,
+    since: SinceOpt = "7d",
+    until: UntilOpt = None,
     html_file: Annotated[
         Path | None, typer.Option("--html", help="Also write a self-contained HTML page with charts.")
     ] = None,

@@ -847,6 +847,8 @@ def scan_items(client: Any, table: str) -> list[dict[str, Any]]:
 
 
 def query_partitions(client: Any, table: str, partitions: Iterable[str]) -> list[dict[str, Any]]:
+    from voicetrail.storage.batch import query_items
+
     items: list[dict[str, Any]] = []
     for pk in sorted(partitions):
         kwargs: dict[str, Any] = {
@@ -854,12 +856,7 @@ def query_partitions(client: Any, table: str, partitions: Iterable[str]) -> list
             "KeyConditionExpression": "pk = :pk",
             "ExpressionAttributeValues": {":pk": {"S": pk}},
         }
-        while True:
-            page = client.query(**kwargs)
-            items.extend(page.get("Items", []))
-            if "LastEvaluatedKey" not in page:
-                break
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        items.extend(query_items(client, kwargs))
     return items
 
 

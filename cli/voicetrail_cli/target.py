@@ -43,6 +43,16 @@ RegionOpt = Annotated[
     str | None, typer.Option("--region", help="AWS region (default: AWS_REGION / profile).")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+SinceOpt = Annotated[str, typer.Option(help="Range start: 7d, 24h, 2w or YYYY-MM-DD (UTC).")]
+UntilOpt = Annotated[str | None, typer.Option(help="Range end (same forms; default: now).")]
+NowOpt = Annotated[float | None, typer.Option("--now", hidden=True, help="Epoch seconds (tests).")]
+PepperOpt = Annotated[
+    str | None,
+    typer.Option(
+        envvar="HASH_PEPPER_REF",
+        help="Pepper ref: secretsmanager:<arn>|ssm:<name>|env:<VAR> (stack output HashPepperSecretArn).",
+    ),
+]
 
 
 def stack_outputs(stack: str, region: str | None) -> dict[str, str]:

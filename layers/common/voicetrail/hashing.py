@@ -9,9 +9,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from collections.abc import Sequence
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 from voicetrail.errors import InvalidCallerIdError
+
+if TYPE_CHECKING:
+    from voicetrail.storage.ports import PepperFingerprints
 
 DEFAULT_REGION = "US"
 _SIP = re.compile(
@@ -94,3 +99,10 @@ class CallerHasher:
 
     def is_hash(self, value: str) -> bool:
         return value.startswith(self.PREFIX) and len(value) == len(self.PREFIX) + 32
+
+
+def record_pepper_fingerprint(store: PepperFingerprints | None, pepper: Sequence[str]) -> None:
+    """Record the fingerprint of the active pepper, so that erasure can detect a wrong one (the store
+    writes each fingerprint once per process)."""
+    if store is not None:
+        store.record(CallerHasher(pepper[0]).fingerprint())

@@ -16,7 +16,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -160,6 +160,15 @@ class SecretResolver:
                 target=self._warm, args=(then,), name="secret-prefetch", daemon=True
             )
             self._prefetching.start()
+
+    @contextlib.contextmanager
+    def reading_ahead(self, then: Callable[[tuple[str, ...]], None] | None = None) -> Iterator[None]:
+        """`prefetch(then)` on entry, `settle()` on exit (a request's whole span)."""
+        self.prefetch(then)
+        try:
+            yield
+        finally:
+            self.settle()
 
     def settle(self) -> None:
         """Wait for a background read and its `then` to end (before a response, so that Lambda never

@@ -18,6 +18,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from voicetrail.audit import AuditRecord
 from voicetrail.errors import StoreUnavailableError
 from voicetrail.retention import RetentionClass
+from voicetrail.storage.batch import query_items
 from voicetrail.storage.expressions import expiry_attributes, key, n, s
 from voicetrail.storage.model import (
     AUDIT_DAY_PREFIX,
@@ -156,11 +157,6 @@ class DynamoAuditStore:
 
     def _pages(self, kwargs: dict[str, Any]) -> Iterator[dict[str, Any]]:
         try:
-            while True:
-                page = self._client.query(**kwargs)
-                yield from page.get("Items", [])
-                if "LastEvaluatedKey" not in page:
-                    return
-                kwargs = {**kwargs, "ExclusiveStartKey": page["LastEvaluatedKey"]}
+            yield from query_items(self._client, kwargs)
         except (ClientError, BotoCoreError):
             raise StoreUnavailableError("audit read failed") from None

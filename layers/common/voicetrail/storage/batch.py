@@ -1,4 +1,6 @@
-"""Batch reads and deletes that respect DynamoDB's contract.
+"""Multi-item reads and batch deletes that respect DynamoDB's contract.
+
+Queries (`query_items`): every page, following LastEvaluatedKey; the caller maps failures to its error.
 
 Deletes: <= 25 requests per call, UnprocessedItems resent with exponential backoff (full jitter),
 throttling errors retried the same way. Keys still unprocessed after the last attempt are returned, not
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -22,7 +24,7 @@ from voicetrail.errors import StoreUnavailableError
 from voicetrail.storage.expressions import key
 from voicetrail.storage.ports import BATCH_LIMIT, BatchOutcome, ItemKey
 
-__all__ = ["BATCH_LIMIT", "BatchDeleter", "BatchOutcome", "ItemKey", "batch_get"]
+__all__ = ["BATCH_LIMIT", "BatchDeleter", "BatchOutcome", "ItemKey", "batch_get", "query_items"]
 READ_BATCH_LIMIT = 100  # keys per BatchGetItem (DynamoDB's limit)
 RETRYABLE_CODES = frozenset(
     {
@@ -128,3 +130,14 @@ def batch_get(
         if pending:
             raise StoreUnavailableError("batch_get_item left keys unprocessed")
     return found
+
+
+def query_items(client: Any, kwargs: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    """The items of every page of one Query (botocore's errors pass through: callers name the failure)."""
+    request = dict(kwargs)
+    while True:
+        page = client.query(**request)
+        yield from page.get("Items", [])
+        if "LastEvaluatedKey" not in page:
+            return
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -13,6 +13,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from voicetrail.errors import StoreUnavailableError
+from voicetrail.storage.batch import query_items
 
 CALLER_INDEX = "CallerIndex"
 
@@ -42,14 +43,8 @@ class RequestCounter:
 
 def query_all(client: Any, kwargs: dict[str, Any]) -> list[dict[str, Any]]:
     """Every page of a Query. Raises StoreUnavailableError."""
-    items: list[dict[str, Any]] = []
     try:
-        while True:
-            page = client.query(**kwargs)
-            items.extend(page.get("Items", []))
-            if "LastEvaluatedKey" not in page:
-                return items
-            kwargs = {**kwargs, "ExclusiveStartKey": page["LastEvaluatedKey"]}
+        return list(query_items(client, kwargs))
     except (ClientError, BotoCoreError):
         raise StoreUnavailableError("query failed") from None
 

@@ -21,6 +21,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from voicetrail.errors import StoreUnavailableError
 from voicetrail.retention import RetentionClass
+from voicetrail.storage.batch import query_items
 from voicetrail.storage.expressions import expiry_attributes, key
 from voicetrail.storage.model import EVENT_SK_PREFIX, PK, TTL_ATTRIBUTE, call_pk, record_of_sk
 from voicetrail.storage.ports import PutOutcome, StoredEvent
@@ -116,7 +117,6 @@ class DynamoEventStore:
         return PutOutcome.STORED
 
     def call_events(self, call_id: str, *, now: float) -> list[StoredEvent]:
-        events: list[StoredEvent] = []
         kwargs: dict[str, Any] = {
             "TableName": self._table,
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :evt)",
@@ -129,12 +129,7 @@ class DynamoEventStore:
             },
         }
         try:
-            while True:
-                page = self._client.query(**kwargs)
-                events.extend(from_item(i) for i in page.get("Items", []))
-                if "LastEvaluatedKey" not in page:
-                    return events
-                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+            return [from_item(i) for i in query_items(self._client, kwargs)]
         except (ClientError, BotoCoreError) as exc:
             raise StoreUnavailableError(f"query failed: {type(exc).__name__}") from None
 

@@ -6,13 +6,13 @@ Rules: voicetrail.erasure; the receipts are audit records of the `SYS#erasure` c
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from voicetrail.errors import StoreUnavailableError
-from voicetrail.storage.batch import BatchDeleter
+from voicetrail.storage.batch import BatchDeleter, query_items
 from voicetrail.storage.expressions import s
 from voicetrail.storage.model import CALLER_INDEX, ERASURE_PROJECTION
 from voicetrail.storage.ports import BatchOutcome, ItemKey, RawItem
@@ -34,7 +34,7 @@ class DynamoCallerItems:
             "KeyConditionExpression": "caller_hash = :h",
             "ExpressionAttributeValues": {":h": s(caller_hash)},
         }
-        return _guarded(lambda: list(self._pages(kwargs)))
+        return _guarded(lambda: list(query_items(self._client, kwargs)))
 
     def call_items(self, pk: str) -> list[RawItem]:
         kwargs: dict[str, Any] = {
@@ -44,7 +44,7 @@ class DynamoCallerItems:
             "ProjectionExpression": _PROJECTION,
             "ConsistentRead": True,
         }
-        return _guarded(lambda: list(self._pages(kwargs)))
+        return _guarded(lambda: list(query_items(self._client, kwargs)))
 
     def get(self, key: ItemKey) -> RawItem | None:
         item: RawItem | None = _guarded(
@@ -54,14 +54,6 @@ class DynamoCallerItems:
 
     def delete(self, keys: Sequence[ItemKey]) -> BatchOutcome:
         return _guarded(lambda: self._deleter.delete(keys))
-
-    def _pages(self, kwargs: dict[str, Any]) -> Iterator[RawItem]:
-        while True:
-            page = self._client.query(**kwargs)
-            yield from page.get("Items", [])
-            if "LastEvaluatedKey" not in page:
-                return
-            kwargs = {**kwargs, "ExclusiveStartKey": page["LastEvaluatedKey"]}
 
 
 def _guarded(operation: Callable[[], _T]) -> _T:

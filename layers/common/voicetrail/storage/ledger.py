@@ -28,7 +28,7 @@ from voicetrail.calls import (
 )
 from voicetrail.errors import StoreUnavailableError
 from voicetrail.retention import RetentionClass, RetentionPolicy
-from voicetrail.storage.batch import batch_get
+from voicetrail.storage.batch import batch_get, query_items
 from voicetrail.storage.expressions import (
     UpdateBuilder,
     boolean,
@@ -334,14 +334,8 @@ class DynamoCallLedger:
             "FilterExpression": "expires_at > :now",
             "ExpressionAttributeValues": values,
         }
-        items: list[dict[str, Any]] = []
         try:
-            while True:
-                page = self._client.query(**kwargs)
-                items.extend(page.get("Items", []))
-                if "LastEvaluatedKey" not in page:
-                    return items
-                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+            return list(query_items(self._client, kwargs))
         except (ClientError, BotoCoreError) as exc:
             raise StoreUnavailableError(f"query failed: {type(exc).__name__}") from None
 

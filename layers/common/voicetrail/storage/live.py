@@ -18,7 +18,7 @@ from voicetrail.live.store import (
     ToolResult,
 )
 from voicetrail.retention import RetentionClass, RetentionPolicy
-from voicetrail.storage.batch import batch_get
+from voicetrail.storage.batch import batch_get, query_items
 from voicetrail.storage.expressions import UpdateBuilder, boolean, expiry_attributes, key, n, s
 from voicetrail.storage.model import (
     CALLER_CONSENT_SK,
@@ -268,15 +268,9 @@ class TableConfigSource:
 
     def list(self) -> list[tuple[str, int]]:
         """(key, updated_ms) of every config written with `store`: one query of the index partition."""
-        out: list[tuple[str, int]] = []
         kwargs: dict[str, Any] = {
             "TableName": self._table,
             "KeyConditionExpression": "pk = :pk",
             "ExpressionAttributeValues": {":pk": s(CONFIG_INDEX_PK)},
         }
-        while True:
-            page = self._client.query(**kwargs)
-            out.extend((i[SK]["S"], int(i["updated_ms"]["N"])) for i in page.get("Items", []))
-            if "LastEvaluatedKey" not in page:
-                return out
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return [(i[SK]["S"], int(i["updated_ms"]["N"])) for i in query_items(self._client, kwargs)]

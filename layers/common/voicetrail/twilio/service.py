@@ -14,15 +14,16 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
+from functools import partial
 
 from aws_lambda_powertools import Logger
 
 from voicetrail.calls import CallLedger, RecordingUpdate, TwilioCallUpdate, twilio_call_key
 from voicetrail.errors import AuthenticationError, AuthFailure, BadRequestError, PayloadTooLargeError
-from voicetrail.hashing import CallerHasher
+from voicetrail.hashing import CallerHasher, record_pepper_fingerprint
 from voicetrail.http import InboundRequest, Reply
 from voicetrail.retention import RetentionClass, RetentionPolicy
 from voicetrail.roi import RoiMetrics
@@ -163,15 +164,8 @@ class TwilioCallbackService:
             raise PayloadTooLargeError()
         # After a cold start (or a cache expiry) the pepper is read while the signature is checked, and its
         # fingerprint recorded (once per process; the handler records it if this did not finish).
-        self._pepper.prefetch(then=self._record_fingerprint)
-        try:
+        with self._pepper.reading_ahead(then=partial(record_pepper_fingerprint, self._pepper_fingerprints)):
             return self._handle(request, kind)
-        finally:
-            self._pepper.settle()
-
-    def _record_fingerprint(self, pepper: Sequence[str]) -> None:
-        if self._pepper_fingerprints is not None:
-            self._pepper_fingerprints.record(CallerHasher(pepper[0]).fingerprint())
 
     def _handle(self, request: InboundRequest, kind: CallbackKind) -> Reply:
         signature = request.headers.get(SIGNATURE_HEADER, "").strip()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
 
 from aws_lambda_powertools import Logger
@@ -23,7 +24,7 @@ from aws_lambda_powertools import Logger
 from voicetrail.audit import AuditDetailsError, AuditKind
 from voicetrail.calls import CallLedger, merge_vapi_event
 from voicetrail.errors import AuthenticationError, AuthFailure, PayloadTooLargeError, StoreUnavailableError
-from voicetrail.hashing import CallerHasher
+from voicetrail.hashing import CallerHasher, record_pepper_fingerprint
 from voicetrail.http import InboundRequest, Reply
 from voicetrail.observability import MetricsRecorder
 from voicetrail.redaction import RedactionPolicy
@@ -228,11 +229,8 @@ class VapiWebhookService:
             raise PayloadTooLargeError()
         # After a cold start (or a cache expiry) the pepper is read while the request is authenticated, and
         # its fingerprint recorded (once per process; _store_event records it if this did not finish).
-        self._pepper.prefetch(then=self._record_fingerprint)
-        try:
+        with self._pepper.reading_ahead(then=partial(record_pepper_fingerprint, self._pepper_fingerprints)):
             return self._handle(request)
-        finally:
-            self._pepper.settle()
 
     def _handle(self, request: InboundRequest) -> Reply:
         self._authenticate(request)
@@ -243,10 +241,6 @@ class VapiWebhookService:
         responder = self._responders.get(parsed.message.type)
         body: Mapping[str, Any] = responder(processed) if responder else {}
         return Reply(status=200, body=dict(body))
-
-    def _record_fingerprint(self, pepper: Sequence[str]) -> None:
-        if self._pepper_fingerprints is not None:
-            self._pepper_fingerprints.record(CallerHasher(pepper[0]).fingerprint())
 
     def _authenticate(self, request: InboundRequest) -> None:
         try:
