@@ -304,12 +304,19 @@ def _show_verification(report: dict[str, Any], source: str) -> None:
         f"{source}: {status} - {report['chains']} chains, {report['records']} records, "
         f"{report.get('truncated_by_retention', 0)} heads removed by retention"
     ]
+    key = report.get("key")
+    if isinstance(key, dict):
+        verdict = "valid" if key.get("signature_valid") else "[red]NOT valid[/]"
+        lines.append(
+            f"signature {verdict} with public key {key.get('fingerprint')}; "
+            f"{report.get('signed_records', 0)} signed records"
+        )
     if report["breaks"]:
         breaks = Table(title="breaks")
-        for column in ("chain", "seq", "problem"):
+        for column in ("chain / kind", "seq / position", "record", "problem"):
             breaks.add_column(column)
         for item in report["breaks"]:
-            breaks.add_row(item["chain"], str(item["seq"]), item["problem"])
+            breaks.add_row(item["chain"], str(item["seq"]), item.get("record", "-"), item["problem"])
         lines.append(breaks)
     for note in report.get("notes", []):
         lines.append(f"note: {note}")
@@ -330,6 +337,10 @@ def audit_verify(
         Path | None,
         typer.Option("--file", help="Verify an evidence bundle or an audit export offline (no AWS access)."),
     ] = None,
+    public_key: Annotated[
+        Path | None,
+        typer.Option("--public-key", help="The signer's public key (PEM) a bundle is verified with."),
+    ] = None,
     audit_days: Annotated[int, typer.Option(envvar="RETENTION_DAYS_AUDIT", help="Audit retention.")] = 2190,
     now: NowOpt = None,
     as_json: JsonOpt = False,
@@ -343,7 +354,7 @@ def audit_verify(
     if file is not None:
         from voicetrail_cli.evidence import verify_file
 
-        result = verify_file(file, now=current)
+        result = verify_file(file, now=current, public_key=public_key)
         source = str(file)
     else:
         target = resolve(table=table, dynamodb_endpoint=dynamodb_endpoint, stack=stack, region=region)
@@ -365,6 +376,52 @@ def audit_verify(
         _show_verification(result, source)
     if not result["ok"]:
         raise typer.Exit(1)
+
+
+SigningKeyOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--signing-key",
+        envvar="VOICETRAIL_SIGNING_KEY",
+        help="kms:<key id|ARN|alias> or file:<PEM> (default: stack output EvidenceSigningKey with "
+        "--stack, else the local key file ~/.config/voicetrail/evidence-signing-key.pem).",
+    ),
+]
+
+
+@audit_app.command("public-key")
+def audit_public_key(
+    signing_key: SigningKeyOpt = None,
+    stack: StackOpt = None,
+    region: RegionOpt = None,
+    out: Annotated[Path | None, typer.Option(help="Write the PEM here instead of stdout.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Print the evidence signing key's public key (PEM), its id and fingerprint: what an auditor needs,
+    with the bundle, to verify evidence offline. Hand it over on a channel the bundle does not travel on."""
+    from voicetrail.signing import fingerprint
+    from voicetrail_cli.evidence import public_key_pem, resolve_signer
+    from voicetrail_cli.target import Deployment, stack_outputs
+
+    outputs = stack_outputs(stack, region) if stack else {}
+    signer = resolve_signer(signing_key, Deployment(table="-", region=region, stack=stack, outputs=outputs))
+    pem = public_key_pem(signer)
+    facts = {"key_id": signer.key_id, "fingerprint": fingerprint(signer.public_key_der()), "pem": pem}
+    if out is not None:
+        _write(out, pem)
+    if as_json:
+        emit_json({k: v for k, v in facts.items() if out is None or k != "pem"})
+        return
+    if out is None:
+        sys.stdout.write(pem)
+    print(f"key {facts['key_id']} fingerprint {facts['fingerprint']}", file=sys.stderr)
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except FileNotFoundError:
+        raise CliError(f"cannot write {path}: the directory {path.parent} does not exist") from None
 
 
 @audit_app.command("export")
@@ -430,24 +487,31 @@ def evidence(
     dynamodb_endpoint: EndpointOpt = None,
     region: RegionOpt = None,
     now: NowOpt = None,
+    signing_key: SigningKeyOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Write one call's evidence bundle: events, audit chain, config snapshot and verification result.
-    An auditor re-verifies it with `voicetrail audit verify --file BUNDLE`, without AWS access."""
+    """Write one call's signed evidence bundle: events, audit chain, rule snapshots, summary, all bound
+    into one signed hash chain. An auditor re-verifies it offline with the bundle and the public key:
+    `voicetrail audit verify --file BUNDLE --public-key KEY.pem`."""
     from voicetrail_cli.calls import load_call
-    from voicetrail_cli.evidence import build_bundle
+    from voicetrail_cli.evidence import build_bundle, resolve_signer
 
     target = resolve(table=table, dynamodb_endpoint=dynamodb_endpoint, stack=stack, region=region)
     current = now if now is not None else time.time()
+    signer = resolve_signer(signing_key, target)
     view = load_call(target, call_id, now=current)
-    bundle = build_bundle(view, source=target.stack or target.table, now=current)
+    bundle = build_bundle(view, source=target.stack or target.table, now=current, signer=signer)
     path = out or Path(f"evidence-{re.sub(r'[^A-Za-z0-9_.-]', '_', view.call_id)}.json")
-    path.write_text(json.dumps(bundle, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    _write(path, json.dumps(bundle, indent=2, sort_keys=True) + "\n")
+    key = bundle["signature"]["statement"]["key"]
     summary = {
         "file": str(path),
         "call_id": view.call_id,
         "events": len(bundle["events"]),
         "audit_records": len(bundle["audit"]),
+        "signed_records": bundle["signature"]["statement"]["records"],
+        "key_id": key["key_id"],
+        "fingerprint": key["fingerprint"],
         "verification": bundle["verification"],
     }
     if as_json:
@@ -456,6 +520,8 @@ def evidence(
     verdict = "intact" if bundle["verification"]["ok"] else "BROKEN"
     show(
         f"evidence for {view.call_id} -> {path}: {summary['events']} events, "
-        f"{summary['audit_records']} audit records, chain {verdict}. "
-        f"Re-verify offline: voicetrail audit verify --file {path}"
+        f"{summary['audit_records']} audit records, chain {verdict}; {summary['signed_records']} records "
+        f"signed by {key['key_id']}, public key fingerprint {key['fingerprint']}. "
+        f"Re-verify offline: voicetrail audit verify --file {path} --public-key KEY.pem "
+        "(voicetrail audit public-key --out KEY.pem)"
     )
