@@ -11,7 +11,8 @@ summary. Every one of those is a *record*, and the records are bound into one st
     binds every record and the order;
   * the *statement* (call ids, time, record count, head, the list of (kind, ref, leaf), the key's id and
     fingerprint) is signed: ECDSA P-256 over SHA-256 of its canonical JSON, by a KMS asymmetric key in a
-    deployment (voicetrail.signing.KmsSigner) or by a local key file for the local stack (LocalKeySigner).
+    deployment (voicetrail.infra.signing.KmsSigner) or by a local key file for the local stack
+    (LocalKeySigner).
 
 Why a chain and a signed leaf list rather than a Merkle tree: a bundle is one call (a few hundred records
 at most) and is always verified whole, so inclusion proofs buy nothing; the chain keeps the audit trail's
@@ -21,8 +22,8 @@ deletion, an insertion, a reordering, a truncation. Without the right public key
 `verify_bundle` checks the signature first, then compares the records to the signed statement.
 
 Verification needs the bundle and the signer's public key (PEM) only: no AWS access. It also re-runs the
-audit chain check (voicetrail.audit.verify_chain) and the rule snapshot check. Audit exports (`audit
-export`, a list of records) are not signed: their chain is checked, and the result says they are unsigned.
+audit chain check (voicetrail.domain.audit.trail.verify_chain) and the rule snapshot check. Audit exports
+(`audit export`, a list of records) are not signed: their chain is checked, and the result says so.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ from voicetrail_cli.failures import CliError
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePublicKey
 
-    from voicetrail.signing import EvidenceSigner
+    from voicetrail.infra.signing import EvidenceSigner
     from voicetrail_cli.calls import CallView
     from voicetrail_cli.target import Deployment
 
@@ -83,7 +84,7 @@ def chain_head(leaves: Iterable[str]) -> str:
 
 
 def statement_message(statement: dict[str, Any]) -> bytes:
-    """What is signed: 32 bytes, SHA-256 of the statement (voicetrail.signing says why)."""
+    """What is signed: 32 bytes, SHA-256 of the statement (voicetrail.infra.signing says why)."""
     return hashlib.sha256(canonical(statement)).digest()
 
 
@@ -118,7 +119,7 @@ def records_of(document: dict[str, Any]) -> list[tuple[str, str, Any]]:
 
 def sign_document(document: dict[str, Any], signer: EvidenceSigner) -> dict[str, Any]:
     """The `signature` section of a bundle: the statement over its records and the signer's signature."""
-    from voicetrail.signing import fingerprint
+    from voicetrail.infra.signing import fingerprint
 
     call_id = str(document["call_id"])
     leaves = [
@@ -163,7 +164,7 @@ def build_bundle(view: CallView, *, source: str, now: float, signer: EvidenceSig
     return bundle
 
 
-# ---- signers and public keys (the local key file; KMS is voicetrail.signing.KmsSigner) ---------------
+# ---- signers and public keys (the local key file; KMS is voicetrail.infra.signing.KmsSigner) ---------------
 
 
 def default_key_path() -> Path:
@@ -217,7 +218,7 @@ class LocalKeySigner:
 
     @property
     def key_id(self) -> str:
-        from voicetrail.signing import fingerprint
+        from voicetrail.infra.signing import fingerprint
 
         return "local:" + fingerprint(self.public_key_der()).removeprefix("SHA256:")[:16]
 
@@ -240,7 +241,7 @@ def resolve_signer(spec: str | None, target: Deployment) -> EvidenceSigner:
     if spec and spec.startswith("kms:"):
         import boto3
 
-        from voicetrail.signing import KmsSigner
+        from voicetrail.infra.signing import KmsSigner
 
         return KmsSigner(boto3.client("kms", region_name=target.region), spec.removeprefix("kms:"))
     path = Path(spec.removeprefix("file:")) if spec else default_key_path()
@@ -282,7 +283,7 @@ def load_public_key(path: Path) -> EllipticCurvePublicKey:
 
 
 def key_fingerprint(key: EllipticCurvePublicKey) -> str:
-    from voicetrail.signing import fingerprint
+    from voicetrail.infra.signing import fingerprint
 
     return fingerprint(_der(key))
 
@@ -325,7 +326,7 @@ def _break(kind: str, index: int, ref: str, problem: str) -> dict[str, Any]:
 
 
 def verify_records(rows: list[Any], *, now: float, whole_chains: bool) -> dict[str, Any]:
-    from voicetrail.audit import ChainBreak, ExportFormatError, record_from_export, verify_chain
+    from voicetrail.domain.audit.trail import ChainBreak, ExportFormatError, record_from_export, verify_chain
 
     chains: dict[str, list[Any]] = defaultdict(list)
     for row in rows:

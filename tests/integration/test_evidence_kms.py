@@ -13,7 +13,13 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.unit.test_evidence_signing import NOW, call_view
-from voicetrail.signing import KEY_SPEC, SIGNING_ALGORITHM, KmsSigner, SigningUnavailableError, fingerprint
+from voicetrail.infra.signing import (
+    KEY_SPEC,
+    SIGNING_ALGORITHM,
+    KmsSigner,
+    SigningUnavailableError,
+    fingerprint,
+)
 from voicetrail_cli.evidence import build_bundle, public_key_pem, statement_message
 from voicetrail_cli.main import app
 

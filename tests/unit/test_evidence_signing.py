@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from tests.conftest import load_fixture
-from voicetrail.audit import AuditKind, AuditTrail, record_from_export
-from voicetrail.storage.memory import InMemoryAuditStore
+from tests.support.memory import InMemoryAuditStore
+from voicetrail.domain.audit.trail import AuditKind, AuditTrail, record_from_export
 from voicetrail_cli.calls import CallView
 from voicetrail_cli.evidence import (
     LocalKeySigner,

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from voicetrail.signing import KEY_SPEC, SIGNING_ALGORITHM
+from voicetrail.infra.signing import KEY_SPEC, SIGNING_ALGORITHM
 from voicetrail_cli.template import load_template
 
 pytestmark = pytest.mark.unit
