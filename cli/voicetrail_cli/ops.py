@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 import sys
 import time
@@ -65,10 +66,17 @@ def _providers(
     twilio_token_ref = twilio_token_ref or target.secret_ref("TwilioAuthTokenSecretArn")
     vapi_key_ref = vapi_key_ref or target.secret_ref("VapiApiKeySecretArn")
     twilio = TwilioRecordingDeleter(
-        twilio_account_sid, secret_resolver(twilio_token_ref), base_url=twilio_api_base_url or None
+        twilio_account_sid, _credential(twilio_token_ref), base_url=twilio_api_base_url or None
     )
-    vapi = VapiCallDeleter(secret_resolver(vapi_key_ref), base_url=vapi_api_base_url)
+    vapi = VapiCallDeleter(_credential(vapi_key_ref), base_url=vapi_api_base_url)
     return twilio, vapi
+
+
+def _credential(ref: str | None) -> Any:
+    """A provider credential, or None (not configured): an `env:` ref to an unset variable is none."""
+    if ref and ref.startswith("env:") and not os.environ.get(ref.removeprefix("env:")):
+        return None
+    return secret_resolver(ref)
 
 
 TwilioSidOpt = Annotated[
@@ -113,12 +121,25 @@ def erase(
     vapi_key_ref: VapiKeyOpt = None,
     twilio_api_base_url: TwilioBaseOpt = None,
     vapi_api_base_url: VapiBaseOpt = "https://api.vapi.ai",
+    deadline: Annotated[
+        int,
+        typer.Option(
+            "--deadline",
+            envvar="ERASURE_DEADLINE_DAYS",
+            min=1,
+            max=30,
+            help="Days within which deletions at providers must be done (retried until then, then alarmed).",
+        ),
+    ] = 25,
     as_json: JsonOpt = False,
 ) -> None:
-    """Erase every call of a caller (content, metadata, recordings at Twilio and Vapi).
+    """Erase every call of a caller: our copy at once (events, summaries, name memory, consent and live
+    state, recording pointers, day index), then deletions at the providers (Twilio recordings, Vapi calls)
+    as follow-ups retried by the scheduled purge until done.
 
-    Exit 0 when every known copy is gone, 3 when something is pending (listed per call, with the
-    provider and the reason; run it again later), 1 on an error (a wrong pepper, an invalid number).
+    The receipt lists what was erased here, what is pending at which provider (due by --deadline) and what
+    was skipped (provider not configured). Exit 0 when nothing is pending, 3 when provider deletions are
+    pending (our copy is gone; the purge retries them), 1 on an error (a wrong pepper, an invalid number).
     """
     from voicetrail.domain.callers import caller_id
 
@@ -127,7 +148,7 @@ def erase(
         target = resolve(table=table, dynamodb_endpoint=dynamodb_endpoint, stack=stack, region=region)
         api_url = target.output("OperatorEraseUrl")
     if api_url:
-        result = _erase_via_api(api_url, phone, region, dry_run=dry_run)
+        result = _erase_via_api(api_url, phone, region, dry_run=dry_run, deadline_days=deadline)
     else:
         if not pepper_ref:
             raise CliError(
@@ -136,8 +157,10 @@ def erase(
             )
         from voicetrail.domain.audit.trail import AuditTrail
         from voicetrail.domain.erasure.eraser import ErasureService
+        from voicetrail.domain.erasure.providers import standard_providers
         from voicetrail.storage.audit import DynamoAuditStore
         from voicetrail.storage.erasure import DynamoCallerItems
+        from voicetrail.storage.erasure_tasks import DynamoErasureTasks
         from voicetrail.storage.pepper import DynamoPepperFingerprints
 
         target = resolve(table=table, dynamodb_endpoint=dynamodb_endpoint, stack=stack, region=region)
@@ -149,11 +172,11 @@ def erase(
             DynamoCallerItems(client, target.table),
             pepper=secret_resolver(pepper_ref),
             fingerprints=DynamoPepperFingerprints(client, target.table),
-            recordings=twilio,
-            calls=vapi,
+            providers=standard_providers(twilio, vapi),
+            tasks=DynamoErasureTasks(client, target.table),
             audit=AuditTrail(DynamoAuditStore(client, target.table)),
         )
-        result = service.erase(phone, dry_run=dry_run).as_dict()
+        result = service.erase(phone, dry_run=dry_run, deadline_days=deadline).as_dict()
     if as_json:
         emit_json(result)
     else:
@@ -163,38 +186,59 @@ def erase(
 
 
 def _show_erasure(result: dict[str, Any]) -> None:
-    calls = Table(title="dry run: would erase" if result.get("dry_run") else "calls found")
-    for column in ("call", "items by class", "Twilio recordings", "Vapi calls"):
+    """The receipt: erased here (per call and class), each provider target's fate, one verdict line."""
+    calls = Table(title="dry run: would erase" if result.get("dry_run") else "erased here")
+    for column in ("call", "items by class", "at providers"):
         calls.add_column(column)
     for call in result.get("calls", []):
+        held = call.get("providers") or {}
         calls.add_row(
             call["call_id"],
             ", ".join(f"{k} {v}" for k, v in call["items"].items()),
-            str(len(call["twilio_recordings"])),
-            str(len(call["vapi_calls"])),
+            ", ".join(f"{name} {len(ids)}" for name, ids in held.items()) or "-",
         )
     renderables: list[Any] = [calls]
-    if result.get("pending"):
-        pending = Table(title="pending (run again once fixed)")
-        for column in ("call", "provider", "target", "reason"):
-            pending.add_column(column)
-        for item in result["pending"]:
-            pending.add_row(item["call_id"], item["provider"], item["target"], item["reason"])
-        renderables.append(pending)
-    if result.get("dry_run"):
-        verdict = f"dry run: {result['calls_found']} calls found, nothing changed"
-    elif result.get("complete"):
-        verdict = (
-            f"complete: {result['calls_erased']} calls erased, {result['items_deleted_total']} items, "
-            f"{result['twilio_recordings_deleted']} Twilio recordings, "
-            f"{result['vapi_calls_deleted']} Vapi calls"
-        )
-    else:
-        verdict = (
-            f"INCOMPLETE: {result['pending_calls']} calls pending (see above); receipt {result['request_id']}"
-        )
-    renderables.append(verdict)
+    if result.get("providers"):
+        providers = Table(title="at providers")
+        for column in ("call", "provider", "target", "status", "reason / due"):
+            providers.add_column(column)
+        for item in result["providers"]:
+            note = item.get("reason") or "-"
+            if item["status"] == "pending":
+                note = f"{note}, due {item.get('due_at', '?')[:10]}"
+            providers.add_row(item["call_id"], item["provider"], item["target"], item["status"], note)
+        renderables.append(providers)
+    here = [p for p in result.get("pending", []) if p["provider"] in ("dynamodb", "pepper")]
+    if here:
+        left = Table(title="NOT erased here (repeat the request)")
+        for column in ("call", "where", "what", "reason"):
+            left.add_column(column)
+        for item in here:
+            left.add_row(item["call_id"], item["provider"], item["target"], item["reason"])
+        renderables.append(left)
+    renderables.append(_erasure_verdict(result))
     show(*renderables)
+
+
+def _erasure_verdict(result: dict[str, Any]) -> str:
+    if result.get("dry_run"):
+        return f"dry run: {result['calls_found']} calls found, nothing changed"
+    statuses: dict[str, int] = {}
+    for item in result.get("providers", []):
+        statuses[item["status"]] = statuses.get(item["status"], 0) + 1
+    at_providers = ", ".join(f"{n} {status}" for status, n in sorted(statuses.items())) or "nothing held"
+    here = (
+        f"erased here: {result['calls_erased']} of {result['calls_found']} calls, "
+        f"{result['items_deleted_total']} items"
+    )
+    if not result.get("erased_here", result.get("complete")):
+        return f"INCOMPLETE here: {here}, see above; receipt {result['request_id']}"
+    if result.get("complete"):
+        return f"complete: {here}; at providers: {at_providers}; receipt {result['request_id']}"
+    return (
+        f"{here}; at providers: {at_providers}: PENDING deletions are retried by the scheduled purge until "
+        f"done (due {str(result.get('due_at'))[:10]}, alarmed after); receipt {result['request_id']}"
+    )
 
 
 def operator_url(api_url: str) -> str:
@@ -209,11 +253,13 @@ def signing_region(host: str, fallback: str | None) -> str | None:
     return match.group(1) if match else fallback
 
 
-def _erase_via_api(api_url: str, phone: str, region: str | None, *, dry_run: bool) -> dict[str, Any]:
+def _erase_via_api(
+    api_url: str, phone: str, region: str | None, *, dry_run: bool, deadline_days: int
+) -> dict[str, Any]:
     import httpx
 
     url = operator_url(api_url)
-    body = json.dumps({"phone": phone, "dry_run": dry_run}).encode()
+    body = json.dumps({"phone": phone, "dry_run": dry_run, "deadline_days": deadline_days}).encode()
     headers = {"content-type": "application/json"}
     host = urlparse(url).hostname or ""
     if host not in ("127.0.0.1", "localhost", "::1"):
