@@ -5,20 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
+from voicetrail.domain.identity import call_pk
 from voicetrail.domain.retention.classes import RetentionClass
 
-if TYPE_CHECKING:
-    from collections.abc import Iterable
-
-    from voicetrail.domain.calls.state import (
-        CallSummary,
-        CallTransition,
-        RecordingUpdate,
-        TwilioCallUpdate,
-        VapiCallView,
-    )
+# What a call's stored record is: a webhook event, or a pointer to a recording a provider holds.
+EVENT_RECORD = "EVT"
+RECORDING_RECORD = "REC"
 
 
 class PutOutcome(StrEnum):
@@ -44,7 +38,12 @@ class StoredEvent:
     attributes: dict[str, str | int | float] = field(default_factory=dict)
     # "EVT" for webhook events; other records of a call (e.g. "REC" recording pointers) use their own prefix
     # so that reading a call's events never returns them.
-    record: str = "EVT"
+    record: str = EVENT_RECORD
+
+    @property
+    def pk(self) -> str:
+        """The call's name (domain.identity), under which all its records are kept."""
+        return call_pk(self.call_id)
 
     @property
     def sk(self) -> str:
@@ -64,22 +63,6 @@ class EventStore(Protocol):
     def get_event(self, call_id: str, sk: str) -> StoredEvent | None:
         """The stored event at (call, sk), strongly consistent; None when absent."""
         ...
-
-
-class CallLedger(Protocol):
-    """The call ledger: one summary per call joining its Twilio and Vapi views (domain.calls.state)."""
-
-    def apply_twilio(self, update: TwilioCallUpdate, *, now: float) -> CallTransition: ...
-
-    def index_recording(self, update: RecordingUpdate, *, now: float) -> bool:
-        """Index a recording; True when this recording was seen for the first time."""
-        ...
-
-    def merge_vapi(self, view: VapiCallView, *, now: float) -> None: ...
-
-    def get_summary(self, call_key: str, *, now: float) -> CallSummary | None: ...
-
-    def summaries_for_days(self, days: Iterable[str], *, now: float) -> list[CallSummary]: ...
 
 
 class NameMemory(Protocol):
