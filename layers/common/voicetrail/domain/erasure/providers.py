@@ -5,7 +5,7 @@ stored items, the ids of what it holds (`finds`), and how to delete one of them 
 deployment has no credentials for it: then erasure reports it `skipped: not configured` and never leaves
 it pending). The `ProviderRegistry` is the ordered set erasure and the follow-up runner consult.
 
-Adding a provider (Retell, ElevenLabs) is one `Provider` built in voicetrail.wiring.retention: a finder
+Adding a provider (Retell, ElevenLabs) is one `Provider` built in voicetrail.wiring.deletion: a finder
 over the pointers its webhook path stores on items (name them in storage.table.ERASURE_PROJECTION so the
 erasure read carries them) and a deleter answering `ExternalOutcome` (deleted, gone, retry, failed) that
 never raises for a remote failure. Nothing else changes: tasks, retries, deadlines and receipts are
