@@ -31,6 +31,7 @@ from voicetrail.domain.live.store import CallerConsent, ClaimResult, ConsentReco
 from voicetrail.domain.retention.classes import DAY, RetentionClass, RetentionPolicy
 from voicetrail.storage.expressions import expiry_attributes, key, n, s
 from voicetrail.storage.table import (
+    AUDIT_SK_PREFIX,
     CURSOR_PK,
     CURSOR_SK,
     ERASURE_PROJECTION,
@@ -460,7 +461,7 @@ class InMemoryTable:
             items = [
                 {k: copy.deepcopy(v) for k, v in item.items() if k in ERASURE_PROJECTION}
                 for key, item in sorted(self.items.items())
-                if key.pk == pk
+                if key.pk == pk and not key.sk.startswith(AUDIT_SK_PREFIX)
             ]
         return items + day_index_entries(pk, items)
 

@@ -16,7 +16,7 @@ from voicetrail.domain.items import BatchOutcome, ItemKey, RawItem
 from voicetrail.errors import StoreUnavailableError
 from voicetrail.storage.batch import BatchDeleter, query_items
 from voicetrail.storage.expressions import s
-from voicetrail.storage.table import CALLER_INDEX, ERASURE_PROJECTION, day_index_entries
+from voicetrail.storage.table import AUDIT_SK_PREFIX, CALLER_INDEX, ERASURE_PROJECTION, SK, day_index_entries
 
 _PROJECTION = ", ".join(ERASURE_PROJECTION)
 _T = TypeVar("_T")
@@ -46,7 +46,8 @@ class DynamoCallerItems:
             "ConsistentRead": True,
         }
         items = _guarded(lambda: list(query_items(self._client, kwargs)))
-        return items + day_index_entries(pk, items)
+        kept = [i for i in items if not i[SK]["S"].startswith(AUDIT_SK_PREFIX)]  # erasure keeps the chain
+        return kept + day_index_entries(pk, kept)
 
     def get(self, key: ItemKey) -> RawItem | None:
         item: RawItem | None = _guarded(

@@ -40,11 +40,11 @@ from voicetrail.domain.erasure.deleters import recording_ref
 from voicetrail.domain.erasure.followups import DAY, DEFAULT_DEADLINE_DAYS, ErasureTask
 from voicetrail.domain.erasure.ports import CallerItems, ErasureTasks
 from voicetrail.domain.erasure.providers import Provider, ProviderRegistry
+from voicetrail.domain.identity import CALL_PREFIX, CALLER_PREFIX, call_key_of_pk
 from voicetrail.domain.items import BATCH_LIMIT, ItemKey, RawItem
 from voicetrail.errors import PepperMismatchError
 from voicetrail.infra.observability import MetricsRecorder
 from voicetrail.infra.secrets import SecretResolver
-from voicetrail.storage.table import AUDIT_SK_PREFIX, CALL_PREFIX, CALLER_PREFIX, call_key_of_pk
 
 ERASURE_CHAIN = "erasure"
 MAX_DEADLINE_DAYS = 30  # GDPR's month: a follow-up due later would be overdue by law
@@ -292,7 +292,7 @@ class ErasureService:
         now: float,
     ) -> None:
         call_id = call_key_of_pk(pk)
-        items = [i for i in self._items.call_items(pk) if not i["sk"]["S"].startswith(AUDIT_SK_PREFIX)]
+        items = self._items.call_items(pk)  # audit records are not among them: they stay
         if not items:
             # The index lags a deletion: nothing of the call remains, so it counts as erased.
             result.calls_erased += not result.dry_run

@@ -20,7 +20,8 @@ class CallerItems(ItemDeleter, Protocol):
         ...
 
     def call_items(self, pk: str) -> list[RawItem]:
-        """Every item of a call partition with its class and pointers (not the bodies)."""
+        """Every item that holds the call's data, with its class and pointers (not the bodies): its
+        partition's items except the audit records (which erasure keeps), and its day-index entries."""
         ...
 
     def get(self, key: ItemKey) -> RawItem | None: ...
