@@ -1,28 +1,30 @@
 """Person names without cues: a linear-chain CRF over word, shape, gazetteer and dialogue-context features.
 
 The model is trained offline with python-crfsuite (training/names/train.py) on generated dialogue in written
-and spoken forms, then exported to `_name_model.py` (label names, transition weights and the state weight of
-every kept feature). Decoding is Viterbi over three labels (B, I, O) in pure Python, so the layer
-ships no compiled extension; it gives exactly the labels `pycrfsuite.Tagger.tag` gives for the same model
-(checked by tests/unit/redaction/test_name_tagger.py).
+and spoken forms, then exported to the data file `data/name_tagger.bin` (label names, transition weights and
+the state weight of every kept feature; format in `load_weights`). Decoding is Viterbi over three labels
+(B, I, O) in pure Python, so the layer ships no compiled extension; it gives exactly the labels
+`pycrfsuite.Tagger.tag` gives for the same model (checked by tests/unit/redaction/test_name_tagger.py).
 
 Features per token (see `NameTagger.features`): the lower-cased word, 3-letter prefix and suffix, the
 capitalisation class when the line is cased, gazetteer flags (Census frequency bands, other name lists,
 "also an ordinary word"), the same for the neighbours, word bigrams around the token, position in the turn,
 turn length, and the kind of question the previous turn asked (a name, "who", another question).
 
-Model and gazetteer load on first use (~10 ms), not at import.
+Weights and gazetteer load on first use, not at import.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Mapping, Sequence
 
 # os.path, not pathlib: pathlib would add ~3 ms to every cold start
 DATA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
-MODEL_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_name_model.py")
+WEIGHTS_PATH = os.path.join(DATA_DIR, "name_tagger.bin")
+WEIGHTS_FORMAT = "voicetrail-name-crf/1"
 GAZETTEER_PATH = os.path.join(DATA_DIR, "name_gazetteer.txt")
 
 # Closed-class words, number words and fillers are never (part of) a name, whatever the model says.
@@ -406,15 +408,13 @@ class NameTagger:
         self._summary: dict[str, str] = {}
 
     @classmethod
-    def load(cls, gazetteer_path: str = GAZETTEER_PATH) -> NameTagger:
-        # the weights are a generated module: from the layer's bytecode they load in ~3 ms
-        from voicetrail.redaction import _name_model as model
-
+    def load(cls, weights_path: str = WEIGHTS_PATH, gazetteer_path: str = GAZETTEER_PATH) -> NameTagger:
+        labels, trans, state = load_weights(weights_path)
         # kept as undecoded bytes: parsing 120k lines into a dict, or even decoding them, would cost more
         # cold start than all the lookups of a call
         with open(gazetteer_path, "rb") as f:
             gazetteer = f.read()
-        return cls(model.LABELS, model.TRANS, model.STATE, gazetteer)
+        return cls(labels, trans, state, gazetteer)
 
     # ------------------------------------------------------------------------------------------ features
     def flags(self, low: str) -> str:
@@ -631,6 +631,39 @@ class NameTagger:
         if start >= 0:
             out.append((start, len(labels)))
         return out
+
+
+def load_weights(
+    path: str = WEIGHTS_PATH,
+) -> tuple[list[str], list[list[float]], dict[str, tuple[float, float, float]]]:
+    """Labels, transition weights and state weights from the data file written by training/names/train.py.
+
+    Layout: one JSON header line ({"format", "params", "labels", "trans", "features", "names_bytes"}), then
+    the feature names (UTF-8, sorted, newline-separated, `names_bytes` long), then three little-endian
+    float32 weights per feature in the order of the names. Nothing in it is executed; a file of another
+    format or a truncated one is refused (ValueError), and redaction then fails closed.
+    """
+    import json
+    from array import array
+
+    with open(path, "rb") as f:
+        blob = f.read()
+    head_end = blob.find(b"\n")
+    header = json.loads(blob[:head_end]) if head_end > 0 else {}
+    if header.get("format") != WEIGHTS_FORMAT:
+        raise ValueError("not a name tagger weights file of a known format")
+    count = int(header["features"])
+    names_end = head_end + 1 + int(header["names_bytes"])
+    weights = array("f")
+    weights.frombytes(blob[names_end:])
+    names = blob[head_end + 1 : names_end].decode("utf-8").split("\n") if count else []
+    if len(names) != count or len(weights) != 3 * count:
+        raise ValueError("name tagger weights file is truncated")
+    if sys.byteorder != "little":
+        weights.byteswap()
+    it = iter(weights)
+    state = dict(zip(names, zip(it, it, it, strict=True), strict=True))
+    return list(header["labels"]), [list(map(float, row)) for row in header["trans"]], state
 
 
 _TAGGER: NameTagger | None = None
