@@ -22,7 +22,8 @@ sys.path.insert(0, str(HERE.parents[1] / "layers" / "common"))
 import sources  # noqa: E402
 import templates as tpl  # noqa: E402
 
-from voicetrail.redaction._engine import _TOKEN_RE, _classify_token  # noqa: E402
+from voicetrail.redaction.detection.tokens import TOKEN_RE as _TOKEN_RE  # noqa: E402
+from voicetrail.redaction.detection.tokens import classify_token as _classify_token  # noqa: E402
 
 PERSON_SLOTS = frozenset({"N", "F", "L", "N2", "N3", "F2", "F3"})
 _SLOT = re.compile(r"\{(\w+)\}")

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from voicetrail.redaction import DEFAULT_POLICY, RedactionPolicy, Turn, redact, redact_turns
-from voicetrail.redaction._engine import _Tokens
 from voicetrail.redaction._names import WEIGHTS_PATH, NameTagger, load_weights, question_type, tagger
+from voicetrail.redaction.detection.tokens import Tokens as _Tokens
 
 ROOT = Path(__file__).resolve().parents[3]
 TRAINING = ROOT / "training" / "names"

@@ -15,8 +15,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from voicetrail.redaction._engine import Span, detect, merge
-from voicetrail.redaction._model import (
+from voicetrail.redaction.comprehend import ComprehendPiiPass
+from voicetrail.redaction.detection.pipeline import detect, merge
+from voicetrail.redaction.detection.tokens import Span
+from voicetrail.redaction.types import (
     DEFAULT_KINDS,
     DEFAULT_PLACEHOLDERS,
     DEFAULT_POLICY,
@@ -27,7 +29,6 @@ from voicetrail.redaction._model import (
     RedactionPolicy,
     Turn,
 )
-from voicetrail.redaction.comprehend import ComprehendPiiPass
 
 __all__ = [
     "DEFAULT_KINDS",
