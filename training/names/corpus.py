@@ -22,6 +22,7 @@ sys.path.insert(0, str(HERE.parents[1] / "layers" / "common"))
 import sources  # noqa: E402
 import templates as tpl  # noqa: E402
 
+from voicetrail.redaction import _names  # noqa: E402
 from voicetrail.redaction.detection.tokens import TOKEN_RE as _TOKEN_RE  # noqa: E402
 from voicetrail.redaction.detection.tokens import classify_token as _classify_token  # noqa: E402
 
@@ -323,7 +324,7 @@ def tokens_and_labels(
 
 
 def is_cased(text: str) -> bool:
-    return any(c.isupper() for c in text) and any(c.islower() for c in text)
+    return _names.is_cased(text)
 
 
 if __name__ == "__main__":

@@ -181,3 +181,31 @@ def test_metadata_values_alone_are_not_names(value: str) -> None:
 )
 def test_machine_values_skip_the_tagger(value: str) -> None:
     assert redact(value).findings == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "question"),
+    [
+        ("Please pay Jorge Ramirez. Thanks so much.", None),
+        ("hi uh um krysten how are you", "who am i speaking with"),
+        ("uh", None),
+        ("Uh, Maria.", "What's the name on the account?"),
+        ("send sixty dollars to grace um today", "How can I help you today?"),
+        ("OK so Dr. O'Neil-Smith and I, y'know, met at 4 pm", "Okay."),
+        ("a b c d e f g", None),
+    ],
+)
+def test_fast_emissions_equal_the_sum_of_the_features(text: str, question: str | None) -> None:
+    """The cached per-role sums give what summing every feature string gives, fillers and edges included."""
+    from voicetrail.redaction._names import _sum
+
+    t = tagger()
+    tk = _Tokens(text)
+    for cased in (True, False):
+        slow = [
+            _sum(t.state, f) for f in t.features(tk.raws, tk.lows, tk.types, cased, question_type(question))
+        ]
+        fast = t.emissions(tk.raws, tk.lows, tk.types, cased, question_type(question))
+        assert len(fast) == len(slow)
+        for a, b in zip(fast, slow, strict=True):
+            assert a == pytest.approx(b, abs=1e-9)

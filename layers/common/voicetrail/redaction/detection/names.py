@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 
 from voicetrail.redaction import _names
 from voicetrail.redaction.detection.tokens import Span, Tokens, anchored, capitalised, skip_leadin
@@ -35,6 +36,9 @@ _NAME_WEAK = re.compile(
     r"(?:mr|mrs|ms|miss|dr|doctor)\.?)(?![\w'])",
     re.IGNORECASE,
 )
+
+
+_NEWLINE = re.compile("\n")
 
 
 def detect_names(text: str, tk: Tokens) -> list[Span]:
@@ -90,13 +94,21 @@ def detect_names(text: str, tk: Tokens) -> list[Span]:
             j -= 1
         return j
 
+    # transcripts may be all lower case; capitalisation is judged on the cue's own line, each line once
+    # (slicing and scanning the line again for every cue would make a long line quadratic)
+    newlines: list[int] | None = None
+    line_cased: dict[int, bool] = {}
     for regex, strong in ((_NAME_STRONG, True), (_NAME_WEAK, False)):
         for m in anchored(tk, text, regex, NAME_FIRST):
-            # transcripts may be all lower case; judge capitalisation on the cue's own line only
-            line = text[
-                text.rfind("\n", 0, m.start()) + 1 : (text.find("\n", m.end()) + 1 or len(text) + 1) - 1
-            ]
-            mixed_case = any(ch.isupper() for ch in line) and any(ch.islower() for ch in line)
+            if newlines is None:
+                newlines = [nl.start() for nl in _NEWLINE.finditer(text)]
+            line_no = bisect_left(newlines, m.start())
+            cased = line_cased.get(line_no)
+            if cased is None:
+                start = newlines[line_no - 1] + 1 if line_no else 0
+                end = newlines[line_no] if line_no < len(newlines) else len(text)
+                cased = line_cased[line_no] = _names.is_cased(text[start:end])
+            mixed_case = cased
             i = skip_leadin(tk, tk.index_at(m.end()))
             j = take(i, strong)
             if j > i:
@@ -135,7 +147,7 @@ def detect_names_learned(text: str, tk: Tokens) -> list[Span]:
                 if newline < 0:
                     return spans
                 continue
-            cased = any(c.isupper() for c in line) and any(c.islower() for c in line)
+            cased = _names.is_cased(line)
             rows = tagger.emissions(
                 tk.raws[first:k], tk.lows[first:k], tk.types[first:k], cased, _names.question_type(previous)
             )
@@ -152,13 +164,19 @@ def _known_names(tagger: _names.NameTagger, tk: Tokens, first: int, end: int) ->
     return all("F" in (f := tagger.flags(w)) or "L" in f for w in words)
 
 
-_MACHINE_VALUE = re.compile(r"\S*[\d/:_@=]\S*|[a-z]{2}-[A-Z]{2}")  # ids, URLs, times; "en-US"
+# ids, URLs, times ("wss://...", "2026-11-25T14:00"), and locales ("en-US"): one word, no space
+_SPACE = re.compile(r"\s")
+_MACHINE_CHAR = re.compile(r"[\d/:_@=]")
+_LOCALE = re.compile(r"[a-z]{2}-[A-Z]{2}")
 
 
 def _machine_value(line: str) -> bool:
     """One word with digits or URL/ID punctuation ("inboundPhoneCall" stays in, "wss://...", "CA79cb..."
-    and "2026-11-25T14:00" are out): metadata fields of every webhook, never a person's name."""
-    return _MACHINE_VALUE.fullmatch(line) is not None
+    and "2026-11-25T14:00" are out): metadata fields of every webhook, never a person's name. Three linear
+    scans (a single `\\S*[...]\\S*` pattern backtracks quadratically over a long word)."""
+    if _SPACE.search(line) is not None:
+        return False
+    return _MACHINE_CHAR.search(line) is not None or _LOCALE.fullmatch(line) is not None
 
 
 def _name_pieces(tk: Tokens, i: int, j: int) -> list[Span]:
