@@ -1,9 +1,10 @@
 """The detection pipeline: every detector over one text, and the merge of overlapping findings.
 
-The text is tokenised once. Consecutive digit-bearing tokens form *runs*; a run is classified by the nearest
-context cue before it, by what sits right next to it, and finally by its shape. Emails, names, addresses
-and month-name dates have their own detectors. Overlapping findings merge; the highest priority names
-the kind.
+Detectors see the detection view of the text (`view`: no invisible characters, ASCII digits, look-alikes
+folded); findings are mapped back to the original. The text is tokenised once. Consecutive digit-bearing
+tokens form *runs*; a run is classified by the nearest context cue before it, by what sits right next to
+it, and finally by its shape. Emails, names, addresses and month-name dates have their own detectors.
+Overlapping findings merge; the highest priority names the kind.
 """
 
 from __future__ import annotations
@@ -20,14 +21,30 @@ from voicetrail.redaction.detection.names import detect_names, detect_names_lear
 from voicetrail.redaction.detection.numbers import detect_ibans, detect_phone_extensions, detect_runs
 from voicetrail.redaction.detection.runs import build_runs
 from voicetrail.redaction.detection.tokens import Span, Tokens, alt
+from voicetrail.redaction.detection.view import build_view
 from voicetrail.redaction.lexicon.numbers import QUICK_WORDS
 
 _QUICK_RE = re.compile(r"[0-9@]|\b(?:" + alt(sorted(QUICK_WORDS)) + r")\b", re.IGNORECASE)
 
 
 def detect(text: str, hard_breaks: Sequence[int] = ()) -> list[Span]:
-    """All candidate findings in `text`, unmerged (the caller filters by policy, then merges).
-    `hard_breaks` are offsets no number may span (boundaries between turns of different speakers)."""
+    """All candidate findings in `text`, unmerged (the caller filters by policy, then merges), with offsets
+    into `text`. `hard_breaks` are offsets no number may span (boundaries between turns of different
+    speakers). The detectors run on the detection view (see `view`), and each finding is mapped back."""
+    if not text:
+        return []
+    view = build_view(text)
+    if view.identity:
+        return _detect(text, hard_breaks)
+    breaks = [view.from_original(b) for b in hard_breaks]
+    out: list[Span] = []
+    for start, end, kind, priority in _detect(view.text, breaks):
+        a, b = view.to_original(start, end)
+        out.append((a, b, kind, priority))
+    return out
+
+
+def _detect(text: str, hard_breaks: Sequence[int]) -> list[Span]:
     if not text:
         return []
     tk = Tokens(text)
