@@ -66,6 +66,11 @@ NEVER_NAME = frozenset(
         "just",
         "very",
         "really",
+        # adverbs the name lists also hold (a Census first name "Soon", a Faker one "Ever"), never a name in
+        # a call: "the refund shows up soon"
+        "soon",
+        "ever",
+        "over",
         "i",
         "me",
         "my",
@@ -314,8 +319,14 @@ _CLASS_WORDS = {
         "talk talked contact contacted reach reached page paged refer referred add added remove removed "
         "hire hired fire fired give gave bring brought introduce introduced marry married help helped "
         "wire venmo zelle notify cc forward forwarded schedule scheduled book booked follow followed "
-        "message messaged dm"
+        "message messaged dm share shared sharing request requested requesting split owe owes owed "
+        "facetime dial dialing calling texting messaging remind reminded chat refund refunded charge "
+        "charged"
     ),
+    # media and directory requests: "movies starring X", "songs featuring X"
+    "S": "starring featuring feat ft directed narrated hosted sung",
+    # wake words of voice assistants: "alexa call X"; the wake word itself is learnt as no name
+    "Z": "alexa siri cortana bixby",
     "G": (
         "hi hello hey hiya howdy yo thanks thank cheers bye goodbye dear welcome morning afternoon "
         "evening congrats congratulations sorry okay ok alright sup greetings"
@@ -557,6 +568,8 @@ class NameTagger:
         m = len(kept)
         get = state.get
         e_b1, e_b2, e_a1, e_a2, _ = edges
+        last_verb = -100  # as in `_contexts`
+        klass = WORD_CLASS
         for r, i in enumerate(kept):
             if r > 1:
                 w_b1, w_b2 = before1[r - 1], before2[r - 2]
@@ -580,11 +593,15 @@ class NameTagger:
             w_o = own[r]
             w_bp = get("b-=" + p2 + "|" + p1, zero)
             w_bn = get("b+=" + n1 + "|" + n2, zero)
-            out[i] = (
-                w_o[0] + w_at[0] + w_b1[0] + w_b2[0] + w_a1[0] + w_a2[0] + w_bp[0] + w_bn[0],
-                w_o[1] + w_at[1] + w_b1[1] + w_b2[1] + w_a1[1] + w_a2[1] + w_bp[1] + w_bn[1],
-                w_o[2] + w_at[2] + w_b1[2] + w_b2[2] + w_a1[2] + w_a2[2] + w_bp[2] + w_bn[2],
-            )
+            s0 = w_o[0] + w_at[0] + w_b1[0] + w_b2[0] + w_a1[0] + w_a2[0] + w_bp[0] + w_bn[0]
+            s1 = w_o[1] + w_at[1] + w_b1[1] + w_b2[1] + w_a1[1] + w_a2[1] + w_bp[1] + w_bn[1]
+            s2 = w_o[2] + w_at[2] + w_b1[2] + w_b2[2] + w_a1[2] + w_a2[2] + w_bp[2] + w_bn[2]
+            if 2 <= r - last_verb <= 6 and klass.get(p1) == "P":
+                w = get("vp=" + p1, zero)
+                s0, s1, s2 = s0 + w[0], s1 + w[1], s2 + w[2]
+            out[i] = (s0, s1, s2)
+            if klass.get(lows[i]) == "V":
+                last_verb = r
         return out
 
     def _score(self, feats: Sequence[str]) -> tuple[float, float, float]:
@@ -643,6 +660,7 @@ class NameTagger:
         q_n = "qn=" + question + nb
         turn = ["n=" + nb, "q=" + question, q_n]
         out: list[list[str]] = []
+        last_verb = -100  # rank of the last verb that takes a person, among the kept tokens
         for i in range(n):
             r = rank.get(i)
             if r is None:
@@ -676,10 +694,15 @@ class NameTagger:
             if cased:
                 feats.append("c-1=" + (shapes[b1] if b1 >= 0 else "^"))
                 feats.append("c+1=" + (shapes[a1] if a1 >= 0 else "$"))
+            if k1 == "P" and 2 <= r - last_verb <= 6:
+                # "send sixty dollars to X", "share my location with X": the object of a verb further back
+                feats.append("vp=" + p1)
             feats.append("i=" + pos)
             feats.extend(turn)
             feats.append("qi=" + question + pos)
             out.append(feats)
+            if WORD_CLASS.get(lows[i]) == "V":
+                last_verb = r
         return out
 
     # ------------------------------------------------------------------------------------------ decoding

@@ -23,6 +23,10 @@ _LOCATION_CUE = re.compile(
 )
 
 
+# Priority of a place found only by a capital after "in/from/near": a name the tagger found there wins.
+WEAK_LOCATION = 39
+
+
 def detect_locations(text: str, tk: Tokens) -> list[Span]:
     """Cities, towns and counties tied to a person ("I live in Fresno", "we moved to Cedar Rapids",
     "Marin County", "Duluth, MN"). Emitted as `location`, which only the PHI profile redacts."""
@@ -53,7 +57,8 @@ def detect_locations(text: str, tk: Tokens) -> list[Span]:
                     continue
                 j = place_words(i)
                 if j > i:
-                    spans.append((tk.starts[i], tk.ends[j - 1], "location", 40))
+                    # weak evidence ("a text from Grace" is a person): below WEAK_LOCATION a name wins
+                    spans.append((tk.starts[i], tk.ends[j - 1], "location", WEAK_LOCATION))
     for k in range(1, tk.n):
         low = tk.lows[k]
         if (

@@ -10,6 +10,14 @@ from bisect import bisect_left
 from voicetrail.redaction import _names
 from voicetrail.redaction.detection.tokens import Span, Tokens, anchored, capitalised, skip_leadin
 from voicetrail.redaction.lexicon.dates import MONTHS
+from voicetrail.redaction.lexicon.name_slots import (
+    AFTER_PERSON,
+    NOT_A_PERSON_AFTER,
+    OBJECT_PREPOSITIONS,
+    PERSON_VERBS,
+    WAKE_LEADS,
+    WAKE_WORDS,
+)
 from voicetrail.redaction.lexicon.names import (
     COMMON_FIRST_NAMES,
     MEDIA_WORDS,
@@ -117,6 +125,8 @@ def detect_names(text: str, tk: Tokens) -> list[Span]:
 
 
 _SENTENCE_PUNCT = frozenset({".", "?", "!"})
+# Relations and roles ("my daughter Hope", "the nurse Joy"): the tagger's word class R.
+RELATIONS = frozenset(w for w, c in _names.WORD_CLASS.items() if c == "R")
 # Inside a name only hyphens, apostrophes and the period of an initial ("J. R. Smith") may appear.
 _NAME_BREAKS = frozenset(
     {",", ":", ";", "(", ")", '"', "/", "[", "]", "\u201c", "\u201d", "|", "&", "+", "="}
@@ -148,15 +158,83 @@ def detect_names_learned(text: str, tk: Tokens) -> list[Span]:
                     return spans
                 continue
             cased = _names.is_cased(line)
-            rows = tagger.emissions(
-                tk.raws[first:k], tk.lows[first:k], tk.types[first:k], cased, _names.question_type(previous)
-            )
+            question = _names.question_type(previous)
+            rows = tagger.emissions(tk.raws[first:k], tk.lows[first:k], tk.types[first:k], cased, question)
+            kept = [i for i in range(first, k) if tk.lows[i] not in _names.FILLERS]
+            wake = _wake_word(tk, kept)
             for a, b in tagger.spans(tagger.decode(rows)):
-                spans.extend(_name_pieces(tk, first + a, first + b))
+                for piece in _name_pieces(tk, first + a, first + b):
+                    if wake is not None and piece[0] == tk.starts[wake]:  # "alexa call Theo": not Alexa
+                        if piece[1] == tk.ends[wake] or wake + 1 >= tk.n:
+                            continue
+                        piece = (tk.starts[wake + 1], piece[1], piece[2], piece[3])
+                    spans.append(piece)
+            spans.extend(_slot_names(tagger, tk, kept, cased, question))
             previous = line
         if newline < 0:
             return spans
         line_start = newline + 1
+
+
+def _wake_word(tk: Tokens, kept: list[int]) -> int | None:
+    """The token index of a wake word opening the turn ("alexa, ...", "hey google ..."), if any."""
+    r = 0
+    while r < len(kept) and r < 2 and tk.lows[kept[r]] in WAKE_LEADS:
+        r += 1
+    if r < len(kept) and tk.lows[kept[r]] in WAKE_WORDS:
+        return kept[r]
+    return None
+
+
+def _first_name(tagger: _names.NameTagger, tk: Tokens, i: int, cased: bool) -> bool:
+    """A word that name lists know as a given name, written as a name on a cased line."""
+    low, raw = tk.lows[i], tk.raws[i]
+    if tk.types[i] != "W" or len(low) < 2 or low in _names.NEVER_NAME or low in WAKE_WORDS:
+        return False
+    if cased and not raw[:1].isupper():
+        return False
+    return "F" in tagger.flags(low)
+
+
+def _ends_request(tk: Tokens, kept: list[int], r: int) -> bool:
+    """Nothing after the person but the end of the turn, punctuation, a number or a short tail word."""
+    if r + 1 >= len(kept):
+        return True
+    nxt = kept[r + 1]
+    return tk.types[nxt] in ("P", "N", "A") or tk.lows[nxt] in AFTER_PERSON
+
+
+def _slot_names(
+    tagger: _names.NameTagger, tk: Tokens, kept: list[int], cased: bool, question: str
+) -> list[Span]:
+    """Given names in slots that hold a person whatever the word ("call Will", "send $60 to Grace", "share
+    my location with Theo", "my daughter Hope" on a cased line, "Faith" alone answering "Who should I pay?").
+    A rule family beside the tagger: it decides on names that are ordinary words, which the tagger's own
+    word weights pull towards "no name"; the word must be in the given-name lists."""
+    out: list[Span] = []
+    lows = tk.lows
+    words = [i for i in kept if tk.types[i] == "W"]
+    if (
+        question in ("NAME", "WHO")
+        and 1 <= len(words) <= 2
+        and len(kept) <= len(words) + 2
+        and all(_first_name(tagger, tk, i, cased) and lows[i] not in RELATIONS for i in words)
+    ):
+        return [(tk.starts[words[0]], tk.ends[words[-1]], "name", 58)]
+    for r in range(1, len(kept)):
+        i = kept[r]
+        prev = lows[kept[r - 1]]
+        person = False
+        if prev in PERSON_VERBS:
+            person = lows[i] not in NOT_A_PERSON_AFTER.get(prev, ()) and _ends_request(tk, kept, r)
+        elif prev in OBJECT_PREPOSITIONS and r >= 2:
+            verb = any(lows[kept[v]] in PERSON_VERBS for v in range(max(0, r - 6), r - 1))
+            person = verb and _ends_request(tk, kept, r)
+        elif cased and prev in RELATIONS:
+            person = True
+        if person and _first_name(tagger, tk, i, cased):
+            out.append((tk.starts[i], tk.ends[i], "name", 58))
+    return out
 
 
 def _known_names(tagger: _names.NameTagger, tk: Tokens, first: int, end: int) -> bool:
@@ -188,7 +266,7 @@ def _name_pieces(tk: Tokens, i: int, j: int) -> list[Span]:
             m == j
             or tk.types[m] in ("N", "A", "X")  # digits are never part of a name
             or tk.lows[m] in _NAME_BREAKS
-            or tk.lows[m] in _names.NEVER_NAME
+            or (tk.lows[m] in _names.NEVER_NAME and not _initial(tk, start, m))
             or tk.raws[m] in US_STATE_CODES  # "Duluth, MN"
             or (
                 tk.lows[m] in _SENTENCE_PUNCT and m > i and len(tk.raws[m - 1]) > 1 and tk.types[m - 1] == "W"
@@ -206,6 +284,11 @@ def _name_pieces(tk: Tokens, i: int, j: int) -> list[Span]:
             out.append((tk.starts[a], tk.ends[b - 1], "name", 58))
         start = m + 1
     return out
+
+
+def _initial(tk: Tokens, start: int, m: int) -> bool:
+    """A one-letter token the tagger put right after name words: an initial ("Okafor Chidi A"), even "a"."""
+    return len(tk.raws[m]) == 1 and m > start and tk.types[m - 1] == "W" and len(tk.raws[m - 1]) > 1
 
 
 def media_title(tk: Tokens, start: int) -> bool:

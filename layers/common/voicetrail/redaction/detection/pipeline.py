@@ -16,7 +16,7 @@ from voicetrail.redaction.detection.addresses import detect_addresses, detect_zi
 from voicetrail.redaction.detection.cues import Context
 from voicetrail.redaction.detection.dates import detect_dates
 from voicetrail.redaction.detection.emails import detect_email_prefixes, detect_emails
-from voicetrail.redaction.detection.locations import detect_locations
+from voicetrail.redaction.detection.locations import WEAK_LOCATION, detect_locations
 from voicetrail.redaction.detection.names import detect_names, detect_names_learned, media_title
 from voicetrail.redaction.detection.numbers import detect_ibans, detect_phone_extensions, detect_runs
 from voicetrail.redaction.detection.runs import build_runs
@@ -49,9 +49,12 @@ def _detect(text: str, hard_breaks: Sequence[int]) -> list[Span]:
         return []
     tk = Tokens(text)
     locations = detect_locations(text, tk)
-    # a place the tagger took for a person ("Duluth, MN") is a place: location wins
+    # a place the tagger took for a person ("Duluth, MN") is a place: location wins, unless the place rests
+    # only on a capital after "from/in" ("request 40 from Omar"): location is off by default, so that
+    # would leave the name in clear
+    strong = [p for p in locations if p[3] > WEAK_LOCATION]
     names = [
-        n for n in detect_names_learned(text, tk) if not any(p[0] <= n[0] and n[1] <= p[1] for p in locations)
+        n for n in detect_names_learned(text, tk) if not any(p[0] <= n[0] and n[1] <= p[1] for p in strong)
     ]
     if _QUICK_RE.search(text) is None:
         return names + locations
