@@ -50,7 +50,11 @@ _CUES: tuple[tuple[str, str], ...] = (
         r"driver'?s?\s+licen[sc]e(?:\s+(?:number|no|#))?|licen[sc]e\s+(?:number|no|#)|dl\s+number|state\s+id",
     ),
     ("passport", r"passport(?:\s+(?:number|no|#))?"),
-    ("account", r"(?:bank\s+|checking\s+|savings\s+)?account(?:\s+(?:number|no|#))?|acct"),
+    (
+        "account",
+        r"(?:bank\s+|checking\s+|savings\s+)?account(?:\s+(?:number|no|#))?|acct|iban|"
+        r"international\s+bank\s+account(?:\s+number)?",
+    ),
     (
         "ssn",
         r"social(?:\s+security)?(?:\s+(?:number|no|#))?|ssn|s\s?s\s?n|s\.\s?s\.\s?n\.?|soc\s+sec|tax\s+id|itin",

@@ -90,6 +90,8 @@ CUE_FIRST = frozenset(
         "checking",
         "savings",
         "acct",
+        "iban",
+        "international",
         "social",
         "ssn",
         "s",
