@@ -71,6 +71,7 @@ _CUES: tuple[tuple[str, str], ...] = (
         "phone",
         r"(?:phone|cell|mobile|telephone|home|work|contact|callback|call[-\s]back|best|fax)(?:\s+(?:phone\s+)?number)?|"
         r"number\s+(?:is|to\s+reach)|call\s+(?:me\s+)?(?:back\s+)?(?:at|on)|reach\s+me(?:\s+at)?|text\s+me(?:\s+at)?|"
+        r"reached\s+(?:at|on)|(?:get|reach|contact|ring)\s+(?:me|him|her|them|us)\s+(?:at|on)|"
         r"call\s+me|call|tel",
     ),
 )

@@ -135,6 +135,9 @@ CUE_FIRST = frozenset(
         "fax",
         "number",
         "reach",
+        "reached",
+        "get",
+        "ring",
         "text",
         "tel",
     ]
