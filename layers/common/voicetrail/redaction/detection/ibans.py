@@ -17,10 +17,15 @@ from voicetrail.redaction.lexicon.banking import IBAN_LENGTHS
 
 # Separators a typed IBAN may carry between any two characters: one space, dot, dash or slash.
 _SEP = r"[ .\-/]?"
-_IBAN = re.compile(
-    rf"(?<![A-Za-z0-9])[A-Z]{_SEP}[A-Z]{_SEP}\d{_SEP}\d(?:{_SEP}[A-Z0-9]){{11,30}}(?![A-Za-z0-9])",
-    re.IGNORECASE,
-)
+_IBAN_PATTERN = rf"(?<![A-Za-z0-9])[A-Z]{_SEP}[A-Z]{_SEP}\d{_SEP}\d(?:{_SEP}[A-Z0-9]){{11,30}}(?![A-Za-z0-9])"
+_IBAN: re.Pattern[str] | None = None  # compiled on first use: cold start does not pay for it
+
+
+def _iban() -> re.Pattern[str]:
+    global _IBAN
+    if _IBAN is None:
+        _IBAN = re.compile(_IBAN_PATTERN, re.IGNORECASE)
+    return _IBAN
 
 
 def _valid(value: str) -> bool:
@@ -40,7 +45,7 @@ def _longest_valid(chars: list[tuple[str, int]]) -> int:
 
 def detect_ibans(text: str, tk: Tokens, runs: list[Run]) -> list[Span]:
     spans: list[Span] = []
-    for m in _IBAN.finditer(text):
+    for m in _iban().finditer(text):
         chars = [(c, m.start() + i) for i, c in enumerate(m.group()) if c.isalnum()]
         n = _longest_valid(chars)
         if n:
