@@ -123,3 +123,16 @@ def test_held_out_domain_benchmark_meets_the_targets() -> None:
     for (domain, form), row in rows.items():
         assert row["recall"] >= 0.9, (domain, form, row)
         assert row["touched"] <= 0.05, (domain, form, row)
+
+
+@pytest.mark.parametrize(
+    ("text", "redacted"),
+    [
+        ("rejected: InvalidSignature", False),
+        ("the field tableName was empty", False),
+        ("Please pay DeShawn McDonald.", True),
+        ("Send it to MacArthur.", True),
+    ],
+)
+def test_code_identifiers_are_no_names_but_inner_capitals_of_names_are(text: str, redacted: bool) -> None:
+    assert bool(redact(text).findings) is redacted, redact(text).text

@@ -50,7 +50,11 @@ _CUES: tuple[tuple[str, str], ...] = (
         r"driver'?s?\s+licen[sc]e(?:\s+(?:number|no|#))?|licen[sc]e\s+(?:number|no|#)|dl\s+number|state\s+id",
     ),
     ("passport", r"passport(?:\s+(?:number|no|#))?"),
-    ("account", r"(?:bank\s+|checking\s+|savings\s+)?account(?:\s+(?:number|no|#))?|acct"),
+    (
+        "account",
+        r"(?:bank\s+|checking\s+|savings\s+)?account(?:\s+(?:number|no|#))?|acct|iban|"
+        r"international\s+bank\s+account(?:\s+number)?",
+    ),
     (
         "ssn",
         r"social(?:\s+security)?(?:\s+(?:number|no|#))?|ssn|s\s?s\s?n|s\.\s?s\.\s?n\.?|soc\s+sec|tax\s+id|itin",
@@ -67,6 +71,7 @@ _CUES: tuple[tuple[str, str], ...] = (
         "phone",
         r"(?:phone|cell|mobile|telephone|home|work|contact|callback|call[-\s]back|best|fax)(?:\s+(?:phone\s+)?number)?|"
         r"number\s+(?:is|to\s+reach)|call\s+(?:me\s+)?(?:back\s+)?(?:at|on)|reach\s+me(?:\s+at)?|text\s+me(?:\s+at)?|"
+        r"reached\s+(?:at|on)|(?:get|reach|contact|ring)\s+(?:me|him|her|them|us)\s+(?:at|on)|"
         r"call\s+me|call|tel",
     ),
 )

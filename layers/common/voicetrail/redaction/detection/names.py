@@ -265,6 +265,7 @@ def _name_pieces(tk: Tokens, i: int, j: int) -> list[Span]:
         boundary = (
             m == j
             or tk.types[m] in ("N", "A", "X")  # digits are never part of a name
+            or _CODE_WORD.search(tk.raws[m]) is not None
             or tk.lows[m] in _NAME_BREAKS
             or (tk.lows[m] in _names.NEVER_NAME and not _initial(tk, start, m))
             or tk.raws[m] in US_STATE_CODES  # "Duluth, MN"
@@ -284,6 +285,11 @@ def _name_pieces(tk: Tokens, i: int, j: int) -> list[Span]:
             out.append((tk.starts[a], tk.ends[b - 1], "name", 58))
         start = m + 1
     return out
+
+
+# A capital after three lower-case letters inside a word is code ("InvalidSignature", "tableName"), not a
+# name: names put at most two letters before an inner capital ("McDonald", "DeShawn", "MacArthur").
+_CODE_WORD = re.compile(r"[a-z]{3}[A-Z]")
 
 
 def _initial(tk: Tokens, start: int, m: int) -> bool:

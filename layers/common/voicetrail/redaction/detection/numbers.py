@@ -1,6 +1,6 @@
 """Number kinds: a run is labelled by the nearest cue, by what sits right next to it (keypad choices, rooms,
 amounts are kept), then by its shape (Luhn, phonenumbers, SSN layout, Medicare MBI). Also typed phones
-with a glued extension and IBANs (mod-97).
+with a glued extension.
 """
 
 from __future__ import annotations
@@ -262,20 +262,4 @@ def detect_phone_extensions(text: str) -> list[Span]:
         for m in _PHONE_WITH_EXTENSION.finditer(text):
             if _valid_phone(m.group(1) + m.group(2) + m.group(3), False):
                 spans.append((m.start(), m.end(), "phone", 62))
-    return spans
-
-
-# International bank account numbers: country code, two check digits, 11-30 letters/digits (ISO 13616),
-# accepted only when the mod-97 check holds.
-_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){11,30}\b")
-
-
-def detect_ibans(text: str) -> list[Span]:
-    spans: list[Span] = []
-    for m in _IBAN.finditer(text):
-        value = m.group().replace(" ", "")
-        rearranged = value[4:] + value[:4]
-        digits = "".join(str(int(c, 36)) for c in rearranged)
-        if int(digits) % 97 == 1:
-            spans.append((m.start(), m.end(), "account", 62))
     return spans

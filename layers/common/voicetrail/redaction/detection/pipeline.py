@@ -16,9 +16,10 @@ from voicetrail.redaction.detection.addresses import detect_addresses, detect_zi
 from voicetrail.redaction.detection.cues import Context
 from voicetrail.redaction.detection.dates import detect_dates
 from voicetrail.redaction.detection.emails import detect_email_prefixes, detect_emails
+from voicetrail.redaction.detection.ibans import detect_ibans
 from voicetrail.redaction.detection.locations import WEAK_LOCATION, detect_locations
 from voicetrail.redaction.detection.names import detect_names, detect_names_learned, media_title
-from voicetrail.redaction.detection.numbers import detect_ibans, detect_phone_extensions, detect_runs
+from voicetrail.redaction.detection.numbers import detect_phone_extensions, detect_runs
 from voicetrail.redaction.detection.runs import build_runs
 from voicetrail.redaction.detection.tokens import Span, Tokens, alt
 from voicetrail.redaction.detection.view import build_view
@@ -70,7 +71,7 @@ def _detect(text: str, hard_breaks: Sequence[int]) -> list[Span]:
     spans += detect_runs(text, tk, ctx, runs, dates, hard_breaks)
     spans += detect_names(text, tk)
     spans = [sp for sp in spans if sp[2] != "name" or not media_title(tk, sp[0])]
-    spans += detect_ibans(text)
+    spans += detect_ibans(text, tk, runs)
     spans += detect_addresses(text, tk, runs)
     spans += detect_zip_after_state(tk, runs)
     spans += locations

@@ -45,6 +45,8 @@ def digitish(tk: Tokens, i: int, in_run: bool) -> bool:
     if t != "W":
         return False
     if low in ("oh", "o"):
+        if tk.raws[i] == "OH" and not in_run:
+            return False  # typed upper case before a number it is Ohio ("Dayton OH 45459"), not a zero
         # "oh" is a zero only inside a number or right before one ("oh five"), never "Oh, I see".
         return in_run or (i + 1 < tk.n and tk.starts[i + 1] - tk.ends[i] <= 1 and digitish(tk, i + 1, True))
     if low in UNITS or low in TEENS or low in TENS:

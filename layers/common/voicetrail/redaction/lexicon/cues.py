@@ -90,6 +90,8 @@ CUE_FIRST = frozenset(
         "checking",
         "savings",
         "acct",
+        "iban",
+        "international",
         "social",
         "ssn",
         "s",
@@ -133,6 +135,9 @@ CUE_FIRST = frozenset(
         "fax",
         "number",
         "reach",
+        "reached",
+        "get",
+        "ring",
         "text",
         "tel",
     ]

@@ -215,3 +215,56 @@ US_STATE_CODES = frozenset(
         "DC",
     ]
 )
+
+# A secondary unit that is an address on its own ("Apt. 414", "Suite 160").
+SECONDARY_UNITS = frozenset({"apt", "apartment", "suite", "ste", "unit"})
+# Lower-case words inside a capitalised street name ("Rue de Rivoli", "Calle de la Paz").
+STREET_PARTICLES = frozenset(
+    {"de", "del", "la", "las", "los", "le", "du", "des", "di", "da", "do", "dos", "das"}
+)
+# Countries that may end an address before its postal code, as token sequences (lower case).
+COUNTRIES: tuple[tuple[str, ...], ...] = tuple(
+    sorted(
+        (
+            tuple(name.split())
+            for name in (
+                "united states of america",
+                "united states",
+                "united kingdom",
+                "u . s . a .",
+                "u . s . a",
+                "u . s .",
+                "u . s",
+                "usa",
+                "us",
+                "america",
+                "uk",
+                "canada",
+                "mexico",
+                "france",
+                "germany",
+                "spain",
+                "italy",
+                "ireland",
+                "netherlands",
+                "belgium",
+                "switzerland",
+                "austria",
+                "portugal",
+                "poland",
+                "sweden",
+                "norway",
+                "denmark",
+                "finland",
+                "australia",
+                "india",
+                "brazil",
+                "japan",
+                "philippines",
+                "puerto rico",
+            )
+        ),
+        key=len,
+        reverse=True,
+    )
+)
