@@ -416,7 +416,18 @@ _Roles = tuple[_Vec, _Vec, _Vec, _Vec, _Vec]
 class NameTagger:
     """Tags the tokens of one turn as B(egin)/I(nside)/O(utside) of a person name."""
 
-    __slots__ = ("_gaz", "_intrinsic", "_role_score", "_summary", "_turn_score", "labels", "state", "trans")
+    __slots__ = (
+        "_bigram",
+        "_flags",
+        "_gaz",
+        "_intrinsic",
+        "_role_score",
+        "_summary",
+        "_turn_score",
+        "labels",
+        "state",
+        "trans",
+    )
 
     def __init__(
         self,
@@ -433,6 +444,8 @@ class NameTagger:
         self._role_score: dict[tuple[str, str, bool], _Roles] = {}
         self._turn_score: dict[tuple[str, str], list[_Vec]] = {}  # (question, length bucket): few keys
         self._summary: dict[str, str] = {}
+        self._flags: dict[str, str] = {}
+        self._bigram: dict[tuple[str, str, str], Sequence[float]] = {}
 
     @classmethod
     def load(cls, weights_path: str = WEIGHTS_PATH, gazetteer_path: str = GAZETTEER_PATH) -> NameTagger:
@@ -463,6 +476,15 @@ class NameTagger:
             else:
                 return gaz[tab + 1 : end].decode("ascii")
         return ""
+
+    def cached_flags(self, low: str) -> str:
+        """`flags`, remembered for the words a call repeats (bounded)."""
+        f = self._flags.get(low)
+        if f is None:
+            if len(self._flags) > 50_000:
+                self._flags.clear()
+            f = self._flags[low] = self.flags(low)
+        return f
 
     def _summary_of(self, low: str) -> str:
         s = self._summary.get(low)
@@ -536,23 +558,14 @@ class NameTagger:
             at = self._turn_score[(question, nb)] = [
                 _plus(turn, self._score(("i=" + pos, "qi=" + question + pos))) for pos in ("0", "1", "2", "m")
             ]
-        # per kept token: its own score and its score in each neighbour role, cached by (role, raw, kind)
-        own: list[tuple[float, float, float]] = []
-        before1: list[tuple[float, float, float]] = []
-        before2: list[tuple[float, float, float]] = []
-        after1: list[tuple[float, float, float]] = []
-        after2: list[tuple[float, float, float]] = []
+        # per kept token: its own score and its score in each neighbour role, cached by (raw, kind, cased)
+        roles_of: list[_Roles] = []
         for i in kept:
-            raw, low, kind = raws[i], lows[i], kinds[i]
-            key = (raw, kind, cased)
+            key = (raws[i], kinds[i], cased)
             roles = cache.get(key)
             if roles is None:
-                roles = cache[key] = self._roles(raw, low, kind, cased)
-            own.append(roles[0])
-            before1.append(roles[1])
-            before2.append(roles[2])
-            after1.append(roles[3])
-            after2.append(roles[4])
+                roles = cache[key] = self._roles(raws[i], lows[i], kinds[i], cased)
+            roles_of.append(roles)
         edges = self._edges(cased)
         zero = (0.0, 0.0, 0.0)
         out: list[tuple[float, float, float]] = [zero] * n
@@ -570,29 +583,38 @@ class NameTagger:
         e_b1, e_b2, e_a1, e_a2, _ = edges
         last_verb = -100  # as in `_contexts`
         klass = WORD_CLASS
+        bigram = self._bigram
+        if len(bigram) > 200_000:
+            bigram.clear()
         for r, i in enumerate(kept):
             if r > 1:
-                w_b1, w_b2 = before1[r - 1], before2[r - 2]
+                w_b1, w_b2 = roles_of[r - 1][1], roles_of[r - 2][2]
                 p1, p2 = lows[kept[r - 1]], lows[kept[r - 2]]
             elif r == 1:
-                w_b1, w_b2 = before1[0], e_b2
+                w_b1, w_b2 = roles_of[0][1], e_b2
                 p1, p2 = lows[kept[0]], "^"
             else:
                 w_b1, w_b2 = e_b1, e_b2
                 p1 = p2 = "^"
             if r + 2 < m:
-                w_a1, w_a2 = after1[r + 1], after2[r + 2]
+                w_a1, w_a2 = roles_of[r + 1][3], roles_of[r + 2][4]
                 n1, n2 = lows[kept[r + 1]], lows[kept[r + 2]]
             elif r + 1 < m:
-                w_a1, w_a2 = after1[r + 1], e_a2
+                w_a1, w_a2 = roles_of[r + 1][3], e_a2
                 n1, n2 = lows[kept[r + 1]], "$"
             else:
                 w_a1, w_a2 = e_a1, e_a2
                 n1 = n2 = "$"
             w_at = at[r] if r < 3 else at[3]
-            w_o = own[r]
-            w_bp = get("b-=" + p2 + "|" + p1, zero)
-            w_bn = get("b+=" + n1 + "|" + n2, zero)
+            w_o = roles_of[r][0]
+            # word pairs, cached by (pair, side): a tuple key reuses the words' hashes, a joined string
+            # would be built and hashed afresh for every token
+            w_bp = bigram.get((p2, p1, "-"))
+            if w_bp is None:
+                w_bp = bigram[(p2, p1, "-")] = get("b-=" + p2 + "|" + p1, zero)
+            w_bn = bigram.get((n1, n2, "+"))
+            if w_bn is None:
+                w_bn = bigram[(n1, n2, "+")] = get("b+=" + n1 + "|" + n2, zero)
             s0 = w_o[0] + w_at[0] + w_b1[0] + w_b2[0] + w_a1[0] + w_a2[0] + w_bp[0] + w_bn[0]
             s1 = w_o[1] + w_at[1] + w_b1[1] + w_b2[1] + w_a1[1] + w_a2[1] + w_bp[1] + w_bn[1]
             s2 = w_o[2] + w_at[2] + w_b1[2] + w_b2[2] + w_a1[2] + w_a2[2] + w_bp[2] + w_bn[2]

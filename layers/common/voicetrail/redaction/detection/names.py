@@ -193,7 +193,7 @@ def _first_name(tagger: _names.NameTagger, tk: Tokens, i: int, cased: bool) -> b
         return False
     if cased and not raw[:1].isupper():
         return False
-    return "F" in tagger.flags(low)
+    return "F" in tagger.cached_flags(low)
 
 
 def _ends_request(tk: Tokens, kept: list[int], r: int) -> bool:
