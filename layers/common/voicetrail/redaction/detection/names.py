@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 
 from voicetrail.redaction import _names
 from voicetrail.redaction.detection.tokens import Span, Tokens, anchored, capitalised, skip_leadin
@@ -20,6 +21,7 @@ from voicetrail.redaction.lexicon.names import (
 from voicetrail.redaction.lexicon.numbers import TEENS, TENS, UNITS
 from voicetrail.redaction.lexicon.places import US_STATE_CODES
 
+_NEWLINE = re.compile("\n")
 _NAME_STRONG = re.compile(
     r"(?<![\w'])(?:my\s+(?:full\s+|first\s+|last\s+|middle\s+|maiden\s+|legal\s+)?name(?:'s|\s+is)|"
     r"(?:first|last|full|middle|maiden|legal|sur)\s*name(?:'s|\s+is)?|name\s+is|name's|"
@@ -90,13 +92,17 @@ def detect_names(text: str, tk: Tokens) -> list[Span]:
             j -= 1
         return j
 
+    # transcripts may be all lower case; judge capitalisation on the cue's own line only, once per line
+    # (found by bisection: a search back from each cue would make one long line quadratic)
+    newlines = [m.start() for m in _NEWLINE.finditer(text)]
+    line_cased: dict[int, bool] = {}
     for regex, strong in ((_NAME_STRONG, True), (_NAME_WEAK, False)):
         for m in anchored(tk, text, regex, NAME_FIRST):
-            # transcripts may be all lower case; judge capitalisation on the cue's own line only
-            line = text[
-                text.rfind("\n", 0, m.start()) + 1 : (text.find("\n", m.end()) + 1 or len(text) + 1) - 1
-            ]
-            mixed_case = any(ch.isupper() for ch in line) and any(ch.islower() for ch in line)
+            k = bisect_left(newlines, m.start())
+            if k not in line_cased:
+                line = text[newlines[k - 1] + 1 if k else 0 : newlines[k] if k < len(newlines) else len(text)]
+                line_cased[k] = any(ch.isupper() for ch in line) and any(ch.islower() for ch in line)
+            mixed_case = line_cased[k]
             i = skip_leadin(tk, tk.index_at(m.end()))
             j = take(i, strong)
             if j > i:
