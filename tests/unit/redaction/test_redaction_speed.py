@@ -1,7 +1,7 @@
 """Redaction cost grows linearly with the text, unusual bodies stay cheap, and no size lets a value through.
 
-CPU time of this process, and loose bounds (a shared machine is noisy): a quadratic pass shows as a 100x step for 10x the
-text, far beyond them. benchmarks/redaction_speed.py prints the real figures.
+CPU time of this process, and loose bounds (a shared machine is noisy): a quadratic pass shows as a
+100x step for 10x the text, far beyond them. benchmarks/redaction_speed.py prints the real figures.
 """
 
 from __future__ import annotations
