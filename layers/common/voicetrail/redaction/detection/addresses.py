@@ -54,8 +54,8 @@ def detect_addresses(text: str, tk: Tokens, runs: list[Run]) -> list[Span]:
     run_by_last = {r.last: r for r in runs}
 
     run_first = {r.first: r for r in runs}
-    for s in range(tk.n):
-        if tk.lows[s] not in STREET_SUFFIXES or tk.types[s] != "W":
+    for s in tk.positions(STREET_SUFFIXES):
+        if tk.types[s] != "W":
             continue
         # walk back over the street name (1-4 words or an ordinal) to a house number run
         k = s - 1
@@ -244,9 +244,9 @@ def _spoken_state_and_zip(tk: Tokens, k: int, run_first: dict[int, Run]) -> int 
 def _detect_units(tk: Tokens, run_first: dict[int, Run]) -> list[Span]:
     """A secondary unit on its own ("Apt. 414", "Suite 160", "apartment four one four", "Unit 4B")."""
     spans: list[Span] = []
-    for k in range(tk.n - 1):
+    for k in tk.positions(SECONDARY_UNITS):
         low = tk.lows[k]
-        if low not in SECONDARY_UNITS or tk.types[k] != "W":
+        if k + 1 >= tk.n or tk.types[k] != "W":
             continue
         if low == "unit" and tk.raws[k] != "Unit" and tk.types[k + 1] != "A":
             continue  # "10 units", "the unit 4 exam": only "Unit 12" or "unit 4B" is an address

@@ -79,6 +79,8 @@ _CUE_RE = re.compile(
     r"(?<![\w'])(?:" + "|".join(f"(?P<c{i}>{pat})" for i, (_, pat) in enumerate(_CUES)) + r")(?![\w'])",
     re.IGNORECASE,
 )
+# "the" opens a cue only as "the pin" / "the code": the pattern is not tried at every other "the".
+_CUE_THEN = {"the": frozenset({"pin", "code"})}
 _CUE_KIND = {f"c{i}": kind for i, (kind, _) in enumerate(_CUES)}
 _CUE_WINDOW = 110  # characters between a cue and the start of the value it labels
 _AFTER_WINDOW = 30
@@ -91,7 +93,7 @@ class Context:
 
     def __init__(self, text: str, tk: Tokens, hard_breaks: Sequence[int]) -> None:
         cues: list[tuple[int, int, str]] = []
-        for m in anchored(tk, text, _CUE_RE, CUE_FIRST):
+        for m in anchored(tk, text, _CUE_RE, CUE_FIRST, _CUE_THEN):
             group = m.lastgroup
             if group is not None:
                 cues.append((m.end(), m.start(), _CUE_KIND[group]))

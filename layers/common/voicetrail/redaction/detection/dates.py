@@ -12,6 +12,7 @@ from voicetrail.redaction.detection.tokens import ORDINAL_RE, Span, Tokens
 from voicetrail.redaction.lexicon.dates import MONTHS
 from voicetrail.redaction.lexicon.numbers import ORD_UNIT_WORDS, ORD_WORDS
 
+_DATE_OPENERS = frozenset(MONTHS) | frozenset(ORD_WORDS) | {"twenty", "thirty"}
 _NUMERIC_DATE_SHAPE = re.compile(
     r"(?P<a>\d{1,2})\s*[/.-]\s*(?P<b>\d{1,2})\s*[/.-]\s*(?P<y>\d{2}|\d{4})|(?P<iso>\d{4}-\d{1,2}-\d{1,2})"
 )
@@ -87,7 +88,8 @@ def detect_dates(tk: Tokens, ctx: Context, runs: list[Run]) -> tuple[list[Span],
         run = run_first.get(k)
         return run.last + 1 if _year_run(run) and run is not None else None
 
-    for i in range(tk.n):
+    # only months and ordinal days can open a date: visit those tokens, not all of them
+    for i in sorted(set(tk.positions(_DATE_OPENERS)) | {k for k in tk.numeric if tk.types[k] == "A"}):
         low = tk.lows[i]
         first = i
         end: int | None = None

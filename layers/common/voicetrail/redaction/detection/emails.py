@@ -34,12 +34,14 @@ _LAST_WORD = re.compile(r"([A-Za-z0-9']+)$")
 
 def detect_emails(text: str) -> list[Span]:
     spans: list[Span] = []
+    typed_ends: set[int] = set()
     if "@" in text:
         for m in _EMAIL_TYPED.finditer(text):
             spans.append((m.start(), m.end(), "email", 90))
+            typed_ends.add(m.end())
     for tld in _DOT_TLD.finditer(text):
-        if tld.group(1).lower() not in _TLD_SET:
-            continue
+        if tld.end() in typed_ends or tld.group(1).lower() not in _TLD_SET:
+            continue  # a typed address already found needs no spoken reading
         # a spoken address always ends in "dot com"/".com" with "at" shortly before: search only there
         window = max(0, tld.start() - 80)  # bounded: a search from 0 would make long texts quadratic
         at = max(text.rfind(" at ", window, tld.start()), text.rfind("@", window, tld.start()))

@@ -45,7 +45,23 @@ def _longest_valid(chars: list[tuple[str, int]]) -> int:
 
 def detect_ibans(text: str, tk: Tokens, runs: list[Run]) -> list[Span]:
     spans: list[Span] = []
-    for m in _iban().finditer(text):
+    pattern, done = _iban(), -1
+    # an IBAN's first digit is at most four characters after its start ("DE89", "D.E.8"): the pattern is
+    # tried at the letters just before a token with a digit, not at every position of the text
+    for k in tk.numeric:
+        raw = tk.raws[k]  # "DE89...": the letters may open the token (a hex-looking one is typed X by now)
+        digit = tk.starts[k] + (
+            0 if raw[0].isdigit() else next((i for i, c in enumerate(raw) if c.isdigit()), 0)
+        )
+        m = None
+        for p in range(max(done, digit - 4, 0), digit):
+            if text[p].isalpha():
+                m = pattern.match(text, p)
+                if m is not None:
+                    break
+        if m is None:
+            continue
+        done = m.end()
         chars = [(c, m.start() + i) for i, c in enumerate(m.group()) if c.isalnum()]
         n = _longest_valid(chars)
         if n:

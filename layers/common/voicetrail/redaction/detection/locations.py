@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from voicetrail.redaction import _names
-from voicetrail.redaction.detection.tokens import Span, Tokens
+from voicetrail.redaction.detection.tokens import Span, Tokens, anchored
 from voicetrail.redaction.lexicon.dates import MONTHS, WEEKDAYS
 from voicetrail.redaction.lexicon.names import NAME_STOPWORDS
 from voicetrail.redaction.lexicon.places import (
@@ -15,6 +15,26 @@ from voicetrail.redaction.lexicon.places import (
     US_STATES,
 )
 
+# Words a location cue starts with: the cue is tried at these tokens only.
+_LOCATION_FIRST = frozenset(
+    {
+        "i",
+        "we",
+        "he",
+        "she",
+        "they",
+        "living",
+        "moving",
+        "moved",
+        "relocated",
+        "relocating",
+        "based",
+        "located",
+    }
+    | {"residing", "staying", "raised", "born", "grew", "city", "town", "county", "village", "borough"}
+)
+_PLACE_PREPOSITIONS = frozenset({"in", "from", "near", "outside"})
+_PLACE_MARKS = LOCATION_FOLLOWERS | {","}
 _LOCATION_CUE = re.compile(
     r"(?<![\w'])(?:(?:i|we|he|she|they)\s+(?:live|lives|lived|living|moved|reside|resides|stay|stays|grew\s+up)|"
     r"(?:living|moving|moved|relocated|relocating|based|located|residing|staying|raised|born|grew\s+up)|"
@@ -44,14 +64,14 @@ def detect_locations(text: str, tk: Tokens) -> list[Span]:
             j += 1
         return j
 
-    for m in _LOCATION_CUE.finditer(text):
+    for m in anchored(tk, text, _LOCATION_CUE, _LOCATION_FIRST):
         i = tk.index_at(m.end())
         j = place_words(i)
         if j > i:
             spans.append((tk.starts[i], tk.ends[j - 1], "location", 40))
     if cased:  # "nurse practitioner in Fresno": a capitalised place after a preposition, mid-sentence
-        for k in range(1, tk.n - 1):
-            if tk.lows[k] in ("in", "from", "near", "outside") and tk.raws[k].islower():
+        for k in tk.positions(_PLACE_PREPOSITIONS):
+            if 1 <= k < tk.n - 1 and tk.raws[k].islower():
                 i = k + 1
                 if tk.lows[i] in MONTHS or tk.lows[i] in WEEKDAYS:
                     continue
@@ -59,7 +79,9 @@ def detect_locations(text: str, tk: Tokens) -> list[Span]:
                 if j > i:
                     # weak evidence ("a text from Grace" is a person): below WEAK_LOCATION a name wins
                     spans.append((tk.starts[i], tk.ends[j - 1], "location", WEAK_LOCATION))
-    for k in range(1, tk.n):
+    for k in tk.positions(_PLACE_MARKS):
+        if k < 1:
+            continue
         low = tk.lows[k]
         if (
             low in LOCATION_FOLLOWERS

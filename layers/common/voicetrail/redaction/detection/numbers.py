@@ -250,6 +250,7 @@ def _extension_end(tk: Tokens, run: Run, runs: list[Run]) -> int | None:
 
 # Typed phones with an extension glued on ("312-555-0188x42", "001-312-555-0188x4321"), which tokenise as
 # one alphanumeric word and so never form a digit run.
+_EXTENSION_HINT = re.compile(r"\d\s?(?:x|ext\.?)\s?\d", re.IGNORECASE)
 _PHONE_WITH_EXTENSION = re.compile(
     r"(?<![\w+])(?:\+?1[-. ]?|001[-. ]?)?\(?(\d{3})\)?[-. ]?(\d{3})[-. ](\d{4})\s?(?:x|ext\.?)\s?\d{1,6}\b",
     re.IGNORECASE,
@@ -258,8 +259,13 @@ _PHONE_WITH_EXTENSION = re.compile(
 
 def detect_phone_extensions(text: str) -> list[Span]:
     spans: list[Span] = []
-    if "x" in text or "X" in text:
-        for m in _PHONE_WITH_EXTENSION.finditer(text):
-            if _valid_phone(m.group(1) + m.group(2) + m.group(3), False):
-                spans.append((m.start(), m.end(), "phone", 62))
+    seen: set[int] = set()
+    # the full pattern is tried only in a window around a digit, "x"/"ext", digit: not at every position
+    for hint in _EXTENSION_HINT.finditer(text):
+        m = _PHONE_WITH_EXTENSION.search(text, max(0, hint.start() - 24), hint.end() + 8)
+        if m is None or m.start() in seen or (m.end() < len(text) and text[m.end()].isalnum()):
+            continue
+        seen.add(m.start())
+        if _valid_phone(m.group(1) + m.group(2) + m.group(3), False):
+            spans.append((m.start(), m.end(), "phone", 62))
     return spans

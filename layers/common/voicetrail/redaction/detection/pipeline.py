@@ -10,6 +10,7 @@ Overlapping findings merge; the highest priority names the kind.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Sequence
 
 from voicetrail.redaction.detection.addresses import detect_addresses, detect_zip_after_state
@@ -53,17 +54,14 @@ def _detect(text: str, hard_breaks: Sequence[int]) -> list[Span]:
     # a place the tagger took for a person ("Duluth, MN") is a place: location wins, unless the place rests
     # only on a capital after "from/in" ("request 40 from Omar"): location is off by default, so that
     # would leave the name in clear
-    strong = [p for p in locations if p[3] > WEAK_LOCATION]
-    names = [
-        n for n in detect_names_learned(text, tk) if not any(p[0] <= n[0] and n[1] <= p[1] for p in strong)
-    ]
+    names = _not_inside(detect_names_learned(text, tk), [p for p in locations if p[3] > WEAK_LOCATION])
     if _QUICK_RE.search(text) is None:
         return names + locations
     ctx = Context(text, tk, hard_breaks)
     runs = build_runs(tk, hard_breaks)
     date_spans, dates = detect_dates(tk, ctx, runs)
     # "the first of April", "June 5th": a month inside a date is not a person
-    spans: list[Span] = [n for n in names if not any(d[0] <= n[0] and n[1] <= d[1] for d in dates)]
+    spans: list[Span] = _not_inside(names, dates)
     spans += detect_emails(text)
     spans += detect_phone_extensions(text)
     spans += detect_email_prefixes(text)
@@ -76,6 +74,25 @@ def _detect(text: str, hard_breaks: Sequence[int]) -> list[Span]:
     spans += detect_zip_after_state(tk, runs)
     spans += locations
     return spans
+
+
+def _not_inside(spans: list[Span], outer: Sequence[tuple[int, int] | Span]) -> list[Span]:
+    """The spans that no range of `outer` contains: a sort and a bisection, not a scan per span."""
+    if not outer or not spans:
+        return spans
+    ranges = sorted((o[0], o[1]) for o in outer)
+    starts = [r[0] for r in ranges]
+    reach: list[int] = []  # the furthest end of any range starting at or before each range's start
+    furthest = -1
+    for _start, end in ranges:
+        furthest = max(furthest, end)
+        reach.append(furthest)
+    kept: list[Span] = []
+    for sp in spans:
+        k = bisect_right(starts, sp[0]) - 1
+        if k < 0 or reach[k] < sp[1]:
+            kept.append(sp)
+    return kept
 
 
 def merge(spans: list[Span]) -> list[Span]:

@@ -17,6 +17,9 @@ from voicetrail.redaction.lexicon.numbers import (
     UNITS,
 )
 
+# Words that can open a spoken number (digits, teens, tens, "oh", "double").
+_NUMBER_WORDS = frozenset(UNITS) | frozenset(TEENS) | frozenset(TENS) | frozenset(MULTIPLIERS)
+
 
 class Run:
     __slots__ = ("end", "first", "last", "letters", "plus", "start", "value")
@@ -131,11 +134,12 @@ def _spoken_value(items: list[tuple[str, str]]) -> str:
 
 def build_runs(tk: Tokens, hard_breaks: Sequence[int]) -> list[Run]:
     runs: list[Run] = []
-    i = 0
     n = tk.n
-    while i < n:
-        if not digitish(tk, i, False):
-            i += 1
+    # a run opens at a token with a digit or at a number word: visit those tokens only
+    openers = sorted(set(tk.positions(_NUMBER_WORDS)) | set(tk.numeric))
+    next_free = 0
+    for i in openers:
+        if i < next_free or not digitish(tk, i, False):
             continue
         items: list[tuple[str, str]] = []
         j = i
@@ -183,5 +187,5 @@ def build_runs(tk: Tokens, hard_breaks: Sequence[int]) -> list[Run]:
         value = _spoken_value(items)
         if value:
             runs.append(Run(i, last, start, tk.ends[last], value, plus))
-        i = last + 1
+        next_free = last + 1
     return runs

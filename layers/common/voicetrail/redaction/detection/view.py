@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from itertools import accumulate
+from operator import sub
 
 # typing costs ~3 ms of cold start and is needed by the type checker only.
 TYPE_CHECKING = False
@@ -66,51 +68,120 @@ def _fold_table() -> tuple[dict[int, str], re.Pattern[str]]:
 # stretch maps as a whole. Removed characters have no stretch: the original offsets jump over them.
 _Stretch = tuple[int, int, int, int, bool]
 
+# Removed in one vectorised pass (C loops, no Python work per character): format characters a red team
+# uses (zero-width, bidi, BOM, soft hyphen, tags), and the common combining marks when they follow an ASCII
+# character (the base letter is what the view shows then). Everything else goes group by group below.
+_INVISIBLE = (
+    "\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
+    "\U000e0001\U000e0020-\U000e007f"
+)
+_MARKS = "\u0300-\u036f\u0483-\u0489\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
+_REMOVABLE = re.compile(f"(?:(?<=[\\x00-\\x7f])|^)[{_INVISIBLE}{_MARKS}]+|[{_INVISIBLE}]+")
 
-class View:
-    """The normalised text and its map back to the original."""
 
-    __slots__ = ("_original_starts", "_stretches", "_view_starts", "original", "text")
+class _Map:
+    """One step of normalisation: offsets of its output back to its input."""
 
-    def __init__(self, original: str, text: str, stretches: list[_Stretch] | None) -> None:
-        self.original = original
-        self.text = text
-        self._stretches = stretches  # None: the view is the original
-        self._view_starts = [s[0] for s in stretches] if stretches is not None else []
-        self._original_starts = [s[2] for s in stretches] if stretches is not None else []
+    __slots__ = ("input_starts", "output_starts", "stretches")
 
-    @property
-    def identity(self) -> bool:
-        return self._stretches is None
+    def __init__(self, stretches: list[_Stretch]) -> None:
+        self.stretches = stretches
+        self.output_starts = [s[0] for s in stretches]
+        self.input_starts = [s[2] for s in stretches]
 
-    def to_original(self, start: int, end: int) -> tuple[int, int]:
-        """The original range a view range [start, end) comes from (widened to whole stretches)."""
-        stretches = self._stretches
-        if stretches is None or start >= end:
+    def back(self, start: int, end: int) -> tuple[int, int]:
+        """The input range an output range [start, end) comes from (widened to whole stretches)."""
+        stretches = self.stretches
+        if not stretches or start >= end:
             return start, end
-        vs, _ve, os, _oe, same = stretches[bisect_right(self._view_starts, start) - 1]
+        vs, _ve, os, _oe, same = stretches[max(0, bisect_right(self.output_starts, start) - 1)]
         o_start = os + (start - vs) if same else os
-        vs, _ve, os, oe, same = stretches[bisect_right(self._view_starts, end - 1) - 1]
+        k = max(0, bisect_right(self.output_starts, end - 1) - 1)
+        vs, ve, os, oe, same = stretches[k]
         o_end = os + (end - vs) if same else oe
+        if end == ve and k + 1 < len(stretches):
+            # what was removed right after the range goes with it: a combining mark belongs to the letter
+            # before it, and an invisible character there is nobody's
+            o_end = stretches[k + 1][2]
         return o_start, o_end
 
-    def from_original(self, pos: int) -> int:
-        """The view offset of an original offset (a removed character maps to where the view goes on)."""
-        stretches = self._stretches
-        if stretches is None:
-            return pos
-        k = bisect_right(self._original_starts, pos) - 1
+    def forward(self, pos: int) -> int:
+        """The output offset of an input offset (a removed character maps to where the output goes on)."""
+        k = bisect_right(self.input_starts, pos) - 1
         if k < 0:
             return 0
-        vs, ve, os, oe, same = stretches[k]
+        vs, ve, os, oe, same = self.stretches[k]
         if pos < oe:
             return vs + (pos - os) if same else vs
         return ve
 
 
+class View:
+    """The normalised text and its map back to the original."""
+
+    __slots__ = ("_maps", "original", "text")
+
+    def __init__(self, original: str, text: str, maps: list[_Map] | None) -> None:
+        self.original = original
+        self.text = text
+        self._maps = maps  # None: the view is the original; else the steps, first to last
+
+    @property
+    def identity(self) -> bool:
+        return self._maps is None
+
+    def to_original(self, start: int, end: int) -> tuple[int, int]:
+        """The original range a view range [start, end) comes from (widened to whole stretches)."""
+        for step in reversed(self._maps or ()):
+            start, end = step.back(start, end)
+        return start, end
+
+    def from_original(self, pos: int) -> int:
+        """The view offset of an original offset (of a character the view keeps, such as a newline)."""
+        for step in self._maps or ():
+            pos = step.forward(pos)
+        return pos
+
+
 def build_view(text: str) -> View:
     if text.isascii():
         return View(text, text, None)
+    maps: list[_Map] = []
+    current = text
+    removed = [m.span() for m in _REMOVABLE.finditer(text)]
+    if removed:
+        current, step = _remove(text, removed)
+        maps.append(step)
+    if not current.isascii():
+        current, stretches = _normalise(current)
+        if stretches is not None:
+            maps.append(_Map(stretches))
+        if not current.isascii():
+            current = _fold_lookalikes(current)  # one character for one: the map stays as it is
+    if not maps and current == text:
+        return View(text, text, None)
+    return View(text, current, maps)
+
+
+def _remove(text: str, removed: list[tuple[int, int]]) -> tuple[str, _Map]:
+    """The text without the removed ranges, and its map: identity stretches between them, built with
+    running sums (no Python work per character)."""
+    input_starts = [0, *(e for _s, e in removed)]
+    input_ends = [*(s for s, _e in removed), len(text)]
+    lengths = list(map(sub, input_ends, input_starts))
+    output_ends = list(accumulate(lengths))
+    output_starts = list(map(sub, output_ends, lengths))
+    stretches = [
+        (vs, ve, os, oe, True)
+        for vs, ve, os, oe in zip(output_starts, output_ends, input_starts, input_ends, strict=True)
+        if ve > vs
+    ]
+    return _REMOVABLE.sub("", text), _Map(stretches)
+
+
+def _normalise(text: str) -> tuple[str, list[_Stretch] | None]:
+    """NFKC, marks and the remaining format characters removed, decimal digits in ASCII, group by group
+    (a base character and its combining marks) in the runs of non-ASCII characters that need it."""
     ud = _ud()
     pieces: list[str] = []
     stretches: list[_Stretch] = []
@@ -121,14 +192,8 @@ def build_view(text: str) -> View:
         if not out:
             return  # removed: no stretch
         n = len(out)
-        if (
-            same
-            and stretches
-            and stretches[-1][4]
-            and stretches[-1][1] == v
-            and stretches[-1][3] == orig_start
-        ):
-            last = stretches[-1]
+        last = stretches[-1] if stretches else None
+        if same and last is not None and last[4] and last[1] == v and last[3] == orig_start:
             stretches[-1] = (last[0], v + n, last[2], orig_end, True)
         else:
             stretches.append((v, v + n, orig_start, orig_end, same))
@@ -154,21 +219,19 @@ def build_view(text: str) -> View:
             keep(g, h, out, out == group)
             g = h
         o = b
+    if o == 0:
+        return text, None  # every run was plain
     if o < len(text):
         keep(o, len(text), text[o:], True)
-    view = "".join(pieces)
-    if not view.isascii():
-        view = _fold_lookalikes(view)
-    if len(stretches) == 1 and stretches[0] == (0, len(text), 0, len(text), True) and view == text:
-        return View(text, text, None)
-    return View(text, view, stretches)
+    return "".join(pieces), stretches
 
 
 def _plain(ud: ModuleType, run: str) -> bool:
     """True when a run of non-ASCII characters needs nothing: NFKC already, printable, no marks or digits."""
     if not run.isprintable() or not ud.is_normalized("NFKC", run):
         return False
-    return not any(c.isdecimal() or ud.category(c).startswith("M") for c in run)
+    # each distinct character once: a long run repeats few (a set is built in C)
+    return not any(c.isdecimal() or ud.category(c).startswith("M") for c in set(run))
 
 
 def _normalise_group(ud: ModuleType, group: str) -> str:
