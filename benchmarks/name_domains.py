@@ -19,7 +19,9 @@ Not a test: no assertions.
 from __future__ import annotations
 
 import argparse
+import json
 import random
+import subprocess
 import sys
 from collections import defaultdict
 from collections.abc import Callable
@@ -329,11 +331,23 @@ def main() -> int:
     parser.add_argument("--layer", type=Path, default=ROOT / "layers" / "common", help="layer dir to import")
     parser.add_argument("--presidio", action="store_true", help="also score Presidio (make bench-deps)")
     parser.add_argument("--show-misses", type=int, default=0, help="print up to N misses per domain")
+    parser.add_argument("--dump", action="store_true", help="print the evaluation set as JSON and stop")
     args = parser.parse_args()
-    sys.path.insert(0, str(args.layer))
+    default_layer = (ROOT / "layers" / "common").resolve()
+    if args.dump:
+        sys.path.insert(0, str(default_layer))
+        json.dump(build(), sys.stdout, ensure_ascii=False)
+        return 0
+    if args.layer.resolve() == default_layer:
+        sys.path.insert(0, str(default_layer))
+        cases = build()
+    else:  # the set is rendered by this checkout's corpus code; another layer only detects
+        out = subprocess.run(
+            [sys.executable, __file__, "--dump"], capture_output=True, text=True, check=True
+        ).stdout
+        cases = json.loads(out)
+        sys.path.insert(0, str(args.layer))
     from voicetrail.redaction import Turn, redact_turns
-
-    cases = build()
 
     def voicetrail(case: Case) -> list[tuple[int, int]]:
         turns = [Turn("user", case["text"])]
