@@ -28,6 +28,9 @@ ROOT = Path(__file__).resolve().parents[3]
         ("text Faith good night", "Faith"),
         ("call will on speaker", "will"),
         ("Open my chat with Rose.", "Rose"),
+        ("give Will 150 bucks from my checking account", "Will"),
+        ("Thanks Hope!", "Hope"),
+        ("ok, hi will, it's me", "will"),
         # media and directory requests
         ("something with Dev Patel in it", "Dev Patel"),
         ("play a movie starring dev patel", "dev patel"),
@@ -83,6 +86,10 @@ def test_a_bare_name_answering_who_is_redacted(question: str, answer: str) -> No
         "hey siri send money",
         "Share my location with my sister.",
         "Play a movie with dragons in it.",
+        "give it a chance",
+        "Hello, may I speak to someone in billing?",
+        "hi there",
+        "thanks, will do",
         "Next is a clinic about a mile away.",
     ],
 )

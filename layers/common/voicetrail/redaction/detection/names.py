@@ -12,6 +12,7 @@ from voicetrail.redaction.detection.tokens import Span, Tokens, anchored, capita
 from voicetrail.redaction.lexicon.dates import MONTHS
 from voicetrail.redaction.lexicon.name_slots import (
     AFTER_PERSON,
+    GREETINGS,
     NOT_A_PERSON_AFTER,
     OBJECT_PREPOSITIONS,
     PERSON_VERBS,
@@ -226,12 +227,17 @@ def _slot_names(
         prev = lows[kept[r - 1]]
         person = False
         if prev in PERSON_VERBS:
-            person = lows[i] not in NOT_A_PERSON_AFTER.get(prev, ()) and _ends_request(tk, kept, r)
+            # "pay bill" is a phrase, "pay Bill" on a cased line a person
+            phrase = lows[i] in NOT_A_PERSON_AFTER.get(prev, ()) and not (cased and tk.raws[i][:1].isupper())
+            person = not phrase and _ends_request(tk, kept, r)
         elif prev in OBJECT_PREPOSITIONS and r >= 2:
             verb = any(lows[kept[v]] in PERSON_VERBS for v in range(max(0, r - 6), r - 1))
             person = verb and _ends_request(tk, kept, r)
         elif cased and prev in RELATIONS:
             person = True
+        elif prev in GREETINGS and (r == 1 or tk.types[kept[r - 2]] == "P"):
+            # "Thanks Hope!", "ok, hi will": a greeting opening the turn or a clause, then the person
+            person = _ends_request(tk, kept, r)
         if person and _first_name(tagger, tk, i, cased):
             out.append((tk.starts[i], tk.ends[i], "name", 58))
     return out

@@ -12,8 +12,10 @@ def _words(text: str) -> frozenset[str]:
 PERSON_VERBS = _words(
     "call calling ring dial facetime text texting message messaging email e-mail dm pay paying venmo "
     "zelle wire send sending request requesting remind invite thank tell ask share sharing reimburse "
-    "refund owe owes charge chat"
+    "refund owe owes charge chat give gave"
 )
+# Greetings and thanks addressing the person after them ("thanks Hope", "hi Will, it's me").
+GREETINGS = _words("hi hello hey thanks thank bye goodbye dear morning evening afternoon cheers")
 # The prepositions that introduce the person after such a verb: "send $60 to X", "share it with X".
 OBJECT_PREPOSITIONS = frozenset(("to", "with", "from", "for"))
 # Words that may follow the person at the end of such a request ("call Will on speaker", "text Hope now").
@@ -29,6 +31,8 @@ NOT_A_PERSON_AFTER = {
     "ask": frozenset(("will", "may")),
     "tell": frozenset(("will", "may")),
     "send": frozenset(("will", "may")),
+    "give": frozenset(("will", "may", "chance")),
+    "gave": frozenset(("will", "may", "chance")),
 }
 # Wake words of voice assistants, and what may stand between them and the command.
 WAKE_WORDS = frozenset(("alexa", "siri", "google", "cortana", "bixby", "computer"))
