@@ -35,10 +35,19 @@ _LAST_WORD = re.compile(r"([A-Za-z0-9']+)$")
 def detect_emails(text: str) -> list[Span]:
     spans: list[Span] = []
     typed_ends: set[int] = set()
-    if "@" in text:
-        for m in _EMAIL_TYPED.finditer(text):
+    at = text.find("@")
+    done = 0
+    while at >= 0:
+        # the pattern is tried in a window around each "@" (a local part has at most 64 characters), not
+        # from every position of the text
+        m = _EMAIL_TYPED.search(text, max(done, at - 128), at + 256) if at >= done else None
+        if m is not None and m.end() == at + 256:
+            m = _EMAIL_TYPED.match(text, m.start())  # the window cut the domain: read it whole
+        if m is not None and m.start() <= at < m.end():
             spans.append((m.start(), m.end(), "email", 90))
             typed_ends.add(m.end())
+            done = m.end()
+        at = text.find("@", at + 1)
     for tld in _DOT_TLD.finditer(text):
         if tld.end() in typed_ends or tld.group(1).lower() not in _TLD_SET:
             continue  # a typed address already found needs no spoken reading
