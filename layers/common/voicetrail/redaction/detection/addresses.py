@@ -58,6 +58,7 @@ _ADDRESS_THEN = {
     **dict.fromkeys(("send", "ship", "mail"), frozenset({"it", "them", "that"})),
     "residing": frozenset({"at"}),
 }
+_COUNTRY_FIRST = frozenset(words[0] for words in COUNTRIES)
 _PO_BOX = re.compile(r"\bp\.?\s?o\.?\s+box\s+", re.IGNORECASE)
 
 
@@ -236,7 +237,7 @@ def _state_or_country_end(tk: Tokens, k: int, run_first: dict[int, Run]) -> int 
 
 def _country_end(tk: Tokens, k: int) -> int | None:
     """One past a country name starting at token k ("United States", "USA", "U.S.", "France"), else None."""
-    if k >= tk.n:
+    if k >= tk.n or tk.lows[k] not in _COUNTRY_FIRST:
         return None
     for words in COUNTRIES:
         n = len(words)
