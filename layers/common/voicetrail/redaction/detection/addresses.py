@@ -46,6 +46,19 @@ _ADDRESS_CUE = re.compile(
     r"resides|moved)\s+(?:at|on|to)|(?:send|ship|mail)\s+(?:it|them|that)\s+to|residing\s+at)(?![\w'])",
     re.IGNORECASE,
 )
+# The only words the address cue lets follow its first word: the pattern is not tried at every "the".
+_OWNER_NEXT = frozenset(
+    {"home", "mailing", "billing", "street", "current", "new", "old", "shipping", "address"}
+)
+_ADDRESS_THEN = {
+    **dict.fromkeys(("my", "the", "our", "his", "her", "their"), _OWNER_NEXT),
+    **dict.fromkeys(
+        ("i", "we", "they", "he", "she"), frozenset({"live", "lives", "living", "reside", "resides", "moved"})
+    ),
+    **dict.fromkeys(("send", "ship", "mail"), frozenset({"it", "them", "that"})),
+    "residing": frozenset({"at"}),
+}
+_COUNTRY_FIRST = frozenset(words[0] for words in COUNTRIES)
 _PO_BOX = re.compile(r"\bp\.?\s?o\.?\s+box\s+", re.IGNORECASE)
 
 
@@ -79,7 +92,7 @@ def detect_addresses(text: str, tk: Tokens, runs: list[Run]) -> list[Span]:
             end = tail_end(tk, run_first[i].last + 1, run_first)
             spans.append((m.start(), tk.ends[end - 1], "address", 80))
 
-    for m in anchored(tk, text, _ADDRESS_CUE, ADDRESS_FIRST):
+    for m in anchored(tk, text, _ADDRESS_CUE, ADDRESS_FIRST, _ADDRESS_THEN):
         i = skip_leadin(tk, tk.index_at(m.end()))
         j = i
         first: int | None = None  # the span starts at the first evidence, not at the cue ("uh let me think")
@@ -224,7 +237,7 @@ def _state_or_country_end(tk: Tokens, k: int, run_first: dict[int, Run]) -> int 
 
 def _country_end(tk: Tokens, k: int) -> int | None:
     """One past a country name starting at token k ("United States", "USA", "U.S.", "France"), else None."""
-    if k >= tk.n:
+    if k >= tk.n or tk.lows[k] not in _COUNTRY_FIRST:
         return None
     for words in COUNTRIES:
         n = len(words)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from voicetrail.redaction.detection.tokens import Span
+from voicetrail.redaction.detection.tokens import LazyPattern, Span
 from voicetrail.redaction.lexicon.emails import (
     EMAIL_BACK_STOP,
     EMAIL_PREFIX_NOT,
@@ -17,7 +17,7 @@ from voicetrail.redaction.lexicon.emails import (
 
 _EMAIL_TYPED = re.compile(r"[\w.%+'-]+\s?@\s?[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}")
 _SPOKEN_SEP = r"(?:\s*(?:\.|_|-)\s*|\s+(?:dot|period|underscore|under\s+score|dash|hyphen|minus)\s+)"
-_EMAIL_SPOKEN = re.compile(
+_EMAIL_SPOKEN = LazyPattern(
     rf"(?<![\w'])(?:[a-z0-9]\s+){{0,30}}[a-z0-9]+(?:{_SPOKEN_SEP}[a-z0-9]+)*"
     rf"\s*(?:\s(?:at|@)\s|@)\s*"
     # the top-level domain is checked by _DOT_TLD, whose end this match must share: any word here
@@ -35,10 +35,19 @@ _LAST_WORD = re.compile(r"([A-Za-z0-9']+)$")
 def detect_emails(text: str) -> list[Span]:
     spans: list[Span] = []
     typed_ends: set[int] = set()
-    if "@" in text:
-        for m in _EMAIL_TYPED.finditer(text):
+    at = text.find("@")
+    done = 0
+    while at >= 0:
+        # the pattern is tried in a window around each "@" (a local part has at most 64 characters), not
+        # from every position of the text
+        m = _EMAIL_TYPED.search(text, max(done, at - 128), at + 256) if at >= done else None
+        if m is not None and m.end() == at + 256:
+            m = _EMAIL_TYPED.match(text, m.start())  # the window cut the domain: read it whole
+        if m is not None and m.start() <= at < m.end():
             spans.append((m.start(), m.end(), "email", 90))
             typed_ends.add(m.end())
+            done = m.end()
+        at = text.find("@", at + 1)
     for tld in _DOT_TLD.finditer(text):
         if tld.end() in typed_ends or tld.group(1).lower() not in _TLD_SET:
             continue  # a typed address already found needs no spoken reading
@@ -48,7 +57,7 @@ def detect_emails(text: str) -> list[Span]:
         if at < 0 or tld.start() - at > 80:
             continue
         lo = max(0, at - 150)
-        for m in _EMAIL_SPOKEN.finditer(text, lo, tld.end()):
+        for m in _EMAIL_SPOKEN.get().finditer(text, lo, tld.end()):
             if m.end() != tld.end():
                 continue
             start = m.start()

@@ -17,6 +17,7 @@ from voicetrail.redaction.lexicon.banking import IBAN_LENGTHS
 
 # Separators a typed IBAN may carry between any two characters: one space, dot, dash or slash.
 _SEP = r"[ .\-/]?"
+_SEPARATORS = frozenset(" .-/")
 _IBAN_PATTERN = rf"(?<![A-Za-z0-9])[A-Z]{_SEP}[A-Z]{_SEP}\d{_SEP}\d(?:{_SEP}[A-Z0-9]){{11,30}}(?![A-Za-z0-9])"
 _IBAN: re.Pattern[str] | None = None  # compiled on first use: cold start does not pay for it
 
@@ -55,7 +56,9 @@ def detect_ibans(text: str, tk: Tokens, runs: list[Run]) -> list[Span]:
         )
         m = None
         for p in range(max(done, digit - 4, 0), digit):
-            if text[p].isalpha():
+            # a known country code first ("DE", "D E", "D.E"): the pattern is not tried after every "is"
+            second = text[p + 2 : p + 3] if text[p + 1 : p + 2] in _SEPARATORS else text[p + 1 : p + 2]
+            if text[p].isalpha() and (text[p] + second).upper() in IBAN_LENGTHS:
                 m = pattern.match(text, p)
                 if m is not None:
                     break

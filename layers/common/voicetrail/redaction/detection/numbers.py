@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from voicetrail.redaction.detection.cues import Context
 from voicetrail.redaction.detection.dates import classify_date, is_date_shape
 from voicetrail.redaction.detection.runs import Run, digitish
-from voicetrail.redaction.detection.tokens import Span, Tokens, crosses
+from voicetrail.redaction.detection.tokens import LazyPattern, Span, Tokens, crosses
 from voicetrail.redaction.lexicon.names import LEAD_INS, NATO
 from voicetrail.redaction.lexicon.numbers import JOIN_WORDS, NEXT_KEEP, PREV_KEEP, SHORT_SERVICE_NUMBERS
 
@@ -251,7 +251,7 @@ def _extension_end(tk: Tokens, run: Run, runs: list[Run]) -> int | None:
 # Typed phones with an extension glued on ("312-555-0188x42", "001-312-555-0188x4321"), which tokenise as
 # one alphanumeric word and so never form a digit run.
 _EXTENSION_HINT = re.compile(r"\d\s?(?:x|ext\.?)\s?\d", re.IGNORECASE)
-_PHONE_WITH_EXTENSION = re.compile(
+_PHONE_WITH_EXTENSION = LazyPattern(
     r"(?<![\w+])(?:\+?1[-. ]?|001[-. ]?)?\(?(\d{3})\)?[-. ]?(\d{3})[-. ](\d{4})\s?(?:x|ext\.?)\s?\d{1,6}\b",
     re.IGNORECASE,
 )
@@ -262,7 +262,7 @@ def detect_phone_extensions(text: str) -> list[Span]:
     seen: set[int] = set()
     # the full pattern is tried only in a window around a digit, "x"/"ext", digit: not at every position
     for hint in _EXTENSION_HINT.finditer(text):
-        m = _PHONE_WITH_EXTENSION.search(text, max(0, hint.start() - 24), hint.end() + 8)
+        m = _PHONE_WITH_EXTENSION.get().search(text, max(0, hint.start() - 24), hint.end() + 8)
         if m is None or m.start() in seen or (m.end() < len(text) and text[m.end()].isalnum()):
             continue
         seen.add(m.start())

@@ -29,6 +29,23 @@ _PROTECTED_RE = re.compile(
 )
 
 
+class LazyPattern:
+    """A pattern compiled on first use: the cold start pays only for the patterns every text needs, not
+    for those a rare shape needs (spoken e-mails, phone extensions, non-ASCII text)."""
+
+    __slots__ = ("_compiled", "_flags", "_source")
+
+    def __init__(self, source: str, flags: int = 0) -> None:
+        self._source = source
+        self._flags = flags
+        self._compiled: re.Pattern[str] | None = None
+
+    def get(self) -> re.Pattern[str]:
+        if self._compiled is None:
+            self._compiled = re.compile(self._source, self._flags)
+        return self._compiled
+
+
 def anchored(
     tk: Tokens,
     text: str,

@@ -25,6 +25,8 @@ from bisect import bisect_right
 from itertools import accumulate
 from operator import sub
 
+from voicetrail.redaction.detection.tokens import LazyPattern
+
 # typing costs ~3 ms of cold start and is needed by the type checker only.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -76,7 +78,7 @@ _INVISIBLE = (
     "\U000e0001\U000e0020-\U000e007f"
 )
 _MARKS = "\u0300-\u036f\u0483-\u0489\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
-_REMOVABLE = re.compile(f"(?:(?<=[\\x00-\\x7f])|^)[{_INVISIBLE}{_MARKS}]+|[{_INVISIBLE}]+")
+_REMOVABLE = LazyPattern(f"(?:(?<=[\\x00-\\x7f])|^)[{_INVISIBLE}{_MARKS}]+|[{_INVISIBLE}]+")
 
 
 class _Map:
@@ -148,7 +150,7 @@ def build_view(text: str) -> View:
         return View(text, text, None)
     maps: list[_Map] = []
     current = text
-    removed = [m.span() for m in _REMOVABLE.finditer(text)]
+    removed = [m.span() for m in _REMOVABLE.get().finditer(text)]
     if removed:
         current, step = _remove(text, removed)
         maps.append(step)
@@ -176,7 +178,7 @@ def _remove(text: str, removed: list[tuple[int, int]]) -> tuple[str, _Map]:
         for vs, ve, os, oe in zip(output_starts, output_ends, input_starts, input_ends, strict=True)
         if ve > vs
     ]
-    return _REMOVABLE.sub("", text), _Map(stretches)
+    return _REMOVABLE.get().sub("", text), _Map(stretches)
 
 
 def _normalise(text: str) -> tuple[str, list[_Stretch] | None]:
