@@ -143,3 +143,26 @@ def test_held_out_domain_benchmark_meets_the_targets() -> None:
 )
 def test_code_identifiers_are_no_names_but_inner_capitals_of_names_are(text: str, redacted: bool) -> None:
     assert bool(redact(text).findings) is redacted, redact(text).text
+
+
+@pytest.mark.parametrize(
+    ("turns", "expected"),
+    [
+        (  # a name found once is found again where nothing marks it ("theo never answered")
+            ["share my location with Theo", "done", "theo never answered though"],
+            ["share my location with [NAME]", "done", "[NAME] never answered though"],
+        ),
+        (  # a name that is also a word does not spread: "grace" stays in "grace period"
+            ["send sixty dollars to Grace", "ok", "what's the grace period"],
+            ["send sixty dollars to [NAME]", "ok", "what's the grace period"],
+        ),
+        (  # nor does an ordinary word the tagger might take once
+            ["Noted. Press 5 for the pharmacy.", "Noted."],
+            ["Noted. Press 5 for the pharmacy.", "Noted."],
+        ),
+    ],
+)
+def test_the_calls_own_names_are_found_again(turns: list[str], expected: list[str]) -> None:
+    roles = ["user", "assistant"]
+    out = redact_turns([Turn(roles[i % 2], t) for i, t in enumerate(turns)])
+    assert [r.text for r in out] == expected

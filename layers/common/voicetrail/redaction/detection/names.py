@@ -156,7 +156,7 @@ def detect_names_learned(text: str, tk: Tokens) -> list[Span]:
                 # only a word the name lists know ("Maria") is taken for a name there
                 line_start = newline + 1
                 if newline < 0:
-                    return spans
+                    break
                 continue
             cased = _names.is_cased(line)
             question = _names.question_type(previous)
@@ -173,8 +173,51 @@ def detect_names_learned(text: str, tk: Tokens) -> list[Span]:
             spans.extend(_slot_names(tagger, tk, kept, cased, question))
             previous = line
         if newline < 0:
-            return spans
+            break
         line_start = newline + 1
+    if tagger is not None and spans:
+        spans.extend(_repeated_mentions(tagger, tk, spans))
+    return spans
+
+
+# At most this many name words are looked for again (the first found): a call names few people, and the set
+# stays small whatever the text.
+_MAX_LEARNT_WORDS = 200
+
+
+def _repeated_mentions(tagger: _names.NameTagger, tk: Tokens, spans: list[Span]) -> list[Span]:
+    """Other mentions, anywhere in the text, of name words found in it ("Theo" tagged when he was paid is
+    also "theo" in "theo never answered" three turns later): the call's own context. Only words the name
+    lists hold and the English word lists do not, at least three letters long, so that a word the tagger
+    took wrongly in one turn ("Noted") or a name that is also a word ("Grace") does not spread."""
+    found = {(s, e) for s, e, _, _ in spans}
+    learnt: set[str] = set()
+    for s, _e, _, _ in spans:
+        k = tk.index_at(s)
+        while k < tk.n and tk.starts[k] < _e:
+            low = tk.lows[k]
+            if tk.types[k] == "W" and len(low) >= 3 and low not in _names.NEVER_NAME:
+                flags = tagger.cached_flags(low)
+                if ("F" in flags or "L" in flags) and "W" not in flags:
+                    learnt.add(low)
+            k += 1
+        if len(learnt) >= _MAX_LEARNT_WORDS:
+            break
+    if not learnt:
+        return []
+    covered = sorted(found)
+    out: list[Span] = []
+    j = 0
+    for i in range(tk.n):
+        if tk.lows[i] not in learnt or tk.types[i] != "W":
+            continue
+        start, end = tk.starts[i], tk.ends[i]
+        while j < len(covered) and covered[j][1] <= start:
+            j += 1
+        if j < len(covered) and covered[j][0] <= start:
+            continue  # already inside a finding
+        out.append((start, end, "name", 57))
+    return out
 
 
 def _wake_word(tk: Tokens, kept: list[int]) -> int | None:
