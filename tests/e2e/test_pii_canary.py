@@ -15,6 +15,7 @@ import re
 import time
 import unicodedata
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,7 @@ from voicetrail_cli.simulate import (
 )
 
 # Message types Vapi sends beyond the simulator's stream, each carrying caller content.
-OTHER_TYPES = {
+OTHER_TYPES: dict[str, Callable[[Identity], dict[str, Any]]] = {
     "model-output": lambda i: {"output": f"Let me confirm: your social is {i.ssn}."},
     "voice-input": lambda i: {"input": f"Your card ending {i.card_grouped} is on file."},
     "transfer-destination-request": lambda i: {"artifact": {"transcript": f"User: my name is {i.name}"}},
@@ -58,7 +59,7 @@ OTHER_TYPES = {
 # The same canaries disguised as a chat channel, a tool result or a red team would (issue 24): zero-width
 # and bidi characters inside the value, fullwidth and Arabic-Indic digits, a Cyrillic letter in the e-mail.
 _ZW, _LRM = "\u200b", "\u200e"
-HOSTILE_TYPES = {
+HOSTILE_TYPES: dict[str, Callable[[Identity], dict[str, Any]]] = {
     "transcript": lambda i: {
         "role": "user",
         "transcriptType": "final",
