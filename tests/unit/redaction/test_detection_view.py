@@ -200,3 +200,15 @@ def test_accents_and_removed_characters_map_back_to_whole_characters() -> None:
     start = view.text.index("4111")
     assert view.to_original(start, start + 19) == (text.index("4"), text.index("1111.") + 4)
     assert view.to_original(0, 4) == (0, 5)  # the accent belongs to the e
+
+
+def test_the_look_alike_table_is_the_generated_one() -> None:
+    pytest.importorskip("confusable_homoglyphs")
+    import json
+
+    from tools.gen_homoglyphs import TARGET, build
+
+    table = json.loads(TARGET.read_text())
+    assert table == build()
+    assert table["\u0430"] == "a" and table["\u041e"] == "O"  # Cyrillic a and O
+    assert not any(ch.isdecimal() for ch in table)  # digits are mapped by value, never folded
