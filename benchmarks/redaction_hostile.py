@@ -12,6 +12,7 @@ birth, mod-97-valid IBANs), planted in a sentence with its usual cue, then disgu
   combining     combining marks after characters
   lookalike     Cyrillic, Greek and other look-alike letters in e-mails and IBANs, and in the cue words
   digits        the digits in Arabic-Indic, Extended Arabic-Indic, Devanagari, Bengali, Thai or fullwidth
+  letter_digits letters typed for digits: O or o for 0, l or I for 1 ("4lll l111 ...", "O78-05-1120")
   grouped       digits spaced one by one, dotted, or regrouped in twos and threes
   spelled_email "john dot smith at gmail dot com", letters spelled one by one, "underscore"
   spoken        digits read out with "oh" for zero and "double"/"triple" for repeats
@@ -105,6 +106,7 @@ CLASSES: dict[str, tuple[str, ...]] = {
     "combining": ("card", "ssn", "phone", "email", "dob", "iban"),
     "lookalike": ("email", "iban", "card", "ssn", "phone", "dob"),
     "digits": ("card", "ssn", "phone", "dob", "iban"),
+    "letter_digits": ("card", "ssn", "phone", "dob"),
     "grouped": ("card", "ssn", "phone", "iban"),
     "spelled_email": ("email",),
     "spoken": ("card", "ssn", "phone", "dob", "iban"),
@@ -235,6 +237,12 @@ def disguise(cls: str, kind: str, v: str, rng: random.Random) -> tuple[str, str]
     if cls == "digits":
         base = DIGIT_SCRIPTS[rng.choice(sorted(DIGIT_SCRIPTS))]
         return "".join(chr(base + int(c)) if c.isdigit() else c for c in typed(kind, v)), template
+    if cls == "letter_digits":
+        swaps = {"0": "Oo", "1": "lI"}
+        shown = "".join(
+            rng.choice(swaps[c]) if c in swaps and rng.random() < 0.6 else c for c in typed(kind, v)
+        )
+        return shown, template
     if cls == "grouped":
         digits = v
         style = rng.choice(["spaced", "dotted", "pairs", "threes"])

@@ -127,10 +127,16 @@ def test_invisible_characters_in_turns_hide_nothing(
 
 
 @given(st.text(alphabet=st.characters(codec="ascii"), max_size=300))
-def test_ascii_text_is_its_own_view(text: str) -> None:
+def test_ascii_text_maps_one_to_one(text: str) -> None:
     view = build_view(text)
-    assert view.identity
-    assert view.text == text
+    assert len(view.text) == len(text)
+    assert all(
+        a == b or (a, b) in {("O", "0"), ("o", "0"), ("I", "1"), ("l", "1")}
+        for a, b in zip(text, view.text, strict=True)
+    )
+    assert all(view.to_original(i, i + 1) == (i, i + 1) for i in range(len(text)))
+    if not any(c in "OoIl" for c in text):
+        assert view.identity and view.text is text
 
 
 @settings(max_examples=300, deadline=None)
@@ -165,12 +171,21 @@ def test_the_map_back_stays_inside_the_original_and_in_order(text: str) -> None:
         ("my email is john.smith\uff20gmail\uff0ecom", "email"),  # fullwidth at sign and dot
         ("my email is j\u043ehn sm\u0456th \u0430t gmail d\u043et com", "email"),  # spoken, look-alikes
         ("my card is \U0001d7d2\U0001d7cf\U0001d7cf\U0001d7cf 1111 1111 1111", "card"),  # mathematical digits
+        ("my card is 4lll l111 1111 111l thanks", "card"),  # letters for digits
+        ("my ssn is O78-05-ll20", "ssn"),
+        ("call me at 3l2-555-Ol88", "phone"),
     ],
 )
 def test_disguised_values_get_their_real_kind(text: str, kind: str) -> None:
     r = redact(text)
     assert [f.kind for f in r.findings] == [kind], r.text
     assert not any(c.isdigit() for c in r.text), r.text
+    assert not any(w in r.text for w in ("lll", "O78", "l111")), r.text
+
+
+@pytest.mark.parametrize("text", ["I love O2 and lol", "all ok", "call 911 if I fall", "lol ok", "Ill"])
+def test_words_of_look_alike_letters_stay_words(text: str) -> None:
+    assert redact(text).text == text
 
 
 def test_a_russian_sentence_keeps_its_letters_in_the_view() -> None:
@@ -185,3 +200,15 @@ def test_accents_and_removed_characters_map_back_to_whole_characters() -> None:
     start = view.text.index("4111")
     assert view.to_original(start, start + 19) == (text.index("4"), text.index("1111.") + 4)
     assert view.to_original(0, 4) == (0, 5)  # the accent belongs to the e
+
+
+def test_the_look_alike_table_is_the_generated_one() -> None:
+    pytest.importorskip("confusable_homoglyphs")
+    import json
+
+    from tools.gen_homoglyphs import TARGET, build
+
+    table = json.loads(TARGET.read_text())
+    assert table == build()
+    assert table["\u0430"] == "a" and table["\u041e"] == "O"  # Cyrillic a and O
+    assert not any(ch.isdecimal() for ch in table)  # digits are mapped by value, never folded

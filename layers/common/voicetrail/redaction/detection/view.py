@@ -147,7 +147,8 @@ class View:
 
 def build_view(text: str) -> View:
     if text.isascii():
-        return View(text, text, None)
+        folded = _fold_digit_lookalikes(text)
+        return View(text, text, None) if folded is text else View(text, folded, [])
     maps: list[_Map] = []
     current = text
     removed = [m.span() for m in _REMOVABLE.get().finditer(text)]
@@ -160,9 +161,44 @@ def build_view(text: str) -> View:
             maps.append(_Map(stretches))
         if not current.isascii():
             current = _fold_lookalikes(current)  # one character for one: the map stays as it is
+    current = _fold_digit_lookalikes(current)
     if not maps and current == text:
         return View(text, text, None)
     return View(text, current, maps)
+
+
+# Letters typed for digits inside a number ("4lll 1lll ...", "O78-05-1120", "3l2-555-Ol88"): a token of
+# digits and O, o, I, l with at least one of each, and a run of two or more such letters one separator
+# away from a digit ("llll 1111"). One character for one, so no map changes.
+_MIXED_DIGITS = LazyPattern(r"\b(?:[0-9]+[OoIl]|[OoIl]+[0-9])[0-9OoIl]*\b")
+_LETTER_DIGITS = LazyPattern(r"\b[OoIl]{2,}\b")
+_AS_DIGITS = str.maketrans("OoIl", "0011")
+
+
+def _fold_digit_lookalikes(text: str) -> str:
+    """The text with digit look-alike letters read as digits where they sit among digits (the same object
+    when nothing changes: the common case costs two scans). Mixed tokens first, then the runs of letters
+    next to a digit, so "ol/l3/l996" becomes "01/13/1996"."""
+    text = _translate(text, [m.span() for m in _MIXED_DIGITS.get().finditer(text)])
+    runs = []
+    for m in _LETTER_DIGITS.get().finditer(text):
+        before, after = text[max(0, m.start() - 2) : m.start()], text[m.end() : m.end() + 2]
+        if any(c.isdigit() for c in before + after):
+            runs.append(m.span())
+    return _translate(text, runs)
+
+
+def _translate(text: str, spans: list[tuple[int, int]]) -> str:
+    if not spans:
+        return text
+    pieces: list[str] = []
+    pos = 0
+    for start, end in spans:
+        pieces.append(text[pos:start])
+        pieces.append(text[start:end].translate(_AS_DIGITS))
+        pos = end
+    pieces.append(text[pos:])
+    return "".join(pieces)
 
 
 def _remove(text: str, removed: list[tuple[int, int]]) -> tuple[str, _Map]:
