@@ -41,6 +41,9 @@ ROOT = Path(__file__).resolve().parents[3]
         ("how about the therapist okafor chidi a", "okafor chidi a"),
         # relations on a cased line
         ("The appointment is for my daughter Hope.", "Hope"),
+        # a given name capitalised mid-sentence in written text
+        ("Is Joy still working in the dental office?", "Joy"),
+        ("I think Will already signed it.", "Will"),
     ],
 )
 def test_names_in_the_new_domains_are_redacted(text: str, name: str) -> None:
@@ -90,6 +93,9 @@ def test_a_bare_name_answering_who_is_redacted(question: str, answer: str) -> No
         "Hello, may I speak to someone in billing?",
         "hi there",
         "thanks, will do",
+        "Let's meet in May, or on Sunday.",
+        "There's one more option in Houston.",
+        "We Will Rock You Is A Great Song",
         "Next is a clinic about a mile away.",
     ],
 )

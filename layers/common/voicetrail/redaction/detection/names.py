@@ -9,7 +9,7 @@ from bisect import bisect_left
 
 from voicetrail.redaction import _names
 from voicetrail.redaction.detection.tokens import Span, Tokens, anchored, capitalised, skip_leadin
-from voicetrail.redaction.lexicon.dates import MONTHS
+from voicetrail.redaction.lexicon.dates import MONTHS, WEEKDAYS
 from voicetrail.redaction.lexicon.name_slots import (
     AFTER_PERSON,
     GREETINGS,
@@ -265,6 +265,7 @@ def _slot_names(
         and all(_first_name(tagger, tk, i, cased) and lows[i] not in RELATIONS for i in words)
     ):
         return [(tk.starts[words[0]], tk.ends[words[-1]], "name", 58)]
+    mid_capitals: bool | None = None  # decided on the first word that needs it
     for r in range(1, len(kept)):
         i = kept[r]
         prev = lows[kept[r - 1]]
@@ -273,17 +274,73 @@ def _slot_names(
             # "pay bill" is a phrase, "pay Bill" on a cased line a person
             phrase = lows[i] in NOT_A_PERSON_AFTER.get(prev, ()) and not (cased and tk.raws[i][:1].isupper())
             person = not phrase and _ends_request(tk, kept, r)
-        elif prev in OBJECT_PREPOSITIONS and r >= 2:
-            verb = any(lows[kept[v]] in PERSON_VERBS for v in range(max(0, r - 6), r - 1))
-            person = verb and _ends_request(tk, kept, r)
+        elif prev in OBJECT_PREPOSITIONS and r >= 2 and _verb_before(lows, kept, r):
+            person = _ends_request(tk, kept, r)
         elif cased and prev in RELATIONS:
             person = True
         elif prev in GREETINGS and (r == 1 or tk.types[kept[r - 2]] == "P"):
             # "Thanks Hope!", "ok, hi will": a greeting opening the turn or a clause, then the person
             person = _ends_request(tk, kept, r)
+        elif mid_capitals is None or mid_capitals:
+            # written text capitalises names, not words: "Is Grace still working there?" ("in May" and
+            # "on Sunday" excepted, and lines that capitalise most words, as titles do)
+            if mid_capitals is None:
+                mid_capitals = cased and _sentence_case(tk, kept)
+            person = (
+                mid_capitals
+                and prev not in _SENTENCE_PUNCT
+                and prev not in (":", '"', "\u201c")
+                and prev not in _BEFORE_PLACES_AND_THINGS
+                and tk.raws[i][1:].islower()
+                and lows[i] not in MONTHS
+                and lows[i] not in WEEKDAYS
+            )
         if person and _first_name(tagger, tk, i, cased):
             out.append((tk.starts[i], tk.ends[i], "name", 58))
     return out
+
+
+# "in Houston", "the Chase app": after these a capitalised given name is more often a place or a brand
+_BEFORE_PLACES_AND_THINGS = frozenset(
+    # "with"/"from" too: "I bank with Chase", "my card is from Chase" (a person there needs a verb before)
+    [
+        *(
+            "in",
+            "near",
+            "at",
+            "on",
+            "around",
+            "outside",
+            "the",
+            "a",
+            "an",
+            "via",
+            "through",
+            "into",
+            "across",
+        ),
+        *("from", "with", "by"),
+    ]
+)
+
+
+def _verb_before(lows: list[str], kept: list[int], r: int) -> bool:
+    """A verb that takes a person two to six words before rank r ("send sixty dollars to ...")."""
+    return any(lows[kept[v]] in PERSON_VERBS for v in range(max(0, r - 6), r - 1))
+
+
+def _sentence_case(tk: Tokens, kept: list[int]) -> bool:
+    """A line in sentence case: at most a third of the words inside its sentences capitalised (a title
+    capitalises most); the first word of each sentence does not count."""
+    words = capitals = 0
+    for r, i in enumerate(kept):
+        if tk.types[i] != "W" or len(tk.raws[i]) < 2:
+            continue
+        if r == 0 or tk.lows[kept[r - 1]] in _SENTENCE_PUNCT:
+            continue
+        words += 1
+        capitals += tk.raws[i][:1].isupper()
+    return words >= 2 and 3 * capitals <= words
 
 
 def _known_names(tagger: _names.NameTagger, tk: Tokens, first: int, end: int) -> bool:
