@@ -12,10 +12,13 @@ from voicetrail.redaction.detection.tokens import Span, Tokens, anchored, capita
 from voicetrail.redaction.lexicon.dates import MONTHS, WEEKDAYS
 from voicetrail.redaction.lexicon.name_slots import (
     AFTER_PERSON,
+    AUX_FOLLOWERS,
     GREETINGS,
+    MESSAGE_VERBS,
     NOT_A_PERSON_AFTER,
     OBJECT_PREPOSITIONS,
     PERSON_VERBS,
+    SUBJECT_VERBS,
     WAKE_LEADS,
     WAKE_WORDS,
 )
@@ -266,6 +269,12 @@ def _slot_names(
     ):
         return [(tk.starts[words[0]], tk.ends[words[-1]], "name", 58)]
     mid_capitals: bool | None = None  # decided on the first word that needs it
+    for r in range(len(kept) - 1):
+        # a person opening the turn or a sentence, then what they did: "Dawn requested $30 from you"
+        if (r == 0 or lows[kept[r - 1]] in _SENTENCE_PUNCT) and lows[kept[r + 1]] in SUBJECT_VERBS:
+            i = kept[r]
+            if _first_name(tagger, tk, i, cased):
+                out.append((tk.starts[i], tk.ends[i], "name", 58))
     for r in range(1, len(kept)):
         i = kept[r]
         prev = lows[kept[r - 1]]
@@ -273,7 +282,13 @@ def _slot_names(
         if prev in PERSON_VERBS:
             # "pay bill" is a phrase, "pay Bill" on a cased line a person
             phrase = lows[i] in NOT_A_PERSON_AFTER.get(prev, ()) and not (cased and tk.raws[i][:1].isupper())
-            person = not phrase and _ends_request(tk, kept, r)
+            if prev in MESSAGE_VERBS and r + 1 < len(kept):
+                # the message follows the person: "text Grace good night", unless the word is a verb there
+                # ("text will be sent")
+                capital = cased and tk.raws[i][:1].isupper()  # "tell Will I'm late"
+                person = not phrase and (capital or lows[kept[r + 1]] not in AUX_FOLLOWERS)
+            else:
+                person = not phrase and _ends_request(tk, kept, r)
         elif prev in OBJECT_PREPOSITIONS and r >= 2 and _verb_before(lows, kept, r):
             person = _ends_request(tk, kept, r)
         elif cased and prev in RELATIONS:

@@ -14,6 +14,15 @@ PERSON_VERBS = _words(
     "zelle wire send sending request requesting remind invite thank tell ask share sharing reimburse "
     "refund owe owes charge chat give gave"
 )
+# Verbs whose object is followed by the message itself ("text Grace good night", "tell Will I'm late").
+MESSAGE_VERBS = _words("text texting message messaging tell email e-mail dm remind")
+# Words after "will", "may", "can" that show them used as verbs, not names ("text will be sent").
+AUX_FOLLOWERS = _words("be been have not never you i we it get go do need help arrive take come")
+# Verbs that follow a person opening a turn or a sentence ("Dawn requested $30", "Mark texted you").
+SUBJECT_VERBS = _words(
+    "requested sent paid texted called replied shared messaged wrote emailed asked invited left mentioned "
+    "wants needs says said tagged liked commented accepted declined"
+)
 # Greetings and thanks addressing the person after them ("thanks Hope", "hi Will, it's me").
 GREETINGS = _words("hi hello hey thanks thank bye goodbye dear morning evening afternoon cheers")
 # The prepositions that introduce the person after such a verb: "send $60 to X", "share it with X".
