@@ -232,6 +232,16 @@ def _state_or_country_end(tk: Tokens, k: int, run_first: dict[int, Run]) -> int 
         run = run_first.get(k + 1)
         if run is not None and not run.letters and run.digits in (5, 9):
             return k + 1
+    if (
+        len(raw) == 1
+        and k + 1 < tk.n
+        and len(tk.raws[k + 1]) == 1
+        and (raw + tk.raws[k + 1]).upper() in US_STATE_CODES
+    ):
+        # a state code spelled out ("dayton o h four five four five nine"): only with a ZIP right after
+        run = run_first.get(k + 2)
+        if run is not None and not run.letters and run.digits in (5, 9):
+            return k + 2
     return _country_end(tk, k)
 
 

@@ -69,14 +69,37 @@ def detect_ibans(text: str, tk: Tokens, runs: list[Run]) -> list[Span]:
         n = _longest_valid(chars)
         if n:
             spans.append((m.start(), chars[n - 1][1] + 1, "account", 62))
+    run_at = {r.first: r for r in runs}
     for run in runs:
         start = _country_code(tk, run.first)
         if start is None:
             continue
         cc = "".join(tk.raws[i] for i in range(start, run.first) if tk.types[i] == "W").upper()
-        if _valid(cc + run.value.upper()):
-            spans.append((tk.starts[start], run.end, "account", 62))
+        value, last = cc + run.value.upper(), run
+        # a bank code read as letters between two number runs ("g b eight two west one two ..."): up to
+        # four letters, as one word or spelled, when the whole still passes the country length and mod-97
+        for _ in range(3):
+            if _valid(value):
+                break
+            letters, nxt = _letters_after(tk, last.last + 1)
+            follow = run_at.get(nxt)
+            if not letters or follow is None:
+                break
+            value, last = value + letters + follow.value.upper(), follow
+        if _valid(value):
+            spans.append((tk.starts[start], last.end, "account", 62))
     return spans
+
+
+def _letters_after(tk: Tokens, i: int) -> tuple[str, int]:
+    """Up to four letters from token i (one short word or single letters), and the index after them."""
+    letters = ""
+    while i < tk.n and tk.types[i] == "W" and tk.raws[i].isalpha() and len(letters) + len(tk.raws[i]) <= 4:
+        letters += tk.raws[i].upper()
+        i += 1
+        if len(letters) > 1 and len(tk.raws[i - 1]) > 1:
+            break  # one word at most
+    return letters, i
 
 
 def _country_code(tk: Tokens, first: int) -> int | None:
