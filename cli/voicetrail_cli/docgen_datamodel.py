@@ -1,4 +1,4 @@
-"""Writes docs/reference/data-model.md from voicetrail.storage.model (the single-table data model).
+"""Writes docs/reference/data-model.md from voicetrail.storage.table (the single-table data model).
 
     python -m voicetrail_cli.docgen_datamodel            # rewrite the page
     python -m voicetrail_cli.docgen_datamodel --check    # exit 1 when the checked-in page is stale
@@ -13,8 +13,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from voicetrail.retention import RetentionClass
-from voicetrail.storage import model
+from voicetrail.domain.retention.classes import RetentionClass
+from voicetrail.storage import table as model
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PAGE = REPO_ROOT / "docs" / "reference" / "data-model.md"
@@ -40,7 +40,7 @@ def render() -> str:
     lines = [
         "# Data model",
         "",
-        "<!-- Generated from layers/common/voicetrail/storage/model.py by `make docs-ref-data-model`."
+        "<!-- Generated from layers/common/voicetrail/storage/table.py by `make docs-ref-data-model`."
         " Do not edit by hand. -->",
         "",
         "voicetrail keeps everything in one DynamoDB table (`EventsTable` in `template.yaml`):"

@@ -1,4 +1,1 @@
-"""Voice platforms behind the compliance core.
-
-One package per provider: its webhook verifier, event models, semantic keys and provider-side deleter.
-"""
+"""One adapter per voice platform: authenticate, parse, reply. Each hands events to the shared core."""

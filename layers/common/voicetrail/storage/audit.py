@@ -1,4 +1,4 @@
-"""DynamoDB adapter of the audit trail (port `AuditStore`; rules and verification: voicetrail.audit).
+"""DynamoDB adapter of the audit trail (port `AuditStore`; rules and verification: domain.audit.trail).
 
 Item `CALL#<call id>` or `SYS#<job>` / `AUDIT#<seq:08d>`; attributes chain, seq (N), kind, at_ms (N),
 details (M of S/N), prev_hash, prev_expires_at (N), hash, the expiry attributes, and the AuditIndex keys
@@ -15,12 +15,12 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from voicetrail.audit import AuditRecord
+from voicetrail.domain.audit.trail import AuditRecord
+from voicetrail.domain.retention.classes import RetentionClass
 from voicetrail.errors import StoreUnavailableError
-from voicetrail.retention import RetentionClass
 from voicetrail.storage.batch import query_items
 from voicetrail.storage.expressions import expiry_attributes, key, n, s
-from voicetrail.storage.model import (
+from voicetrail.storage.table import (
     AUDIT_DAY_PREFIX,
     AUDIT_DAYS_PK,
     AUDIT_INDEX,

@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, f
 
 from voicetrail.errors import BadRequestError
 from voicetrail.providers.bounds import MAX_EPOCH_MS, MAX_TURNS, EventName, ProviderId, ShortText
-from voicetrail.vapi.models import decode_json_object
+from voicetrail.providers.vapi.messages import decode_json_object
 
 POST_CALL_TRANSCRIPTION = "post_call_transcription"
 POST_CALL_AUDIO = "post_call_audio"

@@ -34,7 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, f
 
 from voicetrail.errors import BadRequestError
 from voicetrail.providers.bounds import MAX_EPOCH_MS, MAX_TURNS, EventName, ProviderId, ShortText
-from voicetrail.vapi.models import decode_json_object
+from voicetrail.providers.vapi.messages import decode_json_object
 
 CALL_STARTED = "call_started"
 CALL_ENDED = "call_ended"
