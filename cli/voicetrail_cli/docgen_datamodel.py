@@ -100,10 +100,12 @@ def render() -> str:
         "",
         "## Where the code lives",
         "",
-        "Every key above is built in `voicetrail/storage/model.py` and nowhere else; only"
-        " `voicetrail/storage/` talks to DynamoDB. Each aggregate has a port (a Protocol in"
-        " `storage/ports.py`), a DynamoDB adapter and an in-memory adapter (`storage/memory.py`) with the"
-        " same behaviour; the rules live in the domain module.",
+        "Every key above is built in `voicetrail/storage/table.py` and nowhere else; only"
+        " `voicetrail/storage/` talks to DynamoDB. Each aggregate has a port (a Protocol in the domain,"
+        " beside its types: `domain/*/ports.py`), a DynamoDB adapter and an in-memory adapter"
+        " (`tests/support/memory.py`, never shipped) with the same behaviour; the rules live in the domain"
+        " module. Calls, callers and system jobs are named by `voicetrail/domain/identity.py`: those names"
+        " are in every audit hash, and the table's partition keys are built from them.",
         "",
         "| Aggregate | Port | DynamoDB adapter | In-memory adapter | Rules |",
         "|---|---|---|---|---|",

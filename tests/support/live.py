@@ -11,7 +11,6 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from tests.support.live import MemoryAuditSink
 from tests.support.memory import MemoryLiveStore, StaticConfigSource
 from tests.support.metrics import MemoryRecorder
 from voicetrail.domain.audit.trail import AuditKind, checked_chain, validate_details
@@ -20,6 +19,37 @@ from voicetrail.domain.live.consent_flow import ConsentService
 from voicetrail.domain.live.control import CallController, RecordingController
 from voicetrail.domain.live.escalation import EscalationService
 from voicetrail.providers.vapi.live_runtime import LiveCallFeatures
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    """An event the live features hand to the audit trail."""
+
+    call_id: str
+    kind: str
+    details: dict[str, int | str]
+    at_ms: int
+
+
+class MemoryAuditSink:
+    def __init__(self) -> None:
+        self.events: list[AuditEvent] = []
+        self._lock = threading.Lock()
+
+    def append(self, call_id: str, kind: AuditKind, details: Mapping[str, int | str], now: float) -> None:
+        self._record(checked_chain(call_id), kind, details, now)
+
+    def append_system(self, name: str, kind: AuditKind, details: Mapping[str, int | str], now: float) -> None:
+        """A system chain (the real trail's `SYS#<name>`), recorded under that pseudo call id."""
+        self._record(f"SYS#{checked_chain(name)}", kind, details, now)
+
+    def _record(self, chain: str, kind: AuditKind, details: Mapping[str, int | str], now: float) -> None:
+        clean = validate_details(details)  # the same rules as the real trail: codes and counts only
+        with self._lock:
+            self.events.append(AuditEvent(chain, AuditKind(kind).value, clean, int(now * 1000)))
+
+    def kinds(self, call_id: str | None = None) -> list[str]:
+        return [e.kind for e in self.events if call_id is None or e.call_id == call_id]
 
 
 @dataclass
@@ -63,34 +93,3 @@ class InMemoryLive:
             "observers": (self.features.observe,),
             "content_policy": self.features.content_policy,
         }
-
-
-@dataclass(frozen=True)
-class AuditEvent:
-    """An event the live features hand to the audit trail."""
-
-    call_id: str
-    kind: str
-    details: dict[str, int | str]
-    at_ms: int
-
-
-class MemoryAuditSink:
-    def __init__(self) -> None:
-        self.events: list[AuditEvent] = []
-        self._lock = threading.Lock()
-
-    def append(self, call_id: str, kind: AuditKind, details: Mapping[str, int | str], now: float) -> None:
-        self._record(checked_chain(call_id), kind, details, now)
-
-    def append_system(self, name: str, kind: AuditKind, details: Mapping[str, int | str], now: float) -> None:
-        """A system chain (the real trail's `SYS#<name>`), recorded under that pseudo call id."""
-        self._record(f"SYS#{checked_chain(name)}", kind, details, now)
-
-    def _record(self, chain: str, kind: AuditKind, details: Mapping[str, int | str], now: float) -> None:
-        clean = validate_details(details)  # the same rules as the real trail: codes and counts only
-        with self._lock:
-            self.events.append(AuditEvent(chain, AuditKind(kind).value, clean, int(now * 1000)))
-
-    def kinds(self, call_id: str | None = None) -> list[str]:
-        return [e.kind for e in self.events if call_id is None or e.call_id == call_id]

@@ -31,6 +31,7 @@ from voicetrail.storage.table import (
     audit_index_lower_bound,
     audit_index_sk,
     audit_marker_day,
+    audit_sk,
 )
 
 
@@ -39,7 +40,7 @@ def to_audit_item(record: AuditRecord) -> dict[str, Any]:
         k: (n(v) if isinstance(v, int) else s(v)) for k, v in sorted(record.details.items())
     }
     return {
-        **key(record.pk, record.sk),
+        **key(record.pk, audit_sk(record.seq)),
         "chain": s(record.chain),
         "seq": n(record.seq),
         "kind": s(record.kind),
@@ -48,7 +49,7 @@ def to_audit_item(record: AuditRecord) -> dict[str, Any]:
         "prev_hash": s(record.prev_hash),
         "prev_expires_at": n(record.prev_expires_at),
         "hash": s(record.hash),
-        **expiry_attributes(record.pk, record.sk, RetentionClass.AUDIT, record.expires_at),
+        **expiry_attributes(record.pk, audit_sk(record.seq), RetentionClass.AUDIT, record.expires_at),
         "audit_day": s(audit_day(record.at_ms // 1000, record.pk)),
         "audit_sk": s(audit_index_sk(record.at_ms, record.pk, record.seq)),
     }

@@ -16,7 +16,36 @@ import time
 import zlib
 from typing import NamedTuple
 
+from voicetrail.domain.calls.ports import EVENT_RECORD, RECORDING_RECORD
+from voicetrail.domain.identity import (
+    CALL_PREFIX,
+    CALLER_PREFIX,
+    DEFAULT_CONFIG_PK,
+    SYSTEM_PREFIX,
+    TWILIO_CALL_PREFIX,
+    call_key_of_pk,
+    call_pk,
+    config_pk,
+    is_twilio_call_pk,
+    system_pk,
+)
 from voicetrail.domain.retention.classes import RetentionClass
+
+# Re-exported: the keys are built from the domain's names of calls, callers and system jobs.
+__all__ = [
+    "CALLER_PREFIX",
+    "CALL_PREFIX",
+    "DEFAULT_CONFIG_PK",
+    "EVENT_RECORD",
+    "RECORDING_RECORD",
+    "SYSTEM_PREFIX",
+    "TWILIO_CALL_PREFIX",
+    "call_key_of_pk",
+    "call_pk",
+    "config_pk",
+    "is_twilio_call_pk",
+    "system_pk",
+]
 
 # ---- table and indexes -------------------------------------------------------------------------------
 
@@ -85,10 +114,6 @@ KEY_ATTRIBUTES: dict[str, str] = {
 
 # ---- key builders ------------------------------------------------------------------------------------
 
-CALL_PREFIX = "CALL#"
-TWILIO_CALL_PREFIX = "CALL#twilio:"
-EVENT_RECORD = "EVT"
-RECORDING_RECORD = "REC"  # a Vapi recording pointer written beside the call's events
 EVENT_SK_PREFIX = "EVT#"
 SUMMARY_SK = "SUMMARY"
 RECORDING_SK_PREFIX = "REC#"
@@ -98,31 +123,15 @@ CONSENT_SK = "LIVE#consent"
 ESCALATION_SK = "LIVE#escalation"
 TOOL_SK_PREFIX = "LIVE#tool#"
 RULE_SK_PREFIX = "LIVE#rule#"
-CALLER_PREFIX = "CALLER#"
 CALLER_CONSENT_SK = "CONSENT"
 CONFIG_PREFIX = "CONFIG#"
 CONFIG_SK = "CONFIG"
-DEFAULT_CONFIG_PK = "CONFIG#default"
 CONFIG_INDEX_PK = "CONFIG#index"
-SYSTEM_PREFIX = "SYS#"
 AUDIT_SK_PREFIX = "AUDIT#"
 CURSOR_SK = "STATE#cursor"
 TOPOLOGY_SK = "TOPOLOGY"
 DNC_PREFIX = "DNC#"
 DNC_SK = "DNC"
-
-
-def call_pk(call_key: str) -> str:
-    """The partition of one call: its events, summary, recordings, live state, names and audit chain."""
-    return f"{CALL_PREFIX}{call_key}"
-
-
-def call_key_of_pk(pk: str) -> str:
-    return pk.removeprefix(CALL_PREFIX)
-
-
-def is_twilio_call_pk(pk: str) -> bool:
-    return pk.startswith(TWILIO_CALL_PREFIX)
 
 
 def event_sk(record: str, source: str, event_key: str) -> str:
@@ -163,16 +172,6 @@ def caller_pk(caller_hash: str) -> str:
 def dnc_pk(number_hash: str) -> str:
     """A do-not-call entry: the keyed hash of the number (HMAC with the pepper), never the number."""
     return f"{DNC_PREFIX}{number_hash}"
-
-
-def config_pk(scope: str, ident: str) -> str:
-    """`CONFIG#phone#<phoneNumberId>` or `CONFIG#assistant#<assistantId>` (the default: `CONFIG#default`)."""
-    return f"{CONFIG_PREFIX}{scope}#{ident}"
-
-
-def system_pk(name: str) -> str:
-    """A system job's partition (`SYS#purge`, `SYS#erasure`): its audit chain and its state."""
-    return f"{SYSTEM_PREFIX}{name}"
 
 
 def audit_sk(seq: int) -> str:

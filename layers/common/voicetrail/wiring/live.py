@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools import Logger
 
 from voicetrail.domain.audit.trail import AuditTrail
-from voicetrail.domain.live.config import ConfigResolver, ConfigSource, SsmConfigSource
+from voicetrail.domain.live.config import ConfigResolver, ConfigSource
 from voicetrail.domain.live.consent_flow import ConsentService
 from voicetrail.domain.live.control import HostPolicy, HttpCallController
 from voicetrail.domain.live.escalation import EscalationService
@@ -16,6 +16,7 @@ from voicetrail.infra.observability import MetricsRecorder
 from voicetrail.providers.vapi.live_runtime import LiveCallFeatures, OutcomeSink
 from voicetrail.storage.audit import DynamoAuditStore
 from voicetrail.storage.live import DynamoLiveStore, TableConfigSource
+from voicetrail.storage.ssm_config import SsmConfigSource
 
 if TYPE_CHECKING:
     from voicetrail.settings import VapiWebhookSettings

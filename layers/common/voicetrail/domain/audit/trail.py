@@ -11,9 +11,9 @@ retention from a deleted record.
 Details are counts and codes only (`dict[str, int | str]` with short code-like strings): never caller
 content. `validate_details` enforces it.
 
-The port is `voicetrail.storage.ports.AuditStore`; the item (`audit record`, with its AuditIndex keys)
+The port is `voicetrail.domain.audit.ports.AuditStore`; the item (`audit record`, with its AuditIndex keys)
 is described in voicetrail.storage.table, the adapters are `storage.audit` (DynamoDB) and
-`storage.memory.InMemoryAuditStore`.
+`tests.support.memory.InMemoryAuditStore`.
 
 Day markers (item `audit day marker`), one per UTC day with records, written once per process and day:
 `chains_since` reads them first and queries the AuditIndex only for those days. Exports (`as_dict`)
@@ -34,14 +34,12 @@ from enum import StrEnum
 from typing import Any
 
 from voicetrail.domain.audit.ports import AuditStore
+from voicetrail.domain.identity import CALL_PREFIX, call_pk
+from voicetrail.domain.identity import system_pk as system_pk
 from voicetrail.domain.retention.classes import DAY, RetentionClass, RetentionPolicy
 from voicetrail.errors import StoreUnavailableError
-from voicetrail.storage.table import AUDIT_SK_PREFIX, CALL_PREFIX, call_pk
-from voicetrail.storage.table import audit_sk as audit_sk
-from voicetrail.storage.table import system_pk as system_pk
 
 GENESIS = "0" * 64
-AUDIT_PREFIX = AUDIT_SK_PREFIX
 HASH_VERSION = 1
 
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
@@ -102,10 +100,6 @@ class AuditRecord:
     prev_expires_at: int
     expires_at: int
     hash: str = ""
-
-    @property
-    def sk(self) -> str:
-        return audit_sk(self.seq)
 
     @property
     def chain(self) -> str:

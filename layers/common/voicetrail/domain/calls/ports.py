@@ -21,6 +21,11 @@ if TYPE_CHECKING:
     )
 
 
+# What a call's stored record is: a webhook event, or a pointer to a recording a provider holds.
+EVENT_RECORD = "EVT"
+RECORDING_RECORD = "REC"
+
+
 class PutOutcome(StrEnum):
     STORED = "stored"
     DUPLICATE = "duplicate"
@@ -44,7 +49,7 @@ class StoredEvent:
     attributes: dict[str, str | int | float] = field(default_factory=dict)
     # "EVT" for webhook events; other records of a call (e.g. "REC" recording pointers) use their own prefix
     # so that reading a call's events never returns them.
-    record: str = "EVT"
+    record: str = EVENT_RECORD
 
     @property
     def sk(self) -> str:

@@ -1,8 +1,8 @@
 """The call ledger: one summary record per call that joins the Twilio view and the Vapi view.
 
 Its items (the call summary, recording pointers, day markers) are described in voicetrail.storage.table;
-the port is `voicetrail.storage.ports.CallLedger`, its adapters `storage.ledger` (DynamoDB) and
-`storage.memory` (in memory).
+the port is `voicetrail.domain.calls.ports.CallLedger`, its adapters `storage.ledger` (DynamoDB) and
+`tests.support.memory` (in memory).
 
 The call key is `twilio:<CallSid>` for every call that has a Twilio leg (Twilio callbacks know the
 CallSid; every Vapi message carries it as `call.phoneCallProviderId`), and the Vapi call id for calls

@@ -18,16 +18,16 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from voicetrail.domain.identity import DEFAULT_CONFIG_PK, config_pk
 from voicetrail.domain.live.cache import TtlCache
 from voicetrail.domain.live.ports import ConfigSource as ConfigSource
 from voicetrail.infra.observability import MetricsRecorder
-from voicetrail.storage.table import DEFAULT_CONFIG_PK, config_pk
 
 _ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 _E164 = r"^\+[1-9]\d{6,14}$"
@@ -200,29 +200,6 @@ class BrokenConfigError(Exception):
 
 class ConfigUnavailableError(Exception):
     """The configuration source failed and nothing is cached."""
-
-
-class SsmConfigSource:
-    def __init__(self, prefix: str, *, max_age: int = 60) -> None:
-        self._prefix = prefix.rstrip("/")
-        self._max_age = max_age
-
-    def fetch(self, key: str) -> str | None:
-        from aws_lambda_powertools.utilities import parameters
-
-        from voicetrail.infra.aws import parameters_provider
-
-        _, _, rest = key.partition("#")  # CONFIG#phone#id -> phone#id
-        name = f"{self._prefix}/{rest.replace('#', '/')}"
-        try:
-            return str(parameters_provider("ssm").get(name, max_age=self._max_age))
-        except parameters.exceptions.GetParameterError as exc:
-            if "ParameterNotFound" in type(exc.__cause__).__name__ or "ParameterNotFound" in str(exc):
-                return None
-            raise
-
-    def fetch_many(self, keys: Sequence[str]) -> dict[str, str | None]:
-        return {key: self.fetch(key) for key in keys}  # SSM reads are cached by Powertools per name
 
 
 def config_keys(phone_number_id: str | None, assistant_id: str | None) -> list[str]:

@@ -1,8 +1,8 @@
 """Per-call live state: its values (consent, escalation claims, tool results, a returning caller's consent).
 
-The port is `voicetrail.storage.ports.LiveStore`; the items (consent state, escalation claim, escalation
+The port is `voicetrail.domain.live.ports.LiveStore`; the items (consent state, escalation claim, escalation
 rule snapshot, tool result, caller consent) are described in voicetrail.storage.table, the adapters are
-`storage.live` (DynamoDB) and `storage.memory.MemoryLiveStore`.
+`storage.live` (DynamoDB) and `tests.support.memory.MemoryLiveStore`.
 
 Audit events go through voicetrail.domain.audit.trail (the per-call hash chain).
 Only our own fixed texts and enums are written: never transcript text or a control URL.

@@ -5,7 +5,7 @@ with no cue a pattern could use. Each name word learnt is remembered as HMAC(pep
 (item `CALL#<id>` / `NAMES`, retention class content), and later messages of the call redact the words
 whose hash matches. The name itself is never stored.
 
-The port is `voicetrail.storage.ports.NameMemory`; its adapters are `voicetrail.storage.names` (DynamoDB)
+The port is `voicetrail.domain.calls.ports.NameMemory`; its adapters are `voicetrail.storage.names` (DynamoDB)
 and `tests.support.memory.InMemoryNameMemory`.
 """
 

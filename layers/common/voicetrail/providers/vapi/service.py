@@ -23,7 +23,7 @@ from aws_lambda_powertools import Logger
 
 from voicetrail.domain.audit.trail import AuditDetailsError, AuditKind
 from voicetrail.domain.callers import CallerHasher, PepperFingerprints, record_pepper_fingerprint
-from voicetrail.domain.calls.ports import EventStore, PutOutcome, StoredEvent
+from voicetrail.domain.calls.ports import RECORDING_RECORD, EventStore, PutOutcome, StoredEvent
 from voicetrail.domain.calls.state import CallLedger, merge_vapi_event
 from voicetrail.domain.retention.classes import RetentionClass, RetentionPolicy
 from voicetrail.domain.roi import RoiMetrics
@@ -44,7 +44,6 @@ from voicetrail.providers.vapi.names import NameMemory
 from voicetrail.providers.vapi.sanitize import MessageSanitizer
 from voicetrail.providers.vapi.topology import CallRole, CallTopology
 from voicetrail.redaction import RedactionPolicy
-from voicetrail.storage.table import RECORDING_RECORD
 from voicetrail.transport.http import InboundRequest, Reply
 
 if TYPE_CHECKING:

@@ -9,8 +9,8 @@
 The decision is recorded once per call (item `CALL#<id>` / `TOPOLOGY`, written before the
 assistant-request is answered, so every later message of the call finds it) and copied to the call
 record (voicetrail.domain.calls.state). A call without a record is an observer call. The port is
-`voicetrail.storage.ports.TopologyStore`; its adapters are `storage.topology` (DynamoDB) and
-`storage.memory.InMemoryTopologyStore`.
+`voicetrail.domain.calls.ports.TopologyStore`; its adapters are `storage.topology` (DynamoDB) and
+`tests.support.memory.InMemoryTopologyStore`.
 
 Each container remembers a call's role for 5 minutes (one consistent read per call per container). That
 an observer answer can be cached relies on Vapi's order: it sends nothing else for a call before its
