@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
+from voicetrail.domain.identity import call_pk
 from voicetrail.domain.retention.classes import RetentionClass
 
 if TYPE_CHECKING:
@@ -50,6 +51,11 @@ class StoredEvent:
     # "EVT" for webhook events; other records of a call (e.g. "REC" recording pointers) use their own prefix
     # so that reading a call's events never returns them.
     record: str = EVENT_RECORD
+
+    @property
+    def pk(self) -> str:
+        """The call's name (domain.identity), under which all its records are kept."""
+        return call_pk(self.call_id)
 
     @property
     def sk(self) -> str:
