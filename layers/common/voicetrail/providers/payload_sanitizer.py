@@ -82,6 +82,8 @@ class PayloadSpec:
 
 @dataclass
 class _Walk:
+    """The state of one sanitisation: how text of each zone is treated, and what was found."""
+
     redact_rule: Callable[[str, bool], str]
     policy: Callable[[], bool]
     findings: Counter[str]
