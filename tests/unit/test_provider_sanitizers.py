@@ -206,3 +206,12 @@ def test_any_nesting_is_walked_without_recursion(provider: str) -> None:
     )
     sanitized = _sanitize(provider, payload)
     assert "415 555 0199" not in repr(sanitized.findings) and sanitized.findings["phone"] == 1
+
+
+def test_retell_word_lists_are_dropped_since_single_words_cannot_be_redacted() -> None:
+    s = retell_events.script(random.Random(4))
+    body = _sanitize("retell", retell_events.call_ended(s)).body
+    turns = body["call"]["transcript_object"]
+    assert turns and all("words" not in turn for turn in turns)
+    groups = [s.identity.card[i : i + 4] for i in range(0, 16, 4)]
+    assert not any(f'"{group}"' in json.dumps(body) for group in groups)

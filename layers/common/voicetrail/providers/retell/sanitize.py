@@ -5,7 +5,10 @@ and its scrubbed twin), tool-call arguments and results, `call_analysis` (summar
 the per-call variables and metadata the operator attaches to the caller (`retell_llm_dynamic_variables`,
 `collected_dynamic_variables`, `metadata`). Numbers: `from_number`, `to_number`, a transfer's destination.
 Dropped: a web call's `access_token` (it joins the call), `custom_sip_headers` (they may carry credentials),
-and any header or key field. Links (`recording_url`, `public_log_url`...) become a marker.
+any header or key field, and the per-word lists of the transcript turns (`words`): one word per string
+cannot be redacted (a card number read out is four harmless-looking groups), and the turn's `content`
+already holds the same words, redacted as a whole. Links (`recording_url`, `public_log_url`...) become a
+marker.
 """
 
 from __future__ import annotations
@@ -77,6 +80,7 @@ RETELL_SPEC = PayloadSpec(
             "token",
             "password",
             "authorization",
+            "words",
         }
     ),
     json_text=frozenset({"arguments", "content"}),
