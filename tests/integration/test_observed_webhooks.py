@@ -221,3 +221,35 @@ def test_a_whole_generated_call_with_resends_is_stored_once_per_event(
     dump = (json.dumps(events(moto_table)) + capsys.readouterr().out).lower()
     needles = [v for k, v in identity.needles().items() if k != "last_name"]
     assert [n for n in needles if n.lower() in dump] == []
+
+
+def test_the_call_summary_and_view_name_the_platform_and_read_like_any_call(
+    platform: Platform, handler: ModuleType, moto_table: Any
+) -> None:
+    from voicetrail.domain.calls.state import utc_day
+    from voicetrail.domain.retention.classes import RetentionPolicy
+    from voicetrail.storage.ledger import DynamoCallLedger
+    from voicetrail_cli.calls import build_call_view
+
+    rng = random.Random(5)
+    if platform.name == "retell":
+        s = retell_events.script(rng, start_ms=int(time.time() * 1000) - 60_000)
+        stream, call_id = retell_events.call_stream(s, transfer=True), s.call_id
+    else:
+        e = elevenlabs_events.script(rng, start_s=int(time.time()) - 60)
+        stream, call_id = [elevenlabs_events.post_call_transcription(e)], e.conversation_id
+    for payload in stream:
+        assert invoke(handler, platform, json.dumps(payload).encode())["statusCode"] == 200
+    ledger = DynamoCallLedger(moto_table, TABLE, RetentionPolicy())
+    [summary] = ledger.summaries_for_days([utc_day(int(time.time() * 1000))], now=time.time())
+    assert summary.voice_platform == platform.name and summary.vapi_call_id == call_id
+    assert summary.vapi_ended and summary.topology == "observer"
+    if platform.name == "retell":
+        assert summary.escalated and summary.cost_usd == 0.07  # combined_cost 7 cents
+    pk = f"CALL#{call_id}"
+    items = moto_table.query(
+        TableName=TABLE, KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": {"S": pk}}
+    )["Items"]
+    view = build_call_view(call_id, items)
+    assert {t.source for t in view.timeline} == {platform.name, "audit"}  # events and their PII audit
+    assert len(view.transcript) >= 10 and {t["role"] for t in view.transcript} == {"agent", "user"}

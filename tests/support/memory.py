@@ -172,6 +172,8 @@ class InMemoryCallLedger:
             item["topology"] = view.topology
         if view.latency is not None:
             item["latency"] = view.latency.to_record()
+        if view.platform:
+            item["platform"] = view.platform
 
     def get_summary(self, call_key: str, *, now: float) -> CallSummary | None:
         item = self.summaries.get(call_key)
@@ -212,6 +214,7 @@ class InMemoryCallLedger:
             recordings=tuple(sorted(item.get("recording_sids", ()))),
             days=tuple(sorted(item["days"])),
             latency=CallLatency.from_record(item.get("latency")),
+            platform=item.get("platform"),
         )
 
 

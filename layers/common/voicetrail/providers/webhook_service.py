@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
+from voicetrail.domain.calls.state import platform_view_from_event
 from voicetrail.errors import AuthenticationError, AuthFailure, PayloadTooLargeError
 from voicetrail.pipeline.event import InboundEvent, SanitizerFactory
 from voicetrail.transport.http import InboundRequest, Reply
@@ -26,6 +27,7 @@ from voicetrail.transport.http import InboundRequest, Reply
 if TYPE_CHECKING:
     from aws_lambda_powertools import Logger
 
+    from voicetrail.domain.calls.ports import CallLedger, PutOutcome, StoredEvent
     from voicetrail.domain.live.config import ConfigResolver
     from voicetrail.infra.observability import MetricsRecorder
     from voicetrail.infra.secrets import SecretResolver
@@ -93,9 +95,12 @@ class ProviderWebhookService(Generic[Parsed]):
         logger: Logger,
         max_body_bytes: int,
         consent: ConfigConsent | None = None,
+        ledger: CallLedger | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        """`ledger` keeps the call's summary (what `voicetrail calls list` and the report read)."""
         self._adapter = adapter
+        self._ledger = ledger
         self._secrets = secrets
         self._pipeline = pipeline
         self._metrics = metrics
@@ -125,8 +130,15 @@ class ProviderWebhookService(Generic[Parsed]):
                 sanitizer=self._adapter.sanitizer,
                 content_policy=self._content_policy(parsed),
                 role="observer",
+                after_store=self._merge_summary,
             )
         return Reply(status=200, body={})
+
+    def _merge_summary(self, stored: StoredEvent, outcome: PutOutcome, now: float) -> None:
+        """The call's summary from the event as stored; idempotent, so a resend completes a crashed merge."""
+        view = platform_view_from_event(stored)
+        if self._ledger is not None and view is not None:
+            self._ledger.merge_vapi(view, now=now)
 
     def _content_policy(self, parsed: Parsed) -> Callable[[], bool]:
         consent = self._consent

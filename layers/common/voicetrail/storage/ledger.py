@@ -81,6 +81,7 @@ def summary_from_item(item: Mapping[str, Any]) -> CallSummary:
         recordings=get_ss(item, "recording_sids"),
         days=get_ss(item, "days"),
         latency=CallLatency.from_record(get_s(item, "latency")),
+        platform=get_s(item, "platform"),
     )
 
 
@@ -217,6 +218,8 @@ class DynamoCallLedger:
             u.set("topology", s(view.topology or ""))
         if view.latency is not None:
             u.set("latency", s(view.latency.to_record()))
+        if view.platform:
+            u.set("platform", s(view.platform))
         self._update_summary(view.call_key, view.event_ts_ms, now, u)
 
     def _update_summary(self, call_key: str, ts_ms: int, now: float, u: UpdateBuilder) -> Mapping[str, Any]:

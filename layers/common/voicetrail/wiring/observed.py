@@ -17,6 +17,7 @@ from voicetrail.redaction import ComprehendPiiPass
 from voicetrail.settings import ObservedWebhookSettings
 from voicetrail.storage.audit import DynamoAuditStore
 from voicetrail.storage.dynamo import DynamoEventStore, dynamodb_client
+from voicetrail.storage.ledger import DynamoCallLedger
 from voicetrail.storage.names import DynamoNameMemory
 from voicetrail.storage.pepper import DynamoPepperFingerprints
 
@@ -72,4 +73,5 @@ def build_observed_service(
         logger=logger,
         max_body_bytes=settings.max_body_bytes,
         consent=ConfigConsent(_configs(settings, client, metrics), metrics, adapter.source),
+        ledger=DynamoCallLedger(client, settings.table_name, settings.retention),
     )

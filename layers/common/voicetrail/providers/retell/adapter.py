@@ -46,6 +46,10 @@ def inbound_event(parsed: ParsedRetellEvent) -> InboundEvent:
             attributes[field] = value
     if call.duration_ms is not None:
         attributes["duration_s"] = call.duration_ms / 1000
+    telephony = (call.model_extra or {}).get("telephony_identifier")
+    call_sid = telephony.get("twilio_call_sid") if isinstance(telephony, dict) else None
+    if isinstance(call_sid, str) and 0 < len(call_sid) <= 64:
+        attributes["provider_call_id"] = call_sid  # joins the call to its Twilio callbacks
     cost = _cost_usd(parsed)
     if cost is not None:
         attributes["cost_usd"] = cost
