@@ -5,22 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from voicetrail.domain.identity import call_pk
 from voicetrail.domain.retention.classes import RetentionClass
-
-if TYPE_CHECKING:
-    from collections.abc import Iterable
-
-    from voicetrail.domain.calls.state import (
-        CallSummary,
-        CallTransition,
-        RecordingUpdate,
-        TwilioCallUpdate,
-        VapiCallView,
-    )
-
 
 # What a call's stored record is: a webhook event, or a pointer to a recording a provider holds.
 EVENT_RECORD = "EVT"
@@ -75,22 +63,6 @@ class EventStore(Protocol):
     def get_event(self, call_id: str, sk: str) -> StoredEvent | None:
         """The stored event at (call, sk), strongly consistent; None when absent."""
         ...
-
-
-class CallLedger(Protocol):
-    """The call ledger: one summary per call joining its Twilio and Vapi views (domain.calls.state)."""
-
-    def apply_twilio(self, update: TwilioCallUpdate, *, now: float) -> CallTransition: ...
-
-    def index_recording(self, update: RecordingUpdate, *, now: float) -> bool:
-        """Index a recording; True when this recording was seen for the first time."""
-        ...
-
-    def merge_vapi(self, view: VapiCallView, *, now: float) -> None: ...
-
-    def get_summary(self, call_key: str, *, now: float) -> CallSummary | None: ...
-
-    def summaries_for_days(self, days: Iterable[str], *, now: float) -> list[CallSummary]: ...
 
 
 class NameMemory(Protocol):
