@@ -27,7 +27,8 @@ from voicetrail.transport.http import InboundRequest, Reply
 if TYPE_CHECKING:
     from aws_lambda_powertools import Logger
 
-    from voicetrail.domain.calls.ports import CallLedger, PutOutcome, StoredEvent
+    from voicetrail.domain.calls.ports import PutOutcome, StoredEvent
+    from voicetrail.domain.calls.state import CallLedger
     from voicetrail.domain.live.config import ConfigResolver
     from voicetrail.infra.observability import MetricsRecorder
     from voicetrail.infra.secrets import SecretResolver
