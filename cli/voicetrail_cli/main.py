@@ -358,6 +358,9 @@ def demo(
         from voicetrail_cli.twilio_demo import demo_twilio_and_report
 
         failures += run_live_demo(api, console)  # a consent-denied call and an escalated call
+        from voicetrail_cli.provider_demo import run_provider_demo
+
+        failures += run_provider_demo(api, console)  # one Retell call and one ElevenLabs call
         failures += demo_twilio_and_report(api, script.provider_call_id, console)  # ends with the ROI report
         console.print(f"functions' logs (JSON, redacted): {log_path}")
         if failures:
