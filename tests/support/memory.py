@@ -24,6 +24,7 @@ from voicetrail.domain.calls.state import (
     twilio_call_key,
     utc_day,
 )
+from voicetrail.domain.erasure.followups import ErasureTask
 from voicetrail.domain.items import BATCH_LIMIT, BatchOutcome, ItemKey, RawItem
 from voicetrail.domain.latency import CallLatency
 from voicetrail.domain.live.store import CallerConsent, ClaimResult, ConsentRecord, RuleSnapshot, ToolResult
@@ -41,6 +42,7 @@ from voicetrail.storage.table import (
     audit_days,
     audit_index_sk,
     call_pk,
+    day_index_entries,
     expiry_upper_bound,
 )
 
@@ -458,11 +460,12 @@ class InMemoryTable:
 
     def call_items(self, pk: str) -> list[RawItem]:
         with self._lock:
-            return [
+            items = [
                 {k: copy.deepcopy(v) for k, v in item.items() if k in ERASURE_PROJECTION}
                 for key, item in sorted(self.items.items())
                 if key.pk == pk
             ]
+        return items + day_index_entries(pk, items)
 
     # -- ItemDeleter -------------------------------------------------------------------------------
     def delete(self, keys: Sequence[ItemKey]) -> BatchOutcome:
@@ -527,3 +530,22 @@ class MemoryPepperFingerprints:
 
     def known(self) -> set[str]:
         return set(self.fingerprints)
+
+
+class InMemoryErasureTasks:
+    """Port `ErasureTasks` over a dict keyed by (provider, target), as the table keys them."""
+
+    def __init__(self) -> None:
+        self.tasks: dict[tuple[str, str], ErasureTask] = {}
+
+    def add(self, task: ErasureTask) -> None:
+        self.tasks.setdefault((task.provider, task.target), task)
+
+    def pending(self, limit: int) -> list[ErasureTask]:
+        return [self.tasks[k] for k in sorted(self.tasks)][:limit]
+
+    def update(self, task: ErasureTask) -> None:
+        self.tasks[(task.provider, task.target)] = task
+
+    def done(self, task: ErasureTask) -> None:
+        self.tasks.pop((task.provider, task.target), None)

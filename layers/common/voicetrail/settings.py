@@ -200,6 +200,8 @@ class ExternalDeletionSettings(CommonSettings):
     )
     vapi_api_key_ref: SecretRef | None = Field(default=None, alias="VAPI_API_KEY_REF")
     external_timeout_seconds: float = Field(default=5.0, alias="EXTERNAL_TIMEOUT_SECONDS", gt=0, le=30)
+    # An erasure's follow-up deletions at providers are due this many days after the request (alarm after).
+    erasure_deadline_days: int = Field(default=25, alias="ERASURE_DEADLINE_DAYS", ge=1, le=30)
 
     @field_validator("twilio_token_ref", "vapi_api_key_ref", mode="before")
     @classmethod

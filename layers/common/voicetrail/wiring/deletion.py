@@ -4,6 +4,7 @@ Both use the provider deleters (domain.erasure.deleters: recordings at Twilio, c
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -11,9 +12,11 @@ from typing import Any
 from voicetrail.domain.audit.trail import AuditTrail
 from voicetrail.domain.erasure.deleters import TwilioRecordingDeleter, VapiCallDeleter
 from voicetrail.domain.erasure.eraser import ErasureService
+from voicetrail.domain.erasure.followups import FollowUpRunner
+from voicetrail.domain.erasure.providers import ProviderRegistry, standard_providers
 from voicetrail.domain.retention.purge import PurgeConfig, RetentionPurger
 from voicetrail.infra.observability import MetricsRecorder
-from voicetrail.infra.secrets import SecretResolver
+from voicetrail.infra.secrets import SecretRef, SecretResolver
 from voicetrail.settings import (
     ExternalDeletionSettings,
     OperatorSettings,
@@ -23,24 +26,51 @@ from voicetrail.storage.audit import DynamoAuditStore
 from voicetrail.storage.batch import BatchDeleter
 from voicetrail.storage.dynamo import dynamodb_client
 from voicetrail.storage.erasure import DynamoCallerItems
+from voicetrail.storage.erasure_tasks import DynamoErasureTasks
 from voicetrail.storage.pepper import DynamoPepperFingerprints
 from voicetrail.storage.purge import DynamoExpiredItems, DynamoPurgeCursor
+
+
+def _credential(ref: SecretRef | None, cache: int) -> SecretResolver | None:
+    """A resolver for a provider credential, or None when the deployment has none: an `env:` ref whose
+    variable is unset (the local stack without provider keys) is no credential, so erasure reports the
+    provider `skipped: not configured` instead of retrying forever. A store ref is always tried."""
+    if ref is None or (ref.source == "env" and not os.environ.get(ref.name)):
+        return None
+    return SecretResolver(ref, max_age=cache)
 
 
 def build_external(settings: ExternalDeletionSettings) -> tuple[TwilioRecordingDeleter, VapiCallDeleter]:
     cache = settings.secret_cache_seconds
     twilio = TwilioRecordingDeleter(
         settings.twilio_account_sid or None,
-        SecretResolver(settings.twilio_token_ref, max_age=cache) if settings.twilio_token_ref else None,
+        _credential(settings.twilio_token_ref, cache),
         base_url=settings.twilio_api_base_url,
         timeout=settings.external_timeout_seconds,
     )
     vapi = VapiCallDeleter(
-        SecretResolver(settings.vapi_api_key_ref, max_age=cache) if settings.vapi_api_key_ref else None,
+        _credential(settings.vapi_api_key_ref, cache),
         base_url=settings.vapi_api_base_url,
         timeout=settings.external_timeout_seconds,
     )
     return twilio, vapi
+
+
+def build_providers(settings: ExternalDeletionSettings) -> ProviderRegistry:
+    """Every provider erasure deletes at (Retell, ElevenLabs: add their `Provider` here)."""
+    return standard_providers(*build_external(settings))
+
+
+def build_followups(settings: PurgeRunSettings, *, metrics: MetricsRecorder) -> FollowUpRunner:
+    client = dynamodb_client(endpoint_url=settings.dynamodb_endpoint)
+    table = settings.table_name
+    return FollowUpRunner(
+        DynamoErasureTasks(client, table),
+        build_providers(settings),
+        audit=AuditTrail(DynamoAuditStore(client, table), retention=settings.retention),
+        metrics=metrics,
+        safety_ms=settings.safety_ms,
+    )
 
 
 def build_purger(settings: PurgeRunSettings, *, metrics: MetricsRecorder) -> RetentionPurger:
@@ -78,14 +108,14 @@ def dynamo_purger(
 
 def build_eraser(settings: OperatorSettings, *, metrics: MetricsRecorder) -> ErasureService:
     client = dynamodb_client(endpoint_url=settings.dynamodb_endpoint)
-    twilio, vapi = build_external(settings)
     return ErasureService(
         DynamoCallerItems(client, settings.table_name),
         pepper=SecretResolver(settings.pepper_ref, max_age=settings.secret_cache_seconds),
-        recordings=twilio,
-        calls=vapi,
+        providers=build_providers(settings),
+        tasks=DynamoErasureTasks(client, settings.table_name),
         audit=AuditTrail(DynamoAuditStore(client, settings.table_name), retention=settings.retention),
         fingerprints=DynamoPepperFingerprints(client, settings.table_name),
         trusted_pepper=True,  # the deployment's own pepper secret
         metrics=metrics,
+        deadline_days=settings.erasure_deadline_days,
     )

@@ -158,6 +158,11 @@ class TwilioRecordingDeleter:
         self._account_sid = account_sid or None
         self._delete = _AuthorisedDelete(token, base_url or TWILIO_API, timeout, transport) if token else None
 
+    @property
+    def configured(self) -> bool:
+        """An account SID and a token ref: without both no recording can ever be deleted from here."""
+        return bool(self._account_sid) and self._delete is not None
+
     def delete_recording(self, recording_sid: str) -> ExternalOutcome:
         if not self._account_sid or self._delete is None:
             return ExternalOutcome.UNCONFIGURED
@@ -180,6 +185,10 @@ class VapiCallDeleter:
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self._delete = _AuthorisedDelete(api_key, base_url, timeout, transport) if api_key else None
+
+    @property
+    def configured(self) -> bool:
+        return self._delete is not None
 
     def delete_call(self, call_id: str) -> ExternalOutcome:
         if self._delete is None:
