@@ -323,6 +323,15 @@ def load_call(target: Deployment, call_id: str, *, now: float) -> CallView:
     client = RequestCounter(target.dynamodb())
     first_pk, is_twilio = _partition_keys(call_id)
     items = partition_items(client, target.table, first_pk)
+    if not items and not is_twilio and ":" not in call_id:
+        # A Retell call id or ElevenLabs conversation id given bare: their calls are `<platform>:<id>`.
+        from voicetrail.domain.identity import OBSERVED_PLATFORMS, platform_call_key
+
+        for platform in OBSERVED_PLATFORMS:
+            first_pk = call_pk(platform_call_key(platform, call_id))
+            items = partition_items(client, target.table, first_pk)
+            if items:
+                break
     if not items:
         raise CliError(f"no call {call_id!r} in {target.table}: check the id (calls list shows them)")
     view = build_call_view(call_id, items)

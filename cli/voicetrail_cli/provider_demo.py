@@ -35,6 +35,11 @@ class PlatformCall:
     sign: Callable[[bytes, str], dict[str, str]]
     key: str
 
+    @property
+    def call_key(self) -> str:
+        """How voicetrail names the call (`voicetrail calls show <this>`): `<platform>:<platform's id>`."""
+        return f"{self.platform}:{self.call_id}"
+
 
 def platform_calls(api: LocalApi, seed: int = 27) -> list[PlatformCall]:
     from voicetrail.providers.elevenlabs.signature import sign as sign_elevenlabs

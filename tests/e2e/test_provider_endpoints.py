@@ -31,7 +31,7 @@ def test_the_demo_call_of_each_platform_is_answered_and_stored_once(api: LocalAp
     assert run_provider_demo(api, console) == 0
     store = DynamoEventStore(dynamodb_admin_client(api.dynamodb_endpoint), api.table)
     for call in platform_calls(api):
-        events = store.call_events(call.call_id, now=time.time())
+        events = store.call_events(call.call_key, now=time.time())
         expected = [p for p in call.events if p.get("type") != "post_call_audio"]
         assert len(events) == len(expected), call.platform
         assert {e.source for e in events} == {call.platform}

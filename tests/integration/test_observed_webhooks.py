@@ -140,7 +140,7 @@ def test_a_stored_event_has_its_call_key_hash_and_retention(
     assert invoke(handler, platform, json.dumps(payload).encode())["statusCode"] == 200
     [item] = events(moto_table)
     call_id = payload["call"]["call_id"] if platform.name == "retell" else payload["data"]["conversation_id"]
-    assert item["pk"]["S"] == f"CALL#{call_id}"
+    assert item["pk"]["S"] == f"CALL#{platform.name}:{call_id}"  # named like Twilio's calls
     assert item["caller_hash"]["S"].startswith("ph_")
     assert item["retention_class"]["S"] == "content"
 
@@ -242,11 +242,12 @@ def test_the_call_summary_and_view_name_the_platform_and_read_like_any_call(
         assert invoke(handler, platform, json.dumps(payload).encode())["statusCode"] == 200
     ledger = DynamoCallLedger(moto_table, TABLE, RetentionPolicy())
     [summary] = ledger.summaries_for_days([utc_day(int(time.time() * 1000))], now=time.time())
-    assert summary.voice_platform == platform.name and summary.vapi_call_id == call_id
+    assert summary.voice_platform == platform.name
+    assert summary.vapi_call_id == summary.call_key == f"{platform.name}:{call_id}"
     assert summary.vapi_ended and summary.topology == "observer"
     if platform.name == "retell":
         assert summary.escalated and summary.cost_usd == 0.07  # combined_cost 7 cents
-    pk = f"CALL#{call_id}"
+    pk = f"CALL#{platform.name}:{call_id}"
     items = moto_table.query(
         TableName=TABLE, KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": {"S": pk}}
     )["Items"]

@@ -153,7 +153,7 @@ class InMemoryCallLedger:
 
     def merge_vapi(self, view: VapiCallView, *, now: float) -> None:
         item, _ = self._summary(view.call_key, view.event_ts_ms, now)
-        item["vapi_call_id"] = view.vapi_call_id
+        item["platform_call_id" if view.platform else "vapi_call_id"] = view.vapi_call_id
         if view.provider_call_id and looks_like_call_sid(view.provider_call_id):
             item["twilio_call_sid"] = view.provider_call_id
         if view.ended:
@@ -199,7 +199,7 @@ class InMemoryCallLedger:
             first_ts_ms=int(item.get("first_ts_ms", 0)),
             expires_at=int(item["expires_at"]),
             twilio_call_sid=item.get("twilio_call_sid"),
-            vapi_call_id=item.get("vapi_call_id"),
+            vapi_call_id=item.get("vapi_call_id") or item.get("platform_call_id"),
             status=item.get("call_status"),
             final_status=item.get("final_status"),
             answered=bool(item.get("answered", False)),

@@ -199,11 +199,24 @@ class ExternalDeletionSettings(CommonSettings):
         default="https://api.vapi.ai", alias="VAPI_API_BASE_URL", pattern=r"^https?://[^\s#?]+$"
     )
     vapi_api_key_ref: SecretRef | None = Field(default=None, alias="VAPI_API_KEY_REF")
+    # Retell and ElevenLabs (EnableRetell / EnableElevenLabs): empty when the platform is off.
+    # The webhook function reads the same secret as RETELL_API_KEY_REF; a name of its own keeps the local
+    # stack (env-held keys) from deleting at the real Retell API.
+    retell_api_key_ref: SecretRef | None = Field(default=None, alias="RETELL_DELETION_KEY_REF")
+    retell_api_base_url: str = Field(
+        default="https://api.retellai.com", alias="RETELL_API_BASE_URL", pattern=r"^https?://[^\s#?]+$"
+    )
+    elevenlabs_api_key_ref: SecretRef | None = Field(default=None, alias="ELEVENLABS_API_KEY_REF")
+    elevenlabs_api_base_url: str = Field(
+        default="https://api.elevenlabs.io", alias="ELEVENLABS_API_BASE_URL", pattern=r"^https?://[^\s#?]+$"
+    )
     external_timeout_seconds: float = Field(default=5.0, alias="EXTERNAL_TIMEOUT_SECONDS", gt=0, le=30)
     # An erasure's follow-up deletions at providers are due this many days after the request (alarm after).
     erasure_deadline_days: int = Field(default=25, alias="ERASURE_DEADLINE_DAYS", ge=1, le=30)
 
-    @field_validator("twilio_token_ref", "vapi_api_key_ref", mode="before")
+    @field_validator(
+        "twilio_token_ref", "vapi_api_key_ref", "retell_api_key_ref", "elevenlabs_api_key_ref", mode="before"
+    )
     @classmethod
     def _optional_ref(cls, value: Any, info: ValidationInfo) -> Any:
         if value is None or value == "":

@@ -64,7 +64,7 @@ def summary_from_item(item: Mapping[str, Any]) -> CallSummary:
         first_ts_ms=int(get_n(item, "first_ts_ms") or 0),
         expires_at=int(get_n(item, "expires_at") or 0),
         twilio_call_sid=get_s(item, "twilio_call_sid"),
-        vapi_call_id=get_s(item, "vapi_call_id"),
+        vapi_call_id=get_s(item, "vapi_call_id") or get_s(item, "platform_call_id"),
         status=get_s(item, "call_status"),
         final_status=get_s(item, "final_status"),
         answered=get_bool(item, "answered"),
@@ -199,7 +199,8 @@ class DynamoCallLedger:
 
     def merge_vapi(self, view: VapiCallView, *, now: float) -> None:
         u = UpdateBuilder()
-        u.set("vapi_call_id", s(view.vapi_call_id))
+        # Another platform's call id is never written where erasure looks for Vapi calls to delete.
+        u.set("platform_call_id" if view.platform else "vapi_call_id", s(view.vapi_call_id))
         if view.provider_call_id and looks_like_call_sid(view.provider_call_id):
             u.set("twilio_call_sid", s(view.provider_call_id))
         if view.ended:

@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 from voicetrail.domain.audit.trail import AuditTrail
 from voicetrail.domain.erasure.deleters import TwilioRecordingDeleter, VapiCallDeleter
 from voicetrail.domain.erasure.eraser import ErasureService
 from voicetrail.domain.erasure.followups import FollowUpRunner
-from voicetrail.domain.erasure.providers import ProviderRegistry, standard_providers
+from voicetrail.domain.erasure.providers import Provider, ProviderRegistry, standard_providers
+from voicetrail.domain.identity import platform_call_of_pk
+from voicetrail.domain.items import RawItem
 from voicetrail.domain.retention.purge import PurgeConfig, RetentionPurger
 from voicetrail.infra.observability import MetricsRecorder
 from voicetrail.infra.secrets import SecretRef, SecretResolver
@@ -29,6 +31,10 @@ from voicetrail.storage.erasure import DynamoCallerItems
 from voicetrail.storage.erasure_tasks import DynamoErasureTasks
 from voicetrail.storage.pepper import DynamoPepperFingerprints
 from voicetrail.storage.purge import DynamoExpiredItems, DynamoPurgeCursor
+
+if TYPE_CHECKING:
+    from voicetrail.providers.elevenlabs.deleter import ElevenLabsConversationDeleter
+    from voicetrail.providers.retell.deleter import RetellCallDeleter
 
 
 def _credential(ref: SecretRef | None, cache: int) -> SecretResolver | None:
@@ -57,8 +63,35 @@ def build_external(settings: ExternalDeletionSettings) -> tuple[TwilioRecordingD
 
 
 def build_providers(settings: ExternalDeletionSettings) -> ProviderRegistry:
-    """Every provider erasure deletes at (Retell, ElevenLabs: add their `Provider` here)."""
-    return standard_providers(*build_external(settings))
+    """Every provider erasure deletes at: Twilio recordings, Vapi calls, Retell calls, ElevenLabs
+    conversations (the last two skipped, never pending, when the deployment has no key for them)."""
+    from voicetrail.providers.elevenlabs.deleter import ElevenLabsConversationDeleter
+    from voicetrail.providers.retell.deleter import RetellCallDeleter
+
+    cache, timeout = settings.secret_cache_seconds, settings.external_timeout_seconds
+    retell = RetellCallDeleter(
+        _credential(settings.retell_api_key_ref, cache),
+        base_url=settings.retell_api_base_url,
+        timeout=timeout,
+    )
+    elevenlabs = ElevenLabsConversationDeleter(
+        _credential(settings.elevenlabs_api_key_ref, cache),
+        base_url=settings.elevenlabs_api_base_url,
+        timeout=timeout,
+    )
+    standard = standard_providers(*build_external(settings))
+    return ProviderRegistry([*standard, platform_provider(retell), platform_provider(elevenlabs)])
+
+
+def platform_provider(deleter: RetellCallDeleter | ElevenLabsConversationDeleter) -> Provider:
+    """Retell or ElevenLabs: the call a `CALL#<platform>:<id>` partition names, deleted at the platform."""
+    name = deleter.provider
+
+    def calls_of(pk: str, item: RawItem) -> Iterable[str]:
+        call_id = platform_call_of_pk(pk, name)
+        return (call_id,) if call_id else ()
+
+    return Provider(name, "call", calls_of, deleter.delete_call if deleter.configured else None)
 
 
 def build_followups(settings: PurgeRunSettings, *, metrics: MetricsRecorder) -> FollowUpRunner:

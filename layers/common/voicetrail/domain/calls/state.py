@@ -266,14 +266,15 @@ def platform_view_from_event(event: StoredEvent) -> VapiCallView | None:
     if kind not in _OBSERVED_STARTS | _OBSERVED_ENDS | _OBSERVED_TRANSFERS:
         return None
     attrs = event.attributes
-    provider = attrs.get("provider_call_id")
     reason = attrs.get("ended_reason")
     cost = attrs.get("cost_usd")
     duration = attrs.get("duration_s")
     return VapiCallView(
         vapi_call_id=event.call_id,
         event_ts_ms=event.event_ts_ms or event.received_at_ms,
-        provider_call_id=str(provider) if provider else None,
+        # No Twilio join: the summary stays in the call's own partition (`CALL#<platform>:<id>`), which
+        # erasure finds through the caller's events. These platforms keep their Twilio numbers' callbacks.
+        provider_call_id=None,
         ended=kind in _OBSERVED_ENDS,
         ended_reason=str(reason) if reason and kind in _OBSERVED_ENDS else None,
         cost_usd=float(cost) if isinstance(cost, int | float) and kind in _OBSERVED_ENDS else None,

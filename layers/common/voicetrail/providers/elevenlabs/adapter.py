@@ -6,6 +6,7 @@ failing), counted, never stored or logged.
 
 from __future__ import annotations
 
+from voicetrail.domain.identity import platform_call_key
 from voicetrail.pipeline.event import InboundEvent
 from voicetrail.providers.elevenlabs.keys import semantic_key
 from voicetrail.providers.elevenlabs.models import (
@@ -47,7 +48,7 @@ def inbound_event(parsed: ParsedElevenLabsEvent) -> InboundEvent:
             attributes["provider_call_id"] = phone.call_sid
     return InboundEvent(
         source=SOURCE,
-        call_id=data.conversation_id,
+        call_id=platform_call_key(SOURCE, data.conversation_id),
         event_type=event.type,
         event_key=semantic_key(parsed),
         raw=parsed.raw,

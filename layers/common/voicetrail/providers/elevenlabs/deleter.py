@@ -38,6 +38,10 @@ class ElevenLabsConversationDeleter:
     ) -> None:
         self._delete = _AuthorisedDelete(api_key, base_url, timeout, transport) if api_key else None
 
+    @property
+    def configured(self) -> bool:
+        return self._delete is not None
+
     def delete_call(self, call_id: str) -> ExternalOutcome:
         """Delete the conversation `call_id` (the conversation id is the call id of an ElevenLabs call)."""
         if self._delete is None:

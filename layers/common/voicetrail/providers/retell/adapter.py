@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from voicetrail.domain.identity import platform_call_key
 from voicetrail.pipeline.event import InboundEvent
 from voicetrail.providers.retell.keys import semantic_key
 from voicetrail.providers.retell.models import (
@@ -55,7 +56,7 @@ def inbound_event(parsed: ParsedRetellEvent) -> InboundEvent:
         attributes["cost_usd"] = cost
     return InboundEvent(
         source=SOURCE,
-        call_id=call.call_id,
+        call_id=platform_call_key(SOURCE, call.call_id),
         event_type=name,
         event_key=semantic_key(parsed),
         raw=parsed.raw,

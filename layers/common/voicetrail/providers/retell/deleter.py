@@ -39,6 +39,10 @@ class RetellCallDeleter:
     ) -> None:
         self._delete = _AuthorisedDelete(api_key, base_url, timeout, transport) if api_key else None
 
+    @property
+    def configured(self) -> bool:
+        return self._delete is not None
+
     def delete_call(self, call_id: str) -> ExternalOutcome:
         if self._delete is None:
             return ExternalOutcome.UNCONFIGURED
