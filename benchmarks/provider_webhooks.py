@@ -171,7 +171,7 @@ def run(platform: str, calls: int, seed: int, client: Any, log: io.StringIO) -> 
 
 def _scan(client: Any) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {"TableName": TABLE}
+    kwargs: dict[str, Any] = {"TableName": TABLE, "Limit": 100}  # small pages: moto's server is slow
     while True:
         page = client.scan(**kwargs)
         items.extend(page["Items"])
@@ -195,6 +195,13 @@ def main() -> None:
     os.environ.update(_env(endpoint))
     client = dynamodb_client(endpoint_url=endpoint, region="us-east-1")
     ensure_table(client, TABLE)
+    import boto3
+    from botocore.config import Config
+
+    # The read-back scans the whole table at the end: a patient client (the handlers keep their own).
+    client = boto3.client(
+        "dynamodb", endpoint_url=endpoint, region_name="us-east-1", config=Config(read_timeout=300)
+    )
     results: dict[str, Any] = {}
     for platform in ("retell", "elevenlabs"):
         log = io.StringIO()  # the handler's log lines (Powertools writes JSON to stdout)
