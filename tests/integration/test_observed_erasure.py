@@ -97,3 +97,54 @@ def test_erasing_the_caller_deletes_both_calls_here_and_at_each_platform(
     assert vapi.requests == []  # never asked for another platform's call
     left = [i for i in moto_table.scan(TableName=TABLE)["Items"] if i["pk"]["S"].startswith("CALL#")]
     assert [i for i in left if "AUDIT" not in i["sk"]["S"]] == []
+
+
+def test_when_the_calls_expire_the_purge_deletes_them_at_each_platform(
+    moto_table: Any, fakes: tuple[FakeRetell, FakeElevenLabs, FakeVapi], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.support.metrics import MemoryRecorder
+    from voicetrail.domain.audit.trail import AuditTrail
+    from voicetrail.domain.retention.classes import DAY
+    from voicetrail.infra.secrets import SecretRef, SecretResolver
+    from voicetrail.providers.elevenlabs.deleter import ElevenLabsConversationDeleter
+    from voicetrail.providers.retell.deleter import RetellCallDeleter
+    from voicetrail.storage.audit import DynamoAuditStore
+    from voicetrail.wiring.deletion import dynamo_purger
+
+    retell, elevenlabs, vapi = fakes
+    _, retell_id, conversation_id = _store_calls(monkeypatch)
+    retell.existing.add(retell_id)
+    elevenlabs.existing.add(conversation_id)
+    pointers = [
+        i["pk"]["S"] for i in moto_table.scan(TableName=TABLE)["Items"] if i["sk"]["S"].startswith("REC#")
+    ]
+    assert sorted(pointers) == sorted([f"CALL#retell:{retell_id}", f"CALL#elevenlabs:{conversation_id}"])
+
+    def key(value: str) -> SecretResolver:
+        return SecretResolver(SecretRef("env", "K"), fetch=lambda ref, age, /, *, force=False: value)
+
+    metrics = MemoryRecorder()
+    later = time.time() + 400 * DAY  # past every retention class
+    purger = dynamo_purger(
+        moto_table,
+        TABLE,
+        platforms={
+            "retell": RetellCallDeleter(key(RETELL_KEY), base_url=retell.base_url),
+            "elevenlabs": ElevenLabsConversationDeleter(
+                key(ELEVENLABS_API_KEY), base_url=elevenlabs.base_url
+            ),
+        },
+        metrics=metrics,
+        audit=AuditTrail(DynamoAuditStore(moto_table, TABLE), sleep=lambda _: None),
+        clock=lambda: later,
+        sleep=lambda _: None,
+    )
+    report = purger.run(from_days=500)
+    assert retell.deletes() == [f"/v2/delete-call/{retell_id}"]
+    assert elevenlabs.deletes() == [f"/v1/convai/conversations/{conversation_id}"]
+    assert vapi.requests == []
+    assert report.platforms_deleted == {"elevenlabs": 1, "retell": 1} and report.failures == 0
+    assert metrics.total("PurgeExternalDeleted", provider="retell") == 1
+    assert not [
+        i for i in moto_table.scan(TableName=TABLE)["Items"] if i["sk"]["S"].startswith(("REC#", "EVT#"))
+    ]

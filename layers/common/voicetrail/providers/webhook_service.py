@@ -19,7 +19,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
+from voicetrail.domain.calls.ports import RECORDING_RECORD, StoredEvent
 from voicetrail.domain.calls.state import platform_view_from_event
+from voicetrail.domain.retention.classes import RetentionClass
 from voicetrail.errors import AuthenticationError, AuthFailure, PayloadTooLargeError
 from voicetrail.pipeline.event import InboundEvent, SanitizerFactory
 from voicetrail.transport.http import InboundRequest, Reply
@@ -27,7 +29,7 @@ from voicetrail.transport.http import InboundRequest, Reply
 if TYPE_CHECKING:
     from aws_lambda_powertools import Logger
 
-    from voicetrail.domain.calls.ports import PutOutcome, StoredEvent
+    from voicetrail.domain.calls.ports import PutOutcome
     from voicetrail.domain.calls.state import CallLedger
     from voicetrail.domain.live.config import ConfigResolver
     from voicetrail.infra.observability import MetricsRecorder
@@ -136,10 +138,31 @@ class ProviderWebhookService(Generic[Parsed]):
         return Reply(status=200, body={})
 
     def _merge_summary(self, stored: StoredEvent, outcome: PutOutcome, now: float) -> None:
-        """The call's summary from the event as stored; idempotent, so a resend completes a crashed merge."""
+        """What follows a stored event, idempotent (a resend completes what a crash interrupted): the
+        call's summary, and once the call is over, the pointer whose expiry deletes it at the platform."""
         view = platform_view_from_event(stored)
         if self._ledger is not None and view is not None:
             self._ledger.merge_vapi(view, now=now)
+        if view is not None and view.ended:
+            self._pipeline.records.events.put_event(self._held_by_platform(stored, now), now=now)
+
+    def _held_by_platform(self, stored: StoredEvent, now: float) -> StoredEvent:
+        """A `recording`-class item for what the platform keeps of the call (audio, transcript): at its
+        expiry the purge deletes the call there (the partition `CALL#<platform>:<id>` names it)."""
+        retention = self._pipeline.retention
+        return StoredEvent(
+            record=RECORDING_RECORD,
+            call_id=stored.call_id,
+            event_key="recording",
+            source=stored.source,
+            event_type=f"{stored.source}.recording",
+            retention_class=RetentionClass.RECORDING,
+            expires_at=retention.expires_at(RetentionClass.RECORDING, now),
+            received_at_ms=stored.received_at_ms,
+            body={"held_by": stored.source},
+            event_ts_ms=stored.event_ts_ms,
+            caller_hash=stored.caller_hash,
+        )
 
     def _content_policy(self, parsed: Parsed) -> Callable[[], bool]:
         consent = self._consent

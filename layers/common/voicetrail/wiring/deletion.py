@@ -62,9 +62,10 @@ def build_external(settings: ExternalDeletionSettings) -> tuple[TwilioRecordingD
     return twilio, vapi
 
 
-def build_providers(settings: ExternalDeletionSettings) -> ProviderRegistry:
-    """Every provider erasure deletes at: Twilio recordings, Vapi calls, Retell calls, ElevenLabs
-    conversations (the last two skipped, never pending, when the deployment has no key for them)."""
+def build_platform_deleters(
+    settings: ExternalDeletionSettings,
+) -> tuple[RetellCallDeleter, ElevenLabsConversationDeleter]:
+    """The Retell and ElevenLabs deleters (unconfigured when the deployment has no key for them)."""
     from voicetrail.providers.elevenlabs.deleter import ElevenLabsConversationDeleter
     from voicetrail.providers.retell.deleter import RetellCallDeleter
 
@@ -79,8 +80,14 @@ def build_providers(settings: ExternalDeletionSettings) -> ProviderRegistry:
         base_url=settings.elevenlabs_api_base_url,
         timeout=timeout,
     )
+    return retell, elevenlabs
+
+
+def build_providers(settings: ExternalDeletionSettings) -> ProviderRegistry:
+    """Every provider erasure deletes at: Twilio recordings, Vapi calls, Retell calls, ElevenLabs
+    conversations (the last two skipped, never pending, when the deployment has no key for them)."""
     standard = standard_providers(*build_external(settings))
-    return ProviderRegistry([*standard, platform_provider(retell), platform_provider(elevenlabs)])
+    return ProviderRegistry([*standard, *(platform_provider(d) for d in build_platform_deleters(settings))])
 
 
 def platform_provider(deleter: RetellCallDeleter | ElevenLabsConversationDeleter) -> Provider:
@@ -115,6 +122,7 @@ def build_purger(settings: PurgeRunSettings, *, metrics: MetricsRecorder) -> Ret
         table,
         recordings=twilio,
         calls=vapi,
+        platforms={d.provider: d for d in build_platform_deleters(settings) if d.configured},
         metrics=metrics,
         audit=AuditTrail(DynamoAuditStore(client, table), retention=settings.retention),
         retention=settings.retention,
