@@ -106,10 +106,8 @@ def run_provider_demo(api: LocalApi, console: Console) -> int:
             kind = str(payload.get("event", payload.get("type")))
             answers.add_row(kind, *(f"[{style}]{s}[/]" for s in statuses))
         show(answers, out=console)
-        events = store.call_events(call.call_id, now=time.time())
-        stored = Table(
-            title=f"stored for {call.platform} call {call.call_id}: {len(events)} events (audio dropped)"
-        )
+        events = store.call_events(call.call_key, now=time.time())
+        stored = Table(title=f"stored for call {call.call_key}: {len(events)} events (audio dropped)")
         for column in ("type", "semantic key", "class", "redactions"):
             stored.add_column(column, overflow="fold")
         for event in sorted(events, key=lambda e: (e.event_ts_ms or 0, e.received_at_ms)):

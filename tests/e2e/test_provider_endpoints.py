@@ -27,8 +27,13 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalApi]:
 
 
 def test_the_demo_call_of_each_platform_is_answered_and_stored_once(api: LocalApi) -> None:
-    console = Console(file=io.StringIO(), width=200)
+    out = io.StringIO()
+    console = Console(file=out, width=200)
     assert run_provider_demo(api, console) == 0
+    shown = out.getvalue()
+    for call in platform_calls(api):
+        expected = len([p for p in call.events if p.get("type") != "post_call_audio"])
+        assert f"stored for call {call.call_key}: {expected} events" in shown  # the demo's own read-back
     store = DynamoEventStore(dynamodb_admin_client(api.dynamodb_endpoint), api.table)
     for call in platform_calls(api):
         events = store.call_events(call.call_key, now=time.time())
