@@ -152,12 +152,22 @@ def _call(s: RetellCallScript, status: str, upto: int, *, ended: bool) -> dict[s
                     "total_duration_unit_price": 0.1,
                     "combined_cost": 7.0,
                 },
-                "latency": {
-                    "e2e": {"p50": 800.0, "p90": 1120.0, "p99": 1400.0, "max": 1460.0, "min": 640.0, "num": 5}
-                },
+                "latency": _latency(len(s.turns) // 2),
             }
         )
     return call
+
+
+def _latency(turns: int) -> dict[str, Any]:
+    """Retell's `latency` object: percentiles and every value of the call, per part (ms)."""
+    e2e = [640.0 + 90 * (i % 5) for i in range(turns)]
+
+    def block(values: list[float]) -> dict[str, Any]:
+        ordered = sorted(values)
+        middle = ordered[len(ordered) // 2]
+        return {"p50": middle, "max": ordered[-1], "min": ordered[0], "num": len(values), "values": values}
+
+    return {"e2e": block(e2e), "llm": block([v * 0.45 for v in e2e]), "tts": block([v * 0.25 for v in e2e])}
 
 
 def call_started(s: RetellCallScript) -> dict[str, Any]:

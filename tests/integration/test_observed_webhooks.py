@@ -247,6 +247,9 @@ def test_the_call_summary_and_view_name_the_platform_and_read_like_any_call(
     assert summary.vapi_ended and summary.topology == "observer"
     if platform.name == "retell":
         assert summary.escalated and summary.cost_usd == 0.07  # combined_cost 7 cents
+        # Retell's own latency values: the call record's turn latencies (voicetrail calls show, report).
+        assert summary.latency is not None and len(summary.latency.turns) == len(s.turns) // 2
+        assert summary.latency.turn_p95_ms is not None and summary.latency.model_avg_ms is not None
     pk = f"CALL#{platform.name}:{call_id}"
     items = moto_table.query(
         TableName=TABLE, KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": {"S": pk}}

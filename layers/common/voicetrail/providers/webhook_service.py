@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
-from voicetrail.domain.calls.ports import RECORDING_RECORD, StoredEvent
+from voicetrail.domain.calls.ports import RECORDING_RECORD, PutOutcome, StoredEvent
 from voicetrail.domain.calls.state import platform_view_from_event
+from voicetrail.domain.latency import CallLatency, LatencyMetrics
 from voicetrail.domain.retention.classes import RetentionClass
 from voicetrail.errors import AuthenticationError, AuthFailure, PayloadTooLargeError
 from voicetrail.pipeline.event import InboundEvent, SanitizerFactory
@@ -29,7 +30,6 @@ from voicetrail.transport.http import InboundRequest, Reply
 if TYPE_CHECKING:
     from aws_lambda_powertools import Logger
 
-    from voicetrail.domain.calls.ports import PutOutcome
     from voicetrail.domain.calls.state import CallLedger
     from voicetrail.domain.live.config import ConfigResolver
     from voicetrail.infra.observability import MetricsRecorder
@@ -58,6 +58,8 @@ class ProviderAdapter(Generic[Parsed]):
     consent_keys: Callable[[Parsed], tuple[str | None, str | None]]
     # Why an event is not stored at all (e.g. "audio"), or None.
     dropped: Callable[[Parsed], str | None] = lambda parsed: None
+    # The call's latency figures from its stored end-of-call event (the call record and latency alarms).
+    latency: Callable[[StoredEvent], CallLatency | None] = lambda stored: None
 
 
 class ConfigConsent:
@@ -141,6 +143,11 @@ class ProviderWebhookService(Generic[Parsed]):
         """What follows a stored event, idempotent (a resend completes what a crash interrupted): the
         call's summary, and once the call is over, the pointer whose expiry deletes it at the platform."""
         view = platform_view_from_event(stored)
+        latency = self._adapter.latency(stored) if view is not None and view.ended else None
+        if latency is not None and view is not None:
+            view = replace(view, latency=latency)
+            if outcome is PutOutcome.STORED:  # counted once per call, like Vapi's end-of-call report
+                LatencyMetrics(self._metrics).call_reported(latency)
         if self._ledger is not None and view is not None:
             self._ledger.merge_vapi(view, now=now)
         if view is not None and view.ended:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from voicetrail.domain.calls.ports import StoredEvent
 from voicetrail.domain.identity import platform_call_key
+from voicetrail.domain.latency import CallLatency
 from voicetrail.pipeline.event import InboundEvent
 from voicetrail.providers.retell.keys import semantic_key
+from voicetrail.providers.retell.latency import retell_call_latency
 from voicetrail.providers.retell.models import (
     CALL_ANALYZED,
     CALL_ENDED,
@@ -85,6 +88,14 @@ def _consent_keys(parsed: ParsedRetellEvent) -> tuple[str | None, str | None]:
     return ours, call.agent_id
 
 
+def _latency(stored: StoredEvent) -> CallLatency | None:
+    """From `call_ended` (the first event with the whole call): the figures Retell measured."""
+    call = stored.body.get("call") or stored.body.get("data")
+    if stored.event_type != CALL_ENDED or not isinstance(call, dict):
+        return None
+    return retell_call_latency(call)
+
+
 RETELL = ProviderAdapter[ParsedRetellEvent](
     source=SOURCE,
     verify=verify,
@@ -92,4 +103,5 @@ RETELL = ProviderAdapter[ParsedRetellEvent](
     inbound=inbound_event,
     sanitizer=sanitizer_for_event,
     consent_keys=_consent_keys,
+    latency=_latency,
 )
