@@ -148,7 +148,31 @@ def _transcript(events: Sequence[Any]) -> list[dict[str, Any]]:
                 for m in messages
                 if isinstance(m, dict) and m.get("role") in ("user", "bot", "assistant")
             ]
-    return []
+    return _platform_transcript(events)
+
+
+def _platform_transcript(events: Sequence[Any]) -> list[dict[str, Any]]:
+    """Retell's and ElevenLabs' transcript: the fullest one the call's events carry (stored redacted)."""
+    best: list[dict[str, Any]] = []
+    for e in events:
+        turns: list[dict[str, Any]] = []
+        if e.source == "retell":
+            call = e.body.get("call") or e.body.get("data") or {}
+            for turn in call.get("transcript_object") or [] if isinstance(call, dict) else []:
+                if isinstance(turn, dict) and turn.get("role") in ("agent", "user", "transfer_target"):
+                    turns.append(
+                        {"at_ms": None, "role": str(turn["role"]), "text": str(turn.get("content", ""))}
+                    )
+        elif e.source == "elevenlabs" and e.event_type == "post_call_transcription":
+            data = e.body.get("data") or {}
+            for turn in data.get("transcript") or [] if isinstance(data, dict) else []:
+                if isinstance(turn, dict) and turn.get("role") in ("agent", "user"):
+                    turns.append(
+                        {"at_ms": None, "role": str(turn["role"]), "text": str(turn.get("message") or "")}
+                    )
+        if len(turns) > len(best):
+            best = turns
+    return best
 
 
 def build_call_view(call_id: str, items: Iterable[dict[str, Any]]) -> CallView:
@@ -299,6 +323,15 @@ def load_call(target: Deployment, call_id: str, *, now: float) -> CallView:
     client = RequestCounter(target.dynamodb())
     first_pk, is_twilio = _partition_keys(call_id)
     items = partition_items(client, target.table, first_pk)
+    if not items and not is_twilio and ":" not in call_id:
+        # A Retell call id or ElevenLabs conversation id given bare: their calls are `<platform>:<id>`.
+        from voicetrail.domain.identity import OBSERVED_PLATFORMS, platform_call_key
+
+        for platform in OBSERVED_PLATFORMS:
+            first_pk = call_pk(platform_call_key(platform, call_id))
+            items = partition_items(client, target.table, first_pk)
+            if items:
+                break
     if not items:
         raise CliError(f"no call {call_id!r} in {target.table}: check the id (calls list shows them)")
     view = build_call_view(call_id, items)
@@ -487,6 +520,7 @@ def calls_list(
     rows: list[dict[str, Any]] = [
         {
             "call": s.vapi_call_id or s.call_key,
+            "platform": s.voice_platform,
             "twilio_call_sid": s.twilio_call_sid,
             "started": _iso(s.first_ts_ms),
             "status": s.final_status or s.status or ("ended" if s.vapi_ended else None),
@@ -503,6 +537,7 @@ def calls_list(
     view = Table(title=f"calls {_iso(start * 1000)[:16]} .. {_iso(end * 1000)[:16]} ({len(summaries)})")
     for column in (
         "call",
+        "platform",
         "Twilio CallSid",
         "started (UTC)",
         "status",
@@ -515,6 +550,7 @@ def calls_list(
     for r in rows:
         view.add_row(
             r["call"],
+            r["platform"] or "-",
             r["twilio_call_sid"] or "-",
             r["started"][:19],
             r["status"] or "-",

@@ -57,12 +57,16 @@ class LocalSecrets:
 
     vapi: str = "local-vapi-secret"
     twilio: str = "local-twilio-token"
+    retell: str = "local-retell-key"  # `voicetrail sign --provider retell` signs with it by default
+    elevenlabs: str = "local-elevenlabs-secret"  # and `--provider elevenlabs` with this one
     pepper: str = field(default_factory=lambda: secrets.token_hex(16))
 
     def environ(self) -> dict[str, str]:
         return {
             "VOICETRAIL_LOCAL_VAPI_SECRET": self.vapi,
             "VOICETRAIL_LOCAL_TWILIO_AUTH_TOKEN": self.twilio,
+            "VOICETRAIL_LOCAL_RETELL_API_KEY": self.retell,
+            "VOICETRAIL_LOCAL_ELEVENLABS_WEBHOOK_SECRET": self.elevenlabs,
             "VOICETRAIL_LOCAL_HASH_PEPPER": self.pepper,
         }
 

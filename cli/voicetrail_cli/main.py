@@ -7,6 +7,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -209,12 +210,25 @@ def sign(
         bool,
         typer.Option("--twilio", help="Sign a Twilio callback (X-Twilio-Signature) with --secret as token."),
     ] = False,
+    provider: Annotated[
+        str,
+        typer.Option(
+            help="vapi | retell (X-Retell-Signature, --secret is the webhook API key) | "
+            "elevenlabs (ElevenLabs-Signature, --secret is the webhook secret)"
+        ),
+    ] = "vapi",
 ) -> None:
-    """Print the headers Vapi (or Twilio, with --twilio) would send for a payload (for curl testing)."""
+    """Print the headers Vapi (or Retell, ElevenLabs, Twilio) would send for a payload (for curl testing)."""
     body = sys.stdin.buffer.read() if str(payload) == "-" else payload.read_bytes()
     if twilio:
         _sign_twilio(body, secret, url, payload)
         return
+    if provider in PROVIDER_SIGNERS:
+        secret = PROVIDER_LOCAL_KEYS[provider] if secret == "local-vapi-secret" else secret  # noqa: S105
+        _print_signed(PROVIDER_SIGNERS[provider](body, secret), url, payload)
+        return
+    if provider != "vapi":
+        raise CliError(f"invalid provider: {provider} (vapi, retell or elevenlabs)")
     from voicetrail.providers.vapi.auth import VapiAuthConfig, sign_request
 
     config = VapiAuthConfig.model_validate(
@@ -228,7 +242,30 @@ def sign(
             "signature_prefix": prefix,
         }
     )
-    headers = sign_request(config, body, secret, timestamp=time.time())
+    _print_signed(sign_request(config, body, secret, timestamp=time.time()), url, payload)
+
+
+def _sign_retell(body: bytes, key: str) -> dict[str, str]:
+    from voicetrail.providers.retell.signature import sign as sign_retell
+
+    return sign_retell(body, key, timestamp_ms=int(time.time() * 1000))
+
+
+def _sign_elevenlabs(body: bytes, key: str) -> dict[str, str]:
+    from voicetrail.providers.elevenlabs.signature import sign as sign_elevenlabs
+
+    return sign_elevenlabs(body, key, timestamp=int(time.time()))
+
+
+PROVIDER_SIGNERS: dict[str, Callable[[bytes, str], dict[str, str]]] = {
+    "retell": _sign_retell,
+    "elevenlabs": _sign_elevenlabs,
+}
+# The keys `voicetrail serve` gives the local functions (voicetrail_cli.stackconfig).
+PROVIDER_LOCAL_KEYS = {"retell": "local-retell-key", "elevenlabs": "local-elevenlabs-secret"}
+
+
+def _print_signed(headers: dict[str, str], url: str, payload: Path) -> None:
     for name, value in headers.items():
         print(f"{name}: {value}")
     if url:
@@ -321,6 +358,9 @@ def demo(
         from voicetrail_cli.twilio_demo import demo_twilio_and_report
 
         failures += run_live_demo(api, console)  # a consent-denied call and an escalated call
+        from voicetrail_cli.provider_demo import run_provider_demo
+
+        failures += run_provider_demo(api, console)  # one Retell call and one ElevenLabs call
         failures += demo_twilio_and_report(api, script.provider_call_id, console)  # ends with the ROI report
         console.print(f"functions' logs (JSON, redacted): {log_path}")
         if failures:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 import sys
 import time
@@ -65,10 +66,17 @@ def _providers(
     twilio_token_ref = twilio_token_ref or target.secret_ref("TwilioAuthTokenSecretArn")
     vapi_key_ref = vapi_key_ref or target.secret_ref("VapiApiKeySecretArn")
     twilio = TwilioRecordingDeleter(
-        twilio_account_sid, secret_resolver(twilio_token_ref), base_url=twilio_api_base_url or None
+        twilio_account_sid, _credential(twilio_token_ref), base_url=twilio_api_base_url or None
     )
-    vapi = VapiCallDeleter(secret_resolver(vapi_key_ref), base_url=vapi_api_base_url)
+    vapi = VapiCallDeleter(_credential(vapi_key_ref), base_url=vapi_api_base_url)
     return twilio, vapi
+
+
+def _credential(ref: str | None) -> Any:
+    """A provider credential, or None (not configured): an `env:` ref to an unset variable is none."""
+    if ref and ref.startswith("env:") and not os.environ.get(ref.removeprefix("env:")):
+        return None
+    return secret_resolver(ref)
 
 
 TwilioSidOpt = Annotated[
@@ -113,12 +121,25 @@ def erase(
     vapi_key_ref: VapiKeyOpt = None,
     twilio_api_base_url: TwilioBaseOpt = None,
     vapi_api_base_url: VapiBaseOpt = "https://api.vapi.ai",
+    deadline: Annotated[
+        int,
+        typer.Option(
+            "--deadline",
+            envvar="ERASURE_DEADLINE_DAYS",
+            min=1,
+            max=30,
+            help="Days within which deletions at providers must be done (retried until then, then alarmed).",
+        ),
+    ] = 25,
     as_json: JsonOpt = False,
 ) -> None:
-    """Erase every call of a caller (content, metadata, recordings at Twilio and Vapi).
+    """Erase every call of a caller: our copy at once (events, summaries, name memory, consent and live
+    state, recording pointers, day index), then deletions at the providers (Twilio recordings, Vapi calls)
+    as follow-ups retried by the scheduled purge until done.
 
-    Exit 0 when every known copy is gone, 3 when something is pending (listed per call, with the
-    provider and the reason; run it again later), 1 on an error (a wrong pepper, an invalid number).
+    The receipt lists what was erased here, what is pending at which provider (due by --deadline) and what
+    was skipped (provider not configured). Exit 0 when nothing is pending, 3 when provider deletions are
+    pending (our copy is gone; the purge retries them), 1 on an error (a wrong pepper, an invalid number).
     """
     from voicetrail.domain.callers import caller_id
 
@@ -127,7 +148,7 @@ def erase(
         target = resolve(table=table, dynamodb_endpoint=dynamodb_endpoint, stack=stack, region=region)
         api_url = target.output("OperatorEraseUrl")
     if api_url:
-        result = _erase_via_api(api_url, phone, region, dry_run=dry_run)
+        result = _erase_via_api(api_url, phone, region, dry_run=dry_run, deadline_days=deadline)
     else:
         if not pepper_ref:
             raise CliError(
@@ -136,8 +157,10 @@ def erase(
             )
         from voicetrail.domain.audit.trail import AuditTrail
         from voicetrail.domain.erasure.eraser import ErasureService
+        from voicetrail.domain.erasure.providers import standard_providers
         from voicetrail.storage.audit import DynamoAuditStore
         from voicetrail.storage.erasure import DynamoCallerItems
+        from voicetrail.storage.erasure_tasks import DynamoErasureTasks
         from voicetrail.storage.pepper import DynamoPepperFingerprints
 
         target = resolve(table=table, dynamodb_endpoint=dynamodb_endpoint, stack=stack, region=region)
@@ -149,11 +172,11 @@ def erase(
             DynamoCallerItems(client, target.table),
             pepper=secret_resolver(pepper_ref),
             fingerprints=DynamoPepperFingerprints(client, target.table),
-            recordings=twilio,
-            calls=vapi,
+            providers=standard_providers(twilio, vapi),
+            tasks=DynamoErasureTasks(client, target.table),
             audit=AuditTrail(DynamoAuditStore(client, target.table)),
         )
-        result = service.erase(phone, dry_run=dry_run).as_dict()
+        result = service.erase(phone, dry_run=dry_run, deadline_days=deadline).as_dict()
     if as_json:
         emit_json(result)
     else:
@@ -163,38 +186,59 @@ def erase(
 
 
 def _show_erasure(result: dict[str, Any]) -> None:
-    calls = Table(title="dry run: would erase" if result.get("dry_run") else "calls found")
-    for column in ("call", "items by class", "Twilio recordings", "Vapi calls"):
+    """The receipt: erased here (per call and class), each provider target's fate, one verdict line."""
+    calls = Table(title="dry run: would erase" if result.get("dry_run") else "erased here")
+    for column in ("call", "items by class", "at providers"):
         calls.add_column(column)
     for call in result.get("calls", []):
+        held = call.get("providers") or {}
         calls.add_row(
             call["call_id"],
             ", ".join(f"{k} {v}" for k, v in call["items"].items()),
-            str(len(call["twilio_recordings"])),
-            str(len(call["vapi_calls"])),
+            ", ".join(f"{name} {len(ids)}" for name, ids in held.items()) or "-",
         )
     renderables: list[Any] = [calls]
-    if result.get("pending"):
-        pending = Table(title="pending (run again once fixed)")
-        for column in ("call", "provider", "target", "reason"):
-            pending.add_column(column)
-        for item in result["pending"]:
-            pending.add_row(item["call_id"], item["provider"], item["target"], item["reason"])
-        renderables.append(pending)
-    if result.get("dry_run"):
-        verdict = f"dry run: {result['calls_found']} calls found, nothing changed"
-    elif result.get("complete"):
-        verdict = (
-            f"complete: {result['calls_erased']} calls erased, {result['items_deleted_total']} items, "
-            f"{result['twilio_recordings_deleted']} Twilio recordings, "
-            f"{result['vapi_calls_deleted']} Vapi calls"
-        )
-    else:
-        verdict = (
-            f"INCOMPLETE: {result['pending_calls']} calls pending (see above); receipt {result['request_id']}"
-        )
-    renderables.append(verdict)
+    if result.get("providers"):
+        providers = Table(title="at providers")
+        for column in ("call", "provider", "target", "status", "reason / due"):
+            providers.add_column(column)
+        for item in result["providers"]:
+            note = item.get("reason") or "-"
+            if item["status"] == "pending":
+                note = f"{note}, due {item.get('due_at', '?')[:10]}"
+            providers.add_row(item["call_id"], item["provider"], item["target"], item["status"], note)
+        renderables.append(providers)
+    here = [p for p in result.get("pending", []) if p["provider"] in ("dynamodb", "pepper")]
+    if here:
+        left = Table(title="NOT erased here (repeat the request)")
+        for column in ("call", "where", "what", "reason"):
+            left.add_column(column)
+        for item in here:
+            left.add_row(item["call_id"], item["provider"], item["target"], item["reason"])
+        renderables.append(left)
+    renderables.append(_erasure_verdict(result))
     show(*renderables)
+
+
+def _erasure_verdict(result: dict[str, Any]) -> str:
+    if result.get("dry_run"):
+        return f"dry run: {result['calls_found']} calls found, nothing changed"
+    statuses: dict[str, int] = {}
+    for item in result.get("providers", []):
+        statuses[item["status"]] = statuses.get(item["status"], 0) + 1
+    at_providers = ", ".join(f"{n} {status}" for status, n in sorted(statuses.items())) or "nothing held"
+    here = (
+        f"erased here: {result['calls_erased']} of {result['calls_found']} calls, "
+        f"{result['items_deleted_total']} items"
+    )
+    if not result.get("erased_here", result.get("complete")):
+        return f"INCOMPLETE here: {here}, see above; receipt {result['request_id']}"
+    if result.get("complete"):
+        return f"complete: {here}; at providers: {at_providers}; receipt {result['request_id']}"
+    return (
+        f"{here}; at providers: {at_providers}: PENDING deletions are retried by the scheduled purge until "
+        f"done (due {str(result.get('due_at'))[:10]}, alarmed after); receipt {result['request_id']}"
+    )
 
 
 def operator_url(api_url: str) -> str:
@@ -209,11 +253,13 @@ def signing_region(host: str, fallback: str | None) -> str | None:
     return match.group(1) if match else fallback
 
 
-def _erase_via_api(api_url: str, phone: str, region: str | None, *, dry_run: bool) -> dict[str, Any]:
+def _erase_via_api(
+    api_url: str, phone: str, region: str | None, *, dry_run: bool, deadline_days: int
+) -> dict[str, Any]:
     import httpx
 
     url = operator_url(api_url)
-    body = json.dumps({"phone": phone, "dry_run": dry_run}).encode()
+    body = json.dumps({"phone": phone, "dry_run": dry_run, "deadline_days": deadline_days}).encode()
     headers = {"content-type": "application/json"}
     host = urlparse(url).hostname or ""
     if host not in ("127.0.0.1", "localhost", "::1"):
@@ -304,12 +350,19 @@ def _show_verification(report: dict[str, Any], source: str) -> None:
         f"{source}: {status} - {report['chains']} chains, {report['records']} records, "
         f"{report.get('truncated_by_retention', 0)} heads removed by retention"
     ]
+    key = report.get("key")
+    if isinstance(key, dict):
+        verdict = "valid" if key.get("signature_valid") else "[red]NOT valid[/]"
+        lines.append(
+            f"signature {verdict} with public key {key.get('fingerprint')}; "
+            f"{report.get('signed_records', 0)} signed records"
+        )
     if report["breaks"]:
         breaks = Table(title="breaks")
-        for column in ("chain", "seq", "problem"):
+        for column in ("chain / kind", "seq / position", "record", "problem"):
             breaks.add_column(column)
         for item in report["breaks"]:
-            breaks.add_row(item["chain"], str(item["seq"]), item["problem"])
+            breaks.add_row(item["chain"], str(item["seq"]), item.get("record", "-"), item["problem"])
         lines.append(breaks)
     for note in report.get("notes", []):
         lines.append(f"note: {note}")
@@ -330,6 +383,10 @@ def audit_verify(
         Path | None,
         typer.Option("--file", help="Verify an evidence bundle or an audit export offline (no AWS access)."),
     ] = None,
+    public_key: Annotated[
+        Path | None,
+        typer.Option("--public-key", help="The signer's public key (PEM) a bundle is verified with."),
+    ] = None,
     audit_days: Annotated[int, typer.Option(envvar="RETENTION_DAYS_AUDIT", help="Audit retention.")] = 2190,
     now: NowOpt = None,
     as_json: JsonOpt = False,
@@ -343,7 +400,7 @@ def audit_verify(
     if file is not None:
         from voicetrail_cli.evidence import verify_file
 
-        result = verify_file(file, now=current)
+        result = verify_file(file, now=current, public_key=public_key)
         source = str(file)
     else:
         target = resolve(table=table, dynamodb_endpoint=dynamodb_endpoint, stack=stack, region=region)
@@ -365,6 +422,52 @@ def audit_verify(
         _show_verification(result, source)
     if not result["ok"]:
         raise typer.Exit(1)
+
+
+SigningKeyOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--signing-key",
+        envvar="VOICETRAIL_SIGNING_KEY",
+        help="kms:<key id|ARN|alias> or file:<PEM> (default: stack output EvidenceSigningKey with "
+        "--stack, else the local key file ~/.config/voicetrail/evidence-signing-key.pem).",
+    ),
+]
+
+
+@audit_app.command("public-key")
+def audit_public_key(
+    signing_key: SigningKeyOpt = None,
+    stack: StackOpt = None,
+    region: RegionOpt = None,
+    out: Annotated[Path | None, typer.Option(help="Write the PEM here instead of stdout.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Print the evidence signing key's public key (PEM), its id and fingerprint: what an auditor needs,
+    with the bundle, to verify evidence offline. Hand it over on a channel the bundle does not travel on."""
+    from voicetrail.infra.signing import fingerprint
+    from voicetrail_cli.evidence import public_key_pem, resolve_signer
+    from voicetrail_cli.target import Deployment, stack_outputs
+
+    outputs = stack_outputs(stack, region) if stack else {}
+    signer = resolve_signer(signing_key, Deployment(table="-", region=region, stack=stack, outputs=outputs))
+    pem = public_key_pem(signer)
+    facts = {"key_id": signer.key_id, "fingerprint": fingerprint(signer.public_key_der()), "pem": pem}
+    if out is not None:
+        _write(out, pem)
+    if as_json:
+        emit_json({k: v for k, v in facts.items() if out is None or k != "pem"})
+        return
+    if out is None:
+        sys.stdout.write(pem)
+    print(f"key {facts['key_id']} fingerprint {facts['fingerprint']}", file=sys.stderr)
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except FileNotFoundError:
+        raise CliError(f"cannot write {path}: the directory {path.parent} does not exist") from None
 
 
 @audit_app.command("export")
@@ -430,24 +533,31 @@ def evidence(
     dynamodb_endpoint: EndpointOpt = None,
     region: RegionOpt = None,
     now: NowOpt = None,
+    signing_key: SigningKeyOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Write one call's evidence bundle: events, audit chain, config snapshot and verification result.
-    An auditor re-verifies it with `voicetrail audit verify --file BUNDLE`, without AWS access."""
+    """Write one call's signed evidence bundle: events, audit chain, rule snapshots, summary, all bound
+    into one signed hash chain. An auditor re-verifies it offline with the bundle and the public key:
+    `voicetrail audit verify --file BUNDLE --public-key KEY.pem`."""
     from voicetrail_cli.calls import load_call
-    from voicetrail_cli.evidence import build_bundle
+    from voicetrail_cli.evidence import build_bundle, resolve_signer
 
     target = resolve(table=table, dynamodb_endpoint=dynamodb_endpoint, stack=stack, region=region)
     current = now if now is not None else time.time()
+    signer = resolve_signer(signing_key, target)
     view = load_call(target, call_id, now=current)
-    bundle = build_bundle(view, source=target.stack or target.table, now=current)
+    bundle = build_bundle(view, source=target.stack or target.table, now=current, signer=signer)
     path = out or Path(f"evidence-{re.sub(r'[^A-Za-z0-9_.-]', '_', view.call_id)}.json")
-    path.write_text(json.dumps(bundle, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    _write(path, json.dumps(bundle, indent=2, sort_keys=True) + "\n")
+    key = bundle["signature"]["statement"]["key"]
     summary = {
         "file": str(path),
         "call_id": view.call_id,
         "events": len(bundle["events"]),
         "audit_records": len(bundle["audit"]),
+        "signed_records": bundle["signature"]["statement"]["records"],
+        "key_id": key["key_id"],
+        "fingerprint": key["fingerprint"],
         "verification": bundle["verification"],
     }
     if as_json:
@@ -456,6 +566,8 @@ def evidence(
     verdict = "intact" if bundle["verification"]["ok"] else "BROKEN"
     show(
         f"evidence for {view.call_id} -> {path}: {summary['events']} events, "
-        f"{summary['audit_records']} audit records, chain {verdict}. "
-        f"Re-verify offline: voicetrail audit verify --file {path}"
+        f"{summary['audit_records']} audit records, chain {verdict}; {summary['signed_records']} records "
+        f"signed by {key['key_id']}, public key fingerprint {key['fingerprint']}. "
+        f"Re-verify offline: voicetrail audit verify --file {path} --public-key KEY.pem "
+        "(voicetrail audit public-key --out KEY.pem)"
     )

@@ -186,6 +186,9 @@ class RoiReport:
     days: list[RoiRow] = field(default_factory=list)
     slow_turn_ms: float = SLOW_TURN_MS
     slow_calls: list[SlowCall] = field(default_factory=list)
+    # One row per voice platform that carried calls in the range (vapi, retell, elevenlabs; twilio for
+    # calls seen only through Twilio's callbacks).
+    platforms: list[RoiRow] = field(default_factory=list)
 
 
 def dedupe(summaries: Iterable[CallSummary]) -> list[CallSummary]:
@@ -212,6 +215,7 @@ def compute(
 
     total = row("total")
     per_day: dict[str, RoiRow] = {d: row(d) for d in days_between(since, until)}
+    per_platform: dict[str, RoiRow] = {}
     slow: list[SlowCall] = []
     for call in dedupe(summaries):
         if not since * 1000 <= call.first_ts_ms < until * 1000:
@@ -219,6 +223,8 @@ def compute(
         total.add(call)
         day = utc_day(call.first_ts_ms)
         per_day.setdefault(day, row(day)).add(call)
+        platform = call.voice_platform or "twilio"
+        per_platform.setdefault(platform, row(platform)).add(call)
         if call.latency is not None and call.latency.is_slow(slow_turn_ms):
             latencies = call.latency.turn_latencies_ms
             slowest = max(range(len(latencies)), key=latencies.__getitem__)
@@ -240,6 +246,7 @@ def compute(
         days=[per_day[d] for d in sorted(per_day)],
         slow_turn_ms=slow_turn_ms,
         slow_calls=sorted(slow, key=lambda c: -c.turn_p95_ms),
+        platforms=[per_platform[p] for p in sorted(per_platform)],
     )
 
 
@@ -342,6 +349,11 @@ def render_table(report: RoiReport) -> Table:
         table.add_row(*row_cells(day))
     table.add_section()
     table.add_row(*row_cells(report.total), style="bold")
+    if len(report.platforms) > 1:
+        # Several voice platforms in the range: the same figures per platform, under the total.
+        table.add_section()
+        for platform in report.platforms:
+            table.add_row(*row_cells(platform))
     return table
 
 
@@ -748,7 +760,8 @@ def report(
     if as_json:
         emit_json({"since": start, "until": end, "human_cost_per_minute": human_cost_per_minute,
                    "rows": report_rows(loaded), "slow_turn_ms": loaded.slow_turn_ms,
-                   "slow_calls": [asdict(call) for call in loaded.slow_calls]})  # fmt: skip
+                   "slow_calls": [asdict(call) for call in loaded.slow_calls],
+                   "platforms": {p.label: p.calls for p in loaded.platforms}})  # fmt: skip
     elif as_csv:
         rows = report_rows(loaded)
         writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]), lineterminator="\n")

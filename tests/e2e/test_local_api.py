@@ -162,15 +162,33 @@ def test_operators_on_the_local_stack_calls_show_and_erase_through_the_route(api
     assert plan.exit_code == 0 and json.loads(plan.stdout)["calls_found"] >= 1, plan.output
     refused = runner.invoke(app, ["erase", "--phone", "+1415555", "--api-url", api.base_url])
     assert refused.exit_code == 1 and "not a valid phone number" in refused.stderr
-    # No Vapi API key on the local stack: the Vapi call is pending, by name and reason, nothing certified.
+    # No provider credentials on the local stack: our copy is erased at once and completely, and the
+    # providers are reported skipped (not configured), never left pending.
+    started = time.monotonic()
     first = runner.invoke(
         app, ["erase", "--phone", script.customer_number, "--api-url", api.base_url, "--json"]
     )
+    elapsed = time.monotonic() - started
     result = json.loads(first.stdout)
-    assert first.exit_code == 3 and not result["complete"], first.output
-    vapi = [p for p in result["pending"] if p["provider"] == "vapi"]
-    assert script.call_id in {p["call_id"] for p in vapi}  # other tests' calls share the caller
-    assert {p["reason"] for p in vapi} <= {"retry", "unconfigured"}
+    assert first.exit_code == 0 and result["complete"] and result["erased_here"], first.output
+    assert elapsed < 60 and result["pending"] == []
+    skipped = {(p["call_id"], p["provider"], p["reason"]) for p in result["skipped"]}
+    assert (script.call_id, "vapi", "not configured") in skipped  # other tests' calls share the caller
+    assert stored(api, script.call_id) == []
+    from voicetrail_cli.local import dynamodb_admin_client
+
+    left = dynamodb_admin_client(api.dynamodb_endpoint).query(
+        TableName=api.table,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"CALL#{script.call_id}"}},
+    )["Items"]
+    # Only the call's audit chain stays (counts and codes, no caller data), ending in the erasure record.
+    assert {i["sk"]["S"].split("#")[0] for i in left} == {"AUDIT"}, sorted(i["sk"]["S"] for i in left)
+    assert max(left, key=lambda i: i["sk"]["S"])["kind"]["S"] == "erasure"
+    again = runner.invoke(
+        app, ["erase", "--phone", script.customer_number, "--api-url", api.base_url, "--json"]
+    )
+    assert again.exit_code == 0 and json.loads(again.stdout)["calls_found"] == 0
     wrong = runner.invoke(
         app, ["erase", "--phone", script.customer_number, *local, "--pepper-ref", "env:HOME"]
     )

@@ -77,14 +77,22 @@ def test_an_unknown_call_is_an_error(moto_table: Any) -> None:
 
 
 def test_evidence_verifies_offline_and_one_changed_byte_is_detected(
-    stored_call: CallScript, tmp_path: Path
+    stored_call: CallScript, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    bundle_path = tmp_path / "bundle.json"
+    monkeypatch.setenv("VOICETRAIL_SIGNING_KEY", str(tmp_path / "key.pem"))  # the local stack's signer
+    bundle_path, key_path = tmp_path / "bundle.json", tmp_path / "public.pem"
     result = run("evidence", stored_call.call_id, "--out", str(bundle_path), "--json")
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["verification"]["ok"] is True
-    clean = CliRunner().invoke(app, ["audit", "verify", "--file", str(bundle_path), "--json"])
+    exported = json.loads(result.stdout)
+    assert exported["verification"]["ok"] is True and exported["fingerprint"].startswith("SHA256:")
+    published = CliRunner().invoke(app, ["audit", "public-key", "--out", str(key_path), "--json"])
+    assert json.loads(published.stdout)["fingerprint"] == exported["fingerprint"], published.output
+    verify = ["audit", "verify", "--file", str(bundle_path), "--public-key", str(key_path), "--json"]
+    clean = CliRunner().invoke(app, verify)
     assert clean.exit_code == 0 and json.loads(clean.stdout)["records"] >= 2, clean.output
+    assert json.loads(clean.stdout)["signed_records"] == exported["signed_records"] > exported["events"]
+    unkeyed = CliRunner().invoke(app, ["audit", "verify", "--file", str(bundle_path)])
+    assert unkeyed.exit_code == 1 and "--public-key" in unkeyed.stderr
 
     original = bundle_path.read_bytes()
     bundle = json.loads(original)
@@ -100,9 +108,10 @@ def test_evidence_verifies_offline_and_one_changed_byte_is_detected(
         tampered = bytearray(original)
         tampered[offset] = ord("9") if tampered[offset] != ord("9") else ord("8")
         bundle_path.write_bytes(bytes(tampered))
-        result = CliRunner().invoke(app, ["audit", "verify", "--file", str(bundle_path), "--json"])
+        result = CliRunner().invoke(app, verify)
         assert result.exit_code == 1, (where, result.output)
         assert json.loads(result.stdout)["ok"] is False, where
+        assert "record_edited" in {b["problem"] for b in json.loads(result.stdout)["breaks"]}, where
 
 
 def test_an_export_verifies_offline_json_and_csv(stored_call: CallScript, tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ from voicetrail.domain.calls.state import (
     twilio_call_key,
     utc_day,
 )
+from voicetrail.domain.erasure.followups import ErasureTask
 from voicetrail.domain.items import BATCH_LIMIT, BatchOutcome, ItemKey, RawItem
 from voicetrail.domain.latency import CallLatency
 from voicetrail.domain.live.store import CallerConsent, ClaimResult, ConsentRecord, RuleSnapshot, ToolResult
@@ -41,6 +42,7 @@ from voicetrail.storage.table import (
     audit_days,
     audit_index_sk,
     call_pk,
+    day_index_entries,
     expiry_upper_bound,
 )
 
@@ -151,7 +153,7 @@ class InMemoryCallLedger:
 
     def merge_vapi(self, view: VapiCallView, *, now: float) -> None:
         item, _ = self._summary(view.call_key, view.event_ts_ms, now)
-        item["vapi_call_id"] = view.vapi_call_id
+        item["platform_call_id" if view.platform else "vapi_call_id"] = view.vapi_call_id
         if view.provider_call_id and looks_like_call_sid(view.provider_call_id):
             item["twilio_call_sid"] = view.provider_call_id
         if view.ended:
@@ -172,6 +174,8 @@ class InMemoryCallLedger:
             item["topology"] = view.topology
         if view.latency is not None:
             item["latency"] = view.latency.to_record()
+        if view.platform:
+            item["platform"] = view.platform
 
     def get_summary(self, call_key: str, *, now: float) -> CallSummary | None:
         item = self.summaries.get(call_key)
@@ -195,7 +199,7 @@ class InMemoryCallLedger:
             first_ts_ms=int(item.get("first_ts_ms", 0)),
             expires_at=int(item["expires_at"]),
             twilio_call_sid=item.get("twilio_call_sid"),
-            vapi_call_id=item.get("vapi_call_id"),
+            vapi_call_id=item.get("vapi_call_id") or item.get("platform_call_id"),
             status=item.get("call_status"),
             final_status=item.get("final_status"),
             answered=bool(item.get("answered", False)),
@@ -212,6 +216,7 @@ class InMemoryCallLedger:
             recordings=tuple(sorted(item.get("recording_sids", ()))),
             days=tuple(sorted(item["days"])),
             latency=CallLatency.from_record(item.get("latency")),
+            platform=item.get("platform"),
         )
 
 
@@ -455,11 +460,12 @@ class InMemoryTable:
 
     def call_items(self, pk: str) -> list[RawItem]:
         with self._lock:
-            return [
+            items = [
                 {k: copy.deepcopy(v) for k, v in item.items() if k in ERASURE_PROJECTION}
                 for key, item in sorted(self.items.items())
                 if key.pk == pk
             ]
+        return items + day_index_entries(pk, items)
 
     # -- ItemDeleter -------------------------------------------------------------------------------
     def delete(self, keys: Sequence[ItemKey]) -> BatchOutcome:
@@ -524,3 +530,22 @@ class MemoryPepperFingerprints:
 
     def known(self) -> set[str]:
         return set(self.fingerprints)
+
+
+class InMemoryErasureTasks:
+    """Port `ErasureTasks` over a dict keyed by (provider, target), as the table keys them."""
+
+    def __init__(self) -> None:
+        self.tasks: dict[tuple[str, str], ErasureTask] = {}
+
+    def add(self, task: ErasureTask) -> None:
+        self.tasks.setdefault((task.provider, task.target), task)
+
+    def pending(self, limit: int) -> list[ErasureTask]:
+        return [self.tasks[k] for k in sorted(self.tasks)][:limit]
+
+    def update(self, task: ErasureTask) -> None:
+        self.tasks[(task.provider, task.target)] = task
+
+    def done(self, task: ErasureTask) -> None:
+        self.tasks.pop((task.provider, task.target), None)

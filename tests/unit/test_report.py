@@ -211,3 +211,32 @@ def test_twilio_status_coverage_says_when_callbacks_are_missing(
         assert lines == []
     else:
         assert len(lines) == 1 and note in lines[0]
+
+
+def test_calls_of_several_voice_platforms_get_a_row_each_under_the_total() -> None:
+    from voicetrail.domain.calls.state import CallSummary
+    from voicetrail_cli.report import compute, render_table
+
+    start = 1_764_979_200
+    calls = [
+        CallSummary(
+            call_key="v1", first_ts_ms=start * 1000 + 1, expires_at=0, vapi_call_id="v1", vapi_ended=True
+        ),
+        CallSummary(
+            call_key="r1", first_ts_ms=start * 1000 + 2, expires_at=0, vapi_call_id="r1", platform="retell"
+        ),
+        CallSummary(
+            call_key="e1",
+            first_ts_ms=start * 1000 + 3,
+            expires_at=0,
+            vapi_call_id="e1",
+            platform="elevenlabs",
+        ),
+        CallSummary(call_key="e2", first_ts_ms=start * 1000 + 4, expires_at=0, platform="elevenlabs"),
+    ]
+    report = compute(calls, since=start, until=start + 3600, human_cost_per_minute=0.5)
+    assert {p.label: p.calls for p in report.platforms} == {"elevenlabs": 2, "retell": 1, "vapi": 1}
+    assert report.total.calls == 4
+    assert render_table(report).row_count == len(report.days) + 1 + 3
+    single = compute(calls[:1], since=start, until=start + 3600, human_cost_per_minute=0.5)
+    assert render_table(single).row_count == len(single.days) + 1  # one platform: no extra rows

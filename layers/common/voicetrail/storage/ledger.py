@@ -64,7 +64,7 @@ def summary_from_item(item: Mapping[str, Any]) -> CallSummary:
         first_ts_ms=int(get_n(item, "first_ts_ms") or 0),
         expires_at=int(get_n(item, "expires_at") or 0),
         twilio_call_sid=get_s(item, "twilio_call_sid"),
-        vapi_call_id=get_s(item, "vapi_call_id"),
+        vapi_call_id=get_s(item, "vapi_call_id") or get_s(item, "platform_call_id"),
         status=get_s(item, "call_status"),
         final_status=get_s(item, "final_status"),
         answered=get_bool(item, "answered"),
@@ -81,6 +81,7 @@ def summary_from_item(item: Mapping[str, Any]) -> CallSummary:
         recordings=get_ss(item, "recording_sids"),
         days=get_ss(item, "days"),
         latency=CallLatency.from_record(get_s(item, "latency")),
+        platform=get_s(item, "platform"),
     )
 
 
@@ -198,7 +199,8 @@ class DynamoCallLedger:
 
     def merge_vapi(self, view: VapiCallView, *, now: float) -> None:
         u = UpdateBuilder()
-        u.set("vapi_call_id", s(view.vapi_call_id))
+        # Another platform's call id is never written where erasure looks for Vapi calls to delete.
+        u.set("platform_call_id" if view.platform else "vapi_call_id", s(view.vapi_call_id))
         if view.provider_call_id and looks_like_call_sid(view.provider_call_id):
             u.set("twilio_call_sid", s(view.provider_call_id))
         if view.ended:
@@ -217,6 +219,8 @@ class DynamoCallLedger:
             u.set("topology", s(view.topology or ""))
         if view.latency is not None:
             u.set("latency", s(view.latency.to_record()))
+        if view.platform:
+            u.set("platform", s(view.platform))
         self._update_summary(view.call_key, view.event_ts_ms, now, u)
 
     def _update_summary(self, call_key: str, ts_ms: int, now: float, u: UpdateBuilder) -> Mapping[str, Any]:

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import time
 import zlib
-from typing import NamedTuple
+from collections.abc import Iterable, Mapping
+from typing import Any, NamedTuple
 
 from voicetrail.domain.calls.ports import EVENT_RECORD, RECORDING_RECORD
 from voicetrail.domain.identity import (
@@ -188,7 +189,17 @@ def fingerprint_sk(fingerprint: str) -> str:
     return f"{FINGERPRINT_SK_PREFIX}{fingerprint}"
 
 
-# What erasure reads of a call's items: keys, class, and the pointers to what lives outside DynamoDB.
+ERASURE_TASKS_PK = system_pk("erasure-tasks")
+ERASURE_TASK_SK_PREFIX = "TASK#"
+
+
+def erasure_task_sk(provider: str, target: str) -> str:
+    """A follow-up deletion at a provider: one item per (provider, target), so a repeat adds nothing."""
+    return f"{ERASURE_TASK_SK_PREFIX}{provider}#{target}"
+
+
+# What erasure reads of a call's items: keys, class, the pointers to what lives outside DynamoDB, and the
+# summary's `days` (the call's entries in the day index go with it).
 ERASURE_PROJECTION = (
     "pk",
     "sk",
@@ -197,7 +208,26 @@ ERASURE_PROJECTION = (
     "vapi_call_id",
     "a_recording_sid",
     "a_vapi_call_id",
+    "days",
 )
+
+
+def day_index_entries(pk: str, items: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The day-index items (`CALLS#<day>` / `<call key>`) of a call, from its summary's `days`: erasure
+    deletes them with the call, so a report no longer counts it."""
+    call_key = call_key_of_pk(pk)
+    days: set[str] = set()
+    for item in items:
+        if item.get(SK, {}).get("S") == SUMMARY_SK:
+            days.update(item.get("days", {}).get("SS", ()))
+    return [
+        {
+            PK: {"S": day_pk(day)},
+            SK: {"S": call_key},
+            RETENTION_ATTRIBUTE: {"S": RetentionClass.METADATA.value},
+        }
+        for day in sorted(days)
+    ]
 
 
 # ---- index key builders ------------------------------------------------------------------------------
@@ -344,6 +374,13 @@ AGGREGATES: tuple[Aggregate, ...] = (
         "erasure:DynamoCallerItems",
         "InMemoryTable",
         "voicetrail.domain.erasure.eraser",
+    ),
+    Aggregate(
+        "erasure follow-ups",
+        "ErasureTasks",
+        "erasure_tasks:DynamoErasureTasks",
+        "InMemoryErasureTasks",
+        "voicetrail.domain.erasure.followups",
     ),
     Aggregate(
         "pepper fingerprints",
@@ -623,6 +660,28 @@ ITEM_TYPES: tuple[ItemType, ...] = (
         ("first_seen_ms",),
         "A keyed fingerprint of a pepper caller hashes were made with (never the pepper). Erasure refuses "
         "a pepper whose fingerprint is not here. No personal data, never expires.",
+    ),
+    ItemType(
+        "erasure follow-up",
+        "erasure follow-ups",
+        ERASURE_TASKS_PK,
+        "TASK#<provider>#<target>",
+        (),
+        (),
+        (
+            "provider",
+            "target",
+            "call_id",
+            "request_id",
+            "created_at",
+            "due_at",
+            "attempts",
+            "last_outcome",
+            "last_attempt_at",
+        ),
+        "A deletion an erasure still owes at a provider (a Twilio recording, a Vapi call): written before "
+        "the call's items are deleted, retried by every purge run until the provider answers deleted or "
+        "gone, then removed. Never expires: it must not vanish before it is done. Provider ids only.",
     ),
     ItemType(
         "purge cursor",

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,6 +69,7 @@ class PurgeReport:
     recordings_stuck: int = 0
     twilio_deleted: int = 0
     vapi_deleted: int = 0
+    platforms_deleted: dict[str, int] = field(default_factory=dict)  # Retell and ElevenLabs calls
     stopped_early: bool = False
     dry_run: bool = False
     duration_ms: int = 0
@@ -128,6 +129,7 @@ class RetentionPurger:
         *,
         recordings: RecordingDeleter | None = None,
         calls: CallArtifactDeleter | None = None,
+        platforms: Mapping[str, CallArtifactDeleter] | None = None,
         metrics: MetricsRecorder | None = None,
         audit: AuditTrail | None = None,
         retention: RetentionPolicy | None = None,
@@ -138,6 +140,8 @@ class RetentionPurger:
         self._cursor = cursor
         self._recordings: RecordingDeleter = recordings or Unconfigured()
         self._calls: CallArtifactDeleter = calls or Unconfigured()
+        # Retell and ElevenLabs: their calls' pointer items expire like Vapi's, and go at the platform.
+        self._platforms = dict(platforms or {})
         self._metrics = metrics
         self._audit = audit
         self._retention = retention or RetentionPolicy()
@@ -157,7 +161,7 @@ class RetentionPurger:
         started = self._clock()
         now = int(started)
         report = PurgeReport(dry_run=dry_run)
-        external = ExternalDeletions(self._recordings, self._calls)
+        external = ExternalDeletions(self._recordings, self._calls, self._platforms)
         state = _RunState(
             report=report,
             external=external,
@@ -189,6 +193,7 @@ class RetentionPurger:
                 dirty_from = day
         report.twilio_deleted = external.twilio_deleted
         report.vapi_deleted = external.vapi_deleted
+        report.platforms_deleted = {name: external.platform_deleted(name) for name in sorted(self._platforms)}
         new_cursor = dirty_from if dirty_from is not None else today
         report.cursor = expiry_day(new_cursor).removeprefix(EXPIRY_BUCKET_PREFIX)
         report.cursor_day = new_cursor // DAY
@@ -287,6 +292,8 @@ class RetentionPurger:
         m.value("PurgeDurationMs", report.duration_ms, "Milliseconds")
         m.count("PurgeExternalDeleted", report.twilio_deleted, provider="twilio", mode=mode)
         m.count("PurgeExternalDeleted", report.vapi_deleted, provider="vapi", mode=mode)
+        for name, deleted in sorted(report.platforms_deleted.items()):
+            m.count("PurgeExternalDeleted", deleted, provider=name, mode=mode)
         for rclass, count in sorted(report.deleted.items()):
             m.count("PurgeDeletedByClass", count, retention_class=rclass)
 
