@@ -98,7 +98,7 @@ def run_size(total: int) -> dict[str, Any]:
 
     from voicetrail.retention_purge.purge import PurgeConfig
     from voicetrail.retention_purge.wiring import dynamo_purger
-    from voicetrail_cli.local import ensure_table
+    from voicetrail_cli.dev.local import ensure_table
 
     now = int(time.time())
     with mock_aws():

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from tests.conftest import FIXTURES, ROOT
 from voicetrail.vapi.auth import AuthScheme, VapiAuthConfig, verify_request
-from voicetrail_cli.local import free_port
+from voicetrail_cli.dev.local import free_port
 from voicetrail_cli.main import app
 
 pytestmark = pytest.mark.e2e

@@ -12,8 +12,9 @@ import pytest
 
 from voicetrail.storage.dynamo import DynamoEventStore
 from voicetrail.vapi.auth import VapiAuthConfig, sign_request
-from voicetrail_cli.local import LocalApi, dynamodb_admin_client
-from voicetrail_cli.scenario import CallScript, demo_deliveries
+from voicetrail_cli.dev.local import LocalApi
+from voicetrail_cli.dev.scenario import CallScript, demo_deliveries
+from voicetrail_cli.target import dynamodb_admin_client
 
 pytestmark = pytest.mark.e2e
 

@@ -17,8 +17,8 @@ from voicetrail.storage.audit import DynamoAuditStore
 from voicetrail.storage.call_view import RequestCounter
 from voicetrail.storage.model import INDEX_SHARDS, audit_days
 from voicetrail.vapi.auth import VapiAuthConfig, sign_request
+from voicetrail_cli.dev.scenario import CallScript, encode
 from voicetrail_cli.main import app
-from voicetrail_cli.scenario import CallScript, encode
 
 pytestmark = pytest.mark.integration
 ESCALATING_TURN = 7

@@ -172,7 +172,7 @@ def test_explain_knows_nothing_of_a_bug() -> None:
     ],
 )
 def test_the_erase_url_output_and_the_base_url_both_work(given: str, url: str) -> None:
-    from voicetrail_cli.ops import operator_url, signing_region
+    from voicetrail_cli.ops.compliance import operator_url, signing_region
 
     assert operator_url(given) == "https://abc123.execute-api.eu-west-1.amazonaws.com" + url
     assert signing_region("abc123.execute-api.eu-west-1.amazonaws.com", "us-east-1") == "eu-west-1"

@@ -13,7 +13,7 @@ from voicetrail.audit import GENESIS, AuditRecord
 from voicetrail.errors import InvalidCallerIdError
 from voicetrail.hashing import CallerHasher, caller_id
 from voicetrail.storage.memory import MemoryPepperFingerprints
-from voicetrail_cli.evidence import verify_records
+from voicetrail_cli.ops.evidence import verify_records
 
 pytestmark = pytest.mark.unit
 NOW = 1_790_000_000.0

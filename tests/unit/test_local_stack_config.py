@@ -10,11 +10,17 @@ import pytest
 from twilio.request_validator import RequestValidator
 from typer.testing import CliRunner
 
+from voicetrail_cli.dev.local import LocalSecrets, local_environment
+from voicetrail_cli.dev.serve import banner_lines
 from voicetrail_cli.failures import CliError
-from voicetrail_cli.local import LocalSecrets, local_environment
-from voicetrail_cli.main import app, banner_lines
-from voicetrail_cli.stackconfig import StackSettings, config_env_overrides, parse_overrides, stack_settings
-from voicetrail_cli.template import functions, load_template
+from voicetrail_cli.main import app
+from voicetrail_cli.ops.stackconfig import (
+    StackSettings,
+    config_env_overrides,
+    parse_overrides,
+    stack_settings,
+)
+from voicetrail_cli.ops.template import functions, load_template
 
 pytestmark = pytest.mark.unit
 TEMPLATE = load_template()

@@ -341,7 +341,7 @@ def audit_verify(
 
     current = now if now is not None else time.time()
     if file is not None:
-        from voicetrail_cli.evidence import verify_file
+        from voicetrail_cli.ops.evidence import verify_file
 
         result = verify_file(file, now=current)
         source = str(file)
@@ -434,8 +434,8 @@ def evidence(
 ) -> None:
     """Write one call's evidence bundle: events, audit chain, config snapshot and verification result.
     An auditor re-verifies it with `voicetrail audit verify --file BUNDLE`, without AWS access."""
-    from voicetrail_cli.calls import load_call
-    from voicetrail_cli.evidence import build_bundle
+    from voicetrail_cli.ops.calls import load_call
+    from voicetrail_cli.ops.evidence import build_bundle
 
     target = resolve(table=table, dynamodb_endpoint=dynamodb_endpoint, stack=stack, region=region)
     current = now if now is not None else time.time()

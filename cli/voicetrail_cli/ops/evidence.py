@@ -24,8 +24,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from voicetrail_cli.calls import CallView
 from voicetrail_cli.failures import CliError
+from voicetrail_cli.ops.calls import CallView
 
 BUNDLE_FORMAT = "voicetrail-evidence"
 BUNDLE_VERSION = 1

@@ -28,8 +28,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from voicetrail_cli.stackconfig import StackSettings
-from voicetrail_cli.template import (
+from voicetrail_cli.ops.stackconfig import StackSettings
+from voicetrail_cli.ops.template import (
     FunctionSpec,
     Route,
     functions,
@@ -38,8 +38,8 @@ from voicetrail_cli.template import (
     resolve_local_env,
     table_definition,
 )
+from voicetrail_cli.target import LOCAL_TABLE, dynamodb_admin_client
 
-LOCAL_TABLE = "voicetrail-local"
 MAX_PAYLOAD = 10 * 1024 * 1024  # API Gateway HTTP API payload quota
 _TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript")
 _FAKE_AWS = {
@@ -91,25 +91,6 @@ class EmbeddedDynamo:
 
     def stop(self) -> None:
         self._server.stop()
-
-
-def dynamodb_admin_client(endpoint: str | None) -> Any:
-    import boto3
-    from botocore.config import Config
-
-    if endpoint:
-        # A local endpoint answers at once or not at all: fail in seconds, not after DynamoDB's 10 retries.
-        return boto3.client(
-            "dynamodb",
-            endpoint_url=endpoint,
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",  # noqa: S106 - moto's fake credentials
-            config=Config(
-                connect_timeout=2, read_timeout=30, retries={"max_attempts": 2, "mode": "standard"}
-            ),
-        )
-    return boto3.client("dynamodb")
 
 
 def ensure_table(client: Any, table_name: str = LOCAL_TABLE) -> None:

@@ -20,7 +20,7 @@ import typer
 from rich.table import Table
 
 from voicetrail_cli.failures import CliError
-from voicetrail_cli.latency_view import latency_view, render_latency
+from voicetrail_cli.ops.latency_view import latency_view, render_latency
 from voicetrail_cli.output import emit_json, show
 from voicetrail_cli.target import (
     Deployment,
@@ -87,7 +87,7 @@ class CallView:
     events: list[dict[str, Any]] = field(default_factory=list)  # every stored event, as stored (redacted)
     audit: list[dict[str, Any]] = field(default_factory=list)  # the call's chain, export form
     rule_snapshots: list[dict[str, Any]] = field(default_factory=list)
-    latency: dict[str, Any] | None = None  # voicetrail_cli.latency_view.latency_view: figures and turns
+    latency: dict[str, Any] | None = None  # voicetrail_cli.ops.latency_view.latency_view: figures and turns
     dynamodb_requests: int = 0
 
     def as_dict(self) -> dict[str, Any]:
@@ -463,7 +463,7 @@ def calls_list(
     """Calls in a time range, optionally of one caller and with given outcomes."""
     from voicetrail.retention import RetentionPolicy
     from voicetrail.storage.ledger import DynamoCallLedger
-    from voicetrail_cli.report import days_between, parse_since
+    from voicetrail_cli.ops.report.roi import days_between, parse_since
 
     bad = [o for o in outcome or [] if o not in OUTCOMES]
     if bad:

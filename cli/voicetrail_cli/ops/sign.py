@@ -1,0 +1,90 @@
+"""`voicetrail sign`: the headers Vapi or Twilio would send for a payload, for curl testing."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from voicetrail_cli.failures import CliError
+
+
+def sign(
+    payload: Annotated[
+        Path, typer.Argument(help="Body to sign ('-' for stdin): JSON, or form params for --twilio.")
+    ],
+    secret: Annotated[str, typer.Option(help="The secret (or token).")] = "local-vapi-secret",  # noqa: S107
+    scheme: Annotated[str, typer.Option(help="shared-secret | bearer | hmac")] = "shared-secret",
+    algorithm: Annotated[str, typer.Option(help="HMAC algorithm: sha256 | sha512 | sha1")] = "sha256",
+    signature_header: Annotated[str, typer.Option()] = "x-signature",
+    timestamp_header: Annotated[str, typer.Option()] = "x-timestamp",
+    payload_format: Annotated[str, typer.Option()] = "{timestamp}.{body}",
+    encoding: Annotated[str, typer.Option(help="hex | base64")] = "hex",
+    prefix: Annotated[str, typer.Option(help="Signature prefix, e.g. sha256=")] = "",
+    url: Annotated[
+        str, typer.Option(help="Print a curl command for this URL (--twilio: the URL signed).")
+    ] = "",
+    twilio: Annotated[
+        bool,
+        typer.Option("--twilio", help="Sign a Twilio callback (X-Twilio-Signature) with --secret as token."),
+    ] = False,
+) -> None:
+    """Print the headers Vapi (or Twilio, with --twilio) would send for a payload (for curl testing)."""
+    body = sys.stdin.buffer.read() if str(payload) == "-" else payload.read_bytes()
+    if twilio:
+        _sign_twilio(body, secret, url, payload)
+        return
+    from voicetrail.vapi.auth import VapiAuthConfig, sign_request
+
+    config = VapiAuthConfig.model_validate(
+        {
+            "scheme": scheme,
+            "algorithm": algorithm,
+            "signature_header": signature_header,
+            "timestamp_header": timestamp_header,
+            "payload_format": payload_format,
+            "signature_encoding": encoding,
+            "signature_prefix": prefix,
+        }
+    )
+    headers = sign_request(config, body, secret, timestamp=time.time())
+    for name, value in headers.items():
+        print(f"{name}: {value}")
+    if url:
+        flags = " ".join(f"-H '{k}: {v}'" for k, v in headers.items())
+        print(
+            f"\ncurl -sS -X POST {url} -H 'content-type: application/json' {flags} --data-binary @{payload}"
+        )
+
+
+def _sign_twilio(body: bytes, token: str, url: str, payload: Path) -> None:
+    """X-Twilio-Signature by twilio's own RequestValidator: the URL + sorted POST params, HMAC-SHA1."""
+    from urllib.parse import parse_qsl, urlencode
+
+    from twilio.request_validator import RequestValidator
+
+    if not url:
+        raise CliError("--twilio needs --url: the exact URL Twilio calls (it is part of the signature)")
+    text = body.decode("utf-8").strip()
+    params: dict[str, str]
+    if text.startswith("{"):
+        try:
+            decoded = json.loads(text)
+        except ValueError:
+            raise CliError(f"{payload} is not JSON nor form parameters") from None
+        params = {str(k): str(v) for k, v in decoded.items()}
+    else:
+        params = dict(parse_qsl(text, keep_blank_values=True))
+    if not params:
+        raise CliError(f"{payload}: no callback parameters (give form params a=1&b=2 or a JSON object)")
+    signature = RequestValidator(token).compute_signature(url, params)
+    print(f"X-Twilio-Signature: {signature}")
+    form = urlencode(params)
+    print(
+        f"\ncurl -sS -X POST '{url}' -H 'content-type: application/x-www-form-urlencoded' "
+        f"-H 'X-Twilio-Signature: {signature}' --data '{form}'"
+    )
