@@ -178,3 +178,25 @@ def test_stack_outputs_point_every_command_at_the_deployment(
     assert verified.exit_code == 0 and "intact" in verified.stdout, verified.output
     report = runner.invoke(app, ["report", "--stack", "voicetrail-test", "--json"])
     assert json.loads(report.stdout)["rows"][-1]["calls"] == 1
+
+
+def test_the_purge_summary_reads_as_counts(moto_table: Any) -> None:
+    from tests.fakes.seed import event_item, put_all
+    from voicetrail.retention import RetentionClass
+
+    now = int(time.time())
+    put_all(
+        moto_table, TABLE, [event_item("call-1", f"e{n}", RetentionClass.CONTENT, now - 60) for n in range(3)]
+    )
+    for args, rows in (
+        (("purge", "--dry-run"), ("expired", "3 (content 3)")),
+        (("purge",), ("deleted", "3 (content 3)")),
+    ):
+        result = run(*args)
+        assert result.exit_code == 0, result.output
+        text = result.stdout
+        assert all(word in text for word in rows) and "{" not in text  # no raw dicts
+        header = next(line for line in text.splitlines() if "measure" in line)
+        assert "value" in header  # every column is named
+    again = json.loads(run("purge", "--json").stdout)
+    assert again["expired"] == {} and again["buckets"] <= 2 and again["index_reads"] == 2

@@ -36,7 +36,7 @@ from voicetrail.storage.memory import (
     InMemoryTable,
     MemoryPepperFingerprints,
 )
-from voicetrail.storage.model import AUDIT_DAYS_PK, CURSOR_PK, CURSOR_SK, PEPPER_PK, system_pk
+from voicetrail.storage.model import AUDIT_DAYS_PK, CURSOR_PK, CURSOR_SK, EXPIRY_DAYS_PK, PEPPER_PK, system_pk
 from voicetrail.storage.pepper import DynamoPepperFingerprints
 from voicetrail.storage.ports import AuditStore, CallerItems, ItemKey, PepperFingerprints
 
@@ -216,7 +216,7 @@ def test_erasure_removes_a_callers_items_and_keeps_a_receipt(stores: Stores) -> 
     assert sorted(provider.asked) == sorted([recording_sid(1), "vapi-a"])
     left = stores.stored_keys()
     # Besides the audit trail (records, day markers) and the pepper fingerprint: only the other caller's call.
-    kept = {AUDIT_DAYS_PK, PEPPER_PK}
+    kept = {AUDIT_DAYS_PK, PEPPER_PK, EXPIRY_DAYS_PK}  # no personal data: markers, fingerprints, day records
     assert {pk for pk, sk in left if not sk.startswith("AUDIT#") and pk not in kept} == {"CALL#vapi-b"}
     assert ("CALL#vapi-b", "EVT#vapi#t1") in left
     reader = AuditReader(stores.audit_store)  # type: ignore[arg-type]

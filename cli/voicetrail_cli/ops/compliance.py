@@ -281,11 +281,45 @@ def purge(
         emit_json(result)
         return
     table_view = Table(title=f"purge {'(dry run) ' if dry_run else ''}of {target.table}")
-    table_view.add_column("")
+    table_view.add_column("measure")
     table_view.add_column("value", justify="right")
-    for key, value in sorted(result.items()):
-        table_view.add_row(key, json.dumps(value) if isinstance(value, dict | list) else str(value))
+    for label, value in purge_summary(result):
+        table_view.add_row(label, value)
     show(table_view)
+
+
+def purge_summary(result: dict[str, Any]) -> list[tuple[str, str]]:
+    """The purge report as labelled rows: counts per class spelled out, zero classes left out."""
+
+    def by_class(counts: dict[str, int]) -> str:
+        parts = [f"{rclass} {count:,}" for rclass, count in sorted(counts.items()) if count]
+        return f"{sum(counts.values()):,}" + (f" ({', '.join(parts)})" if parts else "")
+
+    buckets = f"{result['buckets']:,}"
+    if result["every_bucket"]:
+        buckets += " (every bucket: the expiry day records are not complete yet)"
+    rows = [
+        ("days in range", f"{result['days']:,}"),
+        ("buckets queried", buckets),
+        ("day record reads", f"{result['index_reads']:,}"),
+        ("items read", f"{result['items_read']:,}"),
+        ("expired", by_class(result["expired"])),
+    ]
+    if not result["dry_run"]:
+        rows += [
+            ("deleted", by_class(result["deleted"])),
+            ("left for the next run", f"{result['failures']:,}"),
+            ("recordings pending", f"{result['recordings_pending']:,}"),
+            ("recordings stuck", f"{result['recordings_stuck']:,}"),
+            ("Twilio recordings deleted", f"{result['twilio_recordings_deleted']:,}"),
+            ("Vapi calls deleted", f"{result['vapi_calls_deleted']:,}"),
+        ]
+    rows += [
+        ("stopped early", "yes" if result["stopped_early"] else "no"),
+        ("took", f"{result['duration_ms'] / 1000:.1f} s"),
+        ("next run starts at", result["cursor"]),
+    ]
+    return rows
 
 
 # ---- audit ------------------------------------------------------------------------------------------
