@@ -66,7 +66,7 @@ def main() -> None:
 
     import logging
 
-    from voicetrail.vapi.auth import VapiAuthConfig
+    from voicetrail.providers.vapi.auth import VapiAuthConfig
     from voicetrail_cli.dev.faults import FaultProxy
     from voicetrail_cli.dev.local import EmbeddedDynamo, ensure_table, http_api_event
     from voicetrail_cli.dev.simulate.driver import Signer

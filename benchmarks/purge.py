@@ -79,10 +79,10 @@ class CountingClient:
 def fill(client: Any, total: int, now: int, expired: int) -> None:
     """`total` items, the first `expired` of them due over the last 10 days; written as the service does:
     their buckets recorded first (note_expiry), then the items."""
-    from voicetrail.retention import RetentionClass
+    from voicetrail.domain.calls.ports import StoredEvent
+    from voicetrail.domain.retention.classes import RetentionClass
     from voicetrail.storage.dynamo import to_item
     from voicetrail.storage.expiry_days import note_expiry
-    from voicetrail.storage.ports import StoredEvent
 
     classes = [RetentionClass.CONTENT, RetentionClass.METADATA, RetentionClass.AUDIT]
     batch: list[dict[str, Any]] = []
@@ -115,8 +115,8 @@ def fill(client: Any, total: int, now: int, expired: int) -> None:
 
 
 def measure(raw: Any, *, size: int, scenario: str, mode: str, lookback: int, dry_run: bool) -> dict[str, Any]:
-    from voicetrail.retention_purge.purge import PurgeConfig
-    from voicetrail.retention_purge.wiring import dynamo_purger
+    from voicetrail.domain.retention.purge import PurgeConfig
+    from voicetrail.wiring.retention import dynamo_purger
 
     client = CountingClient(raw)
     purger = dynamo_purger(

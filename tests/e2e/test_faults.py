@@ -24,8 +24,8 @@ from tests.fakes.seed import (
     summary_item,
 )
 from tests.fakes.servers import FakeTwilio, FakeVapi
+from voicetrail.providers.vapi.auth import VapiAuthConfig, sign_request
 from voicetrail.storage.dynamo import DynamoEventStore
-from voicetrail.vapi.auth import VapiAuthConfig, sign_request
 from voicetrail_cli.dev.faults import FaultProxy, FaultRates
 from voicetrail_cli.dev.live_scenarios import HUMAN_DESK, FakeControlServer, escalated_call, put_config
 from voicetrail_cli.dev.local import EmbeddedDynamo, LocalApi, ensure_table

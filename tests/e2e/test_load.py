@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from voicetrail.vapi.auth import VapiAuthConfig
+from voicetrail.providers.vapi.auth import VapiAuthConfig
 from voicetrail_cli.dev.local import EmbeddedDynamo, LocalApi
 from voicetrail_cli.dev.simulate.command import run_simulation
 from voicetrail_cli.dev.simulate.driver import HttpDriver, Signer

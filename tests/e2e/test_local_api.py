@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
+from voicetrail.providers.vapi.auth import VapiAuthConfig, sign_request
 from voicetrail.storage.dynamo import DynamoEventStore
-from voicetrail.vapi.auth import VapiAuthConfig, sign_request
 from voicetrail_cli.dev.local import LocalApi
 from voicetrail_cli.dev.scenario import CallScript, demo_deliveries
 from voicetrail_cli.target import dynamodb_admin_client

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from voicetrail.vapi.auth import VapiAuthConfig
+from voicetrail.providers.vapi.auth import VapiAuthConfig
 from voicetrail_cli.dev.local import LocalApi
 from voicetrail_cli.dev.simulate.command import run_simulation, steady_pacer
 from voicetrail_cli.dev.simulate.driver import HttpDriver, Signer

@@ -12,11 +12,11 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.conftest import PEPPER, TABLE, VAPI_SECRET, FakeContext, function_env, http_event, load_function
-from voicetrail.audit import AuditKind, AuditReader, AuditTrail
+from voicetrail.domain.audit.trail import AuditKind, AuditReader, AuditTrail
+from voicetrail.providers.vapi.auth import VapiAuthConfig, sign_request
 from voicetrail.storage.audit import DynamoAuditStore
 from voicetrail.storage.call_view import RequestCounter
-from voicetrail.storage.model import INDEX_SHARDS, audit_days
-from voicetrail.vapi.auth import VapiAuthConfig, sign_request
+from voicetrail.storage.table import INDEX_SHARDS, audit_days
 from voicetrail_cli.dev.scenario import CallScript, encode
 from voicetrail_cli.main import app
 
@@ -182,7 +182,7 @@ def test_stack_outputs_point_every_command_at_the_deployment(
 
 def test_the_purge_summary_reads_as_counts(moto_table: Any) -> None:
     from tests.fakes.seed import event_item, put_all
-    from voicetrail.retention import RetentionClass
+    from voicetrail.domain.retention.classes import RetentionClass
 
     now = int(time.time())
     put_all(

@@ -14,14 +14,14 @@ from botocore.exceptions import ClientError
 
 from tests.conftest import TABLE
 from tests.fakes.seed import all_keys, event_item, put_all
+from voicetrail.domain.calls.ports import StoredEvent
+from voicetrail.domain.retention.classes import DAY, RetentionClass
 from voicetrail.errors import StoreUnavailableError
-from voicetrail.retention import DAY, RetentionClass
-from voicetrail.retention_purge.wiring import dynamo_purger
 from voicetrail.storage import expiry_days
 from voicetrail.storage.dynamo import DynamoEventStore
 from voicetrail.storage.expiry_days import DynamoExpiryDays, note_expiry
-from voicetrail.storage.model import EXPIRY_DAYS_PK, EXPIRY_DAYS_STATE_SK, expiry_day
-from voicetrail.storage.ports import StoredEvent
+from voicetrail.storage.table import EXPIRY_DAYS_PK, EXPIRY_DAYS_STATE_SK, expiry_bucket, expiry_day
+from voicetrail.wiring.retention import dynamo_purger
 
 pytestmark = pytest.mark.integration
 
@@ -76,7 +76,7 @@ def test_a_store_records_each_bucket_once_before_its_items(moto_table: Any) -> N
     store = DynamoEventStore(client, TABLE)  # type: ignore[arg-type]
     for n in range(40):  # 10 calls, 4 events each, one expiry day
         store.put_event(event(n, NOW + 30 * DAY), now=NOW)
-    buckets = {event(n, NOW + 30 * DAY).exp_bucket for n in range(40)}
+    buckets = {expiry_bucket(NOW + 30 * DAY, event(n, 0).pk) for n in range(40)}
     assert client.calls["put_item"] == 40
     assert client.calls["update_item"] == len(buckets)  # one record write per new bucket, not per item
     record = moto_table.get_item(
@@ -122,7 +122,7 @@ def test_items_written_through_the_stores_are_purged_from_their_records_alone(mo
     client = Counting(moto_table)
     report = purger(client).run()
     assert report.deleted_total == 60 and report.items_read == 60 and "scan" not in client.calls
-    assert report.buckets == len({e.exp_bucket for e in expired})
+    assert report.buckets == len({expiry_bucket(e.expires_at, e.pk) for e in expired})
     left = {sk for pk, sk in all_keys(moto_table, TABLE) if pk == EXPIRY_DAYS_PK}
     # clean days before yesterday are forgotten (no writer adds to a past day); the rest stay
     assert min(left - {EXPIRY_DAYS_STATE_SK}) >= expiry_day(NOW - DAY)

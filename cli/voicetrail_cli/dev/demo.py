@@ -39,7 +39,7 @@ def demo(
     """Start the local stack, replay a realistic signed call over HTTP, and show what was stored."""
     import tempfile
 
-    from voicetrail.vapi.auth import VapiAuthConfig, sign_request
+    from voicetrail.providers.vapi.auth import VapiAuthConfig, sign_request
     from voicetrail_cli.dev.local import LocalApi
     from voicetrail_cli.dev.scenario import CallScript, demo_deliveries
     from voicetrail_cli.target import dynamodb_admin_client

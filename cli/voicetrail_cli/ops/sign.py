@@ -38,7 +38,7 @@ def sign(
     if twilio:
         _sign_twilio(body, secret, url, payload)
         return
-    from voicetrail.vapi.auth import VapiAuthConfig, sign_request
+    from voicetrail.providers.vapi.auth import VapiAuthConfig, sign_request
 
     config = VapiAuthConfig.model_validate(
         {

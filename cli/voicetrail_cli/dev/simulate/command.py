@@ -48,7 +48,7 @@ from voicetrail_cli.dev.simulate.readback import item_text, log_lines, query_par
 from voicetrail_cli.failures import CliError
 
 if TYPE_CHECKING:
-    from voicetrail.vapi.auth import VapiAuthConfig
+    from voicetrail.providers.vapi.auth import VapiAuthConfig
 
 
 def run_simulation(
@@ -221,7 +221,7 @@ def simulate(
 
     from rich.console import Console
 
-    from voicetrail.vapi.auth import VapiAuthConfig
+    from voicetrail.providers.vapi.auth import VapiAuthConfig
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto server's request lines
     console = Console()

@@ -23,7 +23,7 @@ from voicetrail_cli.dev.simulate.plan import (
 if TYPE_CHECKING:
     import httpx
 
-    from voicetrail.vapi.auth import VapiAuthConfig
+    from voicetrail.providers.vapi.auth import VapiAuthConfig
 
 
 # ---- signing --------------------------------------------------------------------------------------------
@@ -44,7 +44,7 @@ class Signer:
         return self._twilio(delivery, body)
 
     def _vapi(self, delivery: SimDelivery, body: bytes) -> tuple[bytes, dict[str, str]]:
-        from voicetrail.vapi.auth import sign_request
+        from voicetrail.providers.vapi.auth import sign_request
 
         headers = {"content-type": "application/json"}
         forgery = delivery.forgery

@@ -380,8 +380,8 @@ def _with_new_presigned(payload: dict[str, Any], call_id: str, rng: random.Rando
 def plan_call(
     index: int, config: SimConfig, rng: random.Random, start_ms: int
 ) -> tuple[CallPlan, Counter[tuple[str, str]]]:
-    from voicetrail.calls import twilio_call_key
-    from voicetrail.storage.model import call_pk
+    from voicetrail.domain.calls.state import twilio_call_key
+    from voicetrail.storage.table import call_pk
 
     identity = synthetic_identity(rng)
     builder = _CallBuilder(index, identity, rng, start_ms, config)

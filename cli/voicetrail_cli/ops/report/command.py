@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from voicetrail.latency import SLOW_TURN_MS
+from voicetrail.domain.latency import SLOW_TURN_MS
 from voicetrail_cli.failures import CliError
 from voicetrail_cli.ops.report.render import (
     render_html,

@@ -28,9 +28,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from voicetrail.calls import CallSummary, utc_day
-from voicetrail.latency import SLOW_TURN_MS, LatencyAggregate
-from voicetrail.retention import DAY, RetentionPolicy
+from voicetrail.domain.calls.state import CallSummary, utc_day
+from voicetrail.domain.latency import SLOW_TURN_MS, LatencyAggregate
+from voicetrail.domain.retention.classes import DAY, RetentionPolicy
 from voicetrail.storage.ledger import DynamoCallLedger
 from voicetrail_cli.failures import CliError
 

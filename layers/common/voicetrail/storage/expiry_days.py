@@ -1,5 +1,5 @@
 """Which ExpiryIndex buckets received items, per expiry day, so the retention purge reads the buckets that can
-hold expired items and no others (port `ExpiryDays`; the rules: voicetrail.retention_purge.purge).
+hold expired items and no others (port `ExpiryDays`; the rules: voicetrail.domain.retention.purge).
 
 Writers: before an item that carries expiry attributes is written, `note_expiry(client, table, attrs)` adds
 its bucket to the day record `SYS#expiry-days` / `EXP#YYYY-MM-DD` (UpdateItem ADD to a string set), once per
@@ -34,7 +34,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from voicetrail.errors import StoreUnavailableError
 from voicetrail.storage.expressions import key, n, s
-from voicetrail.storage.model import (
+from voicetrail.storage.table import (
     EXPIRY_BUCKET_PREFIX,
     EXPIRY_DAYS_PK,
     EXPIRY_DAYS_STATE_SK,
