@@ -32,11 +32,36 @@ app = typer.Typer(
 )
 
 
+def version() -> str:
+    """The installed distribution's version (pyproject.toml), else the source tree's."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("voicetrail")
+    except PackageNotFoundError:  # run from a checkout without `pip install -e .`
+        import tomllib
+        from pathlib import Path
+
+        pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
+        return str(tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["version"])
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        print(f"voicetrail {version()}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _root(
     ctx: typer.Context,
     debug: Annotated[
         bool, typer.Option("--debug", envvar=DEBUG_ENV, help="Show the traceback of an error.")
+    ] = False,
+    _version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
     ] = False,
 ) -> None:
     ctx.obj = {"debug": debug}

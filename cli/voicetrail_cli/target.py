@@ -18,6 +18,7 @@ from typing import Annotated, Any
 import typer
 
 from voicetrail_cli.failures import CliError
+from voicetrail_cli.timerange import HELP_SINCE, HELP_UNTIL
 
 TABLE_ENV = "VOICETRAIL_TABLE"
 STACK_ENV = "VOICETRAIL_STACK"
@@ -43,8 +44,8 @@ RegionOpt = Annotated[
     str | None, typer.Option("--region", help="AWS region (default: AWS_REGION / profile).")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
-SinceOpt = Annotated[str, typer.Option(help="Range start: 7d, 24h, 2w or YYYY-MM-DD (UTC).")]
-UntilOpt = Annotated[str | None, typer.Option(help="Range end (same forms; default: now).")]
+SinceOpt = Annotated[str, typer.Option(help=HELP_SINCE)]
+UntilOpt = Annotated[str | None, typer.Option(help=HELP_UNTIL)]
 NowOpt = Annotated[float | None, typer.Option("--now", hidden=True, help="Epoch seconds (tests).")]
 PepperOpt = Annotated[
     str | None,

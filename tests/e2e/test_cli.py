@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 import sys
 import time
@@ -58,6 +59,16 @@ def test_sign_prints_headers_the_verifier_accepts(args: list[str], config: VapiA
     assert result.exit_code == 0, result.output
     headers = dict(line.split(": ", 1) for line in result.output.strip().splitlines() if ": " in line)
     verify_request(config, headers, payload.read_bytes(), ["s3cret"], now=time.time())
+
+
+def test_sign_with_a_url_prints_only_the_command_on_stdout() -> None:
+    payload = FIXTURES / "vapi" / "status-update.json"
+    result = CliRunner().invoke(app, ["sign", str(payload), "--url", "http://127.0.0.1:1/vapi/webhook"])
+    assert result.exit_code == 0, result.output
+    (command,) = result.stdout.splitlines()
+    words = shlex.split(command)
+    assert words[0] == "curl" and "x-vapi-secret: local-vapi-secret" in words
+    assert result.stderr.startswith("x-vapi-secret: ")  # the headers, for a person to read
 
 
 def test_serve_answers_over_http_until_stopped() -> None:

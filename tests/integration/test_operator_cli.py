@@ -200,3 +200,11 @@ def test_the_purge_summary_reads_as_counts(moto_table: Any) -> None:
         assert "value" in header  # every column is named
     again = json.loads(run("purge", "--json").stdout)
     assert again["expired"] == {} and again["buckets"] <= 2 and again["index_reads"] == 2
+
+
+def test_evidence_into_a_missing_directory_names_the_directory(
+    stored_call: CallScript, tmp_path: Path
+) -> None:
+    out = tmp_path / "missing" / "x.json"
+    result = run("evidence", stored_call.call_id, "--out", str(out))
+    assert result.exit_code == 1 and f"no such directory: {out.parent}" in result.stderr, result.output

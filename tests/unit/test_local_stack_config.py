@@ -4,6 +4,7 @@ env-vars file, the public base URL for tunnels, the banner, and `sign --twilio`.
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 
 import pytest
@@ -105,7 +106,14 @@ def test_sign_twilio_matches_twilios_validator(tmp_path: Path) -> None:
     url = "https://abc.ngrok.app/twilio/status"
     result = CliRunner().invoke(app, ["sign", str(form), "--twilio", "--secret", "tok", "--url", url])
     assert result.exit_code == 0, result.output
-    signature = result.stdout.splitlines()[0].removeprefix("X-Twilio-Signature: ")
+    signature = result.stderr.splitlines()[0].removeprefix("X-Twilio-Signature: ")
+    (command,) = result.stdout.splitlines()  # stdout: the curl command alone, safe to pipe to a shell
+    assert shlex.split(command)[:4] == [
+        "curl",
+        "-sS",
+        "-X",
+        "POST",
+    ] and f"X-Twilio-Signature: {signature}" in shlex.split(command)
     params = {"CallSid": "CA123", "CallStatus": "completed", "From": "+14155550123"}
     assert RequestValidator("tok").validate(url, params, signature)
     assert not RequestValidator("other").validate(url, params, signature)

@@ -11,7 +11,8 @@ import pytest
 from voicetrail.domain.calls.state import CallSummary
 from voicetrail_cli.failures import CliError
 from voicetrail_cli.ops.report.render import render_html, render_table
-from voicetrail_cli.ops.report.roi import compute, days_between, dedupe, parse_since
+from voicetrail_cli.ops.report.roi import compute, days_between, dedupe
+from voicetrail_cli.timerange import parse_time as parse_since
 
 pytestmark = pytest.mark.unit
 DAY0 = 1_764_028_800.0  # 2025-11-25T00:00:00Z

@@ -464,14 +464,14 @@ def calls_list(
     """Calls in a time range, optionally of one caller and with given outcomes."""
     from voicetrail.domain.retention.classes import RetentionPolicy
     from voicetrail.storage.ledger import DynamoCallLedger
-    from voicetrail_cli.ops.report.roi import days_between, parse_since
+    from voicetrail_cli.ops.report.roi import days_between
+    from voicetrail_cli.timerange import time_range
 
     bad = [o for o in outcome or [] if o not in OUTCOMES]
     if bad:
         raise CliError(f"--outcome {bad[0]!r}: use one of {', '.join(OUTCOMES)}")
     current = now if now is not None else time.time()
-    start = parse_since(since, current)
-    end = parse_since(until, current) if until else current
+    start, end = time_range(since, until, current)
     target = resolve(table=table, dynamodb_endpoint=dynamodb_endpoint, stack=stack, region=region)
     client = target.dynamodb()
     ledger = DynamoCallLedger(client, target.table, RetentionPolicy())

@@ -15,7 +15,6 @@ import json
 import re
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlparse
@@ -325,11 +324,11 @@ def purge_summary(result: dict[str, Any]) -> list[tuple[str, str]]:
 # ---- audit ------------------------------------------------------------------------------------------
 
 
-def _since_epoch(value: str) -> float:
-    try:
-        return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC).timestamp()
-    except ValueError:
-        raise CliError(f"--since {value!r}: use YYYY-MM-DD") from None
+def _since_epoch(value: str, now: float) -> float:
+    """--since of the audit commands: the forms every command takes (voicetrail_cli.timerange)."""
+    from voicetrail_cli.timerange import parse_time
+
+    return parse_time(value, now, option="--since")
 
 
 def _show_verification(report: dict[str, Any], source: str) -> None:
@@ -358,7 +357,8 @@ def audit_verify(
     region: RegionOpt = None,
     call: Annotated[str | None, typer.Option("--call", help="Verify this call's chain only.")] = None,
     since: Annotated[
-        str | None, typer.Option(help="Chains with records since YYYY-MM-DD (default: audit retention).")
+        str | None,
+        typer.Option(help="Chains with records since then: 7d, 2026-11-01, ... (default: audit retention)."),
     ] = None,
     file: Annotated[
         Path | None,
@@ -385,7 +385,7 @@ def audit_verify(
         if call:
             pks = [call_pk(call)]
         else:
-            start = _since_epoch(since) if since else current - audit_days * 86_400
+            start = _since_epoch(since, current) if since else current - audit_days * 86_400
             pks = reader.chains_since(start, now=current)
             pks += [p for p in (system_pk("purge"), system_pk("erasure")) if p not in pks]
         report = reader.verify(pks, now=current)
@@ -408,7 +408,10 @@ def audit_export(
     dynamodb_endpoint: EndpointOpt = None,
     region: RegionOpt = None,
     call: Annotated[str | None, typer.Option("--call", help="Export this call's records.")] = None,
-    since: Annotated[str | None, typer.Option(help="Export records since YYYY-MM-DD.")] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(help="Export records since then: 7d, 24h, 2026-11-01, 2026-11-01T09:30Z, ..."),
+    ] = None,
     output_format: Annotated[str, typer.Option("--format", help="json | csv")] = "json",
     out: Annotated[Path | None, typer.Option(help="Write here instead of stdout.")] = None,
     now: NowOpt = None,
@@ -420,7 +423,7 @@ def audit_export(
     from voicetrail.storage.audit import DynamoAuditStore
 
     if (call is None) == (since is None):
-        raise CliError("give exactly one of --call CALL_ID and --since YYYY-MM-DD")
+        raise CliError("give exactly one of --call CALL_ID and --since TIME (7d, 2026-11-01, ...)")
     if as_json:
         output_format = "json"
     if output_format not in ("json", "csv"):
@@ -433,7 +436,7 @@ def audit_export(
         if not records:
             raise CliError(f"no audit records for call {call!r} in {target.table}: check the call id")
     else:
-        records = list(reader.records_since(_since_epoch(since or ""), now=current))
+        records = list(reader.records_since(_since_epoch(since or "", current), now=current))
     rows = [r.as_dict() for r in sorted(records, key=lambda r: (r.at_ms, r.pk, r.seq))]
     if output_format == "json":
         text = json.dumps(rows, indent=2) + "\n"

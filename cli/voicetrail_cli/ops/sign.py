@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -33,7 +34,11 @@ def sign(
         typer.Option("--twilio", help="Sign a Twilio callback (X-Twilio-Signature) with --secret as token."),
     ] = False,
 ) -> None:
-    """Print the headers Vapi (or Twilio, with --twilio) would send for a payload (for curl testing)."""
+    """Print the headers Vapi (or Twilio, with --twilio) would send for a payload (for curl testing).
+
+    With --url, stdout holds only the curl command (the headers go to stderr), so `voicetrail sign ... |
+    sh` runs the request and nothing else.
+    """
     body = sys.stdin.buffer.read() if str(payload) == "-" else payload.read_bytes()
     if twilio:
         _sign_twilio(body, secret, url, payload)
@@ -53,11 +58,12 @@ def sign(
     )
     headers = sign_request(config, body, secret, timestamp=time.time())
     for name, value in headers.items():
-        print(f"{name}: {value}")
+        print(f"{name}: {value}", file=sys.stderr if url else sys.stdout)
     if url:
-        flags = " ".join(f"-H '{k}: {v}'" for k, v in headers.items())
+        flags = " ".join(f"-H {shlex.quote(f'{k}: {v}')}" for k, v in headers.items())
         print(
-            f"\ncurl -sS -X POST {url} -H 'content-type: application/json' {flags} --data-binary @{payload}"
+            f"curl -sS -X POST {shlex.quote(url)} -H 'content-type: application/json' {flags} "
+            f"--data-binary {shlex.quote(f'@{payload}')}"
         )
 
 
@@ -82,9 +88,9 @@ def _sign_twilio(body: bytes, token: str, url: str, payload: Path) -> None:
     if not params:
         raise CliError(f"{payload}: no callback parameters (give form params a=1&b=2 or a JSON object)")
     signature = RequestValidator(token).compute_signature(url, params)
-    print(f"X-Twilio-Signature: {signature}")
+    print(f"X-Twilio-Signature: {signature}", file=sys.stderr)  # stdout: the command alone
     form = urlencode(params)
     print(
-        f"\ncurl -sS -X POST '{url}' -H 'content-type: application/x-www-form-urlencoded' "
-        f"-H 'X-Twilio-Signature: {signature}' --data '{form}'"
+        f"curl -sS -X POST {shlex.quote(url)} -H 'content-type: application/x-www-form-urlencoded' "
+        f"-H {shlex.quote(f'X-Twilio-Signature: {signature}')} --data {shlex.quote(form)}"
     )

@@ -23,7 +23,6 @@ from voicetrail_cli.ops.report.render import (
 from voicetrail_cli.ops.report.roi import (
     RoiReport,
     load_report,
-    parse_since,
 )
 from voicetrail_cli.output import emit_json, show
 from voicetrail_cli.target import (
@@ -36,6 +35,7 @@ from voicetrail_cli.target import (
     UntilOpt,
     resolve,
 )
+from voicetrail_cli.timerange import time_range
 
 
 def print_report(
@@ -123,10 +123,9 @@ def report(
     """ROI for a range and per day: calls, answer/completion/escalation/consent rates, AHT, cost, saving."""
     if as_json and as_csv:
         raise CliError("--json or --csv, not both")
-    target = resolve(table=table, dynamodb_endpoint=dynamodb_endpoint, stack=stack, region=region)
     now = time.time()
-    start = parse_since(since, now)
-    end = parse_since(until, now) if until else now
+    start, end = time_range(since, until, now)  # a bad range is refused before any AWS access
+    target = resolve(table=table, dynamodb_endpoint=dynamodb_endpoint, stack=stack, region=region)
     loaded = load_report(
         target.dynamodb(),
         target.table,

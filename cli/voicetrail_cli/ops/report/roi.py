@@ -21,9 +21,6 @@ Definitions (also in docs/operations/dashboards.md):
 
 from __future__ import annotations
 
-import calendar
-import re
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,22 +29,6 @@ from voicetrail.domain.calls.state import CallSummary, utc_day
 from voicetrail.domain.latency import SLOW_TURN_MS, LatencyAggregate
 from voicetrail.domain.retention.classes import DAY, RetentionPolicy
 from voicetrail.storage.ledger import DynamoCallLedger
-from voicetrail_cli.failures import CliError
-
-_SINCE = re.compile(r"^(\d+)([hdw])$")
-_UNITS = {"h": 3600, "d": DAY, "w": 7 * DAY}
-
-
-def parse_since(text: str, now: float) -> float:
-    """`7d`, `24h`, `2w` (relative) or `YYYY-MM-DD` (UTC midnight) -> epoch seconds."""
-    value = text.strip().lower()
-    match = _SINCE.match(value)
-    if match:
-        return now - int(match.group(1)) * _UNITS[match.group(2)]
-    try:
-        return float(calendar.timegm(time.strptime(value, "%Y-%m-%d")))
-    except ValueError:
-        raise CliError(f"{text!r} is not a time: use e.g. 7d, 24h, 2w or 2026-11-01") from None
 
 
 def days_between(since: float, until: float) -> list[str]:
