@@ -79,7 +79,23 @@ app.add_typer(config_app, name="config")  # config validate|put|get|list
 app.add_typer(dnc_app, name="dnc")  # the pre-dial gate's do-not-call list (voicetrail_cli/ops/dnc.py)
 
 
+PIPED_HELP_WIDTH = 120  # wide enough that no option name or metavar of any command is cut
+
+
+def _piped_help_width() -> None:
+    """Piped or redirected, rich lays help out for 80 columns and cuts long option names
+    (`--parameter-overrid…`): give it room, unless the user chose a width (COLUMNS, TERMINAL_WIDTH)."""
+    import os
+    import sys
+
+    import typer.rich_utils
+
+    if not sys.stdout.isatty() and not os.environ.get("COLUMNS") and typer.rich_utils.MAX_WIDTH is None:
+        typer.rich_utils.MAX_WIDTH = PIPED_HELP_WIDTH
+
+
 def main() -> None:
+    _piped_help_width()
     app()
 
 

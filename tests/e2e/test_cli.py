@@ -126,3 +126,27 @@ def test_demo_replays_a_call_and_finds_no_pii_in_storage() -> None:
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "PII found in stored items: none" in result.stdout
     assert "401" in result.stdout
+
+
+@pytest.mark.parametrize("command", [["serve"], ["purge"], ["calls", "list"], []])
+def test_piped_help_cuts_no_option_name(command: list[str]) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "TERMINAL_WIDTH")}
+    result = subprocess.run(
+        [sys.executable, "-m", "voicetrail_cli.main", *command, "--help"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=60,
+        check=True,
+    )
+    assert "…" not in result.stdout and "Usage:" in result.stdout
+    if command == ["serve"]:
+        assert "--parameter-overrides" in result.stdout
+
+
+def test_version_from_the_installed_command() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "voicetrail_cli.main", "--version"], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0 and result.stdout.startswith("voicetrail ") and result.stderr == ""

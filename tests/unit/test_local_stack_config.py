@@ -55,6 +55,8 @@ def test_parameter_overrides_reach_the_functions_and_the_banner() -> None:
     assert "Vapi auth: [bold]hmac[/] - HMAC-SHA512" in banner and "x-vapi-secret" not in banner
     default = "\n".join(banner_lines(environments(StackSettings()), LocalSecrets()))
     assert "shared secret in x-vapi-secret" in default
+    # the local pepper is fixed and printed with the reference the operator commands read
+    assert "HASH_PEPPER_REF=env:VOICETRAIL_LOCAL_HASH_PEPPER" in default and LocalSecrets().pepper in default
 
 
 def test_config_env_reads_samconfig_like_sam() -> None:

@@ -15,7 +15,6 @@ import contextlib
 import importlib.util
 import json
 import os
-import secrets
 import socket
 import sys
 import threading
@@ -51,19 +50,24 @@ _FAKE_AWS = {
 }
 
 
+LOCAL_PEPPER = "local-hash-pepper"
+LOCAL_PEPPER_ENV = "VOICETRAIL_LOCAL_HASH_PEPPER"
+
+
 @dataclass
 class LocalSecrets:
-    """Secrets of the local stack. Fixed values make `voicetrail sign` and curl examples reproducible."""
+    """Secrets of the local stack. Fixed values make `voicetrail sign` and curl examples reproducible, and
+    the fixed pepper lets `calls list --caller`, `dnc` and `erase` hash a number as the functions did."""
 
     vapi: str = "local-vapi-secret"
     twilio: str = "local-twilio-token"
-    pepper: str = field(default_factory=lambda: secrets.token_hex(16))
+    pepper: str = LOCAL_PEPPER
 
     def environ(self) -> dict[str, str]:
         return {
             "VOICETRAIL_LOCAL_VAPI_SECRET": self.vapi,
             "VOICETRAIL_LOCAL_TWILIO_AUTH_TOKEN": self.twilio,
-            "VOICETRAIL_LOCAL_HASH_PEPPER": self.pepper,
+            LOCAL_PEPPER_ENV: self.pepper,
         }
 
 

@@ -109,6 +109,8 @@ def banner_lines(environments: dict[str, dict[str, str]], secrets: Any) -> list[
     """What a sender must do to be accepted, read from the functions' effective environment."""
     import os
 
+    from voicetrail_cli.dev.local import LOCAL_PEPPER_ENV
+
     vapi = environments.get("vapi_webhook", {})
     scheme = vapi.get("VAPI_AUTH_SCHEME", "shared-secret")
     if scheme == "hmac":
@@ -129,6 +131,8 @@ def banner_lines(environments: dict[str, dict[str, str]], secrets: Any) -> list[
         f"(voicetrail sign --scheme {scheme} ...)",
         f"Twilio: signatures over [bold]{escape(twilio.get('TWILIO_WEBHOOK_BASE_URL', '?'))}[/]<path> "
         f"with auth token [bold]{escape(secrets.twilio)}[/] (voicetrail sign --twilio ...)",
+        f"Caller hashes: pepper [bold]{escape(secrets.pepper)}[/]; for calls list --caller, dnc and erase: "
+        f"export {LOCAL_PEPPER_ENV}={escape(secrets.pepper)} HASH_PEPPER_REF=env:{LOCAL_PEPPER_ENV}",
     ]
     # As in sam local, the shell's variables do not reach the functions: say so instead of ignoring silently.
     ignored = sorted(
