@@ -208,3 +208,29 @@ def test_evidence_into_a_missing_directory_names_the_directory(
     out = tmp_path / "missing" / "x.json"
     result = run("evidence", stored_call.call_id, "--out", str(out))
     assert result.exit_code == 1 and f"no such directory: {out.parent}" in result.stderr, result.output
+
+
+def test_calls_show_is_a_clean_view(stored_call: CallScript) -> None:
+    text = run("calls", "show", stored_call.call_id).stdout
+    assert "('" not in text and "',)" not in text  # no Python tuples
+    cost_rows = [line for line in text.splitlines() if line.startswith("│ cost ")]
+    assert len(cost_rows) == 1 and "cost_usd" not in text  # the cost once
+    assert "at_ms" not in text and "received (UTC)" in text and "started (UTC)" in text
+    transcript = text.split("transcript (as stored: redacted)")[1].split("Turns")[0]
+    rows = [line for line in transcript.splitlines() if line.startswith("│")]
+    assert rows and all(line.split("│")[2].strip() for line in rows)  # every row has its words
+    assert "Yes, that's fine." in transcript
+    assert "│ -  │ -" not in text and "│ - │ - │" not in text  # no phantom recording row
+    assert "vapi     │ the call's audio at Vapi" in text
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_calls_list_fits_80_and_120_columns(
+    stored_call: CallScript, width: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", str(width))
+    text = run("calls", "list").stdout
+    assert all(len(line) <= width for line in text.splitlines()) and "…" not in text
+    assert stored_call.call_id in text and "left out to fit" in text
+    wide = run("calls", "list", "--wide").stdout
+    assert stored_call.provider_call_id in wide and "left out" not in wide

@@ -21,7 +21,7 @@ from rich.table import Table
 
 from voicetrail_cli.failures import CliError
 from voicetrail_cli.ops.latency_view import latency_view, render_latency
-from voicetrail_cli.output import emit_json, show
+from voicetrail_cli.output import Column, WideOpt, emit_json, fitted_table, show, target_width
 from voicetrail_cli.target import (
     Deployment,
     EndpointOpt,
@@ -122,33 +122,46 @@ def _event_detail(event: Any) -> str:
     return " ".join(parts)
 
 
+def _recording(item: dict[str, Any]) -> dict[str, Any]:
+    """A recording pointer as a row: Twilio's (its RecordingSid and status) or Vapi's (the call's audio)."""
+    if "recording_sid" in item:
+        return {
+            "provider": "twilio",
+            "recording": item["recording_sid"]["S"],
+            "status": item.get("rec_status", {}).get("S", "-"),
+        }
+    return {"provider": "vapi", "recording": "the call's audio at Vapi", "status": "stored at Vapi"}
+
+
+def _role(value: Any) -> str:
+    return "assistant" if value == "bot" else str(value or "?")
+
+
 def _transcript(events: Sequence[Any]) -> list[dict[str, Any]]:
-    """Final transcripts in order; else the end-of-call report's messages (both stored redacted)."""
-    finals = [
-        e
+    """The end-of-call report's messages once it has arrived (the whole call, in order, with the words);
+    before, the final transcripts so far. Both as stored: redacted. Lines without words are left out."""
+    for e in events:
+        if e.event_type == "end-of-call-report":
+            messages = (e.body.get("artifact") or {}).get("messages") or []
+            lines = [
+                {"at_ms": m.get("time"), "role": _role(m.get("role")), "text": str(m.get("message") or "")}
+                for m in messages
+                if isinstance(m, dict) and m.get("role") in ("user", "bot", "assistant")
+            ]
+            if lines:
+                return [line for line in lines if str(line["text"]).strip()]
+    return [
+        {
+            "at_ms": e.event_ts_ms,
+            "role": _role(e.body.get("role", e.attributes.get("role"))),
+            "text": e.body["transcript"],
+        }
         for e in events
         if e.event_type.startswith("transcript")
         and e.attributes.get("transcript_type", "final") == "final"
         and isinstance(e.body.get("transcript"), str)
+        and e.body["transcript"].strip()
     ]
-    if finals:
-        return [
-            {
-                "at_ms": e.event_ts_ms,
-                "role": str(e.body.get("role", e.attributes.get("role", "?"))),
-                "text": e.body["transcript"],
-            }
-            for e in finals
-        ]
-    for e in events:
-        if e.event_type == "end-of-call-report":
-            messages = (e.body.get("artifact") or {}).get("messages") or []
-            return [
-                {"at_ms": m.get("time"), "role": str(m.get("role", "?")), "text": str(m.get("message", ""))}
-                for m in messages
-                if isinstance(m, dict) and m.get("role") in ("user", "bot", "assistant")
-            ]
-    return []
 
 
 def build_call_view(call_id: str, items: Iterable[dict[str, Any]]) -> CallView:
@@ -185,9 +198,7 @@ def build_call_view(call_id: str, items: Iterable[dict[str, Any]]) -> CallView:
             view.vapi_call_id = view.vapi_call_id or summary.vapi_call_id
             view.twilio_call_sid = view.twilio_call_sid or summary.twilio_call_sid
         elif sk.startswith(RECORDING_SK_PREFIX):
-            view.recordings.append(
-                {k: next(iter(v.values())) for k, v in item.items() if k in ("recording_sid", "rec_status")}
-            )
+            view.recordings.append(_recording(item))
         elif sk.startswith(RULE_SK_PREFIX):
             view.rule_snapshots.append(
                 {
@@ -329,23 +340,15 @@ def load_call(target: Deployment, call_id: str, *, now: float) -> CallView:
 def render_call(view: CallView) -> list[Any]:
     """The rich renderables of a call, section by section."""
     head = Table(title=f"call {view.call_id}", show_header=False)
-    head.add_column("")
-    head.add_column("")
-    for key in ("vapi_call_id", "twilio_call_sid"):
-        head.add_row(key, str(getattr(view, key) or "-"))
-    for key, value in sorted(view.summary.items()):
-        if key not in ("vapi_call_id", "twilio_call_sid", "call_key"):
-            head.add_row(key, str(value))
-    cost = view.cost.get("cost_usd")
-    head.add_row("cost", f"${cost:.4f}" if isinstance(cost, int | float) else "-")
-    for name, value in sorted((view.cost.get("breakdown") or {}).items()):
-        if isinstance(value, int | float):
-            head.add_row(f"  {name}", f"{value:.4f}")
+    head.add_column("field")
+    head.add_column("value", overflow="fold")
+    for label, value in summary_rows(view):
+        head.add_row(label, value)
     out: list[Any] = [head]
 
     timeline = Table(title=f"timeline ({len(view.timeline)} entries)")
-    for column in ("at (UTC)", "source", "kind", "detail"):
-        timeline.add_column(column)
+    for column in ("received (UTC)", "source", "kind", "detail"):
+        timeline.add_column(column, overflow="fold", no_wrap=column != "detail")
     for t in view.timeline:
         timeline.add_row(_iso(t.at_ms)[11:], t.source, t.kind, t.detail)
     out.append(timeline)
@@ -373,7 +376,7 @@ def render_call(view: CallView) -> list[Any]:
         section = Table(title=title)
         columns = list(dict.fromkeys(k for row in rows for k in row))
         for column in columns:
-            section.add_column(column, overflow="fold")
+            section.add_column(_TIME_COLUMNS.get(column, column.replace("_", " ")), overflow="fold")
         for row in rows:
             section.add_row(*(_cell(column, row.get(column)) for column in columns))
         out.append(section)
@@ -382,6 +385,58 @@ def render_call(view: CallView) -> list[Any]:
         f"{view.dynamodb_requests} DynamoDB requests"
     )
     return out
+
+
+# The summary's fields as an operator reads them: (label, how to show the value); the rest is in --json.
+_SUMMARY_FIELDS: tuple[tuple[str, str, str], ...] = (
+    ("first_ts_ms", "started (UTC)", "time"),
+    ("status", "Twilio status", "text"),
+    ("final_status", "final status", "text"),
+    ("vapi_ended", "ended (Vapi)", "bool"),
+    ("ended_reason", "ended because", "text"),
+    ("direction", "direction", "text"),
+    ("answered_by", "answered by", "text"),
+    ("duration_s", "duration (Twilio)", "seconds"),
+    ("vapi_duration_s", "duration (Vapi)", "seconds"),
+    ("answered", "answered", "bool"),
+    ("consent", "consent", "text"),
+    ("escalated", "escalated", "bool"),
+    ("topology", "topology", "text"),
+    ("recordings", "recordings", "list"),
+    ("days", "days (UTC)", "list"),
+    ("expires_at", "kept until (UTC)", "date"),
+)
+
+
+def summary_rows(view: CallView) -> list[tuple[str, str]]:
+    """The head of `calls show`: ids, the summary's fields in words, the cost once (with its parts)."""
+    rows = [("Vapi call", view.vapi_call_id or "-"), ("Twilio CallSid", view.twilio_call_sid or "-")]
+    for key, label, kind in _SUMMARY_FIELDS:
+        value = view.summary.get(key)
+        if value is None or value == ():
+            continue
+        if kind == "time":
+            shown = _iso(float(value))[:19].replace("T", " ")
+        elif kind == "date":
+            shown = _iso(float(value) * 1000)[:10]
+        elif kind == "bool":
+            shown = "yes" if value else "no"
+        elif kind == "seconds":
+            shown = f"{float(value):.0f} s"
+        elif kind == "list":
+            shown = ", ".join(str(v) for v in value)
+        else:
+            shown = str(value)
+        rows.append((label, shown))
+    cost = view.cost.get("cost_usd", view.summary.get("cost_usd"))
+    rows.append(("cost", f"${cost:.4f}" if isinstance(cost, int | float) else "-"))
+    for name, value in sorted((view.cost.get("breakdown") or {}).items()):
+        if isinstance(value, int | float) and name != "total":
+            rows.append((f"  {name}", f"${value:.4f}"))
+    return rows
+
+
+_TIME_COLUMNS = {"at_ms": "at (UTC)"}
 
 
 def _cell(column: str, value: Any) -> str:
@@ -454,6 +509,7 @@ def calls_list(
         list[str] | None, typer.Option(help=f"Only calls with this outcome: {' | '.join(OUTCOMES)}.")
     ] = None,
     limit: Annotated[int, typer.Option(min=1, help="At most this many rows.")] = 200,
+    wide: WideOpt = False,
     table: TableOpt = None,
     stack: StackOpt = None,
     dynamodb_endpoint: EndpointOpt = None,
@@ -500,30 +556,35 @@ def calls_list(
     if as_json:
         emit_json({"calls": rows, "total": len(summaries), "shown": len(rows)})
         return
-    view = Table(title=f"calls {_iso(start * 1000)[:16]} .. {_iso(end * 1000)[:16]} ({len(summaries)})")
-    for column in (
-        "call",
-        "Twilio CallSid",
-        "started (UTC)",
-        "status",
-        "duration",
-        "outcomes",
-        "consent",
-        "cost",
-    ):
-        view.add_column(column, no_wrap=column in ("call", "Twilio CallSid"))
-    for r in rows:
-        view.add_row(
+    title = f"calls {_iso(start * 1000)[:16]} .. {_iso(end * 1000)[:16]} ({len(summaries)})"
+    cells = [
+        [
             r["call"],
-            r["twilio_call_sid"] or "-",
-            r["started"][:19],
+            r["started"][:16].replace("T", " "),
             r["status"] or "-",
             f"{r['duration_s']:.0f} s" if r["duration_s"] is not None else "-",
+            f"${r['cost_usd']:.3f}" if r["cost_usd"] is not None else "-",
             ", ".join(r["outcomes"]) or "-",
             r["consent"] or "-",
-            f"${r['cost_usd']:.3f}" if r["cost_usd"] is not None else "-",
-        )
-    show(view)
+            r["twilio_call_sid"] or "-",
+        ]
+        for r in rows
+    ]
+    show(fitted_table(title, LIST_COLUMNS, cells, width=target_width(), wide=wide))
+
+
+# In the order shown; on a narrow terminal the highest priority numbers are left out first (the caption
+# says which). The call id and its start are never left out: with them, `calls show` finds the rest.
+LIST_COLUMNS = (
+    Column("call", 1),
+    Column("started (UTC)", 1),
+    Column("status", 2),
+    Column("duration", 4, "right"),
+    Column("cost", 3, "right"),
+    Column("outcomes", 5, wrap=True),
+    Column("consent", 6),
+    Column("Twilio CallSid", 7),
+)
 
 
 def _of_caller(

@@ -24,7 +24,7 @@ from voicetrail_cli.ops.report.roi import (
     RoiReport,
     load_report,
 )
-from voicetrail_cli.output import emit_json, show
+from voicetrail_cli.output import WideOpt, emit_json, show, target_width
 from voicetrail_cli.target import (
     EndpointOpt,
     JsonOpt,
@@ -61,7 +61,7 @@ def print_report(
         slow_turn_ms=slow_turn_ms,
     )
     slow = [render_slow_calls(report)] if report.slow_calls else []
-    show(render_table(report), *slow, *twilio_coverage_note(report), out=console)
+    show(render_table(report, width=target_width(console)), *slow, *twilio_coverage_note(report), out=console)
     if html_path is not None:
         html_path.write_text(render_html(report, generated_at=now, origin=f"table {table}"), encoding="utf-8")
         console.print(f"HTML report: [bold]{html_path}[/]")
@@ -113,6 +113,7 @@ def report(
     dynamodb_endpoint: EndpointOpt = None,
     region: RegionOpt = None,
     as_json: JsonOpt = False,
+    wide: WideOpt = False,
     as_csv: Annotated[
         bool, typer.Option("--csv", help="Print CSV (one row per day, then the total).")
     ] = False,
@@ -150,4 +151,5 @@ def report(
     else:
         slow = [render_slow_calls(loaded)] if loaded.slow_calls else []
         html_line = [f"HTML report: {html_file}"] if html_file else []
-        show(render_table(loaded), *slow, *twilio_coverage_note(loaded), *html_line)
+        fitted = render_table(loaded, width=target_width(), wide=wide)
+        show(fitted, *slow, *twilio_coverage_note(loaded), *html_line)

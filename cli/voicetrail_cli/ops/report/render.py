@@ -15,6 +15,7 @@ from voicetrail_cli.ops.report.roi import (
     RoiRow,
     SlowCall,
 )
+from voicetrail_cli.output import Column, fitted_table
 
 # ---- text ----------------------------------------------------------------------------------------
 
@@ -44,22 +45,24 @@ def _usd(value: float | None) -> str:
     return f"${value:,.2f}" if abs(value) >= 1 or value == 0 else f"${value:.4f}"
 
 
-COLUMNS = (
-    "period",
-    "calls",
-    "answer",
-    "completion",
-    "escalation",
-    "consent",
-    "AHT",
-    "AI cost",
-    "AI cost/call",
-    "human cost",
-    "saving",
-    "turn p95",
-    "slow calls",
-    "interrupts/call",
+# In the order shown; on a narrow terminal the highest priority numbers are left out first.
+REPORT_COLUMNS = (
+    Column("period", 1),
+    Column("calls", 1, "right"),
+    Column("answer", 2, "right"),
+    Column("completion", 5, "right"),
+    Column("escalation", 3, "right"),
+    Column("consent", 6, "right"),
+    Column("AHT", 4, "right"),
+    Column("AI cost", 2, "right"),
+    Column("AI cost/call", 7, "right"),
+    Column("human cost", 8, "right"),
+    Column("saving", 3, "right"),
+    Column("turn p95", 5, "right"),
+    Column("slow calls", 9, "right"),
+    Column("interrupts/call", 10, "right"),
 )
+COLUMNS = tuple(column.name for column in REPORT_COLUMNS)
 
 
 def row_cells(row: RoiRow) -> list[str]:
@@ -81,20 +84,19 @@ def row_cells(row: RoiRow) -> list[str]:
     ]
 
 
-def render_table(report: RoiReport) -> Table:
+def render_table(report: RoiReport, *, width: int | None = None, wide: bool = False) -> Table:
+    """Per day and the total; fitted to `width` columns (least important columns left out, named in the
+    caption) unless `wide`. Money and dates are never cut."""
     since = time.strftime("%Y-%m-%d %H:%M", time.gmtime(report.since))
     until = time.strftime("%Y-%m-%d %H:%M", time.gmtime(report.until))
-    table = Table(
-        title=f"voicetrail ROI {since} - {until} UTC (human agent ${report.human_cost_per_minute:.2f}/min)",
-        show_lines=False,
+    return fitted_table(
+        f"voicetrail ROI {since} - {until} UTC (human agent ${report.human_cost_per_minute:.2f}/min)",
+        REPORT_COLUMNS,
+        [row_cells(day) for day in report.days],
+        width=width,
+        wide=wide,
+        total=row_cells(report.total),
     )
-    for n, column in enumerate(COLUMNS):
-        table.add_column(column, justify="left" if n == 0 else "right")
-    for day in report.days:
-        table.add_row(*row_cells(day))
-    table.add_section()
-    table.add_row(*row_cells(report.total), style="bold")
-    return table
 
 
 def twilio_coverage_note(report: RoiReport) -> list[str]:
