@@ -116,7 +116,7 @@ def fill(client: Any, total: int, now: int, expired: int) -> None:
 
 def measure(raw: Any, *, size: int, scenario: str, mode: str, lookback: int, dry_run: bool) -> dict[str, Any]:
     from voicetrail.domain.retention.purge import PurgeConfig
-    from voicetrail.wiring.retention import dynamo_purger
+    from voicetrail.wiring.deletion import dynamo_purger
 
     client = CountingClient(raw)
     purger = dynamo_purger(

@@ -39,7 +39,7 @@ from voicetrail.storage.table import (
     audit_marker_day,
     expiry_day,
 )
-from voicetrail.wiring.retention import dynamo_purger
+from voicetrail.wiring.deletion import dynamo_purger
 
 pytestmark = pytest.mark.integration
 

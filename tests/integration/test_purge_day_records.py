@@ -21,7 +21,7 @@ from voicetrail.storage import expiry_days
 from voicetrail.storage.dynamo import DynamoEventStore
 from voicetrail.storage.expiry_days import DynamoExpiryDays, note_expiry
 from voicetrail.storage.table import EXPIRY_DAYS_PK, EXPIRY_DAYS_STATE_SK, expiry_bucket, expiry_day
-from voicetrail.wiring.retention import dynamo_purger
+from voicetrail.wiring.deletion import dynamo_purger
 
 pytestmark = pytest.mark.integration
 
