@@ -116,6 +116,7 @@ def cli_page() -> str:
     from voicetrail_cli.main import app
 
     command = typer.main.get_command(app)
+    _whole_summaries(command)
     ctx = typer.Context(command, info_name="voicetrail")
     docs = get_docs_for_click(obj=command, ctx=ctx, name="voicetrail", title="CLI reference")
     intro = (
@@ -127,6 +128,19 @@ def cli_page() -> str:
     # typer's own heading is replaced by this page's title and the generated-page marker.
     text = text.split("\n", 1)[1].lstrip() if text.startswith("# ") else text
     return page("CLI reference", intro, [_escape_outside_code(text)])
+
+
+def _whole_summaries(command: Any) -> None:
+    """Command lists show each command's first sentence whole: click cuts its short help at 45
+    characters, mid-sentence (`ROI for a range and per day: calls,...`). Walked without recursion."""
+    stack = [command]
+    while stack:
+        current = stack.pop()
+        for sub in getattr(current, "commands", {}).values():
+            stack.append(sub)
+            if sub.help and not sub.short_help:
+                paragraph = " ".join(sub.help.strip().split("\n\n", 1)[0].split())
+                sub.short_help = paragraph.split(". ", 1)[0].rstrip(".") + "."
 
 
 def _escape_outside_code(text: str) -> str:
