@@ -170,6 +170,11 @@ def _y(value: float, top: float) -> float:
 
 
 TICKS = 4
+DOT_RADIUS = 6  # the first series' dots; each next series' are 1 smaller
+DOT_SPREAD = 5  # horizontal distance between series' dots of one day (SVG units)
+LATENCY_FLOOR_MS = (
+    500.0  # the latency axis reaches at least this: an empty one reads 0..800 ms, not "1, 1, 0"
+)
 
 
 def _axes(labels: Sequence[str], top: float, fmt: str) -> list[str]:
@@ -213,9 +218,11 @@ def bar_chart(
     fmt: str,
     *,
     counts: bool = False,
+    floor: float = 0.0,
 ) -> str:
-    """`counts`: the axis has whole-number ticks only (a count of calls is never 2.5)."""
-    top = max([max(values, default=0) for _, values in series] + [0])
+    """`counts`: the axis has whole-number ticks only (a count of calls is never 2.5); `floor`: the axis
+    reaches at least this far, so an empty or tiny series still gets distinct, sensible ticks."""
+    top = max([max(values, default=0) for _, values in series] + [floor])
     top = _nice_count(top) if counts else _nice(top)
     body = _axes(labels, top, fmt)
     xs = _x_positions(len(labels))
@@ -240,16 +247,23 @@ def line_chart(
     top = 1.0
     body = _axes(labels, top, "{:.0%}")
     xs = _x_positions(len(labels))
-    for name, values in series:
+    for s, (name, values) in enumerate(series):
         color = PALETTE.get(name, "#64748b")
-        points = [(x, _y(v, top)) for x, v in zip(xs, values, strict=True) if v is not None]
+        # Rates often coincide (100 % answered and completed): each series' dots sit a little apart and
+        # get smaller, with a white ring, so a dot on top never hides the one below.
+        dx = (s - (len(series) - 1) / 2) * DOT_SPREAD
+        radius = DOT_RADIUS - s
+        points = [(x + dx, _y(v, top), v) for x, v in zip(xs, values, strict=True) if v is not None]
         if len(points) > 1:
-            path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
+            path = " ".join(f"{x:.1f},{y:.1f}" for x, y, _ in points)
             body.append(
                 f'<polyline class="line" points="{path}" fill="none" stroke="{color}" stroke-width="3"/>'
             )
-        for x, y in points:
-            body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{color}"/>')
+        for x, y, v in points:
+            body.append(
+                f'<circle class="dot" cx="{x:.1f}" cy="{y:.1f}" r="{radius}" fill="{color}">'
+                f"<title>{html.escape(name)} {v:.0%}</title></circle>"
+            )
     return _svg(chart, title, body, [(f"{n} rate", PALETTE.get(n, "#64748b")) for n, _ in series])
 
 
@@ -285,9 +299,14 @@ CSS = (
     "figure{margin:0;border:1px solid #e2e8f0;border-radius:10px;padding:10px;min-width:0}"
     "figure svg{display:block;width:100%;height:auto}"
     ".tablewrap{overflow-x:auto}"
-    "@media (max-width:600px){body{margin:12px}.card{min-width:0;flex:1 1 40%}}"
+    "@media (max-width:600px){body{margin:12px}.card{min-width:0;flex:1 1 40%}"
+    # A chart is drawn 640 units wide and shrinks with the screen: its labels grow to stay readable.
+    ".ylab,.xlab{font-size:20px}.legend{font-size:14px}}"
     "figcaption{font-weight:600;margin-bottom:6px}"
     ".grid{stroke:#e2e8f0}"
+    ".dot{stroke:#fff;stroke-width:1.5}"
+    ".empty{border:1px solid #fde68a;background:#fffbeb;border-radius:10px;padding:10px 14px;"
+    "margin:0 0 18px}"
     ".ylab{font-size:11px;text-anchor:end;fill:#475569}"
     ".xlab{font-size:11px;text-anchor:middle;fill:#475569}"
     ".legend{font-size:12px;color:#334155}"
@@ -353,6 +372,8 @@ def render_html(report: RoiReport, *, generated_at: float | None = None, origin:
             labels,
             [("turn p95", [d.latency.turn_p95_ms or 0.0 for d in days])],
             "{:,.0f}",
+            counts=True,
+            floor=LATENCY_FLOOR_MS,
         ),
     ]
     head = "".join(f"<th>{html.escape(c)}</th>" for c in COLUMNS)
@@ -376,6 +397,12 @@ def render_html(report: RoiReport, *, generated_at: float | None = None, origin:
         if report.slow_calls
         else ""
     )
+    empty = (
+        '<p class="empty">No calls in this range: the cards, charts and table below are empty. Check the '
+        "range (--since, --until) and the table, or run <code>voicetrail calls list</code>.</p>"
+        if not t.calls
+        else ""
+    )
     card_html = "".join(
         f'<div class="card"><b>{html.escape(v)}</b><span>{html.escape(k)}</span></div>' for k, v in cards
     )
@@ -385,7 +412,7 @@ def render_html(report: RoiReport, *, generated_at: float | None = None, origin:
         f"<title>voicetrail ROI {since} - {until}</title><style>{CSS}</style></head><body>"
         f'<h1>voicetrail ROI</h1><p class="sub">{since} - {until} UTC &middot; human agent '
         f"${report.human_cost_per_minute:.2f}/min</p>"
-        f'<div class="cards">{card_html}</div><div class="charts">{"".join(charts)}</div>'
+        f'{empty}<div class="cards">{card_html}</div><div class="charts">{"".join(charts)}</div>'
         f'<div class="tablewrap"><table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>'
         f'<div class="tablewrap">{slow_html}</div>'
         '<p class="note">Answer and completion rates are over all calls; escalation rate over '
