@@ -176,3 +176,30 @@ def test_operators_on_the_local_stack_calls_show_and_erase_through_the_route(api
         app, ["erase", "--phone", script.customer_number, *local, "--pepper-ref", "env:HOME"]
     )
     assert wrong.exit_code == 1 and "pepper does not match" in wrong.stderr
+
+
+def test_the_local_pepper_lets_calls_list_and_dnc_find_a_caller(
+    api: LocalApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The local stack's documented pepper, exported as its banner says, hashes a number as the functions
+    did: `calls list --caller` finds the call and `dnc add/check` work against the local table."""
+    from typer.testing import CliRunner
+
+    from voicetrail_cli.dev.local import LOCAL_PEPPER, LOCAL_PEPPER_ENV
+    from voicetrail_cli.main import app
+
+    script = CallScript()
+    for delivery in demo_deliveries(script):
+        if not delivery.forged:
+            assert post(api, "/vapi/webhook", delivery.body, signed(api, delivery.body)).status_code == 200
+    monkeypatch.setenv(LOCAL_PEPPER_ENV, LOCAL_PEPPER)
+    monkeypatch.setenv("HASH_PEPPER_REF", f"env:{LOCAL_PEPPER_ENV}")
+    local = ["--dynamodb-endpoint", str(api.dynamodb_endpoint)]
+    runner = CliRunner()
+    listed = runner.invoke(app, ["calls", "list", "--caller", script.customer_number, *local, "--json"])
+    assert listed.exit_code == 0, listed.output
+    assert script.call_id in {row["call"] for row in json.loads(listed.stdout)["calls"]}
+    added = runner.invoke(app, ["dnc", "add", "--phone", script.customer_number, *local])
+    assert added.exit_code == 0, added.output
+    checked = runner.invoke(app, ["dnc", "check", "--phone", script.customer_number, *local])
+    assert checked.exit_code == 0 and "on list: True" in checked.stdout, checked.output
