@@ -22,6 +22,7 @@ from tests.fakes.seed import (
 )
 from tests.support.memory import (
     InMemoryAuditStore,
+    InMemoryExpiryDays,
     InMemoryPurgeCursor,
     InMemoryTable,
     MemoryPepperFingerprints,
@@ -104,7 +105,8 @@ class Stores:
             "clock": lambda: float(NOW),
         }
         if self.table is not None:
-            return RetentionPurger(self.table, InMemoryPurgeCursor(self.table), self.table, **options)
+            cursor, days = InMemoryPurgeCursor(self.table), InMemoryExpiryDays(self.table)
+            return RetentionPurger(self.table, cursor, self.table, days=days, **options)
         return dynamo_purger(self.client, TABLE, sleep=lambda _: None, **options)
 
     def eraser(self, provider: Provider) -> ErasureService:
@@ -172,6 +174,8 @@ def test_the_purge_deletes_what_expired_and_holds_a_recording_it_could_not_relea
 
     assert report.deleted == {"content": 1, "metadata": 1, "recording": 1}
     assert report.recordings_pending == 1 and report.failures == 1
+    # Both read the buckets that received items only (the expiry day records), never every bucket.
+    assert not report.every_bucket and 0 < report.buckets <= 6
     assert sorted(provider.asked) == sorted([recording_sid(1), "vapi-1", recording_sid(2), "vapi-9"])
     keys = stores.stored_keys()
     assert ("CALL#vapi-1", "EVT#vapi#t1") not in keys and ("CALL#vapi-1", "EVT#vapi#t2") in keys
@@ -184,6 +188,7 @@ def test_the_purge_deletes_what_expired_and_holds_a_recording_it_could_not_relea
     # The due time stays in exp_sk: the next run (from the cursor) asks again, until Vapi says yes.
     again = stores.purger(provider).run()
     assert again.deleted_total == 0 and again.recordings_pending == 1
+    assert not again.every_bucket and again.buckets >= 1  # the held item's bucket is still named
     held = stores.item(f"CALL#twilio:{call_sid(2)}", f"REC#{recording_sid(2)}")
     assert held is not None and held["purge_attempts"]["N"] == "2"
     last = stores.purger(provider).run()
