@@ -1,6 +1,7 @@
 """Retell and ElevenLabs through the real handlers: the figures of issue 27, per platform.
 
-For each platform, `--calls` generated calls (voicetrail_cli.retell_events / elevenlabs_events: a synthetic
+For each platform, `--calls` generated calls (voicetrail_cli.dev.retell_events / elevenlabs_events: a
+synthetic
 caller's name, SSN, card, phone, e-mail, date of birth, address and member id planted in every field that
 carries caller content) are sent to the handler in-process, as Lambda runs it, against a local DynamoDB
 (moto's server on loopback). Every event is sent signed, then resent (Retell: refreshed links and
@@ -187,7 +188,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from voicetrail.storage.dynamo import dynamodb_client
-    from voicetrail_cli.local import EmbeddedDynamo, ensure_table
+    from voicetrail_cli.dev.local import EmbeddedDynamo, ensure_table
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     dynamo = EmbeddedDynamo()

@@ -68,7 +68,7 @@ def moto_table() -> Iterator[Any]:
     """An in-process moto DynamoDB with the table exactly as template.yaml defines it."""
     from moto import mock_aws
 
-    from voicetrail_cli.local import ensure_table
+    from voicetrail_cli.dev.local import ensure_table
 
     with mock_aws():
         import boto3

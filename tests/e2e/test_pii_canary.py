@@ -25,21 +25,14 @@ import pytest
 from tests.fakes.seed import event_item, put_all
 from voicetrail.domain.retention.classes import RetentionClass
 from voicetrail.providers.vapi.auth import VapiAuthConfig, sign_request
-from voicetrail_cli.local import LocalApi, dynamodb_admin_client
-from voicetrail_cli.simulate import (
-    HttpDriver,
-    Identity,
-    Signer,
-    SimConfig,
-    find_pii,
-    item_text,
-    log_lines,
-    pii_needles,
-    plan_simulation,
-    run_simulation,
-    scan_items,
-    synthetic_identity,
-)
+from voicetrail_cli.dev.local import LocalApi
+from voicetrail_cli.dev.simulate.command import run_simulation
+from voicetrail_cli.dev.simulate.driver import HttpDriver, Signer
+from voicetrail_cli.dev.simulate.evaluate import find_pii, pii_needles
+from voicetrail_cli.dev.simulate.identities import Identity, synthetic_identity
+from voicetrail_cli.dev.simulate.plan import SimConfig, plan_simulation
+from voicetrail_cli.dev.simulate.readback import item_text, log_lines, scan_items
+from voicetrail_cli.target import dynamodb_admin_client
 
 # Message types Vapi sends beyond the simulator's stream, each carrying caller content.
 OTHER_TYPES: dict[str, Callable[[Identity], dict[str, Any]]] = {

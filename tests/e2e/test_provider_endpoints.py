@@ -13,8 +13,9 @@ import pytest
 from rich.console import Console
 
 from voicetrail.storage.dynamo import DynamoEventStore
-from voicetrail_cli.local import LocalApi, dynamodb_admin_client
-from voicetrail_cli.provider_demo import platform_calls, run_provider_demo
+from voicetrail_cli.dev.local import LocalApi
+from voicetrail_cli.dev.provider_demo import platform_calls, run_provider_demo
+from voicetrail_cli.target import dynamodb_admin_client
 
 pytestmark = pytest.mark.e2e
 

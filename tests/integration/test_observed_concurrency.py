@@ -18,7 +18,7 @@ from voicetrail.providers.elevenlabs.signature import sign as sign_elevenlabs
 from voicetrail.providers.retell.signature import sign as sign_retell
 from voicetrail.storage.dynamo import dynamodb_client
 from voicetrail_cli import elevenlabs_events, retell_events
-from voicetrail_cli.local import EmbeddedDynamo, ensure_table
+from voicetrail_cli.dev.local import EmbeddedDynamo, ensure_table
 
 pytestmark = pytest.mark.integration
 TABLE = "voicetrail-provider-concurrency"

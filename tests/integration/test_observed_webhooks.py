@@ -229,7 +229,7 @@ def test_the_call_summary_and_view_name_the_platform_and_read_like_any_call(
     from voicetrail.domain.calls.state import utc_day
     from voicetrail.domain.retention.classes import RetentionPolicy
     from voicetrail.storage.ledger import DynamoCallLedger
-    from voicetrail_cli.calls import build_call_view
+    from voicetrail_cli.ops.call_view import build_call_view
 
     rng = random.Random(5)
     if platform.name == "retell":

@@ -3,8 +3,10 @@ benchmarks). The contract tests run both kinds against the same expectations."""
 
 from __future__ import annotations
 
+import calendar
 import copy
 import threading
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -35,6 +37,7 @@ from voicetrail.storage.table import (
     CURSOR_SK,
     ERASURE_PROJECTION,
     EVENT_SK_PREFIX,
+    EXPIRY_BUCKET_PREFIX,
     PK,
     SK,
     TTL_ATTRIBUTE,
@@ -43,6 +46,7 @@ from voicetrail.storage.table import (
     audit_index_sk,
     call_pk,
     day_index_entries,
+    day_of_bucket,
     expiry_upper_bound,
 )
 
@@ -497,6 +501,37 @@ class InMemoryPurgeCursor:
                 **expiry_attributes(CURSOR_PK, CURSOR_SK, RetentionClass.METADATA, expires_at),
             }
         )
+
+
+class InMemoryExpiryDays:
+    """The expiry day records of an InMemoryTable (port `ExpiryDays`), always complete: a day's buckets are
+    those its items carry now, as if every writer had recorded its bucket before writing."""
+
+    def __init__(self, table: InMemoryTable) -> None:
+        self._table = table
+        self.reads = 0
+        self.forgotten: list[int] = []
+
+    def buckets(self, first_day: int, last_day: int) -> dict[int, tuple[str, ...]] | None:
+        self.reads += 1
+        found: dict[int, set[str]] = {}
+        with self._table._lock:
+            for item in self._table.items.values():
+                bucket = item.get("exp_bucket", {}).get("S")
+                if bucket is None:
+                    continue
+                # The bucket's own day: a held item's TTL moves on, its bucket does not.
+                stamp = day_of_bucket(str(bucket)).removeprefix(EXPIRY_BUCKET_PREFIX)
+                day = calendar.timegm(time.strptime(stamp, "%Y-%m-%d"))
+                if first_day <= day <= last_day:
+                    found.setdefault(day, set()).add(str(bucket))
+        return {day: tuple(sorted(b)) for day, b in sorted(found.items())}
+
+    def forget(self, day: int) -> None:
+        self.forgotten.append(day)
+
+    def backfill(self, first_day: int, last_day: int, *, write: bool, more: Any, now: int) -> Any:
+        return self.buckets(first_day, last_day)
 
 
 class StaticConfigSource:

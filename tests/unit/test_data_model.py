@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
+from tools import docgen_datamodel
 from voicetrail.domain.retention.classes import RetentionClass
 from voicetrail.storage import table as model
-from voicetrail_cli import docgen_datamodel
-from voicetrail_cli.template import load_template
+from voicetrail_cli.ops.template import load_template
 
 pytestmark = pytest.mark.unit
 PACKAGE = Path(model.__file__).resolve().parents[1]

@@ -37,10 +37,10 @@ from voicetrail.providers.vapi.sanitize import (
     URL_MARKER,
     SanitizedMessage,
     _blank_text,
-    _literal_pattern,
     _name_parts,
 )
 from voicetrail.redaction import DEFAULT_POLICY, RedactionPolicy, redact
+from voicetrail.redaction.learnt_names import learnt_names_pattern
 
 if TYPE_CHECKING:
     from voicetrail.domain.callers import CallerHasher
@@ -161,8 +161,9 @@ class PayloadSanitizer:
             body[key] = None
             stack.append(_Node(item, lowered, zone, lowered in self._spec.arguments, False, body, key))
         self._run(stack, walk)
-        if learnt:
-            body = self._names_everywhere(body, _literal_pattern(learnt), findings)
+        pattern = learnt_names_pattern(learnt) if learnt else None
+        if pattern is not None:
+            body = self._names_everywhere(body, pattern, findings)
         if walk.content_kept:
             known = known_names() if callable(known_names) else known_names
             if known:

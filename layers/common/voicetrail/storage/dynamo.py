@@ -23,6 +23,7 @@ from voicetrail.domain.calls.ports import PutOutcome, StoredEvent
 from voicetrail.domain.retention.classes import RetentionClass
 from voicetrail.errors import StoreUnavailableError
 from voicetrail.storage.batch import query_items
+from voicetrail.storage.expiry_days import note_expiry
 from voicetrail.storage.expressions import expiry_attributes, key
 from voicetrail.storage.table import EVENT_SK_PREFIX, PK, TTL_ATTRIBUTE, call_pk, record_of_sk
 
@@ -102,10 +103,12 @@ class DynamoEventStore:
         self._table = table_name
 
     def put_event(self, event: StoredEvent, *, now: float) -> PutOutcome:
+        item = to_item(event)
         try:
+            note_expiry(self._client, self._table, item)  # its bucket's day record first (purge reads it)
             self._client.put_item(
                 TableName=self._table,
-                Item=to_item(event),
+                Item=item,
                 ConditionExpression=_PUT_CONDITION,
                 ExpressionAttributeValues={":now": {"N": str(int(now))}},
             )

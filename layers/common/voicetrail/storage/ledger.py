@@ -29,6 +29,7 @@ from voicetrail.domain.calls.state import (
 from voicetrail.domain.retention.classes import RetentionClass, RetentionPolicy
 from voicetrail.errors import StoreUnavailableError
 from voicetrail.storage.batch import batch_get, query_items
+from voicetrail.storage.expiry_days import note_expiry
 from voicetrail.storage.expressions import (
     UpdateBuilder,
     boolean,
@@ -155,10 +156,12 @@ class DynamoCallLedger:
         pk = call_pk(twilio_call_key(update.call_sid))
         sk = recording_sk(update.recording_sid)
         expires_at = self._retention.expires_at(RetentionClass.RECORDING, now)
+        expiry = expiry_attributes(pk, sk, RetentionClass.RECORDING, expires_at)
+        note_expiry(self._client, self._table, expiry)
 
         def build(with_status: bool) -> UpdateBuilder:
             u = UpdateBuilder()
-            for attr, value in expiry_attributes(pk, sk, RetentionClass.RECORDING, expires_at).items():
+            for attr, value in expiry.items():
                 # A held pointer (purge_attempts) keeps the expiry the purge gave it.
                 if attr == "retention_class":
                     u.set(attr, value)
@@ -232,6 +235,7 @@ class DynamoCallLedger:
         u.set("updated_ms", n(int(now * 1000)))
         u.set_if_absent("first_ts_ms", n(ts_ms))
         u.add("days", {"SS": [day]})
+        note_expiry(self._client, self._table, u.expiry_values)
         old = self._update(key(pk, SUMMARY_SK), u)
         old_first = get_n(old, "first_ts_ms")
         if old_first is not None and ts_ms < old_first:
@@ -260,6 +264,7 @@ class DynamoCallLedger:
             "call_key": s(call_key),
             **expiry_attributes(pk, call_key, RetentionClass.METADATA, expires_at),
         }
+        note_expiry(self._client, self._table, item)
         try:
             self._client.put_item(TableName=self._table, Item=item)
         except ClientError as exc:

@@ -80,9 +80,9 @@ INDEXES: tuple[Index, ...] = (
         "exp_sk",
         "INCLUDE",
         ("retention_class", "recording_sid", "vapi_call_id", "purge_attempts"),
-        "The retention purge queries past expiry day-buckets, every shard of a day (`exp_sk < now`), never "
-        "scans; it reads the "
-        "class and the recording pointers from the index, one read per expired item.",
+        "The retention purge queries the past expiry buckets that received items (the expiry day records "
+        "say which; `exp_sk < now`), never scans; it reads the class and the recording pointers from the "
+        "index, one read per expired item.",
     ),
     Index(
         CALLER_INDEX,
@@ -181,6 +181,10 @@ def audit_sk(seq: int) -> str:
 
 CURSOR_PK = system_pk("purge")
 AUDIT_DAYS_PK = system_pk("audit-days")
+# Which ExpiryIndex buckets received items, one record per expiry day (`EXP#YYYY-MM-DD`), and the state
+# of the one-time backfill of those records for items written before they existed (storage.expiry_days).
+EXPIRY_DAYS_PK = system_pk("expiry-days")
+EXPIRY_DAYS_STATE_SK = "STATE#backfill"
 PEPPER_PK = system_pk("pepper")
 FINGERPRINT_SK_PREFIX = "FP#"
 
@@ -272,6 +276,11 @@ def expiry_bucket(expires_at: int, pk: str) -> str:
 def expiry_buckets(day_epoch_s: int) -> tuple[str, ...]:
     """Every ExpiryIndex hash key of one UTC day: what the purge reads for that day."""
     return _every_shard(expiry_day(day_epoch_s))
+
+
+def day_of_bucket(bucket: str) -> str:
+    """`EXP#YYYY-MM-DD` of a bucket, sharded (`EXP#YYYY-MM-DD#07`) or not: the day record that lists it."""
+    return bucket[: len(EXPIRY_BUCKET_PREFIX) + 10]
 
 
 def expiry_sk(expires_at: int, pk: str, sk: str) -> str:
@@ -649,6 +658,30 @@ ITEM_TYPES: tuple[ItemType, ...] = (
         (),
         "A UTC day that has audit records (written once per process and day): `audit verify` queries the "
         "AuditIndex for these days only, so it reads in proportion to the records, not to the days.",
+    ),
+    ItemType(
+        "expiry day record",
+        "purge cursor",
+        EXPIRY_DAYS_PK,
+        "EXP#<YYYY-MM-DD>",
+        (),
+        (),
+        ("buckets (SS)",),
+        "The ExpiryIndex buckets of a UTC expiry day that received items, added before the items are "
+        "written (once per process and bucket): the purge queries these buckets only. Deleted by the purge "
+        "once the day is clean. No personal data.",
+    ),
+    ItemType(
+        "expiry day backfill",
+        "purge cursor",
+        EXPIRY_DAYS_PK,
+        EXPIRY_DAYS_STATE_SK,
+        (),
+        (),
+        ("complete", "scan_from (M)", "updated_at"),
+        "Whether the expiry day records cover every item: absent on a table written before they existed, "
+        "until the purge's one-time scan of the ExpiryIndex has recorded its buckets (resumable). Until "
+        "then the purge reads every bucket of every day.",
     ),
     ItemType(
         "pepper fingerprint",

@@ -29,6 +29,7 @@ from voicetrail.storage.batch import BatchDeleter
 from voicetrail.storage.dynamo import dynamodb_client
 from voicetrail.storage.erasure import DynamoCallerItems
 from voicetrail.storage.erasure_tasks import DynamoErasureTasks
+from voicetrail.storage.expiry_days import DynamoExpiryDays
 from voicetrail.storage.pepper import DynamoPepperFingerprints
 from voicetrail.storage.purge import DynamoExpiredItems, DynamoPurgeCursor
 
@@ -136,13 +137,20 @@ def build_purger(settings: PurgeRunSettings, *, metrics: MetricsRecorder) -> Ret
 
 
 def dynamo_purger(
-    client: Any, table: str, *, sleep: Callable[[float], None] = time.sleep, **options: Any
+    client: Any,
+    table: str,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    day_records: bool = True,
+    **options: Any,
 ) -> RetentionPurger:
-    """A purger over one DynamoDB table (the function, the CLI and the tests build it this way)."""
+    """A purger over one DynamoDB table (the function, the CLI and the tests build it this way).
+    `day_records=False`: ignore the expiry day records, read every bucket (benchmarks/purge.py's before)."""
     return RetentionPurger(
         DynamoExpiredItems(client, table),
         DynamoPurgeCursor(client, table),
         BatchDeleter(client, table, sleep=sleep),
+        days=DynamoExpiryDays(client, table) if day_records else None,
         **options,
     )
 

@@ -1,7 +1,7 @@
 """Realistic Retell AI webhook events, one generator per event type, for the tests, the demo and `sign`.
 
 Shapes follow Retell's webhook docs and the official SDK's call object (tests/fixtures/retell/PROVENANCE.md).
-A `RetellCallScript` is one synthetic call: ids, a synthetic caller (`voicetrail_cli.simulate.Identity`,
+A `RetellCallScript` is one synthetic call: ids, a synthetic caller (`simulate.identities.Identity`,
 whose personal data is planted in every place Retell carries caller content: transcript text and turns,
 word lists, tool-call arguments and results, the analysis summary and custom data, dynamic variables,
 metadata) and a clock. Each generator returns the payload Retell would POST for that event at that point
@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from voicetrail_cli.simulate import Identity, synthetic_identity
+from voicetrail_cli.dev.simulate.identities import Identity, synthetic_identity
 
 OUR_NUMBER = "+14155550142"
 _ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"

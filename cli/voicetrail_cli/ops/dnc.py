@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
+from voicetrail_cli.failures import CliError
 from voicetrail_cli.output import emit_json
 from voicetrail_cli.target import EndpointOpt, JsonOpt, PepperOpt, StackOpt, TableOpt, resolve
 from voicetrail_cli.target import secret_resolver as _resolver
@@ -37,17 +38,11 @@ def _numbers(phones: list[str] | None, file: Path | None) -> list[str]:
     return numbers
 
 
-def _hashes(numbers: list[str], pepper_ref: str | None, region: str) -> tuple[list[str], int]:
-    """(keyed hashes of the valid numbers, count of invalid ones)."""
+def _e164(numbers: list[str], region: str) -> tuple[list[str], int]:
+    """(the valid numbers in E.164, count of invalid ones): checked before anything else is asked for."""
     import phonenumbers
 
-    from voicetrail.domain.callers import CallerHasher
-
-    resolver = _resolver(pepper_ref)
-    if resolver is None:
-        raise typer.BadParameter("--pepper-ref (or HASH_PEPPER_REF) is required", param_hint="--pepper-ref")
-    hasher = CallerHasher(resolver.values()[0])
-    hashes, invalid = [], 0
+    valid, invalid = [], 0
     for number in numbers:
         try:
             parsed = phonenumbers.parse(number, region)
@@ -57,8 +52,19 @@ def _hashes(numbers: list[str], pepper_ref: str | None, region: str) -> tuple[li
         if not phonenumbers.is_valid_number(parsed):
             invalid += 1
             continue
-        hashes.append(hasher.hash(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)))
-    return sorted(set(hashes)), invalid
+        valid.append(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
+    return valid, invalid
+
+
+def _hashes(numbers: list[str], pepper_ref: str | None) -> list[str]:
+    """Keyed hashes of E.164 numbers with the deployment's pepper."""
+    from voicetrail.domain.callers import CallerHasher
+
+    resolver = _resolver(pepper_ref)
+    if resolver is None:
+        raise typer.BadParameter("--pepper-ref (or HASH_PEPPER_REF) is required", param_hint="--pepper-ref")
+    hasher = CallerHasher(resolver.values()[0])
+    return sorted({hasher.hash(number) for number in numbers})
 
 
 def _emit(payload: dict[str, Any], as_json: bool) -> None:
@@ -102,7 +108,8 @@ def _change(
     as_json: bool,
 ) -> None:
     """Add or remove hashed numbers, audit the count, print counts (exit 2 when a line was not a number)."""
-    hashes, invalid = _hashes(numbers, pepper_ref, region)
+    valid, invalid = _e164(numbers, region)
+    hashes = _hashes(valid, pepper_ref)
     client, table_name = _target(table, stack, endpoint)
     dnc, now = _list(client, table_name), time.time()
     if action == "add":
@@ -156,11 +163,19 @@ def check(
     as_json: JsonOpt = False,
 ) -> None:
     """Whether a number is on the list (exit 0 listed, 1 not listed, 2 invalid)."""
-    hashes, invalid = _hashes([phone], pepper_ref, region)
-    if invalid:
-        _emit({"on_list": None, "invalid": 1}, as_json)
-        raise typer.Exit(2)
+    valid, _ = _e164([phone], region)
+    if not valid:
+        if as_json:
+            _emit({"on_list": None, "invalid": 1}, as_json)
+            raise typer.Exit(2)
+        # The number itself is not repeated: the list and its messages never carry numbers.
+        raise CliError(
+            f"--phone is not a valid phone number for region {region}: give it in E.164 (+14155550123) "
+            "or in national format with --region",
+            exit_code=2,
+        )
+    (hashed,) = _hashes(valid, pepper_ref)
     client, table_name = _target(table, stack, dynamodb_endpoint)
-    listed = _list(client, table_name).contains(hashes[0])
+    listed = _list(client, table_name).contains(hashed)
     _emit({"on_list": listed}, as_json)
     raise typer.Exit(0 if listed else 1)

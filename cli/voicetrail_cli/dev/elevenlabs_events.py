@@ -3,7 +3,7 @@ and `sign`.
 
 Shapes follow ElevenLabs' post-call webhook docs and the official SDK's conversation types
 (tests/fixtures/elevenlabs/PROVENANCE.md). An `ElevenLabsCallScript` is one synthetic phone conversation
-with a synthetic caller (`voicetrail_cli.simulate.Identity`) whose personal data is planted wherever
+with a synthetic caller (`simulate.identities.Identity`) whose personal data is planted wherever
 ElevenLabs carries caller content: transcript turns (`message`, `original_message`), tool-call parameters
 and results, the analysis summary, title and data-collection values, dynamic variables, the phone-call
 metadata and, for a failed call, the telephony provider's own callback fields.
@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from voicetrail_cli.simulate import Identity, synthetic_identity
+from voicetrail_cli.dev.simulate.identities import Identity, synthetic_identity
 
 OUR_NUMBER = "+14155550143"
 _B32 = "0123456789abcdefghjkmnpqrstvwxyz"

@@ -16,7 +16,6 @@ import os
 import re
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlparse
@@ -327,21 +326,55 @@ def purge(
         emit_json(result)
         return
     table_view = Table(title=f"purge {'(dry run) ' if dry_run else ''}of {target.table}")
-    table_view.add_column("")
+    table_view.add_column("measure")
     table_view.add_column("value", justify="right")
-    for key, value in sorted(result.items()):
-        table_view.add_row(key, json.dumps(value) if isinstance(value, dict | list) else str(value))
+    for label, value in purge_summary(result):
+        table_view.add_row(label, value)
     show(table_view)
+
+
+def purge_summary(result: dict[str, Any]) -> list[tuple[str, str]]:
+    """The purge report as labelled rows: counts per class spelled out, zero classes left out."""
+
+    def by_class(counts: dict[str, int]) -> str:
+        parts = [f"{rclass} {count:,}" for rclass, count in sorted(counts.items()) if count]
+        return f"{sum(counts.values()):,}" + (f" ({', '.join(parts)})" if parts else "")
+
+    buckets = f"{result['buckets']:,}"
+    if result["every_bucket"]:
+        buckets += " (every bucket: the expiry day records are not complete yet)"
+    rows = [
+        ("days in range", f"{result['days']:,}"),
+        ("buckets queried", buckets),
+        ("day record reads", f"{result['index_reads']:,}"),
+        ("items read", f"{result['items_read']:,}"),
+        ("expired", by_class(result["expired"])),
+    ]
+    if not result["dry_run"]:
+        rows += [
+            ("deleted", by_class(result["deleted"])),
+            ("left for the next run", f"{result['failures']:,}"),
+            ("recordings pending", f"{result['recordings_pending']:,}"),
+            ("recordings stuck", f"{result['recordings_stuck']:,}"),
+            ("Twilio recordings deleted", f"{result['twilio_recordings_deleted']:,}"),
+            ("Vapi calls deleted", f"{result['vapi_calls_deleted']:,}"),
+        ]
+    rows += [
+        ("stopped early", "yes" if result["stopped_early"] else "no"),
+        ("took", f"{result['duration_ms'] / 1000:.1f} s"),
+        ("next run starts at", result["cursor"]),
+    ]
+    return rows
 
 
 # ---- audit ------------------------------------------------------------------------------------------
 
 
-def _since_epoch(value: str) -> float:
-    try:
-        return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC).timestamp()
-    except ValueError:
-        raise CliError(f"--since {value!r}: use YYYY-MM-DD") from None
+def _since_epoch(value: str, now: float) -> float:
+    """--since of the audit commands: the forms every command takes (voicetrail_cli.timerange)."""
+    from voicetrail_cli.timerange import parse_time
+
+    return parse_time(value, now, option="--since")
 
 
 def _show_verification(report: dict[str, Any], source: str) -> None:
@@ -377,7 +410,8 @@ def audit_verify(
     region: RegionOpt = None,
     call: Annotated[str | None, typer.Option("--call", help="Verify this call's chain only.")] = None,
     since: Annotated[
-        str | None, typer.Option(help="Chains with records since YYYY-MM-DD (default: audit retention).")
+        str | None,
+        typer.Option(help="Chains with records since then: 7d, 2026-11-01, ... (default: audit retention)."),
     ] = None,
     file: Annotated[
         Path | None,
@@ -398,7 +432,7 @@ def audit_verify(
 
     current = now if now is not None else time.time()
     if file is not None:
-        from voicetrail_cli.evidence import verify_file
+        from voicetrail_cli.ops.evidence import verify_file
 
         result = verify_file(file, now=current, public_key=public_key)
         source = str(file)
@@ -408,7 +442,7 @@ def audit_verify(
         if call:
             pks = [call_pk(call)]
         else:
-            start = _since_epoch(since) if since else current - audit_days * 86_400
+            start = _since_epoch(since, current) if since else current - audit_days * 86_400
             pks = reader.chains_since(start, now=current)
             pks += [p for p in (system_pk("purge"), system_pk("erasure")) if p not in pks]
         report = reader.verify(pks, now=current)
@@ -446,7 +480,7 @@ def audit_public_key(
     """Print the evidence signing key's public key (PEM), its id and fingerprint: what an auditor needs,
     with the bundle, to verify evidence offline. Hand it over on a channel the bundle does not travel on."""
     from voicetrail.infra.signing import fingerprint
-    from voicetrail_cli.evidence import public_key_pem, resolve_signer
+    from voicetrail_cli.ops.evidence import public_key_pem, resolve_signer
     from voicetrail_cli.target import Deployment, stack_outputs
 
     outputs = stack_outputs(stack, region) if stack else {}
@@ -477,7 +511,10 @@ def audit_export(
     dynamodb_endpoint: EndpointOpt = None,
     region: RegionOpt = None,
     call: Annotated[str | None, typer.Option("--call", help="Export this call's records.")] = None,
-    since: Annotated[str | None, typer.Option(help="Export records since YYYY-MM-DD.")] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(help="Export records since then: 7d, 24h, 2026-11-01, 2026-11-01T09:30Z, ..."),
+    ] = None,
     output_format: Annotated[str, typer.Option("--format", help="json | csv")] = "json",
     out: Annotated[Path | None, typer.Option(help="Write here instead of stdout.")] = None,
     now: NowOpt = None,
@@ -489,7 +526,7 @@ def audit_export(
     from voicetrail.storage.audit import DynamoAuditStore
 
     if (call is None) == (since is None):
-        raise CliError("give exactly one of --call CALL_ID and --since YYYY-MM-DD")
+        raise CliError("give exactly one of --call CALL_ID and --since TIME (7d, 2026-11-01, ...)")
     if as_json:
         output_format = "json"
     if output_format not in ("json", "csv"):
@@ -502,7 +539,7 @@ def audit_export(
         if not records:
             raise CliError(f"no audit records for call {call!r} in {target.table}: check the call id")
     else:
-        records = list(reader.records_since(_since_epoch(since or ""), now=current))
+        records = list(reader.records_since(_since_epoch(since or "", current), now=current))
     rows = [r.as_dict() for r in sorted(records, key=lambda r: (r.at_ms, r.pk, r.seq))]
     if output_format == "json":
         text = json.dumps(rows, indent=2) + "\n"
@@ -539,8 +576,8 @@ def evidence(
     """Write one call's signed evidence bundle: events, audit chain, rule snapshots, summary, all bound
     into one signed hash chain. An auditor re-verifies it offline with the bundle and the public key:
     `voicetrail audit verify --file BUNDLE --public-key KEY.pem`."""
-    from voicetrail_cli.calls import load_call
-    from voicetrail_cli.evidence import build_bundle, resolve_signer
+    from voicetrail_cli.ops.calls import load_call
+    from voicetrail_cli.ops.evidence import build_bundle, resolve_signer
 
     target = resolve(table=table, dynamodb_endpoint=dynamodb_endpoint, stack=stack, region=region)
     current = now if now is not None else time.time()

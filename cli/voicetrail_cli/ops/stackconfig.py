@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from voicetrail_cli.failures import CliError
-from voicetrail_cli.template import REPO_ROOT
+from voicetrail_cli.ops.template import REPO_ROOT
 
 SAMCONFIG = REPO_ROOT / "samconfig.toml"
 

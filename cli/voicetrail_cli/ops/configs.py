@@ -45,7 +45,9 @@ def validate_text(raw: str) -> Any:
     try:
         document = json.loads(raw)
     except json.JSONDecodeError as exc:
-        raise CliError(f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+        # json's messages for some errors end in "... starting at" / "... at": the position follows here.
+        what = exc.msg.removesuffix(" at").removesuffix(" starting")
+        raise CliError(f"not JSON: {what} (line {exc.lineno}, column {exc.colno})") from None
     if not isinstance(document, dict):
         raise CliError("a config is a JSON object of settings")
     try:

@@ -126,8 +126,8 @@ def demo_twilio_and_report(api: Any, provider_call_id: str, console: Any) -> int
     from voicetrail.domain.calls.state import twilio_call_key
     from voicetrail.domain.retention.classes import RetentionPolicy
     from voicetrail.storage.ledger import DynamoCallLedger
-    from voicetrail_cli.local import dynamodb_admin_client
-    from voicetrail_cli.report import print_report
+    from voicetrail_cli.ops.report.command import print_report
+    from voicetrail_cli.target import dynamodb_admin_client
 
     start = time.time() - 200
     deliveries = shuffled_with_duplicates(

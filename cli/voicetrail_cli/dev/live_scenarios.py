@@ -21,7 +21,7 @@ from voicetrail_cli.output import show
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from voicetrail_cli.local import LocalApi
+    from voicetrail_cli.dev.local import LocalApi
 
 HUMAN_DESK = {"type": "number", "number": "+14155550100", "mode": "warm-summary"}
 
@@ -220,7 +220,7 @@ def run_live_demo(api: LocalApi, console: Console) -> int:
     from voicetrail.providers.vapi.auth import VapiAuthConfig, sign_request
     from voicetrail.storage.dynamo import DynamoEventStore
     from voicetrail.storage.table import config_pk
-    from voicetrail_cli.local import dynamodb_admin_client
+    from voicetrail_cli.target import dynamodb_admin_client
 
     client = dynamodb_admin_client(api.dynamodb_endpoint)
     url = f"{api.base_url}/vapi/webhook"

@@ -1,47 +1,24 @@
-"""`voicetrail calls list|show`: find calls and look at one.
-
-`load_call` reads a call (one query per partition: the Vapi call's and, for phone calls, the Twilio
-call's) and `build_call_view` turns the raw items into a `CallView`, plain data; `render_call` and
-`CallView.as_dict` are two renderers of it, so another section (latency, for instance) is one more
-field and one more block in the renderer.
+"""One call as plain data: `load_call` reads its partitions (the Vapi call's and, for phone calls, the
+Twilio call's: one query each) and `build_call_view` turns the raw items into a `CallView`. Renderers
+(`voicetrail_cli.ops.calls`, `voicetrail_cli.ops.evidence`) read the view; they never read items.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Annotated, Any
-
-import typer
-from rich.table import Table
+from typing import Any
 
 from voicetrail_cli.failures import CliError
-from voicetrail_cli.latency_view import latency_view, render_latency
-from voicetrail_cli.output import emit_json, show
+from voicetrail_cli.ops.latency_view import latency_view
 from voicetrail_cli.target import (
     Deployment,
-    EndpointOpt,
-    JsonOpt,
-    NowOpt,
-    RegionOpt,
-    SinceOpt,
-    StackOpt,
-    TableOpt,
-    UntilOpt,
-    resolve,
-    secret_resolver,
 )
 
-calls_app = typer.Typer(help="List calls and show one call's whole story.", no_args_is_help=True)
-
 _CALL_SID = re.compile(r"^CA[0-9a-fA-F]{32}$")
-OUTCOMES = ("escalated", "consent-denied", "transferred", "failed")
-FAILED_STATUSES = frozenset({"failed", "busy", "no-answer", "canceled"})
-TRANSFER_REASONS = frozenset({"assistant-forwarded-call", "call.forwarded"})
 
 
 def _iso(ms: float | None) -> str:
@@ -87,7 +64,7 @@ class CallView:
     events: list[dict[str, Any]] = field(default_factory=list)  # every stored event, as stored (redacted)
     audit: list[dict[str, Any]] = field(default_factory=list)  # the call's chain, export form
     rule_snapshots: list[dict[str, Any]] = field(default_factory=list)
-    latency: dict[str, Any] | None = None  # voicetrail_cli.latency_view.latency_view: figures and turns
+    latency: dict[str, Any] | None = None  # voicetrail_cli.ops.latency_view.latency_view: figures and turns
     dynamodb_requests: int = 0
 
     def as_dict(self) -> dict[str, Any]:
@@ -122,33 +99,46 @@ def _event_detail(event: Any) -> str:
     return " ".join(parts)
 
 
+def _recording(item: dict[str, Any]) -> dict[str, Any]:
+    """A recording pointer as a row: Twilio's (its RecordingSid and status) or Vapi's (the call's audio)."""
+    if "recording_sid" in item:
+        return {
+            "provider": "twilio",
+            "recording": item["recording_sid"]["S"],
+            "status": item.get("rec_status", {}).get("S", "-"),
+        }
+    return {"provider": "vapi", "recording": "the call's audio at Vapi", "status": "stored at Vapi"}
+
+
+def _role(value: Any) -> str:
+    return "assistant" if value == "bot" else str(value or "?")
+
+
 def _transcript(events: Sequence[Any]) -> list[dict[str, Any]]:
-    """Final transcripts in order; else the end-of-call report's messages (both stored redacted)."""
-    finals = [
-        e
+    """The end-of-call report's messages once it has arrived (the whole call, in order, with the words);
+    before, the final transcripts so far. Both as stored: redacted. Lines without words are left out."""
+    for e in events:
+        if e.event_type == "end-of-call-report":
+            messages = (e.body.get("artifact") or {}).get("messages") or []
+            lines = [
+                {"at_ms": m.get("time"), "role": _role(m.get("role")), "text": str(m.get("message") or "")}
+                for m in messages
+                if isinstance(m, dict) and m.get("role") in ("user", "bot", "assistant")
+            ]
+            if lines:
+                return [line for line in lines if str(line["text"]).strip()]
+    return [
+        {
+            "at_ms": e.event_ts_ms,
+            "role": _role(e.body.get("role", e.attributes.get("role"))),
+            "text": e.body["transcript"],
+        }
         for e in events
         if e.event_type.startswith("transcript")
         and e.attributes.get("transcript_type", "final") == "final"
         and isinstance(e.body.get("transcript"), str)
-    ]
-    if finals:
-        return [
-            {
-                "at_ms": e.event_ts_ms,
-                "role": str(e.body.get("role", e.attributes.get("role", "?"))),
-                "text": e.body["transcript"],
-            }
-            for e in finals
-        ]
-    for e in events:
-        if e.event_type == "end-of-call-report":
-            messages = (e.body.get("artifact") or {}).get("messages") or []
-            return [
-                {"at_ms": m.get("time"), "role": str(m.get("role", "?")), "text": str(m.get("message", ""))}
-                for m in messages
-                if isinstance(m, dict) and m.get("role") in ("user", "bot", "assistant")
-            ]
-    return _platform_transcript(events)
+        and e.body["transcript"].strip()
+    ] or _platform_transcript(events)
 
 
 def _platform_transcript(events: Sequence[Any]) -> list[dict[str, Any]]:
@@ -172,7 +162,7 @@ def _platform_transcript(events: Sequence[Any]) -> list[dict[str, Any]]:
                     )
         if len(turns) > len(best):
             best = turns
-    return best
+    return [turn for turn in best if turn["text"].strip()]
 
 
 def build_call_view(call_id: str, items: Iterable[dict[str, Any]]) -> CallView:
@@ -209,9 +199,7 @@ def build_call_view(call_id: str, items: Iterable[dict[str, Any]]) -> CallView:
             view.vapi_call_id = view.vapi_call_id or summary.vapi_call_id
             view.twilio_call_sid = view.twilio_call_sid or summary.twilio_call_sid
         elif sk.startswith(RECORDING_SK_PREFIX):
-            view.recordings.append(
-                {k: next(iter(v.values())) for k, v in item.items() if k in ("recording_sid", "rec_status")}
-            )
+            view.recordings.append(_recording(item))
         elif sk.startswith(RULE_SK_PREFIX):
             view.rule_snapshots.append(
                 {
@@ -354,231 +342,3 @@ def load_call(target: Deployment, call_id: str, *, now: float) -> CallView:
         view = build_call_view(call_id, items)
     view.dynamodb_requests = client.total
     return view
-
-
-# ---- renderers --------------------------------------------------------------------------------------
-
-
-def render_call(view: CallView) -> list[Any]:
-    """The rich renderables of a call, section by section."""
-    head = Table(title=f"call {view.call_id}", show_header=False)
-    head.add_column("")
-    head.add_column("")
-    for key in ("vapi_call_id", "twilio_call_sid"):
-        head.add_row(key, str(getattr(view, key) or "-"))
-    for key, value in sorted(view.summary.items()):
-        if key not in ("vapi_call_id", "twilio_call_sid", "call_key"):
-            head.add_row(key, str(value))
-    cost = view.cost.get("cost_usd")
-    head.add_row("cost", f"${cost:.4f}" if isinstance(cost, int | float) else "-")
-    for name, value in sorted((view.cost.get("breakdown") or {}).items()):
-        if isinstance(value, int | float):
-            head.add_row(f"  {name}", f"{value:.4f}")
-    out: list[Any] = [head]
-
-    timeline = Table(title=f"timeline ({len(view.timeline)} entries)")
-    for column in ("at (UTC)", "source", "kind", "detail"):
-        timeline.add_column(column)
-    for t in view.timeline:
-        timeline.add_row(_iso(t.at_ms)[11:], t.source, t.kind, t.detail)
-    out.append(timeline)
-
-    if view.transcript:
-        transcript = Table(title="transcript (as stored: redacted)")
-        transcript.add_column("role")
-        transcript.add_column("text", overflow="fold")
-        for line in view.transcript:
-            transcript.add_row(line["role"], line["text"])
-        out.append(transcript)
-
-    if view.latency is not None:
-        out.append(render_latency(view.latency))
-
-    for title, rows in (
-        ("consent", view.consent),
-        ("escalation (rule as configured when it fired)", view.escalations),
-        ("transfers", view.transfers),
-        ("Twilio states", view.twilio_states),
-        ("recordings", view.recordings),
-    ):
-        if not rows:
-            continue
-        section = Table(title=title)
-        columns = list(dict.fromkeys(k for row in rows for k in row))
-        for column in columns:
-            section.add_column(column, overflow="fold")
-        for row in rows:
-            section.add_row(*(_cell(column, row.get(column)) for column in columns))
-        out.append(section)
-    out.append(
-        f"{len(view.events)} events, {len(view.audit)} audit records; "
-        f"{view.dynamodb_requests} DynamoDB requests"
-    )
-    return out
-
-
-def _cell(column: str, value: Any) -> str:
-    if value is None:
-        return "-"
-    if column == "at_ms" and isinstance(value, int | float):
-        return _iso(value)[11:]
-    if column == "rule_as_configured" and isinstance(value, dict):
-        config = value.get("config", {})
-        return (
-            f"keyword {value.get('keyword')!r} (rule {value.get('rule')}) from {value.get('config_key')}; "
-            f"min confidence {config.get('escalation_min_confidence')}, debounce "
-            f"{config.get('escalation_debounce_ms')} ms, keywords {config.get('escalation_keywords')}"
-        )
-    if isinstance(value, dict | list):
-        return json.dumps(value, sort_keys=True)
-    return str(value)
-
-
-# ---- commands ---------------------------------------------------------------------------------------
-
-
-@calls_app.command("show")
-def calls_show(
-    call_id: Annotated[str, typer.Argument(help="Vapi call id, Twilio CallSid, or twilio:<CallSid>.")],
-    table: TableOpt = None,
-    stack: StackOpt = None,
-    dynamodb_endpoint: EndpointOpt = None,
-    region: RegionOpt = None,
-    now: NowOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """One call: timeline of every stored event, redacted transcript, each turn's latency, consent,
-    escalation (with the rule as configured when it fired), transfers, Twilio states, recordings and cost."""
-    target = resolve(table=table, dynamodb_endpoint=dynamodb_endpoint, stack=stack, region=region)
-    view = load_call(target, call_id, now=now if now is not None else time.time())
-    if as_json:
-        emit_json(view.as_dict())
-    else:
-        show(*render_call(view))
-
-
-def _outcomes(summary: Any) -> set[str]:
-    found = set()
-    if summary.escalated:
-        found.add("escalated")
-    if summary.consent == "denied":
-        found.add("consent-denied")
-    if summary.ended_reason in TRANSFER_REASONS:
-        found.add("transferred")
-    if (summary.final_status or summary.status) in FAILED_STATUSES or (
-        summary.ended_reason and ("error" in summary.ended_reason or "failed" in summary.ended_reason)
-    ):
-        found.add("failed")
-    return found
-
-
-@calls_app.command("list")
-def calls_list(
-    since: SinceOpt = "7d",
-    until: UntilOpt = None,
-    caller: Annotated[
-        str | None, typer.Option(help="Only this caller's calls (hashed here with the pepper, never stored).")
-    ] = None,
-    pepper_ref: Annotated[
-        str | None,
-        typer.Option(envvar="HASH_PEPPER_REF", help="Pepper ref for --caller (HashPepperSecretArn)."),
-    ] = None,
-    outcome: Annotated[
-        list[str] | None, typer.Option(help=f"Only calls with this outcome: {' | '.join(OUTCOMES)}.")
-    ] = None,
-    limit: Annotated[int, typer.Option(min=1, help="At most this many rows.")] = 200,
-    table: TableOpt = None,
-    stack: StackOpt = None,
-    dynamodb_endpoint: EndpointOpt = None,
-    region: RegionOpt = None,
-    now: NowOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Calls in a time range, optionally of one caller and with given outcomes."""
-    from voicetrail.domain.retention.classes import RetentionPolicy
-    from voicetrail.storage.ledger import DynamoCallLedger
-    from voicetrail_cli.report import days_between, parse_since
-
-    bad = [o for o in outcome or [] if o not in OUTCOMES]
-    if bad:
-        raise CliError(f"--outcome {bad[0]!r}: use one of {', '.join(OUTCOMES)}")
-    current = now if now is not None else time.time()
-    start = parse_since(since, current)
-    end = parse_since(until, current) if until else current
-    target = resolve(table=table, dynamodb_endpoint=dynamodb_endpoint, stack=stack, region=region)
-    client = target.dynamodb()
-    ledger = DynamoCallLedger(client, target.table, RetentionPolicy())
-    summaries = [
-        s
-        for s in ledger.summaries_for_days(days_between(start, end), now=current)
-        if start * 1000 <= s.first_ts_ms <= end * 1000
-    ]
-    if caller:
-        summaries = _of_caller(target, client, caller, pepper_ref, summaries)
-    if outcome:
-        summaries = [s for s in summaries if _outcomes(s) & set(outcome)]
-    rows: list[dict[str, Any]] = [
-        {
-            "call": s.vapi_call_id or s.call_key,
-            "platform": s.voice_platform,
-            "twilio_call_sid": s.twilio_call_sid,
-            "started": _iso(s.first_ts_ms),
-            "status": s.final_status or s.status or ("ended" if s.vapi_ended else None),
-            "duration_s": s.handle_time_s,
-            "outcomes": sorted(_outcomes(s)),
-            "consent": s.consent,
-            "cost_usd": s.cost_usd,
-        }
-        for s in summaries[:limit]
-    ]
-    if as_json:
-        emit_json({"calls": rows, "total": len(summaries), "shown": len(rows)})
-        return
-    view = Table(title=f"calls {_iso(start * 1000)[:16]} .. {_iso(end * 1000)[:16]} ({len(summaries)})")
-    for column in (
-        "call",
-        "platform",
-        "Twilio CallSid",
-        "started (UTC)",
-        "status",
-        "duration",
-        "outcomes",
-        "consent",
-        "cost",
-    ):
-        view.add_column(column, no_wrap=column in ("call", "Twilio CallSid"))
-    for r in rows:
-        view.add_row(
-            r["call"],
-            r["platform"] or "-",
-            r["twilio_call_sid"] or "-",
-            r["started"][:19],
-            r["status"] or "-",
-            f"{r['duration_s']:.0f} s" if r["duration_s"] is not None else "-",
-            ", ".join(r["outcomes"]) or "-",
-            r["consent"] or "-",
-            f"${r['cost_usd']:.3f}" if r["cost_usd"] is not None else "-",
-        )
-    show(view)
-
-
-def _of_caller(
-    target: Deployment, client: Any, caller: str, pepper_ref: str | None, summaries: list[Any]
-) -> list[Any]:
-    from voicetrail.domain.callers import CallerHasher, caller_id
-    from voicetrail.storage.call_view import caller_partitions
-    from voicetrail.storage.pepper import DynamoPepperFingerprints
-
-    canonical = caller_id(caller)
-    ref = pepper_ref or target.secret_ref("HashPepperSecretArn")
-    if not ref:
-        raise CliError(
-            "--caller needs the pepper: pass --pepper-ref (stack output HashPepperSecretArn) or --stack"
-        )
-    hasher = CallerHasher(secret_resolver(ref).values()[0])
-    if hasher.fingerprint() not in DynamoPepperFingerprints(client, target.table).known():
-        raise CliError(
-            "the pepper does not match the one this table's caller hashes were made with: check --pepper-ref"
-        )
-    pks = {pk.removeprefix("CALL#") for pk in caller_partitions(client, target.table, hasher.hash(canonical))}
-    return [s for s in summaries if s.call_key in pks or (s.vapi_call_id or "") in pks]

@@ -78,30 +78,37 @@ def render_latency(view: Mapping[str, Any]) -> Group:
             f"assistant talk-overs {_count(figures['user_interrupted'])})"
         )
     table = Table(title=f"Turns (slow: above {float(view['slow_turn_ms']):,.0f} ms)", expand=False)
-    for name, justify in (
-        ("#", "right"),
-        ("at", "right"),
-        ("caller", "left"),
-        ("assistant", "left"),
-        ("turn ms", "right"),
-        ("model", "right"),
-        ("voice", "right"),
-        ("transcriber", "right"),
-        ("endpointing", "right"),
-    ):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    # A column that no turn has a value for (no timing in the report, no message times) is left out.
+    columns = [
+        (name, justify, key)
+        for name, justify, key in _TURN_COLUMNS
+        if key in ("turn", "caller", "assistant") or any(t[key] is not None for t in view["turns"])
+    ]
+    for name, justify, _ in columns:
+        table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
     for turn in view["turns"]:
-        at = turn["seconds_from_start"]
         table.add_row(
-            str(turn["turn"]),
-            "-" if at is None else f"{at:.1f}s",
-            turn["caller"],
-            turn["assistant"],
-            _ms(turn["turn_ms"]),
-            _ms(turn["model_ms"]),
-            _ms(turn["voice_ms"]),
-            _ms(turn["transcriber_ms"]),
-            _ms(turn["endpointing_ms"]),
-            style="bold red" if turn["slow"] else None,
+            *(_turn_cell(key, turn[key]) for _, _, key in columns), style="bold red" if turn["slow"] else None
         )
     return Group(summary, table)
+
+
+_TURN_COLUMNS = (
+    ("#", "right", "turn"),
+    ("at (s from start)", "right", "seconds_from_start"),
+    ("caller", "left", "caller"),
+    ("assistant", "left", "assistant"),
+    ("turn ms", "right", "turn_ms"),
+    ("model", "right", "model_ms"),
+    ("voice", "right", "voice_ms"),
+    ("transcriber", "right", "transcriber_ms"),
+    ("endpointing", "right", "endpointing_ms"),
+)
+
+
+def _turn_cell(key: str, value: Any) -> str:
+    if key == "seconds_from_start":
+        return "-" if value is None else f"{value:.1f}"
+    if key in ("turn", "caller", "assistant"):
+        return "" if value is None else str(value)
+    return _ms(value)

@@ -15,7 +15,6 @@ import contextlib
 import importlib.util
 import json
 import os
-import secrets
 import socket
 import sys
 import threading
@@ -28,8 +27,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from voicetrail_cli.stackconfig import StackSettings
-from voicetrail_cli.template import (
+from voicetrail_cli.ops.stackconfig import StackSettings
+from voicetrail_cli.ops.template import (
     FunctionSpec,
     Route,
     functions,
@@ -38,8 +37,8 @@ from voicetrail_cli.template import (
     resolve_local_env,
     table_definition,
 )
+from voicetrail_cli.target import LOCAL_TABLE, dynamodb_admin_client
 
-LOCAL_TABLE = "voicetrail-local"
 MAX_PAYLOAD = 10 * 1024 * 1024  # API Gateway HTTP API payload quota
 _TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript")
 _FAKE_AWS = {
@@ -51,15 +50,20 @@ _FAKE_AWS = {
 }
 
 
+LOCAL_PEPPER = "local-hash-pepper"
+LOCAL_PEPPER_ENV = "VOICETRAIL_LOCAL_HASH_PEPPER"
+
+
 @dataclass
 class LocalSecrets:
-    """Secrets of the local stack. Fixed values make `voicetrail sign` and curl examples reproducible."""
+    """Secrets of the local stack. Fixed values make `voicetrail sign` and curl examples reproducible, and
+    the fixed pepper lets `calls list --caller`, `dnc` and `erase` hash a number as the functions did."""
 
     vapi: str = "local-vapi-secret"
     twilio: str = "local-twilio-token"
     retell: str = "local-retell-key"  # `voicetrail sign --provider retell` signs with it by default
     elevenlabs: str = "local-elevenlabs-secret"  # and `--provider elevenlabs` with this one
-    pepper: str = field(default_factory=lambda: secrets.token_hex(16))
+    pepper: str = LOCAL_PEPPER
 
     def environ(self) -> dict[str, str]:
         return {
@@ -67,7 +71,7 @@ class LocalSecrets:
             "VOICETRAIL_LOCAL_TWILIO_AUTH_TOKEN": self.twilio,
             "VOICETRAIL_LOCAL_RETELL_API_KEY": self.retell,
             "VOICETRAIL_LOCAL_ELEVENLABS_WEBHOOK_SECRET": self.elevenlabs,
-            "VOICETRAIL_LOCAL_HASH_PEPPER": self.pepper,
+            LOCAL_PEPPER_ENV: self.pepper,
         }
 
 
@@ -95,25 +99,6 @@ class EmbeddedDynamo:
 
     def stop(self) -> None:
         self._server.stop()
-
-
-def dynamodb_admin_client(endpoint: str | None) -> Any:
-    import boto3
-    from botocore.config import Config
-
-    if endpoint:
-        # A local endpoint answers at once or not at all: fail in seconds, not after DynamoDB's 10 retries.
-        return boto3.client(
-            "dynamodb",
-            endpoint_url=endpoint,
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",  # noqa: S106 - moto's fake credentials
-            config=Config(
-                connect_timeout=2, read_timeout=30, retries={"max_attempts": 2, "mode": "standard"}
-            ),
-        )
-    return boto3.client("dynamodb")
 
 
 def ensure_table(client: Any, table_name: str = LOCAL_TABLE) -> None:

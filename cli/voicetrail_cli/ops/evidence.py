@@ -42,12 +42,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from voicetrail_cli.failures import CliError
+from voicetrail_cli.ops.calls import CallView
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePublicKey
 
     from voicetrail.infra.signing import EvidenceSigner
-    from voicetrail_cli.calls import CallView
+    from voicetrail_cli.ops.call_view import CallView
     from voicetrail_cli.target import Deployment
 
 BUNDLE_FORMAT = "voicetrail-evidence"

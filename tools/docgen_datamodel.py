@@ -1,7 +1,7 @@
 """Writes docs/reference/data-model.md from voicetrail.storage.table (the single-table data model).
 
-    python -m voicetrail_cli.docgen_datamodel            # rewrite the page
-    python -m voicetrail_cli.docgen_datamodel --check    # exit 1 when the checked-in page is stale
+    python -m tools.docgen_datamodel            # rewrite the page
+    python -m tools.docgen_datamodel --check    # exit 1 when the checked-in page is stale
 
 `make docs-ref-data-model` runs the first; a unit test runs the equivalent of the second. The page is
 never edited by hand: change the model module and regenerate.
@@ -16,7 +16,7 @@ from pathlib import Path
 from voicetrail.domain.retention.classes import RetentionClass
 from voicetrail.storage import table as model
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 PAGE = REPO_ROOT / "docs" / "reference" / "data-model.md"
 
 _RETENTION_NOTES = {

@@ -20,7 +20,7 @@ from voicetrail_cli.output import show
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from voicetrail_cli.local import LocalApi
+    from voicetrail_cli.dev.local import LocalApi
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ class PlatformCall:
 def platform_calls(api: LocalApi, seed: int = 27) -> list[PlatformCall]:
     from voicetrail.providers.elevenlabs.signature import sign as sign_elevenlabs
     from voicetrail.providers.retell.signature import sign as sign_retell
-    from voicetrail_cli import elevenlabs_events, retell_events
+    from voicetrail_cli.dev import elevenlabs_events, retell_events
 
     rng = random.Random(seed)  # noqa: S311 - synthetic calls, not crypto
     retell = retell_events.script(rng, start_ms=int(time.time() * 1000) - 90_000)
@@ -83,7 +83,7 @@ def _post(url: str, body: bytes, headers: dict[str, str]) -> int:
 def run_provider_demo(api: LocalApi, console: Console) -> int:
     """Replays one call per platform; returns how many answers were not the expected ones."""
     from voicetrail.storage.dynamo import DynamoEventStore
-    from voicetrail_cli.local import dynamodb_admin_client
+    from voicetrail_cli.target import dynamodb_admin_client
 
     store = DynamoEventStore(dynamodb_admin_client(api.dynamodb_endpoint), api.table)
     failures = 0
