@@ -66,7 +66,7 @@ def _load(name: str) -> Any:
 
 def _calls(platform: str, count: int, seed: int) -> list[tuple[list[dict[str, Any]], list[str]]]:
     """Each call's events in delivery order and its planted values."""
-    from voicetrail_cli import elevenlabs_events, retell_events
+    from voicetrail_cli.dev import elevenlabs_events, retell_events
 
     rng = random.Random(seed)
     calls = []
@@ -87,7 +87,7 @@ def _calls(platform: str, count: int, seed: int) -> list[tuple[list[dict[str, An
 
 
 def _resend(platform: str, payload: dict[str, Any], rng: random.Random) -> dict[str, Any]:
-    from voicetrail_cli import elevenlabs_events, retell_events
+    from voicetrail_cli.dev import elevenlabs_events, retell_events
 
     if platform == "retell":
         return retell_events.resend(payload, rng)

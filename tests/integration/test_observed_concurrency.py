@@ -17,7 +17,7 @@ from tests.conftest import FakeContext, function_env, http_event, load_function
 from voicetrail.providers.elevenlabs.signature import sign as sign_elevenlabs
 from voicetrail.providers.retell.signature import sign as sign_retell
 from voicetrail.storage.dynamo import dynamodb_client
-from voicetrail_cli import elevenlabs_events, retell_events
+from voicetrail_cli.dev import elevenlabs_events, retell_events
 from voicetrail_cli.dev.local import EmbeddedDynamo, ensure_table
 
 pytestmark = pytest.mark.integration

@@ -17,7 +17,7 @@ from tests.fakes.provider_servers import FakeElevenLabs, FakeRetell
 from tests.fakes.servers import FakeVapi
 from voicetrail.providers.elevenlabs.signature import sign as sign_elevenlabs
 from voicetrail.providers.retell.signature import sign as sign_retell
-from voicetrail_cli import elevenlabs_events, retell_events
+from voicetrail_cli.dev import elevenlabs_events, retell_events
 
 pytestmark = pytest.mark.integration
 

@@ -17,7 +17,7 @@ import pytest
 from tests.conftest import FIXTURES, TABLE, FakeContext, function_env, http_event, load_fixture, load_function
 from voicetrail.providers.elevenlabs import signature as elevenlabs_signature
 from voicetrail.providers.retell import signature as retell_signature
-from voicetrail_cli import elevenlabs_events, retell_events
+from voicetrail_cli.dev import elevenlabs_events, retell_events
 
 pytestmark = pytest.mark.integration
 

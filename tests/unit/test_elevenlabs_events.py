@@ -16,7 +16,7 @@ from voicetrail.errors import BadRequestError
 from voicetrail.providers.bounds import MAX_TURNS
 from voicetrail.providers.elevenlabs.keys import semantic_key
 from voicetrail.providers.elevenlabs.models import EVENT_TYPES, metric_type, parse_event
-from voicetrail_cli import elevenlabs_events
+from voicetrail_cli.dev import elevenlabs_events
 
 pytestmark = pytest.mark.unit
 

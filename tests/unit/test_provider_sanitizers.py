@@ -16,7 +16,7 @@ from tests.conftest import FIXTURES, load_fixture
 from voicetrail.domain.callers import CallerHasher
 from voicetrail.providers.elevenlabs.sanitize import sanitizer_for_event as elevenlabs_sanitizer
 from voicetrail.providers.retell.sanitize import sanitizer_for_event as retell_sanitizer
-from voicetrail_cli import elevenlabs_events, retell_events
+from voicetrail_cli.dev import elevenlabs_events, retell_events
 
 pytestmark = pytest.mark.unit
 

@@ -16,7 +16,7 @@ from voicetrail.errors import BadRequestError
 from voicetrail.providers.bounds import MAX_TURNS
 from voicetrail.providers.retell.keys import semantic_key
 from voicetrail.providers.retell.models import EVENT_TYPES, metric_type, parse_event
-from voicetrail_cli import retell_events
+from voicetrail_cli.dev import retell_events
 
 pytestmark = pytest.mark.unit
 
