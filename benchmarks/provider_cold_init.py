@@ -34,7 +34,7 @@ print(time.perf_counter() - start)
 
 def _environment(name: str) -> dict[str, str]:
     sys.path.insert(0, str(ROOT / "cli"))
-    from voicetrail_cli.template import functions, load_template, parameter_defaults, resolve_local_env
+    from voicetrail_cli.ops.template import functions, load_template, parameter_defaults, resolve_local_env
 
     template = load_template()
     spec = next(f for f in functions(template) if f.name == name)

@@ -15,7 +15,17 @@ from voicetrail_cli.output import Column, fit_columns, fitted_table
 pytestmark = pytest.mark.unit
 CALL = "07f68bd0-179e-4b37-b012-89d1ed146325"
 SID = "CA8b531be0b6854386b520e27a2a0b070a"
-ROW = [CALL, "2026-12-06 00:18", "completed", "189 s", "$0.139", "escalated, transferred", "granted", SID]
+ROW = [
+    CALL,
+    "2026-12-06 00:18",
+    "completed",
+    "189 s",
+    "$0.139",
+    "escalated, transferred",
+    "granted",
+    "vapi",
+    SID,
+]
 DAY0 = 1_764_028_800.0
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from voicetrail_cli.template import load_template
+from voicetrail_cli.ops.template import load_template
 
 pytestmark = pytest.mark.unit
 
@@ -60,7 +60,7 @@ def test_the_function_reads_only_its_own_secret_and_the_pepper(
 
 @pytest.mark.parametrize("platform", sorted(PLATFORMS))
 def test_errors_and_throttles_alarms_have_runbook_entries(template: dict[str, Any], platform: str) -> None:
-    from voicetrail_cli.template import REPO_ROOT
+    from voicetrail_cli.ops.template import REPO_ROOT
 
     for metric in ("Errors", "Throttles"):
         name = f"{platform}Webhook{metric}Alarm"

@@ -501,7 +501,9 @@ def _write(path: Path, text: str) -> None:
     try:
         path.write_text(text, encoding="utf-8")
     except FileNotFoundError:
-        raise CliError(f"cannot write {path}: the directory {path.parent} does not exist") from None
+        raise CliError(
+            f"no such directory: {path.parent} (for {path}): create it or pick another path"
+        ) from None
 
 
 @audit_app.command("export")
