@@ -138,8 +138,8 @@ def http_event(
 
 @pytest.fixture(autouse=True, scope="session")
 def _warm_name_tagger() -> None:
-    # The name tagger loads on first use; without cached bytecode (PYTHONDONTWRITEBYTECODE) compiling its
-    # weights takes ~0.5 s, which would land in whichever timed (hypothesis) example runs first.
+    # The name tagger loads on first use (its weights and gazetteer, a few ms); loaded here so that the load
+    # never lands in whichever timed (hypothesis) example runs first.
     from voicetrail.redaction import _names
 
     _names.tagger()

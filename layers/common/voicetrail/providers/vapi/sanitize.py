@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 from voicetrail.domain.callers import CallerHasher
 from voicetrail.providers.vapi.messages import SPEC_TYPES
 from voicetrail.redaction import DEFAULT_POLICY, RedactionPolicy, redact
+from voicetrail.redaction.learnt_names import learnt_names_pattern
 
 if TYPE_CHECKING:
     from voicetrail.redaction import SecondPass as _SecondPass
@@ -305,8 +306,9 @@ class MessageSanitizer:
             if not described and lowered not in _COMMON_FIELDS:
                 zone = CONTENT  # an unknown type's own fields: assume the caller said them
             body[key] = self._field(lowered, item, parent="", zone=zone, walk=walk)
-        if learnt:
-            body = _propagate(body, _literal_pattern(learnt), findings)
+        pattern = learnt_names_pattern(learnt) if learnt else None
+        if pattern is not None:
+            body = _propagate(body, pattern, findings)
         if walk.content_kept:
             known = known_names() if callable(known_names) else known_names
             if known:
@@ -467,13 +469,6 @@ class _KnownNames:
         if isinstance(value, list):
             return [self.redact(v, key) for v in value]
         return value
-
-
-def _literal_pattern(names: set[str]) -> re.Pattern[str]:
-    """Whole names and their parts ("Maria Gonzalez", "Maria", "Gonzalez"), longest first."""
-    parts = {p for name in names for p in [name, *re.split(r"[\s,.]+", name)] if len(p) >= _MIN_NAME_PART}
-    alternatives = "|".join(re.escape(p) for p in sorted(parts, key=len, reverse=True))
-    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
 
 
 def _propagate(value: Any, pattern: re.Pattern[str], findings: Counter[str]) -> Any:
