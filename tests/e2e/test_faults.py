@@ -26,6 +26,7 @@ from tests.fakes.seed import (
 from tests.fakes.servers import FakeTwilio, FakeVapi
 from voicetrail.providers.vapi.auth import VapiAuthConfig, sign_request
 from voicetrail.storage.dynamo import DynamoEventStore
+from voicetrail.storage.expiry_days import note_expiry
 from voicetrail_cli.dev.faults import FaultProxy, FaultRates
 from voicetrail_cli.dev.live_scenarios import HUMAN_DESK, FakeControlServer, escalated_call, put_config
 from voicetrail_cli.dev.local import EmbeddedDynamo, LocalApi, ensure_table
@@ -150,6 +151,7 @@ def test_recording_deletion_failures_are_retried_by_later_runs_and_delete_exactl
                 items.append(summary_item(call_sid(n), f"vapi-{n}", now + 86_400))
                 twilio.existing.add(recording_sid(n))
                 vapi.existing.add(f"vapi-{n}")
+            note_expiry(client, api.table, *items)  # as the service writes (the table may be backfilled)
             put_all(client, api.table, items)
             seeded = {i["pk"]["S"] for i in items}  # moto's state is shared by every server in the process
             twilio.fail[recording_sid(1)] = [503, 500]

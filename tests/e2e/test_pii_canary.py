@@ -25,6 +25,7 @@ import pytest
 from tests.fakes.seed import event_item, put_all
 from voicetrail.domain.retention.classes import RetentionClass
 from voicetrail.providers.vapi.auth import VapiAuthConfig, sign_request
+from voicetrail.storage.expiry_days import note_expiry
 from voicetrail_cli.dev.local import LocalApi
 from voicetrail_cli.dev.simulate.command import run_simulation
 from voicetrail_cli.dev.simulate.driver import HttpDriver, Signer
@@ -178,6 +179,9 @@ def test_synthetic_identities_leave_no_trace_in_logs_storage_metrics_or_errors(t
                 int(time.time()) - 60,
                 body={"transcript": f"my social is {extra.ssn}, card {extra.card}"},
             )
+            # Written as the service writes: its bucket named in its day's record first (the local stack's
+            # table may already be backfilled by an earlier test's purge: moto's state is per process).
+            note_expiry(client, api.table, expired)
             put_all(client, api.table, [expired])
             purge = http.post("/_local/invoke/retention_purge", json={"from_days": 2}, timeout=120)
             assert purge.status_code == 200
