@@ -103,6 +103,15 @@ class SecretUnavailableError(DependencyUnavailableError):
     pass
 
 
+class StoreRejectedError(VoicetrailError):
+    """The store refused the write for good (an invalid key, item or value: voicetrail.storage.failures).
+    A retry would fail the same way, so the sender is told not to retry: 422, never 503."""
+
+    status = 422
+    code = "unstorable"
+    public_message = "the message cannot be stored as sent; do not retry it unchanged"
+
+
 class ConfigurationError(VoicetrailError):
     """The deployment is misconfigured. Raised at cold start, so it fails deploys, not requests."""
 

@@ -16,10 +16,10 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from voicetrail.audit import AuditRecord
-from voicetrail.errors import StoreUnavailableError
 from voicetrail.retention import RetentionClass
 from voicetrail.storage.batch import query_items
 from voicetrail.storage.expressions import expiry_attributes, key, n, s
+from voicetrail.storage.failures import store_error
 from voicetrail.storage.model import (
     AUDIT_DAY_PREFIX,
     AUDIT_DAYS_PK,
@@ -86,8 +86,8 @@ class DynamoAuditStore:
                 Limit=1,
                 ConsistentRead=True,
             )
-        except (ClientError, BotoCoreError):
-            raise StoreUnavailableError("audit tail read failed") from None
+        except (ClientError, BotoCoreError) as exc:
+            raise store_error(exc, "audit tail read") from None
         items = page.get("Items", [])
         return from_audit_item(items[0]) if items else None
 
@@ -100,10 +100,10 @@ class DynamoAuditStore:
             )
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-                raise StoreUnavailableError("audit append failed") from None
+                raise store_error(exc, "audit append") from None
             return False
-        except BotoCoreError:
-            raise StoreUnavailableError("audit append failed") from None
+        except BotoCoreError as exc:
+            raise store_error(exc, "audit append") from None
         return True
 
     def chain(self, pk: str) -> list[AuditRecord]:
@@ -136,8 +136,8 @@ class DynamoAuditStore:
         }
         try:
             self._client.put_item(TableName=self._table, Item=item)  # idempotent: same key, same day
-        except (ClientError, BotoCoreError):
-            raise StoreUnavailableError("audit day marker write failed") from None
+        except (ClientError, BotoCoreError) as exc:
+            raise store_error(exc, "audit day marker write") from None
 
     def days_with_records(self, since_s: float, until_s: float) -> list[int]:
         kwargs: dict[str, Any] = {
@@ -158,5 +158,5 @@ class DynamoAuditStore:
     def _pages(self, kwargs: dict[str, Any]) -> Iterator[dict[str, Any]]:
         try:
             yield from query_items(self._client, kwargs)
-        except (ClientError, BotoCoreError):
-            raise StoreUnavailableError("audit read failed") from None
+        except (ClientError, BotoCoreError) as exc:
+            raise store_error(exc, "audit read") from None

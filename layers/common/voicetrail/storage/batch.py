@@ -22,6 +22,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from voicetrail.errors import StoreUnavailableError
 from voicetrail.storage.expressions import key
+from voicetrail.storage.failures import store_error
 from voicetrail.storage.ports import BATCH_LIMIT, BatchOutcome, ItemKey
 
 __all__ = ["BATCH_LIMIT", "BatchDeleter", "BatchOutcome", "ItemKey", "batch_get", "query_items"]
@@ -122,7 +123,7 @@ def batch_get(
             try:
                 response = client.batch_get_item(RequestItems={table: {"Keys": pending, **extra}})
             except (ClientError, BotoCoreError) as exc:
-                raise StoreUnavailableError(f"batch_get_item failed: {type(exc).__name__}") from None
+                raise store_error(exc, "batch_get_item") from None
             found.extend(response.get("Responses", {}).get(table, []))
             pending = list((response.get("UnprocessedKeys") or {}).get(table, {}).get("Keys", []))
             if not pending:

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from voicetrail.errors import StoreUnavailableError
 from voicetrail.retention import RetentionClass, RetentionPolicy
 from voicetrail.storage.expressions import expiry_attributes, key, n
+from voicetrail.storage.failures import store_error
 from voicetrail.storage.model import DNC_SK, PK, dnc_pk
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ class DynamoDoNotCallList:
                 TableName=self._table, Key=key(dnc_pk(number_hash), DNC_SK), ProjectionExpression=PK
             ).get("Item")
         except (ClientError, BotoCoreError) as exc:
-            raise StoreUnavailableError(f"do-not-call read failed ({type(exc).__name__})") from None
+            raise store_error(exc, "do-not-call read") from None
         return bool(item)
 
     def add(self, number_hash: str, *, now: float) -> bool:
@@ -51,7 +51,7 @@ class DynamoDoNotCallList:
                 ReturnValues="ALL_OLD",
             )
         except (ClientError, BotoCoreError) as exc:
-            raise StoreUnavailableError(f"do-not-call write failed ({type(exc).__name__})") from None
+            raise store_error(exc, "do-not-call write") from None
         return "Attributes" not in old
 
     def remove(self, number_hash: str) -> bool:
@@ -60,5 +60,5 @@ class DynamoDoNotCallList:
                 TableName=self._table, Key=key(dnc_pk(number_hash), DNC_SK), ReturnValues="ALL_OLD"
             )
         except (ClientError, BotoCoreError) as exc:
-            raise StoreUnavailableError(f"do-not-call delete failed ({type(exc).__name__})") from None
+            raise store_error(exc, "do-not-call delete") from None
         return "Attributes" in old

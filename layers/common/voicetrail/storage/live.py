@@ -8,7 +8,6 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from voicetrail.errors import StoreUnavailableError
 from voicetrail.live.store import (
     CallerConsent,
     ClaimResult,
@@ -20,6 +19,7 @@ from voicetrail.live.store import (
 from voicetrail.retention import RetentionClass, RetentionPolicy
 from voicetrail.storage.batch import batch_get, query_items
 from voicetrail.storage.expressions import UpdateBuilder, boolean, expiry_attributes, key, n, s
+from voicetrail.storage.failures import store_error
 from voicetrail.storage.model import (
     CALLER_CONSENT_SK,
     CONFIG_INDEX_PK,
@@ -54,9 +54,9 @@ class DynamoLiveStore:
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
                 raise _ConditionFailedError() from None
-            raise StoreUnavailableError(f"{operation} failed") from None
-        except BotoCoreError:
-            raise StoreUnavailableError(f"{operation} failed") from None
+            raise store_error(exc, operation) from None
+        except BotoCoreError as exc:
+            raise store_error(exc, operation) from None
 
     def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
         item = self._call("get_item", Key=key(pk, sk), ConsistentRead=True).get("Item")

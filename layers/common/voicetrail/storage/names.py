@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from voicetrail.errors import StoreUnavailableError
 from voicetrail.retention import RetentionClass, RetentionPolicy
 from voicetrail.storage.expressions import UpdateBuilder, key, string_set
+from voicetrail.storage.failures import store_error
 from voicetrail.storage.model import NAMES_SK, call_pk
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ class DynamoNameMemory:
                 TableName=self._table, Key=key(call_pk(call_id), NAMES_SK), ProjectionExpression="name_hashes"
             ).get("Item", {})
         except (ClientError, BotoCoreError) as exc:
-            raise StoreUnavailableError(f"name memory read failed ({type(exc).__name__})") from None
+            raise store_error(exc, "name memory read") from None
         return frozenset(item.get("name_hashes", {}).get("SS", ()))
 
     def remember(self, call_id: str, hashes: frozenset[str], *, now: float) -> None:
@@ -43,4 +43,4 @@ class DynamoNameMemory:
         try:
             self._client.update_item(TableName=self._table, Key=key(pk, NAMES_SK), **u.params())
         except (ClientError, BotoCoreError) as exc:
-            raise StoreUnavailableError(f"name memory write failed ({type(exc).__name__})") from None
+            raise store_error(exc, "name memory write") from None

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from voicetrail.errors import StoreUnavailableError
 from voicetrail.retention import RetentionClass, RetentionPolicy
 from voicetrail.storage.expressions import UpdateBuilder, get_s, key, s
+from voicetrail.storage.failures import store_error
 from voicetrail.storage.model import TOPOLOGY_SK, call_pk
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ class DynamoTopologyStore:
         try:
             self._client.update_item(TableName=self._table, Key=key(pk, TOPOLOGY_SK), **u.params())
         except (ClientError, BotoCoreError) as exc:
-            raise StoreUnavailableError(f"topology write failed ({type(exc).__name__})") from None
+            raise store_error(exc, "topology write") from None
 
     def is_owner(self, call_id: str) -> bool:
         try:
@@ -46,5 +46,5 @@ class DynamoTopologyStore:
                 ExpressionAttributeNames={"#r": "role"},
             ).get("Item", {})
         except (ClientError, BotoCoreError) as exc:
-            raise StoreUnavailableError(f"topology read failed ({type(exc).__name__})") from None
+            raise store_error(exc, "topology read") from None
         return get_s(item, "role") == OWNER

@@ -23,7 +23,13 @@ from aws_lambda_powertools import Logger
 
 from voicetrail.audit import AuditDetailsError, AuditKind
 from voicetrail.calls import CallLedger, merge_vapi_event
-from voicetrail.errors import AuthenticationError, AuthFailure, PayloadTooLargeError, StoreUnavailableError
+from voicetrail.errors import (
+    AuthenticationError,
+    AuthFailure,
+    PayloadTooLargeError,
+    StoreRejectedError,
+    StoreUnavailableError,
+)
 from voicetrail.hashing import CallerHasher, record_pepper_fingerprint
 from voicetrail.http import InboundRequest, Reply
 from voicetrail.observability import MetricsRecorder
@@ -387,7 +393,7 @@ class VapiWebhookService:
             return
         try:
             self._audit.append(call_id, AuditKind.PII_REDACTED, counts, now)
-        except StoreUnavailableError:
+        except (StoreUnavailableError, StoreRejectedError):
             # Not a 503: the retry would be a duplicate and never audit anyway. The metric alarms instead.
             self._metrics.count("AuditAppendFailed", source="vapi")
         except AuditDetailsError:
