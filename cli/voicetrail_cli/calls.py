@@ -284,7 +284,7 @@ def _partition_keys(call_id: str) -> tuple[str, bool]:
 
     if call_id.startswith("twilio:"):
         return call_pk(call_id), True
-    if _CALL_SID.match(call_id):
+    if _CALL_SID.fullmatch(call_id):
         return call_pk(twilio_call_key(call_id)), True
     return call_pk(call_id), False
 
@@ -313,7 +313,7 @@ def load_call(target: Deployment, call_id: str, *, now: float) -> CallView:
             ),
             None,
         )
-        if isinstance(provider, str) and _CALL_SID.match(provider):
+        if isinstance(provider, str) and _CALL_SID.fullmatch(provider):
             other = call_pk(twilio_call_key(provider))
     if other and other != first_pk:
         items += partition_items(client, target.table, other)

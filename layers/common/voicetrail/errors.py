@@ -49,6 +49,15 @@ class BadRequestError(VoicetrailError):
     public_message = "malformed request"
 
 
+class PayloadBoundsError(BadRequestError):
+    """A body past one of voicetrail.payload's bounds (nesting, numbers, JSON syntax). The public message
+    names the bound, from a closed set of fixed reasons, so an integrator can fix the sender."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.public_message = f"malformed request: {reason}"
+
+
 class InvalidCallerIdError(BadRequestError):
     """Not a dialable number nor a SIP address. Messages never repeat the value (it may be PII)."""
 

@@ -16,6 +16,7 @@ import time
 import zlib
 from typing import NamedTuple
 
+from voicetrail.payload import key_part
 from voicetrail.retention import RetentionClass
 
 # ---- table and indexes -------------------------------------------------------------------------------
@@ -85,6 +86,9 @@ KEY_ATTRIBUTES: dict[str, str] = {
 
 # ---- key builders ------------------------------------------------------------------------------------
 
+# A semantic key's bound: with a bounded call key (MAX_KEY_PART_BYTES), the longest ExpiryIndex range key
+# is 13 + 261 + 1 + 9 + 512 = 796 bytes, under DynamoDB's 1,024 (tests/unit/test_key_bounds.py).
+MAX_EVENT_KEY_BYTES = 512
 CALL_PREFIX = "CALL#"
 TWILIO_CALL_PREFIX = "CALL#twilio:"
 EVENT_RECORD = "EVT"
@@ -113,8 +117,10 @@ DNC_SK = "DNC"
 
 
 def call_pk(call_key: str) -> str:
-    """The partition of one call: its events, summary, recordings, live state, names and audit chain."""
-    return f"{CALL_PREFIX}{call_key}"
+    """The partition of one call: its events, summary, recordings, live state, names and audit chain.
+    A call key over MAX_KEY_PART_BYTES is hashed (voicetrail.payload.key_part): every reader and writer
+    bounds it the same way, so a long id still names one partition."""
+    return f"{CALL_PREFIX}{key_part(call_key)}"
 
 
 def call_key_of_pk(pk: str) -> str:
@@ -126,8 +132,10 @@ def is_twilio_call_pk(pk: str) -> bool:
 
 
 def event_sk(record: str, source: str, event_key: str) -> str:
-    """`EVT#<source>#<semantic key>`; other records of a call (e.g. `REC`) use their own prefix."""
-    return f"{record}#{source}#{event_key}"
+    """`EVT#<source>#<semantic key>`; other records of a call (e.g. `REC`) use their own prefix. The
+    semantic key is bounded (MAX_EVENT_KEY_BYTES) so the ExpiryIndex range key (expiry + pk + sk) stays
+    under DynamoDB's 1,024 bytes."""
+    return f"{record}#{source}#{key_part(event_key, MAX_EVENT_KEY_BYTES)}"
 
 
 def record_of_sk(sk: str) -> str:
@@ -135,7 +143,7 @@ def record_of_sk(sk: str) -> str:
 
 
 def recording_sk(recording_sid: str) -> str:
-    return f"{RECORDING_SK_PREFIX}{recording_sid}"
+    return f"{RECORDING_SK_PREFIX}{key_part(recording_sid)}"
 
 
 def day_pk(day: str) -> str:
@@ -144,7 +152,7 @@ def day_pk(day: str) -> str:
 
 
 def tool_sk(tool_call_id: str) -> str:
-    return f"{TOOL_SK_PREFIX}{tool_call_id}"
+    return f"{TOOL_SK_PREFIX}{key_part(tool_call_id)}"
 
 
 def rule_sk(code: str) -> str:
@@ -167,7 +175,7 @@ def dnc_pk(number_hash: str) -> str:
 
 def config_pk(scope: str, ident: str) -> str:
     """`CONFIG#phone#<phoneNumberId>` or `CONFIG#assistant#<assistantId>` (the default: `CONFIG#default`)."""
-    return f"{CONFIG_PREFIX}{scope}#{ident}"
+    return f"{CONFIG_PREFIX}{scope}#{key_part(ident)}"
 
 
 def system_pk(name: str) -> str:

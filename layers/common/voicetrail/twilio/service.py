@@ -25,6 +25,7 @@ from voicetrail.calls import CallLedger, RecordingUpdate, TwilioCallUpdate, twil
 from voicetrail.errors import AuthenticationError, AuthFailure, BadRequestError, PayloadTooLargeError
 from voicetrail.hashing import CallerHasher, record_pepper_fingerprint
 from voicetrail.http import InboundRequest, Reply
+from voicetrail.payload import token_attribute
 from voicetrail.retention import RetentionClass, RetentionPolicy
 from voicetrail.roi import RoiMetrics
 from voicetrail.secrets import SecretResolver
@@ -69,9 +70,10 @@ KEPT_FIELDS = frozenset(
         "SipResponseCode",
     }
 )
-SID = re.compile(r"^[A-Z]{2}[0-9a-fA-F]{32}$")
-TOKEN = re.compile(r"^[a-z0-9_-]{1,40}$")  # statuses, directions, answered-by: closed vocabularies
+SID = re.compile(r"[A-Z]{2}[0-9a-fA-F]{32}")
+TOKEN = re.compile(r"[a-z0-9_-]{1,40}")  # statuses, directions, answered-by: closed vocabularies
 MAX_DURATION_S = 7 * 86_400
+ASCII_DIGITS = re.compile(r"[0-9]{1,12}")
 
 
 class CallbackKind(StrEnum):
@@ -93,16 +95,23 @@ def _int_field(params: FormParams, name: str, *, upper: int) -> int | None:
     raw = params.get(name, "").strip()
     if not raw:
         return None
-    if not raw.isdigit() or int(raw) > upper:
+    # ASCII digits only: str.isdigit() accepts "²" and "①" (int() then raises) and int() reads other
+    # scripts' digits ("٣" is 3), neither of which Twilio sends.
+    if not ASCII_DIGITS.fullmatch(raw) or int(raw) > upper:
         raise BadRequestError(f"{name} is not a number")
     return int(raw)
+
+
+def _digits(params: FormParams, name: str) -> str | None:
+    value = params.get(name, "")
+    return value if ASCII_DIGITS.fullmatch(value) else None
 
 
 def _token_field(params: FormParams, name: str) -> str | None:
     raw = params.get(name, "").strip().lower()
     if not raw:
         return None
-    if not TOKEN.match(raw):
+    if not TOKEN.fullmatch(raw):
         raise BadRequestError(f"{name} is not a known value")
     return raw
 
@@ -121,12 +130,12 @@ def _timestamp_ms(params: FormParams, name: str, fallback: float) -> int:
 
 def _optional_sid(params: FormParams, name: str) -> str | None:
     value = params.get(name, "")
-    return value if SID.match(value) else None
+    return value if SID.fullmatch(value) else None
 
 
 def _require_sid(params: FormParams, name: str) -> str:
     value = params.get(name, "")
-    if not SID.match(value):
+    if not SID.fullmatch(value):
         raise BadRequestError(f"missing or malformed {name}")
     return value
 
@@ -233,7 +242,7 @@ class TwilioCallbackService:
                 from_hash=_hash(hasher, params.get("From")),
                 to_hash=_hash(hasher, params.get("To")),
                 parent_call_sid=params.get("ParentCallSid")
-                if SID.match(params.get("ParentCallSid", ""))
+                if SID.fullmatch(params.get("ParentCallSid", ""))
                 else None,
             ),
             now=now,
@@ -277,7 +286,9 @@ class TwilioCallbackService:
                 channels=channels,
                 source=_token_field(params, "RecordingSource"),
                 track=_token_field(params, "RecordingTrack"),
-                error_code=params.get("ErrorCode") if params.get("ErrorCode", "").isdigit() else None,
+                error_code=params.get("ErrorCode")
+                if ASCII_DIGITS.fullmatch(params.get("ErrorCode", ""))
+                else None,
             ),
             now=now,
         )
@@ -317,7 +328,7 @@ class TwilioCallbackService:
             body=body,
             event_ts_ms=_timestamp_ms(params, "Timestamp", now),
             caller_hash=hasher.hash(caller) if caller else None,
-            attributes={"status": status},
+            attributes={"status": token_attribute(status)},
         )
         self._log.append_keys(call_id=event.call_id)
         outcome = self._store.put_event(event, now=now)

@@ -8,13 +8,13 @@ are accepted and stored, never rejected. Only a broken envelope is a 400.
 
 from __future__ import annotations
 
-import json
 import math
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from voicetrail import payload
 from voicetrail.errors import BadRequestError
 
 FINAL_TRANSCRIPT_TYPE = 'transcript[transcriptType="final"]'
@@ -61,12 +61,14 @@ class VapiMessage(_Lenient):
 
     @property
     def call_id(self) -> str | None:
+        """The call's id, bounded for keys and logs (voicetrail.payload.key_part: a 1,000-character id
+        becomes its digest; the original stays in the stored body)."""
         if self.call and self.call.id:
-            return self.call.id
+            return payload.key_part(self.call.id)
         for holder in ("chat", "session"):
             extra = (self.model_extra or {}).get(holder)
-            if isinstance(extra, dict) and isinstance(extra.get("id"), str):
-                return str(extra["id"])
+            if isinstance(extra, dict) and isinstance(extra.get("id"), str) and extra["id"]:
+                return payload.key_part(str(extra["id"]))
         return None
 
     @property
@@ -181,8 +183,8 @@ class CampaignPredial(VapiMessage):
     def call_id(self) -> str | None:
         # No call exists before the dial: the campaign's partition holds its pre-dial events.
         if self.call and self.call.id:
-            return self.call.id
-        return f"campaign.{self.campaignId}" if self.campaignId else None
+            return payload.key_part(self.call.id)
+        return f"campaign.{payload.key_part(self.campaignId)}" if self.campaignId else None
 
 
 MESSAGE_MODELS: dict[str, type[VapiMessage]] = {
@@ -248,12 +250,12 @@ class ParsedMessage(BaseModel):
 
 
 def decode_json_object(body: bytes) -> dict[str, Any]:
-    """Strict UTF-8 JSON object, or a 400. Deep nesting and oversize integers are 400s too."""
+    """Strict UTF-8 JSON object within voicetrail.payload's bounds (depth, numbers, surrogates), or a 400."""
     try:
         text = body.decode("utf-8")
-        document = json.loads(text)
-    except (UnicodeDecodeError, ValueError, RecursionError):
+    except UnicodeDecodeError:
         raise BadRequestError("body is not UTF-8 JSON") from None
+    document = payload.loads(text)
     if not isinstance(document, dict):
         raise BadRequestError("body is not a JSON object")
     return document

@@ -33,6 +33,7 @@ from voicetrail.errors import (
 from voicetrail.hashing import CallerHasher, record_pepper_fingerprint
 from voicetrail.http import InboundRequest, Reply
 from voicetrail.observability import MetricsRecorder
+from voicetrail.payload import bounded_attributes
 from voicetrail.redaction import RedactionPolicy
 from voicetrail.retention import RetentionClass, RetentionPolicy
 from voicetrail.roi import RoiMetrics
@@ -139,7 +140,7 @@ def _attributes(parsed: ParsedMessage) -> dict[str, str | int | float]:
             attrs["cost_usd"] = message.cost
         if message.durationSeconds is not None:
             attrs["duration_s"] = message.durationSeconds
-    return attrs
+    return bounded_attributes(attrs)  # closed tokens and storable numbers only (voicetrail.payload)
 
 
 class AuditAppender(Protocol):
@@ -351,8 +352,8 @@ class VapiWebhookService:
             self._metrics.count("EventDuplicate", source="vapi", message_type=kind)
         else:
             self._metrics.count("EventAccepted", source="vapi", message_type=kind)
-            if isinstance(message, EndOfCallReport) and message.cost is not None:
-                RoiMetrics(self._metrics).call_cost(message.cost)
+            if isinstance(message, EndOfCallReport) and "cost_usd" in attributes:  # a storable cost only
+                RoiMetrics(self._metrics).call_cost(float(attributes["cost_usd"]))
             if latency is not None:
                 _latency_metrics(self._metrics, latency)
             redacted = sum(v for k, v in sanitized.findings.items() if k != "caller_id_hashed")
