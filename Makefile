@@ -105,7 +105,7 @@ test: lint typecheck validate lint-template docs
 	@$(MAKE) --no-print-directory build
 	@if [ -n "$(PY313)" ]; then $(MAKE) --no-print-directory smoke; fi
 
-# docs/reference/data-model.md is generated from layers/common/voicetrail/storage/model.py.
+# docs/reference/data-model.md is generated from layers/common/voicetrail/storage/table.py.
 docs-ref-data-model: $(STAMP)
 	$(PY) -m voicetrail_cli.docgen_datamodel
 

@@ -66,7 +66,7 @@ def main() -> None:
 
     import logging
 
-    from voicetrail.vapi.auth import VapiAuthConfig
+    from voicetrail.providers.vapi.auth import VapiAuthConfig
     from voicetrail_cli.faults import FaultProxy
     from voicetrail_cli.local import EmbeddedDynamo, dynamodb_admin_client, ensure_table, http_api_event
     from voicetrail_cli.simulate import Signer, SimConfig, plan_simulation

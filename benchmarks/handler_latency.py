@@ -46,9 +46,9 @@ def main() -> None:
     import io
     import logging
 
-    from voicetrail.vapi import sanitize as sanitize_module
-    from voicetrail.vapi import service as service_module
-    from voicetrail.vapi.auth import VapiAuthConfig, sign_request
+    from voicetrail.providers.vapi import sanitize as sanitize_module
+    from voicetrail.providers.vapi import service as service_module
+    from voicetrail.providers.vapi.auth import VapiAuthConfig, sign_request
     from voicetrail_cli.local import EmbeddedDynamo, ensure_table
     from voicetrail_cli.scenario import CallScript
 

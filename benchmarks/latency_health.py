@@ -75,8 +75,8 @@ def main() -> None:
     os.environ.update(POWERTOOLS_LOG_LEVEL="WARNING", POWERTOOLS_METRICS_NAMESPACE="Bench")
     from moto import mock_aws
 
-    from voicetrail.latency import CallLatency, LatencyMetrics, call_latency
-    from voicetrail.observability import MemoryRecorder
+    from tests.support.metrics import MemoryRecorder
+    from voicetrail.domain.latency import CallLatency, LatencyMetrics, call_latency
     from voicetrail_cli.report import load_report, render_slow_calls, render_table
     from voicetrail_cli.scenario import latency_day, performance_metrics
 

@@ -56,30 +56,30 @@ def message(type_: str, call_id: str, **fields: Any) -> dict[str, Any]:
 def build(backend: str) -> tuple[Callable[[dict[str, Any]], Any], Callable[[], None]]:
     from aws_lambda_powertools import Logger
 
-    from voicetrail.http import InboundRequest
-    from voicetrail.live.control import RecordingController
-    from voicetrail.observability import MemoryRecorder
-    from voicetrail.retention import RetentionPolicy
-    from voicetrail.secrets import SecretRef, SecretResolver
-    from voicetrail.vapi.auth import VapiAuthConfig, sign_request
-    from voicetrail.vapi.service import VapiWebhookService
+    from tests.support.metrics import MemoryRecorder
+    from voicetrail.domain.live.control import RecordingController
+    from voicetrail.domain.retention.classes import RetentionPolicy
+    from voicetrail.infra.secrets import SecretRef, SecretResolver
+    from voicetrail.providers.vapi.auth import VapiAuthConfig, sign_request
+    from voicetrail.providers.vapi.service import VapiWebhookService
+    from voicetrail.transport.http import InboundRequest
 
     logger = Logger(service="bench", level="ERROR")
     metrics = MemoryRecorder()
     stop: Callable[[], None] = lambda: None  # noqa: E731
     if backend == "memory":
-        from voicetrail.live.inmemory import InMemoryLive
-        from voicetrail.storage.memory import InMemoryEventStore
+        from tests.support.live import InMemoryLive
+        from tests.support.memory import InMemoryEventStore
 
         live = InMemoryLive(configs={f"CONFIG#phone#{PHONE}": CONFIG}, logger=logger)
         store: Any = InMemoryEventStore()
         live_kwargs = live.service_kwargs()
     else:
-        from voicetrail.audit import AuditTrail
-        from voicetrail.live.config import ConfigResolver
-        from voicetrail.live.consent_flow import ConsentService
-        from voicetrail.live.escalation import EscalationService
-        from voicetrail.live.runtime import LiveCallFeatures
+        from voicetrail.domain.audit.trail import AuditTrail
+        from voicetrail.domain.live.config import ConfigResolver
+        from voicetrail.domain.live.consent_flow import ConsentService
+        from voicetrail.domain.live.escalation import EscalationService
+        from voicetrail.providers.vapi.live_runtime import LiveCallFeatures
         from voicetrail.storage.audit import DynamoAuditStore
         from voicetrail.storage.dynamo import DynamoEventStore
         from voicetrail.storage.live import DynamoLiveStore, TableConfigSource

@@ -50,7 +50,7 @@ def moto_server() -> tuple[Any, str]:
 def store_call(endpoint: str) -> str:
     """A 30-turn call through the real handler (in this process), as the webhook stores it."""
     from benchmarks._common import VAPI_FUNCTION_ENV
-    from voicetrail.vapi.auth import VapiAuthConfig, sign_request
+    from voicetrail.providers.vapi.auth import VapiAuthConfig, sign_request
     from voicetrail_cli.scenario import CallScript, encode
 
     os.environ.update(
@@ -126,7 +126,7 @@ def calls_show(endpoint: str, call_id: str) -> dict[str, Any]:
 
 def old_audit_module() -> Any:
     source = subprocess.run(
-        ["git", "show", f"{BEFORE_COMMIT}:layers/common/voicetrail/audit.py"],
+        ["git", "show", f"{BEFORE_COMMIT}:layers/common/voicetrail/domain/audit/trail.py"],
         cwd=ROOT,
         check=True,
         capture_output=True,
@@ -134,9 +134,9 @@ def old_audit_module() -> Any:
     ).stdout
     # expiry_bucket has since moved to the storage model; the reader's logic is what is measured.
     source = source.replace(
-        "from voicetrail.retention import DAY, RetentionClass, RetentionPolicy, expiry_bucket",
-        "from voicetrail.retention import DAY, RetentionClass, RetentionPolicy\n"
-        "from voicetrail.storage.model import expiry_bucket",
+        "from voicetrail.domain.retention.classes import DAY, RetentionClass, RetentionPolicy, expiry_bucket",
+        "from voicetrail.domain.retention.classes import DAY, RetentionClass, RetentionPolicy\n"
+        "from voicetrail.storage.table import expiry_bucket",
     )
     path = Path(tempfile.mkdtemp()) / "audit_before.py"
     path.write_text(source)
@@ -149,7 +149,7 @@ def old_audit_module() -> Any:
 
 
 def audit_verify(endpoint: str) -> dict[str, Any]:
-    from voicetrail.audit import AuditKind, AuditReader, AuditTrail, system_pk
+    from voicetrail.domain.audit.trail import AuditKind, AuditReader, AuditTrail, system_pk
     from voicetrail.storage.call_view import RequestCounter
     from voicetrail_cli.local import dynamodb_admin_client
 

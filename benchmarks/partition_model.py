@@ -108,7 +108,7 @@ def one_call_through_the_handlers(turns: int) -> Iterator[IndexWriteCounter]:
     with mock_aws():
         import boto3
 
-        from voicetrail import aws
+        from voicetrail.infra import aws
 
         client = boto3.client("dynamodb", region_name="us-east-1")
         ensure_table(client, TABLE)
@@ -164,7 +164,7 @@ def day_of(key: str) -> str:
 def largest_shard_share(calls: int) -> tuple[int, float]:
     """(shard count, largest shard's share of the calls) for `calls` random call ids and the real function."""
     try:
-        from voicetrail.storage.model import INDEX_SHARDS, index_shard  # type: ignore[attr-defined]
+        from voicetrail.storage.table import INDEX_SHARDS, index_shard  # type: ignore[attr-defined]
     except ImportError:
         return 1, 1.0
     counts = Counter(index_shard(str(uuid.uuid4())) for _ in range(calls))

@@ -33,10 +33,11 @@ def epoch(iso: str) -> float:
 
 
 def gate_for(case: dict[str, Any]) -> tuple[Any, Any]:
-    from voicetrail.hashing import CallerHasher
-    from voicetrail.live.store import CallerConsent, MemoryAuditSink
-    from voicetrail.storage.memory import InMemoryDoNotCallList, MemoryLiveStore
-    from voicetrail.vapi.predial import PredialGate, PredialPolicy, RecordedConsent
+    from tests.support.live import MemoryAuditSink
+    from tests.support.memory import InMemoryDoNotCallList, MemoryLiveStore
+    from voicetrail.domain.callers import CallerHasher
+    from voicetrail.domain.live.store import CallerConsent
+    from voicetrail.providers.vapi.predial import PredialGate, PredialPolicy, RecordedConsent
 
     hasher = CallerHasher(PEPPER)
     at = epoch(case["at"])
@@ -98,17 +99,17 @@ def time_gate(iterations: int) -> tuple[list[float], list[float]]:
 def time_webhook(iterations: int) -> list[float]:
     from aws_lambda_powertools import Logger
 
-    from voicetrail.hashing import CallerHasher
-    from voicetrail.http import InboundRequest
-    from voicetrail.live.store import MemoryAuditSink
-    from voicetrail.observability import MemoryRecorder
-    from voicetrail.retention import RetentionPolicy
-    from voicetrail.secrets import SecretRef, SecretResolver
-    from voicetrail.storage.memory import InMemoryDoNotCallList, InMemoryEventStore, MemoryLiveStore
-    from voicetrail.vapi.auth import VapiAuthConfig, sign_request
-    from voicetrail.vapi.predial import PredialGate, PredialPolicy, RecordedConsent
-    from voicetrail.vapi.replies import PredialResponder, base_responders
-    from voicetrail.vapi.service import VapiWebhookService
+    from tests.support.live import MemoryAuditSink
+    from tests.support.memory import InMemoryDoNotCallList, InMemoryEventStore, MemoryLiveStore
+    from tests.support.metrics import MemoryRecorder
+    from voicetrail.domain.callers import CallerHasher
+    from voicetrail.domain.retention.classes import RetentionPolicy
+    from voicetrail.infra.secrets import SecretRef, SecretResolver
+    from voicetrail.providers.vapi.auth import VapiAuthConfig, sign_request
+    from voicetrail.providers.vapi.predial import PredialGate, PredialPolicy, RecordedConsent
+    from voicetrail.providers.vapi.replies import PredialResponder, base_responders
+    from voicetrail.providers.vapi.service import VapiWebhookService
+    from voicetrail.transport.http import InboundRequest
 
     def resolver(value: str) -> SecretResolver:
         return SecretResolver(SecretRef("env", "UNUSED"), fetch=lambda ref, age: value)

@@ -63,9 +63,9 @@ class CountingClient:
 
 
 def fill(client: Any, total: int, now: int) -> None:
-    from voicetrail.retention import RetentionClass
+    from voicetrail.domain.calls.ports import StoredEvent
+    from voicetrail.domain.retention.classes import RetentionClass
     from voicetrail.storage.dynamo import to_item
-    from voicetrail.storage.ports import StoredEvent
 
     classes = [RetentionClass.CONTENT, RetentionClass.METADATA, RetentionClass.AUDIT]
     batch: list[dict[str, Any]] = []
@@ -96,8 +96,8 @@ def run_size(total: int) -> dict[str, Any]:
     import boto3
     from moto import mock_aws
 
-    from voicetrail.retention_purge.purge import PurgeConfig
-    from voicetrail.retention_purge.wiring import dynamo_purger
+    from voicetrail.domain.retention.purge import PurgeConfig
+    from voicetrail.wiring.retention import dynamo_purger
     from voicetrail_cli.local import ensure_table
 
     now = int(time.time())

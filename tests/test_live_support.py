@@ -1,4 +1,4 @@
-"""Shared test support for voicetrail.live: Vapi's OpenAPI schemas, closed, and a fake control server.
+"""Shared test support for voicetrail.domain.live: Vapi's OpenAPI schemas, closed, and a fake control server.
 
 Vapi rejects unknown properties ("property X should not exist"), but the spec leaves most objects
 open. `vapi_schema(name)` returns a validator for a component schema in which every object that lists

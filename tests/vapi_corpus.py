@@ -57,7 +57,7 @@ LEGACY_FUNCTION_CALL_RESPONSE = {
     "required": ["result"],
     "additionalProperties": False,
 }
-# Answered with a documented 4xx: voicetrail is not a custom voice server (voicetrail.vapi.replies).
+# Answered with a documented 4xx: voicetrail is not a custom voice server (voicetrail.providers.vapi.replies).
 STATUS_BY_TYPE = {"voice-request": 422}
 
 
@@ -219,22 +219,22 @@ class Harness:
         from aws_lambda_powertools import Logger
 
         from tests.conftest import PEPPER, VAPI_SECRET
-        from voicetrail.hashing import CallerHasher
-        from voicetrail.live.inmemory import InMemoryLive
-        from voicetrail.observability import MemoryRecorder
-        from voicetrail.retention import RetentionPolicy
-        from voicetrail.secrets import SecretRef, SecretResolver
-        from voicetrail.storage.memory import (
+        from tests.support.live import InMemoryLive
+        from tests.support.memory import (
             InMemoryDoNotCallList,
             InMemoryEventStore,
             InMemoryNameMemory,
             InMemoryTopologyStore,
         )
-        from voicetrail.vapi.auth import VapiAuthConfig
-        from voicetrail.vapi.predial import PredialGate, PredialPolicy, RecordedConsent
-        from voicetrail.vapi.replies import PredialResponder, base_responders
-        from voicetrail.vapi.service import VapiWebhookService
-        from voicetrail.vapi.topology import CallTopology
+        from tests.support.metrics import MemoryRecorder
+        from voicetrail.domain.callers import CallerHasher
+        from voicetrail.domain.retention.classes import RetentionPolicy
+        from voicetrail.infra.secrets import SecretRef, SecretResolver
+        from voicetrail.providers.vapi.auth import VapiAuthConfig
+        from voicetrail.providers.vapi.predial import PredialGate, PredialPolicy, RecordedConsent
+        from voicetrail.providers.vapi.replies import PredialResponder, base_responders
+        from voicetrail.providers.vapi.service import VapiWebhookService
+        from voicetrail.providers.vapi.topology import CallTopology
 
         self.mode = mode
         self.secret = VAPI_SECRET
@@ -277,8 +277,8 @@ class Harness:
 
     def post(self, envelope: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         from voicetrail.errors import VoicetrailError, to_http_error
-        from voicetrail.http import InboundRequest
-        from voicetrail.vapi.auth import VapiAuthConfig, sign_request
+        from voicetrail.providers.vapi.auth import VapiAuthConfig, sign_request
+        from voicetrail.transport.http import InboundRequest
 
         body = json.dumps(envelope).encode()
         call_id = _call_id(envelope)
@@ -313,7 +313,7 @@ class Harness:
 
 
 def _call_id(envelope: dict[str, Any]) -> str | None:
-    from voicetrail.vapi.models import parse_envelope
+    from voicetrail.providers.vapi.messages import parse_envelope
 
     return parse_envelope(json.dumps(envelope).encode()).message.call_id
 
@@ -352,7 +352,7 @@ class CorpusReport:
 
 def run_corpus(mode: str, logs: Callable[[], str] | None = None) -> tuple[CorpusReport, Harness]:
     """Every sample (original and planted copy) delivered once and resent once through the webhook."""
-    from voicetrail.vapi.models import metric_type
+    from voicetrail.providers.vapi.messages import metric_type
 
     harness = Harness(mode)
     report = CorpusReport(mode)

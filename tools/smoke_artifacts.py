@@ -195,8 +195,8 @@ def _http_event(path: str, body: bytes, headers: dict[str, str], route_path: str
 
 
 def vapi_events(env: dict[str, str], secret: str) -> list[dict[str, Any]]:
-    from voicetrail.config import vapi_auth_from_env
-    from voicetrail.vapi.auth import VapiAuthConfig, sign_request
+    from voicetrail.providers.vapi.auth import VapiAuthConfig, sign_request
+    from voicetrail.settings import vapi_auth_from_env
 
     auth = VapiAuthConfig(**vapi_auth_from_env(env))
     events = []

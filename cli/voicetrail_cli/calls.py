@@ -156,13 +156,14 @@ def build_call_view(call_id: str, items: Iterable[dict[str, Any]]) -> CallView:
     from voicetrail.storage.audit import from_audit_item
     from voicetrail.storage.dynamo import from_item
     from voicetrail.storage.ledger import summary_from_item
-    from voicetrail.storage.model import (
+    from voicetrail.storage.table import (
         AUDIT_SK_PREFIX,
         CONSENT_SK,
         EVENT_SK_PREFIX,
         RECORDING_SK_PREFIX,
         RULE_SK_PREFIX,
         SUMMARY_SK,
+        call_pk,
     )
 
     view = CallView(call_id=call_id)
@@ -211,7 +212,7 @@ def build_call_view(call_id: str, items: Iterable[dict[str, Any]]) -> CallView:
     audit.sort(key=lambda r: (r.pk, r.seq))
     view.events = [
         {
-            "pk": e.pk,
+            "pk": call_pk(e.call_id),
             "sk": e.sk,
             "source": e.source,
             "type": e.event_type,
@@ -279,8 +280,8 @@ def build_call_view(call_id: str, items: Iterable[dict[str, Any]]) -> CallView:
 
 def _partition_keys(call_id: str) -> tuple[str, bool]:
     """The first partition to read and whether the id names a Twilio call."""
-    from voicetrail.calls import twilio_call_key
-    from voicetrail.storage.ports import call_pk
+    from voicetrail.domain.calls.state import twilio_call_key
+    from voicetrail.storage.table import call_pk
 
     if call_id.startswith("twilio:"):
         return call_pk(call_id), True
@@ -291,9 +292,9 @@ def _partition_keys(call_id: str) -> tuple[str, bool]:
 
 def load_call(target: Deployment, call_id: str, *, now: float) -> CallView:
     """Read a call: its partition, and the other side's (Twilio <-> Vapi) when the first one names it."""
-    from voicetrail.calls import twilio_call_key
+    from voicetrail.domain.calls.state import twilio_call_key
     from voicetrail.storage.call_view import RequestCounter, partition_items
-    from voicetrail.storage.ports import call_pk
+    from voicetrail.storage.table import call_pk
 
     client = RequestCounter(target.dynamodb())
     first_pk, is_twilio = _partition_keys(call_id)
@@ -461,7 +462,7 @@ def calls_list(
     as_json: JsonOpt = False,
 ) -> None:
     """Calls in a time range, optionally of one caller and with given outcomes."""
-    from voicetrail.retention import RetentionPolicy
+    from voicetrail.domain.retention.classes import RetentionPolicy
     from voicetrail.storage.ledger import DynamoCallLedger
     from voicetrail_cli.report import days_between, parse_since
 
@@ -528,7 +529,7 @@ def calls_list(
 def _of_caller(
     target: Deployment, client: Any, caller: str, pepper_ref: str | None, summaries: list[Any]
 ) -> list[Any]:
-    from voicetrail.hashing import CallerHasher, caller_id
+    from voicetrail.domain.callers import CallerHasher, caller_id
     from voicetrail.storage.call_view import caller_partitions
     from voicetrail.storage.pepper import DynamoPepperFingerprints
 

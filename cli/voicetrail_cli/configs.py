@@ -40,7 +40,7 @@ def validate_text(raw: str) -> Any:
     """The LiveConfig, or a CliError naming every field that is wrong and why (never echoing values)."""
     from pydantic import ValidationError
 
-    from voicetrail.live.config import LiveConfig
+    from voicetrail.domain.live.config import LiveConfig
 
     try:
         document = json.loads(raw)
@@ -60,8 +60,8 @@ def validate_text(raw: str) -> Any:
 
 
 def config_key(phone_number_id: str | None, assistant_id: str | None, default: bool) -> str:
-    from voicetrail.live.config import config_keys
-    from voicetrail.storage.model import DEFAULT_CONFIG_PK
+    from voicetrail.domain.live.config import config_keys
+    from voicetrail.storage.table import DEFAULT_CONFIG_PK
 
     chosen = [x for x in (phone_number_id, assistant_id, default or None) if x]
     if len(chosen) != 1:

@@ -41,7 +41,7 @@ def _hashes(numbers: list[str], pepper_ref: str | None, region: str) -> tuple[li
     """(keyed hashes of the valid numbers, count of invalid ones)."""
     import phonenumbers
 
-    from voicetrail.hashing import CallerHasher
+    from voicetrail.domain.callers import CallerHasher
 
     resolver = _resolver(pepper_ref)
     if resolver is None:
@@ -76,14 +76,14 @@ def _target(table: str | None, stack: str | None, endpoint: str | None) -> tuple
 
 
 def _list(client: Any, table: str) -> Any:
-    from voicetrail.retention import RetentionPolicy
+    from voicetrail.domain.retention.classes import RetentionPolicy
     from voicetrail.storage.dnc import DynamoDoNotCallList
 
     return DynamoDoNotCallList(client, table, RetentionPolicy())
 
 
 def _audit(client: Any, table: str, action: str, changed: int, now: float) -> None:
-    from voicetrail.audit import AuditKind, AuditTrail
+    from voicetrail.domain.audit.trail import AuditKind, AuditTrail
     from voicetrail.storage.audit import DynamoAuditStore
 
     AuditTrail(DynamoAuditStore(client, table)).append_system(

@@ -232,8 +232,8 @@ class EnvVar:
 
 def settings_models() -> list[type[Any]]:
     """Every settings model the functions read at cold start (subclasses of the shared env model)."""
-    import voicetrail.retention_purge.settings  # noqa: F401 - registers the purge/operator models
-    from voicetrail.config import _EnvModel
+    import voicetrail.settings  # noqa: F401 - registers the purge/operator models
+    from voicetrail.settings import _EnvModel
 
     found: list[type[Any]] = []
     stack: list[type[Any]] = list(_EnvModel.__subclasses__())
@@ -261,9 +261,9 @@ def _default_text(info: Any) -> str:
 
 
 def environment_page() -> str:
-    from voicetrail.config import _VAPI_AUTH_ENV, CommonSettings
-    from voicetrail.retention import RetentionPolicy
-    from voicetrail.vapi.auth import VapiAuthConfig
+    from voicetrail.domain.retention.classes import RetentionPolicy
+    from voicetrail.providers.vapi.auth import VapiAuthConfig
+    from voicetrail.settings import _VAPI_AUTH_ENV, CommonSettings
 
     template = _template()
     variables: dict[str, EnvVar] = {}

@@ -1,4 +1,4 @@
-"""Writes docs/reference/data-model.md from voicetrail.storage.model (the single-table data model).
+"""Writes docs/reference/data-model.md from voicetrail.storage.table (the single-table data model).
 
     python -m voicetrail_cli.docgen_datamodel            # rewrite the page
     python -m voicetrail_cli.docgen_datamodel --check    # exit 1 when the checked-in page is stale
@@ -13,8 +13,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from voicetrail.retention import RetentionClass
-from voicetrail.storage import model
+from voicetrail.domain.retention.classes import RetentionClass
+from voicetrail.storage import table as model
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PAGE = REPO_ROOT / "docs" / "reference" / "data-model.md"
@@ -40,7 +40,7 @@ def render() -> str:
     lines = [
         "# Data model",
         "",
-        "<!-- Generated from layers/common/voicetrail/storage/model.py by `make docs-ref-data-model`."
+        "<!-- Generated from layers/common/voicetrail/storage/table.py by `make docs-ref-data-model`."
         " Do not edit by hand. -->",
         "",
         "voicetrail keeps everything in one DynamoDB table (`EventsTable` in `template.yaml`):"
@@ -100,10 +100,12 @@ def render() -> str:
         "",
         "## Where the code lives",
         "",
-        "Every key above is built in `voicetrail/storage/model.py` and nowhere else; only"
-        " `voicetrail/storage/` talks to DynamoDB. Each aggregate has a port (a Protocol in"
-        " `storage/ports.py`), a DynamoDB adapter and an in-memory adapter (`storage/memory.py`) with the"
-        " same behaviour; the rules live in the domain module.",
+        "Every key above is built in `voicetrail/storage/table.py` and nowhere else; only"
+        " `voicetrail/storage/` talks to DynamoDB. Each aggregate has a port (a Protocol in the domain,"
+        " beside its types: `domain/*/ports.py`), a DynamoDB adapter and an in-memory adapter"
+        " (`tests/support/memory.py`, never shipped) with the same behaviour; the rules live in the domain"
+        " module. Calls, callers and system jobs are named by `voicetrail/domain/identity.py`: those names"
+        " are in every audit hash, and the table's partition keys are built from them.",
         "",
         "| Aggregate | Port | DynamoDB adapter | In-memory adapter | Rules |",
         "|---|---|---|---|---|",

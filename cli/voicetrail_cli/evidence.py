@@ -4,7 +4,7 @@ A bundle is one JSON document about one call: the stored events (redacted, as st
 chain with every field its hashes cover, the escalation rules as configured when they fired, the call
 summary, and the verification result at the time it was written. Verification needs no AWS access:
 
-  * each audit record's hash is recomputed and each link checked (voicetrail.audit.verify_chain), so any
+  * each audit record's hash is recomputed and each link checked (domain.audit.trail.verify_chain), so any
     change to a record, a deleted record or a reordered chain is detected;
   * each escalation record names its rule snapshot by the hash of the configuration: the snapshot's
     configuration must hash to it;
@@ -75,7 +75,7 @@ def load_document(path: Path) -> Any:
 
 
 def verify_records(rows: list[Any], *, now: float, whole_chains: bool) -> dict[str, Any]:
-    from voicetrail.audit import ChainBreak, ExportFormatError, record_from_export, verify_chain
+    from voicetrail.domain.audit.trail import ChainBreak, ExportFormatError, record_from_export, verify_chain
 
     chains: dict[str, list[Any]] = defaultdict(list)
     for row in rows:

@@ -13,7 +13,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from voicetrail.latency import SLOW_TURN_MS, CallLatency, turn_timeline
+from voicetrail.domain.latency import SLOW_TURN_MS, CallLatency, turn_timeline
 
 
 def _report_messages(report_body: Mapping[str, Any] | None) -> Sequence[Any]:

@@ -217,9 +217,9 @@ def run_live_demo(api: LocalApi, console: Console) -> int:
     import httpx
     from rich.table import Table
 
+    from voicetrail.providers.vapi.auth import VapiAuthConfig, sign_request
     from voicetrail.storage.dynamo import DynamoEventStore
-    from voicetrail.storage.model import config_pk
-    from voicetrail.vapi.auth import VapiAuthConfig, sign_request
+    from voicetrail.storage.table import config_pk
     from voicetrail_cli.local import dynamodb_admin_client
 
     client = dynamodb_admin_client(api.dynamodb_endpoint)

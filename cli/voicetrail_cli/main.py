@@ -215,7 +215,7 @@ def sign(
     if twilio:
         _sign_twilio(body, secret, url, payload)
         return
-    from voicetrail.vapi.auth import VapiAuthConfig, sign_request
+    from voicetrail.providers.vapi.auth import VapiAuthConfig, sign_request
 
     config = VapiAuthConfig.model_validate(
         {
@@ -286,7 +286,7 @@ def demo(
     """Start the local stack, replay a realistic signed call over HTTP, and show what was stored."""
     import tempfile
 
-    from voicetrail.vapi.auth import VapiAuthConfig, sign_request
+    from voicetrail.providers.vapi.auth import VapiAuthConfig, sign_request
     from voicetrail_cli.local import LocalApi, dynamodb_admin_client
     from voicetrail_cli.scenario import CallScript, demo_deliveries
 

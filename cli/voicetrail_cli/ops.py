@@ -60,7 +60,7 @@ def _providers(
     twilio_api_base_url: str | None,
     vapi_api_base_url: str,
 ) -> tuple[Any, Any]:
-    from voicetrail.retention_purge.external import TwilioRecordingDeleter, VapiCallDeleter
+    from voicetrail.domain.erasure.deleters import TwilioRecordingDeleter, VapiCallDeleter
 
     twilio_token_ref = twilio_token_ref or target.secret_ref("TwilioAuthTokenSecretArn")
     vapi_key_ref = vapi_key_ref or target.secret_ref("VapiApiKeySecretArn")
@@ -120,7 +120,7 @@ def erase(
     Exit 0 when every known copy is gone, 3 when something is pending (listed per call, with the
     provider and the reason; run it again later), 1 on an error (a wrong pepper, an invalid number).
     """
-    from voicetrail.hashing import caller_id
+    from voicetrail.domain.callers import caller_id
 
     caller_id(phone)  # refuse "abc" here too, before any AWS call (the route and the service check again)
     if api_url is None and pepper_ref is None and stack:
@@ -134,8 +134,8 @@ def erase(
                 "erasing from here needs the pepper: pass --pepper-ref secretsmanager:<HashPepperSecretArn>, "
                 "or --api-url / --stack to use the operator route"
             )
-        from voicetrail.audit import AuditTrail
-        from voicetrail.erasure import ErasureService
+        from voicetrail.domain.audit.trail import AuditTrail
+        from voicetrail.domain.erasure.eraser import ErasureService
         from voicetrail.storage.audit import DynamoAuditStore
         from voicetrail.storage.erasure import DynamoCallerItems
         from voicetrail.storage.pepper import DynamoPepperFingerprints
@@ -265,9 +265,9 @@ def purge(
     as_json: JsonOpt = False,
 ) -> None:
     """Run the retention purge once from here (the scheduled function does the same)."""
-    from voicetrail.audit import AuditTrail
-    from voicetrail.retention_purge.wiring import dynamo_purger
+    from voicetrail.domain.audit.trail import AuditTrail
     from voicetrail.storage.audit import DynamoAuditStore
+    from voicetrail.wiring.retention import dynamo_purger
 
     target = resolve(table=table, dynamodb_endpoint=dynamodb_endpoint, stack=stack, region=region)
     client = target.dynamodb()
@@ -335,9 +335,9 @@ def audit_verify(
     as_json: JsonOpt = False,
 ) -> None:
     """Recompute every chain's hashes and links; exit 1 and list the breaks if any."""
-    from voicetrail.audit import AuditReader
+    from voicetrail.domain.audit.trail import AuditReader
     from voicetrail.storage.audit import DynamoAuditStore
-    from voicetrail.storage.model import call_pk, system_pk
+    from voicetrail.storage.table import call_pk, system_pk
 
     current = now if now is not None else time.time()
     if file is not None:
@@ -382,7 +382,7 @@ def audit_export(
 ) -> None:
     """Write audit records as JSON or CSV for an auditor, with every field needed to re-verify them
     offline (`voicetrail audit verify --file`)."""
-    from voicetrail.audit import EXPORT_COLUMNS, AuditReader
+    from voicetrail.domain.audit.trail import EXPORT_COLUMNS, AuditReader
     from voicetrail.storage.audit import DynamoAuditStore
 
     if (call is None) == (since is None):

@@ -37,9 +37,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from voicetrail.calls import CallSummary, utc_day
-from voicetrail.latency import SLOW_TURN_MS, LatencyAggregate
-from voicetrail.retention import DAY, RetentionPolicy
+from voicetrail.domain.calls.state import CallSummary, utc_day
+from voicetrail.domain.latency import SLOW_TURN_MS, LatencyAggregate
+from voicetrail.domain.retention.classes import DAY, RetentionPolicy
 from voicetrail.storage.ledger import DynamoCallLedger
 from voicetrail_cli.failures import CliError
 from voicetrail_cli.output import emit_json, show

@@ -46,7 +46,7 @@ from voicetrail_cli.scenario import (
 if TYPE_CHECKING:
     import httpx
 
-    from voicetrail.vapi.auth import VapiAuthConfig
+    from voicetrail.providers.vapi.auth import VapiAuthConfig
 
 VAPI_PATH = "/vapi/webhook"
 TWILIO_STATUS_PATH = "/twilio/status"
@@ -511,8 +511,8 @@ def _with_new_presigned(payload: dict[str, Any], call_id: str, rng: random.Rando
 def plan_call(
     index: int, config: SimConfig, rng: random.Random, start_ms: int
 ) -> tuple[CallPlan, Counter[tuple[str, str]]]:
-    from voicetrail.calls import twilio_call_key
-    from voicetrail.storage.model import call_pk
+    from voicetrail.domain.calls.state import twilio_call_key
+    from voicetrail.storage.table import call_pk
 
     identity = synthetic_identity(rng)
     builder = _CallBuilder(index, identity, rng, start_ms, config)
@@ -617,7 +617,7 @@ class Signer:
         return self._twilio(delivery, body)
 
     def _vapi(self, delivery: SimDelivery, body: bytes) -> tuple[bytes, dict[str, str]]:
-        from voicetrail.vapi.auth import sign_request
+        from voicetrail.providers.vapi.auth import sign_request
 
         headers = {"content-type": "application/json"}
         forgery = delivery.forgery
@@ -1210,7 +1210,7 @@ def simulate(
 
     from rich.console import Console
 
-    from voicetrail.vapi.auth import VapiAuthConfig
+    from voicetrail.providers.vapi.auth import VapiAuthConfig
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto server's request lines
     console = Console()

@@ -136,7 +136,7 @@ def secret_resolver(ref: str | None) -> Any:
     if not ref:
         return None
     from voicetrail.errors import ConfigurationError
-    from voicetrail.secrets import SecretRef, SecretResolver
+    from voicetrail.infra.secrets import SecretRef, SecretResolver
 
     try:
         parsed = SecretRef.parse(ref, allow_env=True)

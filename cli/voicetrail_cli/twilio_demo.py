@@ -123,8 +123,8 @@ def demo_twilio_and_report(api: Any, provider_call_id: str, console: Any) -> int
 
     from rich.table import Table
 
-    from voicetrail.calls import twilio_call_key
-    from voicetrail.retention import RetentionPolicy
+    from voicetrail.domain.calls.state import twilio_call_key
+    from voicetrail.domain.retention.classes import RetentionPolicy
     from voicetrail.storage.ledger import DynamoCallLedger
     from voicetrail_cli.local import dynamodb_admin_client
     from voicetrail_cli.report import print_report

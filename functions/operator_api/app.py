@@ -14,12 +14,12 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from voicetrail.apigw import current_request, install_error_handlers, reply_response
 from voicetrail.errors import BadRequestError, PayloadTooLargeError
-from voicetrail.http import Reply
-from voicetrail.observability import PowertoolsRecorder, build_logger, build_metrics, tracer_decorator
-from voicetrail.retention_purge.settings import OperatorSettings
-from voicetrail.retention_purge.wiring import build_eraser
+from voicetrail.infra.observability import PowertoolsRecorder, build_logger, build_metrics, tracer_decorator
+from voicetrail.settings import OperatorSettings
+from voicetrail.transport.apigw import current_request, install_error_handlers, reply_response
+from voicetrail.transport.http import Reply
+from voicetrail.wiring.retention import build_eraser
 
 SERVICE = "operator_api"
 settings = OperatorSettings.from_env()

@@ -12,9 +12,9 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from voicetrail.observability import PowertoolsRecorder, build_logger, build_metrics, tracer_decorator
-from voicetrail.retention_purge.settings import PurgeRunSettings
-from voicetrail.retention_purge.wiring import build_purger
+from voicetrail.infra.observability import PowertoolsRecorder, build_logger, build_metrics, tracer_decorator
+from voicetrail.settings import PurgeRunSettings
+from voicetrail.wiring.retention import build_purger
 
 SERVICE = "retention_purge"
 settings = PurgeRunSettings.from_env()

@@ -10,11 +10,11 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from voicetrail.apigw import current_request, install_error_handlers, reply_response
-from voicetrail.config import TwilioStatusSettings
-from voicetrail.observability import PowertoolsRecorder, build_logger, build_metrics, tracer_decorator
-from voicetrail.twilio.service import CallbackKind
-from voicetrail.twilio.wiring import base_path, build_twilio_service, settings_environment
+from voicetrail.infra.observability import PowertoolsRecorder, build_logger, build_metrics, tracer_decorator
+from voicetrail.providers.twilio.service import CallbackKind
+from voicetrail.settings import TwilioStatusSettings
+from voicetrail.transport.apigw import current_request, install_error_handlers, reply_response
+from voicetrail.wiring.twilio import base_path, build_twilio_service, settings_environment
 
 SERVICE = "twilio_status"
 settings = TwilioStatusSettings.from_env(settings_environment(os.environ))

@@ -8,10 +8,10 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from voicetrail.config import VapiWebhookSettings
-from voicetrail.observability import PowertoolsRecorder, build_logger, build_metrics, tracer_decorator
-from voicetrail.routing import dispatch
-from voicetrail.vapi.wiring import build_vapi_service
+from voicetrail.infra.observability import PowertoolsRecorder, build_logger, build_metrics, tracer_decorator
+from voicetrail.settings import VapiWebhookSettings
+from voicetrail.transport.routing import dispatch
+from voicetrail.wiring.vapi import build_vapi_service
 
 SERVICE = "vapi_webhook"
 settings = VapiWebhookSettings.from_env()

@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.conftest import FIXTURES, ROOT
-from voicetrail.vapi.auth import AuthScheme, VapiAuthConfig, verify_request
+from voicetrail.providers.vapi.auth import AuthScheme, VapiAuthConfig, verify_request
 from voicetrail_cli.local import free_port
 from voicetrail_cli.main import app
 

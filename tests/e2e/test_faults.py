@@ -24,8 +24,8 @@ from tests.fakes.seed import (
     summary_item,
 )
 from tests.fakes.servers import FakeTwilio, FakeVapi
+from voicetrail.providers.vapi.auth import VapiAuthConfig, sign_request
 from voicetrail.storage.dynamo import DynamoEventStore
-from voicetrail.vapi.auth import VapiAuthConfig, sign_request
 from voicetrail_cli.faults import FaultProxy, FaultRates
 from voicetrail_cli.live_scenarios import HUMAN_DESK, FakeControlServer, escalated_call, put_config
 from voicetrail_cli.local import LOCAL_TABLE, EmbeddedDynamo, LocalApi, dynamodb_admin_client, ensure_table

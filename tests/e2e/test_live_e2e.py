@@ -13,10 +13,10 @@ import httpx
 import pytest
 
 from tests.test_live_support import assert_valid
-from voicetrail.audit import AuditReader
+from voicetrail.domain.audit.trail import AuditReader
+from voicetrail.providers.vapi.auth import VapiAuthConfig, sign_request
 from voicetrail.storage.audit import DynamoAuditStore
 from voicetrail.storage.dynamo import DynamoEventStore
-from voicetrail.vapi.auth import VapiAuthConfig, sign_request
 from voicetrail_cli.live_scenarios import (
     HUMAN_DESK,
     FakeControlServer,

@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
+from voicetrail.providers.vapi.auth import VapiAuthConfig, sign_request
 from voicetrail.storage.dynamo import DynamoEventStore
-from voicetrail.vapi.auth import VapiAuthConfig, sign_request
 from voicetrail_cli.local import LocalApi, dynamodb_admin_client
 from voicetrail_cli.scenario import CallScript, demo_deliveries
 

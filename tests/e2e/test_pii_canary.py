@@ -20,8 +20,8 @@ import httpx
 import pytest
 
 from tests.fakes.seed import event_item, put_all
-from voicetrail.retention import RetentionClass
-from voicetrail.vapi.auth import VapiAuthConfig, sign_request
+from voicetrail.domain.retention.classes import RetentionClass
+from voicetrail.providers.vapi.auth import VapiAuthConfig, sign_request
 from voicetrail_cli.local import LocalApi, dynamodb_admin_client
 from voicetrail_cli.simulate import (
     HttpDriver,

@@ -15,8 +15,8 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.conftest import TABLE
-from voicetrail.calls import TwilioCallUpdate, VapiCallView
-from voicetrail.retention import RetentionPolicy
+from voicetrail.domain.calls.state import TwilioCallUpdate, VapiCallView
+from voicetrail.domain.retention.classes import RetentionPolicy
 from voicetrail.storage.ledger import DynamoCallLedger
 from voicetrail_cli.main import app
 

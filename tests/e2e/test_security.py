@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from voicetrail.vapi.auth import AuthScheme, VapiAuthConfig, sign_request
+from voicetrail.providers.vapi.auth import AuthScheme, VapiAuthConfig, sign_request
 from voicetrail_cli.local import LocalApi, dynamodb_admin_client
 
 pytestmark = pytest.mark.e2e

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from voicetrail.vapi.auth import VapiAuthConfig
+from voicetrail.providers.vapi.auth import VapiAuthConfig
 from voicetrail_cli.local import LocalApi, dynamodb_admin_client
 from voicetrail_cli.simulate import (
     HttpDriver,

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from voicetrail.calls import twilio_call_key
-from voicetrail.retention import RetentionPolicy
+from voicetrail.domain.calls.state import twilio_call_key
+from voicetrail.domain.retention.classes import RetentionPolicy
 from voicetrail.storage.dynamo import DynamoEventStore
 from voicetrail.storage.ledger import DynamoCallLedger
 from voicetrail_cli.local import LocalApi, dynamodb_admin_client

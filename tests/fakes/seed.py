@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from voicetrail.retention import RetentionClass
+from voicetrail.domain.calls.ports import StoredEvent
+from voicetrail.domain.retention.classes import RetentionClass
 from voicetrail.storage.dynamo import to_item
-from voicetrail.storage.model import expiry_bucket
-from voicetrail.storage.ports import StoredEvent
+from voicetrail.storage.table import expiry_bucket
 
 ACCOUNT_SID = "AC" + "1" * 32
 AUTH_TOKEN = "fake-twilio-token"
@@ -59,7 +59,7 @@ def _expiry(pk: str, sk: str, rclass: RetentionClass, expires_at: int) -> dict[s
 
 
 def recording_item(sid_of_call: str, rec_sid: str, expires_at: int) -> dict[str, Any]:
-    """The call ledger's recording index item (voicetrail.calls): CALL#twilio:<CallSid> / REC#<RecSid>."""
+    """The call ledger's recording index item (domain.calls.state): CALL#twilio:<CallSid> / REC#<RecSid>."""
     pk = f"CALL#twilio:{sid_of_call}"
     item = _expiry(pk, f"REC#{rec_sid}", RetentionClass.RECORDING, expires_at)
     item.update(

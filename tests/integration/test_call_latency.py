@@ -20,8 +20,8 @@ from tests.conftest import (
     load_function,
 )
 from tests.integration.test_twilio_status import emitted_metrics
-from voicetrail.calls import twilio_call_key
-from voicetrail.retention import RetentionPolicy
+from voicetrail.domain.calls.state import twilio_call_key
+from voicetrail.domain.retention.classes import RetentionPolicy
 from voicetrail.storage.ledger import DynamoCallLedger
 
 pytestmark = pytest.mark.integration

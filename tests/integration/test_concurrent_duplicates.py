@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from voicetrail.retention import RetentionClass
-from voicetrail.storage import PutOutcome, StoredEvent
+from voicetrail.domain.calls.ports import PutOutcome, StoredEvent
+from voicetrail.domain.retention.classes import RetentionClass
 from voicetrail.storage.dynamo import DynamoEventStore, dynamodb_client
 from voicetrail_cli.local import EmbeddedDynamo, ensure_table
 

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.conftest import TABLE
-from voicetrail.live.config import ConfigResolver
+from voicetrail.domain.live.config import ConfigResolver
 from voicetrail.storage.live import TableConfigSource
 from voicetrail_cli.main import app
 

@@ -24,13 +24,13 @@ from tests.fakes.seed import (
     summary_item,
 )
 from tests.fakes.servers import FakeTwilio, FakeVapi
-from voicetrail.audit import AuditKind, AuditReader, AuditTrail, system_pk
-from voicetrail.erasure import ErasureService
+from voicetrail.domain.audit.trail import AuditKind, AuditReader, AuditTrail, system_pk
+from voicetrail.domain.callers import CallerHasher
+from voicetrail.domain.erasure.deleters import TwilioRecordingDeleter, VapiCallDeleter
+from voicetrail.domain.erasure.eraser import ErasureService
+from voicetrail.domain.retention.classes import RetentionClass
 from voicetrail.errors import InvalidCallerIdError, PepperMismatchError
-from voicetrail.hashing import CallerHasher
-from voicetrail.retention import RetentionClass
-from voicetrail.retention_purge.external import TwilioRecordingDeleter, VapiCallDeleter
-from voicetrail.secrets import SecretRef, SecretResolver
+from voicetrail.infra.secrets import SecretRef, SecretResolver
 from voicetrail.storage.audit import DynamoAuditStore
 from voicetrail.storage.erasure import DynamoCallerItems
 from voicetrail.storage.pepper import DynamoPepperFingerprints

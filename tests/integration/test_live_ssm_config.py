@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from voicetrail.live.config import SsmConfigSource
+from voicetrail.storage.ssm_config import SsmConfigSource
 
 pytestmark = pytest.mark.integration
 

@@ -9,8 +9,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.conftest import TABLE
+from voicetrail.domain.retention.classes import RetentionPolicy
 from voicetrail.errors import StoreUnavailableError
-from voicetrail.retention import RetentionPolicy
 from voicetrail.storage.names import DynamoNameMemory
 
 pytestmark = pytest.mark.integration

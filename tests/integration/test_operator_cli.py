@@ -12,11 +12,11 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.conftest import PEPPER, TABLE, VAPI_SECRET, FakeContext, function_env, http_event, load_function
-from voicetrail.audit import AuditKind, AuditReader, AuditTrail
+from voicetrail.domain.audit.trail import AuditKind, AuditReader, AuditTrail
+from voicetrail.providers.vapi.auth import VapiAuthConfig, sign_request
 from voicetrail.storage.audit import DynamoAuditStore
 from voicetrail.storage.call_view import RequestCounter
-from voicetrail.storage.model import INDEX_SHARDS, audit_days
-from voicetrail.vapi.auth import VapiAuthConfig, sign_request
+from voicetrail.storage.table import INDEX_SHARDS, audit_days
 from voicetrail_cli.main import app
 from voicetrail_cli.scenario import CallScript, encode
 

@@ -24,15 +24,15 @@ from tests.fakes.seed import (
     summary_item,
 )
 from tests.fakes.servers import FakeTwilio, FakeVapi
-from voicetrail.audit import AuditKind, AuditReader, AuditTrail, system_pk
-from voicetrail.observability import MemoryRecorder
-from voicetrail.retention import DAY, RetentionClass
-from voicetrail.retention_purge.external import TwilioRecordingDeleter, VapiCallDeleter
-from voicetrail.retention_purge.purge import PurgeConfig, RetentionPurger
-from voicetrail.retention_purge.wiring import dynamo_purger
-from voicetrail.secrets import SecretRef, SecretResolver
+from tests.support.metrics import MemoryRecorder
+from voicetrail.domain.audit.trail import AuditKind, AuditReader, AuditTrail, system_pk
+from voicetrail.domain.erasure.deleters import TwilioRecordingDeleter, VapiCallDeleter
+from voicetrail.domain.retention.classes import DAY, RetentionClass
+from voicetrail.domain.retention.purge import PurgeConfig, RetentionPurger
+from voicetrail.infra.secrets import SecretRef, SecretResolver
 from voicetrail.storage.audit import DynamoAuditStore
-from voicetrail.storage.model import AUDIT_DAYS_PK, CURSOR_PK, audit_marker_day
+from voicetrail.storage.table import AUDIT_DAYS_PK, CURSOR_PK, audit_marker_day
+from voicetrail.wiring.retention import dynamo_purger
 
 pytestmark = pytest.mark.integration
 
@@ -295,7 +295,7 @@ def test_items_written_before_sharding_are_still_purged_and_audited(
 ) -> None:
     # A deployed table keeps its unsharded day keys (`EXP#<day>`, `AUD#<day>`) until they expire: the
     # readers query them beside the shards (docs/operations/scaling.md, "Migration").
-    from voicetrail.storage.model import expiry_bucket, expiry_day
+    from voicetrail.storage.table import expiry_bucket, expiry_day
 
     legacy = event_item("call-legacy", "old", RetentionClass.CONTENT, NOW - DAY)
     legacy["exp_bucket"] = {"S": expiry_day(NOW - DAY)}

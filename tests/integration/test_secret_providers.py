@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from voicetrail import aws
 from voicetrail.errors import SecretUnavailableError
-from voicetrail.secrets import SecretRef, SecretResolver
+from voicetrail.infra import aws
+from voicetrail.infra.secrets import SecretRef, SecretResolver
 
 pytestmark = pytest.mark.integration
 

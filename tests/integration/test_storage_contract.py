@@ -20,25 +20,27 @@ from tests.fakes.seed import (
     recording_sid,
     summary_item,
 )
-from voicetrail.audit import AuditKind, AuditReader, AuditTrail
-from voicetrail.erasure import ErasureService
-from voicetrail.hashing import CallerHasher
-from voicetrail.retention import DAY, RetentionClass
-from voicetrail.retention_purge.external import ExternalOutcome
-from voicetrail.retention_purge.purge import PurgeConfig, RetentionPurger
-from voicetrail.retention_purge.wiring import dynamo_purger
-from voicetrail.secrets import SecretRef, SecretResolver
-from voicetrail.storage.audit import DynamoAuditStore
-from voicetrail.storage.erasure import DynamoCallerItems
-from voicetrail.storage.memory import (
+from tests.support.memory import (
     InMemoryAuditStore,
     InMemoryPurgeCursor,
     InMemoryTable,
     MemoryPepperFingerprints,
 )
-from voicetrail.storage.model import AUDIT_DAYS_PK, CURSOR_PK, CURSOR_SK, PEPPER_PK, system_pk
+from voicetrail.domain.audit.ports import AuditStore
+from voicetrail.domain.audit.trail import AuditKind, AuditReader, AuditTrail
+from voicetrail.domain.callers import CallerHasher, PepperFingerprints
+from voicetrail.domain.erasure.deleters import ExternalOutcome
+from voicetrail.domain.erasure.eraser import ErasureService
+from voicetrail.domain.erasure.ports import CallerItems
+from voicetrail.domain.items import ItemKey
+from voicetrail.domain.retention.classes import DAY, RetentionClass
+from voicetrail.domain.retention.purge import PurgeConfig, RetentionPurger
+from voicetrail.infra.secrets import SecretRef, SecretResolver
+from voicetrail.storage.audit import DynamoAuditStore
+from voicetrail.storage.erasure import DynamoCallerItems
 from voicetrail.storage.pepper import DynamoPepperFingerprints
-from voicetrail.storage.ports import AuditStore, CallerItems, ItemKey, PepperFingerprints
+from voicetrail.storage.table import AUDIT_DAYS_PK, CURSOR_PK, CURSOR_SK, PEPPER_PK, system_pk
+from voicetrail.wiring.retention import dynamo_purger
 
 pytestmark = pytest.mark.integration
 NOW = 1_790_000_000

@@ -19,10 +19,10 @@ from tests.twilio_support import (
     signed_form,
     status_params,
 )
-from voicetrail.calls import merge_vapi_event, twilio_call_key
-from voicetrail.hashing import CallerHasher
-from voicetrail.retention import RetentionClass, RetentionPolicy
-from voicetrail.storage import StoredEvent
+from voicetrail.domain.callers import CallerHasher
+from voicetrail.domain.calls.ports import StoredEvent
+from voicetrail.domain.calls.state import merge_vapi_event, twilio_call_key
+from voicetrail.domain.retention.classes import RetentionClass, RetentionPolicy
 from voicetrail.storage.dynamo import DynamoEventStore
 from voicetrail.storage.ledger import DynamoCallLedger
 
@@ -334,7 +334,7 @@ def test_recording_index_item(fn: ModuleType, moto_table: Any) -> None:
     item = moto_table.get_item(
         TableName=TABLE, Key={"pk": {"S": f"CALL#twilio:{sid}"}, "sk": {"S": f"REC#{rsid}"}}
     )["Item"]
-    from voicetrail.storage.model import expiry_bucket
+    from voicetrail.storage.table import expiry_bucket
 
     # The day of its expiry, in the call's shard (docs/operations/scaling.md).
     assert item["exp_bucket"]["S"] == expiry_bucket(int(item["expires_at"]["N"]), f"CALL#twilio:{sid}")

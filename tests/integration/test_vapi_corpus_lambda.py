@@ -15,11 +15,11 @@ from typer.testing import CliRunner
 
 from tests.conftest import PEPPER, TABLE, VAPI_SECRET, FakeContext, function_env, http_event, load_function
 from tests.vapi_corpus import corpus, plant, planted_pii_in, resend_of, response_errors, with_call_id
-from voicetrail.hashing import CallerHasher
-from voicetrail.retention import RetentionPolicy
+from voicetrail.domain.callers import CallerHasher
+from voicetrail.domain.retention.classes import RetentionPolicy
+from voicetrail.providers.vapi.messages import parse_envelope
 from voicetrail.storage.dnc import DynamoDoNotCallList
 from voicetrail.storage.topology import DynamoTopologyStore
-from voicetrail.vapi.models import parse_envelope
 from voicetrail_cli.main import app
 
 pytestmark = pytest.mark.integration

@@ -19,7 +19,7 @@ from tests.conftest import (
     http_event,
     load_function,
 )
-from voicetrail.retention import DAY
+from voicetrail.domain.retention.classes import DAY
 
 pytestmark = pytest.mark.integration
 PATH = "/vapi/webhook"

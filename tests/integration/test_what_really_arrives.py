@@ -27,8 +27,8 @@ from tests.conftest import (
     load_function,
 )
 from tests.twilio_support import new_call_sid, signed_form, status_params
-from voicetrail.calls import twilio_call_key
-from voicetrail.retention import RetentionPolicy
+from voicetrail.domain.calls.state import twilio_call_key
+from voicetrail.domain.retention.classes import RetentionPolicy
 from voicetrail.storage.ledger import DynamoCallLedger
 from voicetrail_cli.report import compute
 

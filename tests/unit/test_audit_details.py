@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from voicetrail.audit import GENESIS, AuditDetailsError, AuditRecord, validate_details, verify_chain
+from voicetrail.domain.audit.trail import (
+    GENESIS,
+    AuditDetailsError,
+    AuditRecord,
+    validate_details,
+    verify_chain,
+)
 
 pytestmark = pytest.mark.unit
 

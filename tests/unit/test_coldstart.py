@@ -50,7 +50,7 @@ def test_every_function_pauses_first_and_resumes_last() -> None:
 
 ON_DEMAND = """
 import json, sys
-import voicetrail.hashing as hashing, voicetrail.vapi.predial
+import voicetrail.domain.callers as hashing, voicetrail.providers.vapi.predial
 loaded_at_import = "phonenumbers" in sys.modules
 hashing.CallerHasher("pepper").hash("+14155550123")
 after_us_caller = "phonenumbers" in sys.modules
@@ -88,7 +88,7 @@ def test_every_dataclass_of_the_layer_has_a_docstring() -> None:
 
 
 # What the vapi_webhook function does not load at init: each is loaded by the first message that needs it.
-NOT_AT_INIT = ("phonenumbers", "voicetrail.latency", "httpx", "twilio")
+NOT_AT_INIT = ("phonenumbers", "voicetrail.domain.latency", "httpx", "twilio")
 
 
 def test_the_vapi_webhook_init_leaves_out_what_its_first_message_may_not_need() -> None:

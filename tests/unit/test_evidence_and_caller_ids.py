@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from voicetrail.audit import GENESIS, AuditRecord
+from tests.support.memory import MemoryPepperFingerprints
+from voicetrail.domain.audit.trail import GENESIS, AuditRecord
+from voicetrail.domain.callers import CallerHasher, caller_id
 from voicetrail.errors import InvalidCallerIdError
-from voicetrail.hashing import CallerHasher, caller_id
-from voicetrail.storage.memory import MemoryPepperFingerprints
 from voicetrail_cli.evidence import verify_records
 
 pytestmark = pytest.mark.unit
@@ -137,7 +137,7 @@ def test_the_e164_fast_path_hashes_exactly_as_phonenumbers_would(digits: str, sp
     a caller's hashes would stop linking (erasure, consent) the day the fast path changed."""
     import phonenumbers
 
-    from voicetrail.hashing import normalize_phone
+    from voicetrail.domain.callers import normalize_phone
 
     for text in (f"+1{digits[:10]}", f"+{digits}", f"+1{spacer}{digits[:10]}"):
         try:

@@ -17,15 +17,15 @@ from hypothesis import strategies as st
 
 from tests.conftest import VAPI_SECRET
 from tests.unit.test_vapi_service import make_service
+from voicetrail.domain.callers import CallerHasher
 from voicetrail.errors import BadRequestError, VoicetrailError
-from voicetrail.hashing import CallerHasher
-from voicetrail.http import InboundRequest
+from voicetrail.providers.twilio.signature import parse_form, verify
+from voicetrail.providers.vapi.auth import VapiAuthConfig, sign_request
+from voicetrail.providers.vapi.idempotency import semantic_key
+from voicetrail.providers.vapi.messages import parse_envelope, timestamp_ms
+from voicetrail.providers.vapi.sanitize import MessageSanitizer
 from voicetrail.redaction import redact
-from voicetrail.twilio.signature import parse_form, verify
-from voicetrail.vapi.auth import VapiAuthConfig, sign_request
-from voicetrail.vapi.idempotency import semantic_key
-from voicetrail.vapi.models import parse_envelope, timestamp_ms
-from voicetrail.vapi.sanitize import MessageSanitizer
+from voicetrail.transport.http import InboundRequest
 
 pytestmark = pytest.mark.unit
 

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import load_fixture
-from voicetrail.vapi.idempotency import semantic_key
-from voicetrail.vapi.models import parse_envelope
+from voicetrail.providers.vapi.idempotency import semantic_key
+from voicetrail.providers.vapi.messages import parse_envelope
 
 pytestmark = pytest.mark.unit
 

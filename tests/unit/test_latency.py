@@ -15,8 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import load_fixture
+from tests.support.metrics import MemoryRecorder
 from tests.test_live_support import assert_valid
-from voicetrail.latency import (
+from voicetrail.domain.latency import (
     CALL_INTERRUPTIONS,
     CALL_TURN_P95,
     CALLER_BARGE_INS,
@@ -29,7 +30,6 @@ from voicetrail.latency import (
     percentile,
     turn_timeline,
 )
-from voicetrail.observability import MemoryRecorder
 
 pytestmark = pytest.mark.unit
 
@@ -205,7 +205,7 @@ def test_no_latency_metrics_for_what_is_missing() -> None:
 def test_metrics_reach_emf_with_the_dimensions_the_alarms_read() -> None:
     from aws_lambda_powertools import Metrics
 
-    from voicetrail.observability import PowertoolsRecorder
+    from voicetrail.infra.observability import PowertoolsRecorder
 
     metrics = Metrics(namespace="Voicetrail", service="vapi_webhook")
     latency = call_latency(report(WITH_METRICS))

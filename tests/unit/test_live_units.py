@@ -1,4 +1,4 @@
-"""voicetrail.live in process: config, assistant shape, consent machine, escalation, tools, transfers.
+"""voicetrail.domain.live in process: config, assistant shape, consent machine, escalation, tools, transfers.
 
 Every reply shape we send to Vapi is validated against Vapi's OpenAPI spec with unknown properties
 forbidden (tests/test_live_support.py).
@@ -15,31 +15,31 @@ import pytest
 from aws_lambda_powertools import Logger
 
 from tests.conftest import PEPPER, VAPI_SECRET, load_fixture
+from tests.support.live import InMemoryLive
+from tests.support.memory import InMemoryEventStore, MemoryLiveStore, StaticConfigSource
+from tests.support.metrics import MemoryRecorder
 from tests.test_live_support import FakeControlServer, assert_valid
-from voicetrail.audit import validate_details
-from voicetrail.http import InboundRequest
-from voicetrail.live.assistant import build_assistant
-from voicetrail.live.config import (
+from voicetrail.domain.audit.trail import validate_details
+from voicetrail.domain.live.assistant import build_assistant
+from voicetrail.domain.live.config import (
     BrokenConfigError,
     ConfigResolver,
     LiveConfig,
     TransferTarget,
     parse_config,
 )
-from voicetrail.live.consent_flow import classify_utterance, transition
-from voicetrail.live.control import ControlError, HostPolicy, HttpCallController, RecordingController
-from voicetrail.live.destinations import destination
-from voicetrail.live.escalation import detect
-from voicetrail.live.inmemory import InMemoryLive
-from voicetrail.live.store import ClaimResult, ConsentRecord, ConsentState
-from voicetrail.live.tools import parse_call, single_line
-from voicetrail.observability import MemoryRecorder
-from voicetrail.retention import RetentionPolicy
-from voicetrail.secrets import SecretRef, SecretResolver
-from voicetrail.storage.memory import InMemoryEventStore, MemoryLiveStore, StaticConfigSource
-from voicetrail.vapi.auth import VapiAuthConfig, sign_request
-from voicetrail.vapi.models import ToolCall
-from voicetrail.vapi.service import VapiWebhookService
+from voicetrail.domain.live.consent_flow import classify_utterance, transition
+from voicetrail.domain.live.control import ControlError, HostPolicy, HttpCallController, RecordingController
+from voicetrail.domain.live.destinations import destination
+from voicetrail.domain.live.escalation import detect
+from voicetrail.domain.live.store import ClaimResult, ConsentRecord, ConsentState
+from voicetrail.domain.retention.classes import RetentionPolicy
+from voicetrail.infra.secrets import SecretRef, SecretResolver
+from voicetrail.providers.vapi.auth import VapiAuthConfig, sign_request
+from voicetrail.providers.vapi.live_tools import parse_call, single_line
+from voicetrail.providers.vapi.messages import ToolCall
+from voicetrail.providers.vapi.service import VapiWebhookService
+from voicetrail.transport.http import InboundRequest
 
 pytestmark = pytest.mark.unit
 NOW = 1_764_079_300.0
@@ -133,7 +133,7 @@ def test_config_precedence_phone_then_assistant_then_default(
 
 def test_the_builtin_default_is_exactly_a_validated_default_config() -> None:
     """builtin_default() skips the validator (no schema build at cold start): it must equal LiveConfig()."""
-    from voicetrail.live.config import builtin_default
+    from voicetrail.domain.live.config import builtin_default
 
     assert builtin_default() == LiveConfig()
     assert builtin_default().model_dump() == LiveConfig().model_dump()
@@ -161,7 +161,7 @@ def test_a_cached_config_ends_the_walk_and_only_missing_keys_are_read() -> None:
 def test_a_source_outage_serves_stale_entries_in_precedence_order(
     stale: dict[str, str], expected: str
 ) -> None:
-    from voicetrail.live.config import ConfigUnavailableError
+    from voicetrail.domain.live.config import ConfigUnavailableError
 
     ticks = [0.0]
     source = StaticConfigSource(stale)
@@ -712,7 +712,8 @@ def test_httpx_is_not_imported_by_the_runtime_module() -> None:
     import sys
 
     code = (
-        "import sys; import voicetrail.live.runtime, voicetrail.live.factory, voicetrail.vapi.wiring; "
+        "import sys; import voicetrail.providers.vapi.live_runtime, voicetrail.wiring.live, "
+        "voicetrail.wiring.vapi; "
         "print('httpx' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -10,13 +10,14 @@ import pytest
 from pydantic import ValidationError
 
 from tests.conftest import PEPPER, ROOT
+from tests.support.live import MemoryAuditSink
+from tests.support.memory import InMemoryDoNotCallList, MemoryLiveStore
 from tests.test_live_support import assert_valid
 from tests.vapi_corpus import NOW, Harness
-from voicetrail.config import VapiWebhookSettings
-from voicetrail.hashing import CallerHasher
-from voicetrail.live.store import CallerConsent, MemoryAuditSink
-from voicetrail.storage.memory import InMemoryDoNotCallList, MemoryLiveStore
-from voicetrail.vapi.predial import PredialGate, PredialPolicy, RecordedConsent, local_zones
+from voicetrail.domain.callers import CallerHasher
+from voicetrail.domain.live.store import CallerConsent
+from voicetrail.providers.vapi.predial import PredialGate, PredialPolicy, RecordedConsent, local_zones
+from voicetrail.settings import VapiWebhookSettings
 
 pytestmark = pytest.mark.unit
 HASHER = CallerHasher(PEPPER)

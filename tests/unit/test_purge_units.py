@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from tests.fakes.dynamo import client_error
-from voicetrail.retention_purge.external import (
+from voicetrail.domain.erasure.deleters import (
     ExternalDeletions,
     ExternalOutcome,
     RecordingRef,
@@ -16,7 +16,7 @@ from voicetrail.retention_purge.external import (
     VapiCallDeleter,
     recording_ref,
 )
-from voicetrail.secrets import SecretRef, SecretResolver
+from voicetrail.infra.secrets import SecretRef, SecretResolver
 from voicetrail.storage.batch import BatchDeleter, ItemKey
 
 pytestmark = pytest.mark.unit

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from voicetrail.calls import CallSummary
+from voicetrail.domain.calls.state import CallSummary
 from voicetrail_cli.failures import CliError
 from voicetrail_cli.report import compute, days_between, dedupe, parse_since, render_html, render_table
 

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from tests.conftest import PEPPER, load_fixture
-from voicetrail.hashing import CallerHasher
-from voicetrail.vapi.sanitize import URL_MARKER, MessageSanitizer
+from voicetrail.domain.callers import CallerHasher
+from voicetrail.providers.vapi.sanitize import URL_MARKER, MessageSanitizer
 
 pytestmark = pytest.mark.unit
 HASHER = CallerHasher(PEPPER)

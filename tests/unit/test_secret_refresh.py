@@ -11,18 +11,18 @@ import pytest
 from aws_lambda_powertools import Logger
 
 from tests.conftest import PEPPER, fixture_bytes
+from tests.support.memory import InMemoryCallLedger, InMemoryEventStore, MemoryPepperFingerprints
+from tests.support.metrics import MemoryRecorder
 from tests.twilio_support import new_call_sid, signed_form, status_params
+from voicetrail.domain.erasure.deleters import ExternalOutcome, TwilioRecordingDeleter, VapiCallDeleter
+from voicetrail.domain.retention.classes import RetentionPolicy
+from voicetrail.domain.roi import RoiMetrics
 from voicetrail.errors import AuthenticationError, SecretUnavailableError
-from voicetrail.http import InboundRequest
-from voicetrail.observability import MemoryRecorder
-from voicetrail.retention import RetentionPolicy
-from voicetrail.retention_purge.external import ExternalOutcome, TwilioRecordingDeleter, VapiCallDeleter
-from voicetrail.roi import RoiMetrics
-from voicetrail.secrets import SecretRef, SecretResolver
-from voicetrail.storage.memory import InMemoryCallLedger, InMemoryEventStore, MemoryPepperFingerprints
-from voicetrail.twilio.service import CallbackKind, TwilioCallbackService
-from voicetrail.vapi.auth import VapiAuthConfig, sign_request
-from voicetrail.vapi.service import VapiWebhookService
+from voicetrail.infra.secrets import SecretRef, SecretResolver
+from voicetrail.providers.twilio.service import CallbackKind, TwilioCallbackService
+from voicetrail.providers.vapi.auth import VapiAuthConfig, sign_request
+from voicetrail.providers.vapi.service import VapiWebhookService
+from voicetrail.transport.http import InboundRequest
 
 pytestmark = pytest.mark.unit
 NOW = 1_764_079_300.0

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import function_env
-from voicetrail.config import PurgeSettings, TwilioStatusSettings, VapiWebhookSettings
+from voicetrail.domain.retention.classes import RetentionClass
 from voicetrail.errors import ConfigurationError
-from voicetrail.retention import RetentionClass
-from voicetrail.secrets import SecretRef, parse_secret_values
-from voicetrail.vapi.auth import AuthScheme
+from voicetrail.infra.secrets import SecretRef, parse_secret_values
+from voicetrail.providers.vapi.auth import AuthScheme
+from voicetrail.settings import PurgeSettings, TwilioStatusSettings, VapiWebhookSettings
 
 pytestmark = pytest.mark.unit
 

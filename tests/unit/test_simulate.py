@@ -12,9 +12,9 @@ from typing import Any
 import httpx
 import pytest
 
-from voicetrail.vapi.auth import AuthScheme, VapiAuthConfig, verify_request
-from voicetrail.vapi.idempotency import semantic_key
-from voicetrail.vapi.models import parse_envelope
+from voicetrail.providers.vapi.auth import AuthScheme, VapiAuthConfig, verify_request
+from voicetrail.providers.vapi.idempotency import semantic_key
+from voicetrail.providers.vapi.messages import parse_envelope
 from voicetrail_cli.failures import CliError
 from voicetrail_cli.faults import FaultRates, dynamodb_item_size
 from voicetrail_cli.simulate import (

@@ -16,9 +16,9 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
+from voicetrail.domain.calls.ports import PutOutcome, StoredEvent
+from voicetrail.domain.retention.classes import RetentionClass
 from voicetrail.errors import StoreRejectedError, StoreUnavailableError, to_http_error
-from voicetrail.retention import RetentionClass
-from voicetrail.storage import PutOutcome, StoredEvent
 from voicetrail.storage.dynamo import DynamoEventStore
 from voicetrail.storage.expressions import is_dynamo_number, n
 from voicetrail.storage.failures import PERMANENT_CODES, TRANSIENT_CODES, Failure, classify, store_error

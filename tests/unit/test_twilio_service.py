@@ -12,6 +12,8 @@ import pytest
 from aws_lambda_powertools import Logger
 
 from tests.conftest import PEPPER
+from tests.support.memory import InMemoryCallLedger, InMemoryEventStore
+from tests.support.metrics import MemoryRecorder
 from tests.twilio_support import (
     CALLED,
     CALLER,
@@ -23,16 +25,14 @@ from tests.twilio_support import (
     signed_form,
     status_params,
 )
-from voicetrail.calls import twilio_call_key
+from voicetrail.domain.callers import CallerHasher
+from voicetrail.domain.calls.state import twilio_call_key
+from voicetrail.domain.retention.classes import DAY, RetentionClass, RetentionPolicy
+from voicetrail.domain.roi import RoiMetrics
 from voicetrail.errors import AuthenticationError, AuthFailure, BadRequestError, PayloadTooLargeError
-from voicetrail.hashing import CallerHasher
-from voicetrail.http import InboundRequest, inbound_request
-from voicetrail.observability import MemoryRecorder
-from voicetrail.retention import DAY, RetentionClass, RetentionPolicy
-from voicetrail.roi import RoiMetrics
-from voicetrail.secrets import SecretRef, SecretResolver
-from voicetrail.storage.memory import InMemoryCallLedger, InMemoryEventStore
-from voicetrail.twilio.service import CallbackKind, TwilioCallbackService
+from voicetrail.infra.secrets import SecretRef, SecretResolver
+from voicetrail.providers.twilio.service import CallbackKind, TwilioCallbackService
+from voicetrail.transport.http import InboundRequest, inbound_request
 
 pytestmark = pytest.mark.unit
 NOW = 1_764_079_300.0

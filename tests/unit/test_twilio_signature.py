@@ -8,7 +8,7 @@ import pytest
 
 from tests.twilio_support import CALLER, fixture_params, sign, status_params
 from voicetrail.errors import AuthFailure, BadRequestError
-from voicetrail.twilio.signature import (
+from voicetrail.providers.twilio.signature import (
     FormParams,
     normalize_base_url,
     parse_form,

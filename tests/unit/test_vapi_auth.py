@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from voicetrail.errors import AuthenticationError, AuthFailure
-from voicetrail.vapi.auth import AuthScheme, VapiAuthConfig, sign_request, verify_request
+from voicetrail.providers.vapi.auth import AuthScheme, VapiAuthConfig, sign_request, verify_request
 
 pytestmark = pytest.mark.unit
 

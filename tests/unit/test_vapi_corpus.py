@@ -24,8 +24,8 @@ from tests.vapi_corpus import (
     run_corpus,
     server_message_schemas,
 )
-from voicetrail.retention import RetentionClass
-from voicetrail.vapi.models import KNOWN_TYPES, SPEC_TYPES, metric_type
+from voicetrail.domain.retention.classes import RetentionClass
+from voicetrail.providers.vapi.messages import KNOWN_TYPES, SPEC_TYPES, metric_type
 
 pytestmark = pytest.mark.unit
 

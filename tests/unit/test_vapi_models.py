@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import fixture_bytes
 from voicetrail.errors import BadRequestError
-from voicetrail.vapi.models import (
+from voicetrail.providers.vapi.messages import (
     EndOfCallReport,
     SpeechUpdate,
     StatusUpdate,

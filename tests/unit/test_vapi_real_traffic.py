@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
+from tests.support.memory import InMemoryNameMemory
 from tests.test_live_support import assert_valid
 from tests.vapi_corpus import NOW, REAL_DIR, Harness
+from voicetrail.domain.retention.classes import RetentionClass
 from voicetrail.errors import StoreUnavailableError
-from voicetrail.retention import RetentionClass
-from voicetrail.storage.memory import InMemoryNameMemory
 
 pytestmark = pytest.mark.unit
 CALL = "call-real-traffic"
@@ -140,8 +140,8 @@ def test_a_retry_completes_the_name_memory_a_failed_write_left_out_exactly_as_st
 
 def _request(envelope: dict[str, Any]) -> Any:
     from tests.conftest import VAPI_SECRET
-    from voicetrail.http import InboundRequest
-    from voicetrail.vapi.auth import VapiAuthConfig, sign_request
+    from voicetrail.providers.vapi.auth import VapiAuthConfig, sign_request
+    from voicetrail.transport.http import InboundRequest
 
     body = json.dumps(envelope).encode()
     headers = sign_request(VapiAuthConfig(), body, VAPI_SECRET)
@@ -264,7 +264,7 @@ def test_a_voice_request_is_stored_then_refused_with_a_documented_422() -> None:
 
 
 def test_the_call_record_names_the_topology() -> None:
-    from voicetrail.storage.memory import InMemoryCallLedger
+    from tests.support.memory import InMemoryCallLedger
 
     harness = Harness("observer")
     ledger = InMemoryCallLedger()

@@ -9,6 +9,11 @@ import pytest
 from aws_lambda_powertools import Logger
 
 from tests.conftest import PEPPER, VAPI_SECRET, fixture_bytes, load_fixture
+from tests.support.memory import InMemoryEventStore
+from tests.support.metrics import MemoryRecorder
+from voicetrail.domain.callers import CallerHasher
+from voicetrail.domain.calls.ports import PutOutcome, StoredEvent
+from voicetrail.domain.retention.classes import DAY, RetentionClass, RetentionPolicy
 from voicetrail.errors import (
     AuthenticationError,
     BadRequestError,
@@ -16,15 +21,10 @@ from voicetrail.errors import (
     SecretUnavailableError,
     StoreUnavailableError,
 )
-from voicetrail.hashing import CallerHasher
-from voicetrail.http import InboundRequest
-from voicetrail.observability import MemoryRecorder
-from voicetrail.retention import DAY, RetentionClass, RetentionPolicy
-from voicetrail.secrets import SecretRef, SecretResolver
-from voicetrail.storage import PutOutcome, StoredEvent
-from voicetrail.storage.memory import InMemoryEventStore
-from voicetrail.vapi.auth import VapiAuthConfig, sign_request
-from voicetrail.vapi.service import VapiWebhookService
+from voicetrail.infra.secrets import SecretRef, SecretResolver
+from voicetrail.providers.vapi.auth import VapiAuthConfig, sign_request
+from voicetrail.providers.vapi.service import VapiWebhookService
+from voicetrail.transport.http import InboundRequest
 
 pytestmark = pytest.mark.unit
 NOW = 1_764_079_300.0
@@ -234,7 +234,7 @@ def transcript(text: str, ts: int, role: str = "user") -> bytes:
 
 
 def test_a_name_learnt_earlier_in_the_call_is_redacted_in_later_messages() -> None:
-    from voicetrail.storage.memory import InMemoryNameMemory
+    from tests.support.memory import InMemoryNameMemory
 
     names = InMemoryNameMemory()
     service, (store, _) = make_service(names=names)
@@ -248,7 +248,7 @@ def test_a_name_learnt_earlier_in_the_call_is_redacted_in_later_messages() -> No
 
 
 def test_names_are_neither_learnt_nor_applied_without_consent() -> None:
-    from voicetrail.storage.memory import InMemoryNameMemory
+    from tests.support.memory import InMemoryNameMemory
 
     names = InMemoryNameMemory()
     service, _ = make_service(names=names, content_policy=lambda parsed, role: False)

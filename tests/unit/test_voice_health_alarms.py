@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from voicetrail import latency
-from voicetrail.roi import FINAL_STATUS_METRICS
+from voicetrail.domain import latency
+from voicetrail.domain.roi import FINAL_STATUS_METRICS
 from voicetrail_cli.template import load_template
 
 pytestmark = pytest.mark.unit

@@ -50,7 +50,7 @@ class BadRequestError(VoicetrailError):
 
 
 class PayloadBoundsError(BadRequestError):
-    """A body past one of voicetrail.payload's bounds (nesting, numbers, JSON syntax). The public message
+    """A body past one of transport.payload's bounds (nesting, numbers, JSON syntax). The public message
     names the bound, from a closed set of fixed reasons, so an integrator can fix the sender."""
 
     def __init__(self, reason: str) -> None:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from voicetrail.consent import ConsentDecision, detect_consent
+from voicetrail.domain.live.consent import ConsentDecision, detect_consent
 
 CASES = json.loads((Path(__file__).parents[2] / "data" / "consent_cases.json").read_text())
 

@@ -54,7 +54,9 @@ class ComprehendPiiPass:
 
     @classmethod
     def from_boto3(cls, region_name: str | None = None, **kwargs: Any) -> ComprehendPiiPass:
-        from voicetrail import aws  # lazy: keeps boto3 off the path of functions that never use this pass
+        from voicetrail.infra import (
+            aws,  # lazy: keeps boto3 off the path of functions that never use this pass
+        )
 
         return cls(aws.client("comprehend", region=region_name), **kwargs)
 

@@ -1,8 +1,6 @@
-"""Everything about the DynamoDB table: its data model (`model`: item types, keys, indexes, retention),
-the ports the domain depends on (`ports`), one DynamoDB adapter per aggregate (`dynamo` for events,
-`ledger`, `live`, `names`, `audit`, `purge`, `erasure`, with `batch` and `expressions` shared), and their
-in-memory twins (`memory`). Only this package talks to DynamoDB."""
+"""The DynamoDB adapters: the only package that knows the table's keys and item shapes.
 
-from voicetrail.storage.ports import EventStore, PutOutcome, StoredEvent
-
-__all__ = ["EventStore", "PutOutcome", "StoredEvent"]
+`table` is the data model (item types, keys, indexes, retention); one adapter per aggregate implements a
+domain port (`dynamo` for events, `ledger`, `live`, `names`, `audit`, `purge`, `erasure`, `topology`,
+`dnc`, `pepper`), with `batch` and `expressions` shared. In-memory twins live in `tests/support`.
+"""

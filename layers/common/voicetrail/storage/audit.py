@@ -1,4 +1,4 @@
-"""DynamoDB adapter of the audit trail (port `AuditStore`; rules and verification: voicetrail.audit).
+"""DynamoDB adapter of the audit trail (port `AuditStore`; rules and verification: domain.audit.trail).
 
 Item `CALL#<call id>` or `SYS#<job>` / `AUDIT#<seq:08d>`; attributes chain, seq (N), kind, at_ms (N),
 details (M of S/N), prev_hash, prev_expires_at (N), hash, the expiry attributes, and the AuditIndex keys
@@ -15,12 +15,12 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from voicetrail.audit import AuditRecord
-from voicetrail.retention import RetentionClass
+from voicetrail.domain.audit.trail import AuditRecord
+from voicetrail.domain.retention.classes import RetentionClass
 from voicetrail.storage.batch import query_items
 from voicetrail.storage.expressions import expiry_attributes, key, n, s
 from voicetrail.storage.failures import store_error
-from voicetrail.storage.model import (
+from voicetrail.storage.table import (
     AUDIT_DAY_PREFIX,
     AUDIT_DAYS_PK,
     AUDIT_INDEX,
@@ -31,6 +31,7 @@ from voicetrail.storage.model import (
     audit_index_lower_bound,
     audit_index_sk,
     audit_marker_day,
+    audit_sk,
 )
 
 
@@ -39,7 +40,7 @@ def to_audit_item(record: AuditRecord) -> dict[str, Any]:
         k: (n(v) if isinstance(v, int) else s(v)) for k, v in sorted(record.details.items())
     }
     return {
-        **key(record.pk, record.sk),
+        **key(record.pk, audit_sk(record.seq)),
         "chain": s(record.chain),
         "seq": n(record.seq),
         "kind": s(record.kind),
@@ -48,7 +49,7 @@ def to_audit_item(record: AuditRecord) -> dict[str, Any]:
         "prev_hash": s(record.prev_hash),
         "prev_expires_at": n(record.prev_expires_at),
         "hash": s(record.hash),
-        **expiry_attributes(record.pk, record.sk, RetentionClass.AUDIT, record.expires_at),
+        **expiry_attributes(record.pk, audit_sk(record.seq), RetentionClass.AUDIT, record.expires_at),
         "audit_day": s(audit_day(record.at_ms // 1000, record.pk)),
         "audit_sk": s(audit_index_sk(record.at_ms, record.pk, record.seq)),
     }

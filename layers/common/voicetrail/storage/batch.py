@@ -20,10 +20,10 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from voicetrail.domain.items import BATCH_LIMIT, BatchOutcome, ItemKey
 from voicetrail.errors import StoreUnavailableError
 from voicetrail.storage.expressions import key
 from voicetrail.storage.failures import store_error
-from voicetrail.storage.ports import BATCH_LIMIT, BatchOutcome, ItemKey
 
 __all__ = ["BATCH_LIMIT", "BatchDeleter", "BatchOutcome", "ItemKey", "batch_get", "query_items"]
 READ_BATCH_LIMIT = 100  # keys per BatchGetItem (DynamoDB's limit)

@@ -1,10 +1,10 @@
 """DynamoDB adapter of the do-not-call list (port `DoNotCallList`): keyed hashes of numbers (HMAC with the
-deployment's pepper), never the numbers (voicetrail.storage.model, item type `do-not-call entry`).
+deployment's pepper), never the numbers (voicetrail.storage.table, item type `do-not-call entry`).
 
 Item: pk = DNC#<number hash>, sk = DNC, added_at (N), retention class `audit` (a do-not-call request is
 honoured for years: it expires with the audit period). It carries no `caller_hash`, so the CallerIndex
 never finds it and an erasure request leaves it in place. Managed with `voicetrail dnc add|remove|check`
-(cli/voicetrail_cli/dnc.py); read by the pre-dial gate (voicetrail.vapi.predial).
+(cli/voicetrail_cli/dnc.py); read by the pre-dial gate (voicetrail.providers.vapi.predial).
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from voicetrail.retention import RetentionClass, RetentionPolicy
+from voicetrail.domain.retention.classes import RetentionClass, RetentionPolicy
 from voicetrail.storage.expressions import expiry_attributes, key, n
 from voicetrail.storage.failures import store_error
-from voicetrail.storage.model import DNC_SK, PK, dnc_pk
+from voicetrail.storage.table import DNC_SK, PK, dnc_pk
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -1,6 +1,6 @@
 """DynamoDB adapter for the EventStore port, and the DynamoDB client every adapter is built with.
 
-Item (see voicetrail.storage.model, item types `event` and `Vapi recording pointer`):
+Item (see voicetrail.storage.table, item types `event` and `Vapi recording pointer`):
   pk = CALL#<call id>          sk = EVT#<source>#<semantic key>
   expires_at (N, TTL)          retention_class (S)
   exp_bucket / exp_sk          sparse ExpiryIndex: the purge queries expired day-buckets, never scans
@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from voicetrail.retention import RetentionClass
+from voicetrail.domain.calls.ports import PutOutcome, StoredEvent
+from voicetrail.domain.retention.classes import RetentionClass
 from voicetrail.storage.batch import query_items
 from voicetrail.storage.expressions import expiry_attributes, key, n
 from voicetrail.storage.failures import error_code, store_error
-from voicetrail.storage.model import EVENT_SK_PREFIX, PK, TTL_ATTRIBUTE, call_pk, record_of_sk
-from voicetrail.storage.ports import PutOutcome, StoredEvent
+from voicetrail.storage.table import EVENT_SK_PREFIX, PK, TTL_ATTRIBUTE, call_pk, record_of_sk
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -35,8 +35,8 @@ _PUT_CONDITION = f"attribute_not_exists({PK}) OR {TTL_ATTRIBUTE} < :now"
 
 
 def dynamodb_client(endpoint_url: str | None = None, region: str | None = None) -> DynamoDBClient:
-    """A client of the process's shared session, with tight timeouts (see voicetrail.aws)."""
-    from voicetrail import aws
+    """A client of the process's shared session, with tight timeouts (see voicetrail.infra.aws)."""
+    from voicetrail.infra import aws
 
     client: DynamoDBClient = aws.client("dynamodb", endpoint_url=endpoint_url, region=region)
     return client
@@ -44,13 +44,14 @@ def dynamodb_client(endpoint_url: str | None = None, region: str | None = None) 
 
 def to_item(event: StoredEvent) -> dict[str, Any]:
     body = json.dumps(event.body, separators=(",", ":"), ensure_ascii=False)
+    pk = call_pk(event.call_id)
     item: dict[str, Any] = {
-        **key(event.pk, event.sk),
+        **key(pk, event.sk),
         "call_id": {"S": event.call_id},
         "event_key": {"S": event.event_key},
         "source": {"S": event.source},
         "event_type": {"S": event.event_type},
-        **expiry_attributes(event.pk, event.sk, event.retention_class, event.expires_at),
+        **expiry_attributes(pk, event.sk, event.retention_class, event.expires_at),
         "received_at_ms": {"N": str(event.received_at_ms)},
     }
     encoded = body.encode("utf-8", "surrogatepass")

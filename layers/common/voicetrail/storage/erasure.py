@@ -1,7 +1,7 @@
 """DynamoDB adapter of erasure on request (port `CallerItems`): a caller's items through the CallerIndex,
 a call partition's items (keys, class and recording pointers only), and batch deletes. Every store
 failure becomes StoreUnavailableError, so the operator's request fails cleanly and can be repeated.
-Rules: voicetrail.erasure; the receipts are audit records of the `SYS#erasure` chain (storage.audit).
+Rules: domain.erasure.eraser; the receipts are audit records of the `SYS#erasure` chain (storage.audit).
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from typing import Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from voicetrail.domain.items import BatchOutcome, ItemKey, RawItem
 from voicetrail.storage.batch import BatchDeleter, query_items
 from voicetrail.storage.expressions import s
 from voicetrail.storage.failures import store_error
-from voicetrail.storage.model import CALLER_INDEX, ERASURE_PROJECTION
-from voicetrail.storage.ports import BatchOutcome, ItemKey, RawItem
+from voicetrail.storage.table import CALLER_INDEX, ERASURE_PROJECTION
 
 _PROJECTION = ", ".join(ERASURE_PROJECTION)
 _T = TypeVar("_T")

@@ -10,8 +10,8 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from voicetrail.retention import RetentionClass
-from voicetrail.storage.model import PK, SK, expiry_bucket, expiry_sk
+from voicetrail.domain.retention.classes import RetentionClass
+from voicetrail.storage.table import PK, SK, expiry_bucket, expiry_sk
 
 AttributeValue = dict[str, Any]
 Item = dict[str, AttributeValue]

@@ -1,6 +1,6 @@
-"""DynamoDB adapter of the call ledger (port: `CallLedger`; rules: voicetrail.calls).
+"""DynamoDB adapter of the call ledger (port: `CallLedger`; rules: voicetrail.domain.calls.state).
 
-Items (see voicetrail.storage.model): the call summary `CALL#<call key>` / `SUMMARY`, recording pointers
+Items (see voicetrail.storage.table): the call summary `CALL#<call key>` / `SUMMARY`, recording pointers
 `CALL#twilio:<CallSid>` / `REC#<RecordingSid>`, day markers `CALLS#<day>` / `<call key>`. Every write is
 an UpdateItem returning ALL_OLD, so the domain learns what changed whatever the delivery count.
 """
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from voicetrail.calls import (
+from voicetrail.domain.calls.state import (
     CONSENT_OUTCOMES,
     RECORDING_RANK,
     TERMINAL_STATUSES,
@@ -26,7 +26,7 @@ from voicetrail.calls import (
     twilio_call_key,
     utc_day,
 )
-from voicetrail.retention import RetentionClass, RetentionPolicy
+from voicetrail.domain.retention.classes import RetentionClass, RetentionPolicy
 from voicetrail.storage.batch import batch_get, query_items
 from voicetrail.storage.expressions import (
     UpdateBuilder,
@@ -41,7 +41,7 @@ from voicetrail.storage.expressions import (
     s,
 )
 from voicetrail.storage.failures import error_code, store_error
-from voicetrail.storage.model import (
+from voicetrail.storage.table import (
     RECORDING_SK_PREFIX,
     SUMMARY_SK,
     call_key_of_pk,
@@ -56,7 +56,7 @@ if TYPE_CHECKING:
 
 def summary_from_item(item: Mapping[str, Any]) -> CallSummary:
     # Only readers (reports, the CLI) decode latency: the webhooks' cold start does without the module.
-    from voicetrail.latency import CallLatency
+    from voicetrail.domain.latency import CallLatency
 
     duration = get_n(item, "duration_s")
     return CallSummary(

@@ -1,5 +1,5 @@
 """DynamoDB adapters of the live features: per-call live state (`LiveStore`) and live-call configs
-(`ConfigSource`). Items and keys: voicetrail.storage.model (consent state, escalation claim, tool result,
+(`ConfigSource`). Items and keys: voicetrail.storage.table (consent state, escalation claim, tool result,
 caller consent, live config)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from voicetrail.live.store import (
+from voicetrail.domain.live.store import (
     CallerConsent,
     ClaimResult,
     ConsentRecord,
@@ -16,11 +16,11 @@ from voicetrail.live.store import (
     RuleSnapshot,
     ToolResult,
 )
-from voicetrail.retention import RetentionClass, RetentionPolicy
+from voicetrail.domain.retention.classes import RetentionClass, RetentionPolicy
 from voicetrail.storage.batch import batch_get, query_items
 from voicetrail.storage.expressions import UpdateBuilder, boolean, expiry_attributes, key, n, s
 from voicetrail.storage.failures import store_error
-from voicetrail.storage.model import (
+from voicetrail.storage.table import (
     CALLER_CONSENT_SK,
     CONFIG_INDEX_PK,
     CONFIG_SK,

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from voicetrail.retention import RetentionClass, RetentionPolicy
+from voicetrail.domain.retention.classes import RetentionClass, RetentionPolicy
 from voicetrail.storage.expressions import UpdateBuilder, key, string_set
 from voicetrail.storage.failures import store_error
-from voicetrail.storage.model import NAMES_SK, call_pk
+from voicetrail.storage.table import NAMES_SK, call_pk
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

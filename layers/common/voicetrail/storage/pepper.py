@@ -19,7 +19,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from voicetrail.storage.failures import store_error
-from voicetrail.storage.model import FINGERPRINT_SK_PREFIX, PEPPER_PK, fingerprint_sk
+from voicetrail.storage.table import FINGERPRINT_SK_PREFIX, PEPPER_PK, fingerprint_sk
 
 
 class DynamoPepperFingerprints:

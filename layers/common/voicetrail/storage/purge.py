@@ -11,10 +11,10 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from voicetrail.retention import RetentionClass
+from voicetrail.domain.items import ItemKey, RawItem
+from voicetrail.domain.retention.classes import RetentionClass
 from voicetrail.storage.expressions import UpdateBuilder, expiry_attributes, key, n, s
-from voicetrail.storage.model import CURSOR_PK, CURSOR_SK, EXPIRY_INDEX, PK, TTL_ATTRIBUTE, expiry_upper_bound
-from voicetrail.storage.ports import ItemKey, RawItem
+from voicetrail.storage.table import CURSOR_PK, CURSOR_SK, EXPIRY_INDEX, PK, TTL_ATTRIBUTE, expiry_upper_bound
 
 
 class DynamoExpiredItems:

@@ -1,5 +1,5 @@
 """DynamoDB adapter of the call topology (port `TopologyStore`): item `CALL#<Vapi call id>` / `TOPOLOGY`,
-attribute `role = owner`, retention class metadata (voicetrail.storage.model, item type `call topology`)."""
+attribute `role = owner`, retention class metadata (voicetrail.storage.table, item type `call topology`)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from voicetrail.retention import RetentionClass, RetentionPolicy
+from voicetrail.domain.retention.classes import RetentionClass, RetentionPolicy
 from voicetrail.storage.expressions import UpdateBuilder, get_s, key, s
 from voicetrail.storage.failures import store_error
-from voicetrail.storage.model import TOPOLOGY_SK, call_pk
+from voicetrail.storage.table import TOPOLOGY_SK, call_pk
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

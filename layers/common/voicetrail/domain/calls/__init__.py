@@ -1,0 +1,1 @@
+"""Calls and their events: the stored event, the call ledger (summaries, transitions), and their ports."""

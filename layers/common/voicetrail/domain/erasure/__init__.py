@@ -1,0 +1,1 @@
+"""Erasure on request: everything stored about one caller, here and at the providers."""

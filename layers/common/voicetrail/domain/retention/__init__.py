@@ -1,0 +1,1 @@
+"""Retention: data classes and their expiry, and the purge that deletes what expired."""

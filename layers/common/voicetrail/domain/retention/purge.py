@@ -1,0 +1,316 @@
+"""Retention purge: delete every item past its `expires_at`, reading only what has expired.
+
+How a run goes:
+  1. Start at the cursor (`SYS#purge` / `STATE#cursor`: the oldest day bucket that may still hold
+     expired items; `lookback_days` back on the first run) and walk the day buckets up to today.
+  2. Per bucket, query the sparse ExpiryIndex for `exp_sk < now` (the index projects `retention_class`
+     and the recording pointers, so no item is read twice). Cost: one read per expired item.
+  3. Items of class `recording` first have their recording deleted at Twilio and their call's artifacts
+     at Vapi. Only when both succeed (or were already gone) is the pointer item deleted. Otherwise the
+     item gets `purge_attempts + 1` and its TTL is held off (`expires_at` pushed `hold_days` ahead; the
+     due time stays in `exp_sk`), so DynamoDB TTL can never drop the only pointer to an undeleted
+     recording. From `alarm_after_attempts` on, every run counts it in `PurgeRecordingStuck` (alarmed).
+  4. Everything else is deleted in BatchWriteItem calls of <= 25 (UnprocessedItems retried with backoff).
+  5. Before each page, batch and external call the run checks the Lambda deadline and stops cleanly with
+     `safety_ms` to spare. Deleted items leave the index, so the next run resumes where this one stopped;
+     re-deleting is a no-op and a 404 at Twilio/Vapi counts as done, so every step is idempotent.
+  6. The run moves the cursor to the oldest bucket that still has work, writes ONE audit record
+     (counts per class, failures, duration) and emits metrics. A dry run only reads and counts.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from voicetrail.domain.audit.trail import AuditKind, AuditTrail
+from voicetrail.domain.erasure.deleters import (
+    CallArtifactDeleter,
+    ExternalDeletions,
+    RecordingDeleter,
+    Unconfigured,
+    is_twilio_pk,
+    recording_ref,
+)
+from voicetrail.domain.items import BATCH_LIMIT, ItemDeleter, ItemKey
+from voicetrail.domain.retention.classes import DAY, RetentionClass, RetentionPolicy
+from voicetrail.domain.retention.ports import ExpiredItems, PurgeCursor
+from voicetrail.infra.observability import MetricsRecorder
+from voicetrail.storage.table import EXPIRY_BUCKET_PREFIX, SUMMARY_SK, expiry_buckets, expiry_day
+
+PURGE_CHAIN = "purge"
+CLASSES = ("content", "metadata", "recording", "audit", "unknown")
+
+
+@dataclass(frozen=True)
+class PurgeConfig:
+    """Tuning of one purge run."""
+
+    lookback_days: int = 400  # first run (no cursor) or an explicit `from_days`
+    safety_ms: int = 20_000  # stop this long before the deadline (audit write + metrics flush)
+    alarm_after_attempts: int = 3
+    hold_days: int = 7
+    page_limit: int = 500
+
+
+@dataclass
+class PurgeReport:
+    """What one purge run read, deleted and left for the next run."""
+
+    buckets: int = 0
+    items_read: int = 0
+    expired: Counter[str] = field(default_factory=Counter)
+    deleted: Counter[str] = field(default_factory=Counter)
+    failures: int = 0  # items left in place this run (batch leftovers + recordings not yet deleted)
+    recordings_pending: int = 0
+    recordings_stuck: int = 0
+    twilio_deleted: int = 0
+    vapi_deleted: int = 0
+    stopped_early: bool = False
+    dry_run: bool = False
+    duration_ms: int = 0
+    cursor: str = ""  # YYYY-MM-DD: the next run starts at this expiry bucket
+    cursor_day: int = 0  # the same, in days since the epoch (audit details hold no dates)
+
+    @property
+    def deleted_total(self) -> int:
+        return sum(self.deleted.values())
+
+    def audit_details(self) -> dict[str, int | str]:
+        details: dict[str, int | str] = {f"deleted_{c}": self.deleted.get(c, 0) for c in CLASSES}
+        details.update(
+            items_read=self.items_read,
+            deleted_total=self.deleted_total,
+            failures=self.failures,
+            recordings_pending=self.recordings_pending,
+            recordings_stuck=self.recordings_stuck,
+            twilio_recordings_deleted=self.twilio_deleted,
+            vapi_calls_deleted=self.vapi_deleted,
+            buckets=self.buckets,
+            stopped_early=int(self.stopped_early),
+            duration_ms=self.duration_ms,
+            cursor_day=self.cursor_day,
+        )
+        return details
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "dry_run": self.dry_run,
+            "buckets": self.buckets,
+            "items_read": self.items_read,
+            "expired": dict(self.expired),
+            "deleted": dict(self.deleted),
+            "deleted_total": self.deleted_total,
+            "failures": self.failures,
+            "recordings_pending": self.recordings_pending,
+            "recordings_stuck": self.recordings_stuck,
+            "twilio_recordings_deleted": self.twilio_deleted,
+            "vapi_calls_deleted": self.vapi_deleted,
+            "stopped_early": self.stopped_early,
+            "duration_ms": self.duration_ms,
+            "cursor": self.cursor,
+        }
+
+
+class _DeadlineError(Exception):
+    pass
+
+
+class RetentionPurger:
+    def __init__(
+        self,
+        items: ExpiredItems,
+        cursor: PurgeCursor,
+        deleter: ItemDeleter,
+        *,
+        recordings: RecordingDeleter | None = None,
+        calls: CallArtifactDeleter | None = None,
+        metrics: MetricsRecorder | None = None,
+        audit: AuditTrail | None = None,
+        retention: RetentionPolicy | None = None,
+        config: PurgeConfig | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._items = items
+        self._cursor = cursor
+        self._recordings: RecordingDeleter = recordings or Unconfigured()
+        self._calls: CallArtifactDeleter = calls or Unconfigured()
+        self._metrics = metrics
+        self._audit = audit
+        self._retention = retention or RetentionPolicy()
+        self._config = config or PurgeConfig()
+        self._deleter = deleter
+        self._clock = clock
+
+    # ---- the run ---------------------------------------------------------------------------------
+
+    def run(
+        self,
+        *,
+        dry_run: bool = False,
+        remaining_ms: Callable[[], int] | None = None,
+        from_days: int | None = None,
+    ) -> PurgeReport:
+        started = self._clock()
+        now = int(started)
+        report = PurgeReport(dry_run=dry_run)
+        external = ExternalDeletions(self._recordings, self._calls)
+        state = _RunState(
+            report=report,
+            external=external,
+            now=now,
+            dry_run=dry_run,
+            remaining=remaining_ms,
+            safety_ms=self._config.safety_ms,
+        )
+        today = _day_start(now)
+        first = today - (from_days if from_days is not None else self._config.lookback_days) * DAY
+        if from_days is None:
+            cursor = self._cursor.read()
+            if cursor is not None:
+                first = max(first, min(cursor, today))
+        dirty_from: int | None = None
+        day = first
+        try:
+            while day <= today:
+                report.buckets += 1
+                clean = True
+                for bucket in expiry_buckets(day):  # every shard of the day, and the pre-sharding key
+                    clean &= self._purge_bucket(bucket, state)
+                if not clean and dirty_from is None:
+                    dirty_from = day
+                day += DAY
+        except _DeadlineError:
+            report.stopped_early = True
+            if dirty_from is None:
+                dirty_from = day
+        report.twilio_deleted = external.twilio_deleted
+        report.vapi_deleted = external.vapi_deleted
+        new_cursor = dirty_from if dirty_from is not None else today
+        report.cursor = expiry_day(new_cursor).removeprefix(EXPIRY_BUCKET_PREFIX)
+        report.cursor_day = new_cursor // DAY
+        report.duration_ms = int((self._clock() - started) * 1000)
+        if not dry_run:
+            expires_at = self._retention.expires_at(RetentionClass.METADATA, now)
+            self._cursor.write(new_cursor, now=now, expires_at=expires_at)
+            if self._audit is not None:
+                self._audit.append_system(PURGE_CHAIN, AuditKind.PURGE, report.audit_details(), now)
+        self._emit(report)
+        return report
+
+    def _purge_bucket(self, bucket: str, state: _RunState) -> bool:
+        """Purge one day bucket; True when nothing expired is left in it."""
+        clean = True
+        start: Any | None = None
+        while True:
+            state.check()
+            items, start = self._items.expired_page(
+                bucket, now=state.now, limit=self._config.page_limit, start=start
+            )
+            state.report.items_read += len(items)
+            clean &= self._purge_items(items, state)
+            if start is None:
+                return clean
+
+    def _purge_items(self, items: list[dict[str, Any]], state: _RunState) -> bool:
+        report = state.report
+        deletable: list[tuple[ItemKey, str]] = []
+        clean = True
+        for item in items:
+            rclass = _class_of(item)
+            report.expired[rclass] += 1
+            if state.dry_run:
+                continue
+            if rclass == RetentionClass.RECORDING.value:
+                state.check()
+                if not self._release_recording(item, state):
+                    clean = False
+                    continue
+            deletable.append((ItemKey.of(item), rclass))
+        for start in range(0, len(deletable), BATCH_LIMIT):
+            state.check()
+            chunk = deletable[start : start + BATCH_LIMIT]
+            classes = dict(chunk)
+            outcome = self._deleter.delete([k for k, _ in chunk])
+            for key in outcome.deleted:
+                report.deleted[classes[key]] += 1
+            if outcome.failed:
+                clean = False
+                report.failures += len(outcome.failed)
+        return clean
+
+    def _release_recording(self, item: dict[str, Any], state: _RunState) -> bool:
+        """Delete the recording outside DynamoDB; True when the pointer item may now be deleted."""
+        ref = recording_ref(item)
+        pk = item["pk"]["S"]
+        if ref.twilio_recording_sid is None and is_twilio_pk(pk):
+            full = self._items.get(ItemKey.of(item))  # pointer not projected: read the item itself
+            state.report.items_read += 1
+            if full is None:
+                return True  # already gone
+            ref = recording_ref(full)
+        if ref.vapi_call_id is None and is_twilio_pk(pk):
+            # The call ledger's SUMMARY knows the Vapi call of a Twilio call (if Vapi handled it).
+            summary = self._items.get(ItemKey(pk, SUMMARY_SK), projection="vapi_call_id")
+            state.report.items_read += 1
+            ref = ref.with_vapi(recording_ref(summary or {}).vapi_call_id)
+        outcome = state.external.delete(ref)
+        if outcome.ok:
+            return True
+        attempts = self._items.count_purge_attempt(
+            item, outcome=outcome.value, now=state.now, hold_until=state.now + self._config.hold_days * DAY
+        )
+        state.report.failures += 1
+        state.report.recordings_pending += 1
+        if attempts >= self._config.alarm_after_attempts:
+            state.report.recordings_stuck += 1
+        return False
+
+    # ---- metrics ---------------------------------------------------------------------------------
+
+    def _emit(self, report: PurgeReport) -> None:
+        if self._metrics is None:
+            return
+        m = self._metrics
+        mode = "dry_run" if report.dry_run else "purge"
+        m.count("PurgeRuns", 1)
+        m.count("PurgeItemsRead", report.items_read)
+        m.count("PurgeExpired", sum(report.expired.values()))
+        m.count("PurgeDeleted", report.deleted_total)
+        m.count("PurgeFailures", report.failures)
+        m.count("PurgeRecordingsPending", report.recordings_pending)
+        m.count("PurgeRecordingStuck", report.recordings_stuck)
+        m.count("PurgeStoppedEarly", int(report.stopped_early))
+        m.value("PurgeDurationMs", report.duration_ms, "Milliseconds")
+        m.count("PurgeExternalDeleted", report.twilio_deleted, provider="twilio", mode=mode)
+        m.count("PurgeExternalDeleted", report.vapi_deleted, provider="vapi", mode=mode)
+        for rclass, count in sorted(report.deleted.items()):
+            m.count("PurgeDeletedByClass", count, retention_class=rclass)
+
+
+@dataclass
+class _RunState:
+    """The state one purge run carries between buckets."""
+
+    report: PurgeReport
+    external: ExternalDeletions
+    now: int
+    dry_run: bool
+    remaining: Callable[[], int] | None
+    safety_ms: int = 20_000
+
+    def check(self) -> None:
+        if self.remaining is not None and self.remaining() < self.safety_ms:
+            raise _DeadlineError
+
+
+def _class_of(item: dict[str, Any]) -> str:
+    value = item.get("retention_class", {}).get("S", "unknown")
+    return value if value in CLASSES else "unknown"
+
+
+def _day_start(epoch_s: int) -> int:
+    return epoch_s - epoch_s % DAY

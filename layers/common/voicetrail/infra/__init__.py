@@ -1,0 +1,1 @@
+"""Infrastructure: AWS clients, secrets, logging and metrics. Knows nothing of calls or providers."""

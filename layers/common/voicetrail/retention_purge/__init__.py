@@ -1,1 +1,0 @@
-"""Retention purge: delete expired items promptly, reading only what has expired."""

@@ -1,0 +1,1 @@
+"""HTTP transport: API Gateway events in, replies out, and the one place domain errors become statuses."""

@@ -1,0 +1,1 @@
+"""Composition roots: each function's services built from its settings, adapters plugged into ports."""

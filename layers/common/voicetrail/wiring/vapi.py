@@ -1,0 +1,78 @@
+"""Composition root for the vapi_webhook function: settings -> adapters -> service."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from voicetrail.domain.audit.trail import AuditTrail
+from voicetrail.domain.callers import CallerHasher
+from voicetrail.infra.observability import MetricsRecorder
+from voicetrail.infra.secrets import SecretResolver
+from voicetrail.providers.vapi.predial import PredialGate, RecordedConsent
+from voicetrail.providers.vapi.replies import PredialResponder, base_responders
+from voicetrail.providers.vapi.service import VapiWebhookService
+from voicetrail.providers.vapi.topology import CallTopology
+from voicetrail.redaction import ComprehendPiiPass
+from voicetrail.settings import VapiWebhookSettings
+from voicetrail.storage.audit import DynamoAuditStore
+from voicetrail.storage.dnc import DynamoDoNotCallList
+from voicetrail.storage.dynamo import DynamoEventStore, dynamodb_client
+from voicetrail.storage.ledger import DynamoCallLedger
+from voicetrail.storage.live import DynamoLiveStore
+from voicetrail.storage.names import DynamoNameMemory
+from voicetrail.storage.pepper import DynamoPepperFingerprints
+from voicetrail.storage.topology import DynamoTopologyStore
+
+
+def build_vapi_service(
+    settings: VapiWebhookSettings, *, logger: Logger, metrics: MetricsRecorder
+) -> VapiWebhookService:
+    client = dynamodb_client(endpoint_url=settings.dynamodb_endpoint)
+    policy = settings.redaction_policy()
+    calls = DynamoCallLedger(client, settings.table_name, settings.retention)
+    audit = AuditTrail(DynamoAuditStore(client, settings.table_name), retention=settings.retention)
+    pepper = SecretResolver(settings.pepper_ref, max_age=settings.secret_cache_seconds)
+    gate = PredialGate(
+        policy=settings.predial_policy,
+        dnc=DynamoDoNotCallList(client, settings.table_name, settings.retention),
+        consent=RecordedConsent(DynamoLiveStore(client, settings.table_name, settings.retention)),
+        audit=audit,
+        clock=time.time,
+    )
+    predial = PredialResponder(gate, lambda: CallerHasher(pepper.values()[0]), metrics)
+    live: dict[str, Any] = {}
+    if settings.live_enabled:
+        # Live call control (voicetrail.domain.live): httpx is imported only when a control request is sent.
+        from voicetrail.providers.vapi.live_outcomes import CallOutcomeReporter
+        from voicetrail.wiring.live import build_live_features
+
+        features = build_live_features(
+            settings, client, logger=logger, metrics=metrics, outcomes=CallOutcomeReporter(calls, metrics)
+        )
+        live = {
+            "responders": features.responders(),
+            "observers": (features.observe,),
+            "content_policy": features.content_policy,
+        }
+    return VapiWebhookService(
+        auth=settings.auth,
+        secrets=SecretResolver(settings.vapi_secret_ref, max_age=settings.secret_cache_seconds),
+        pepper=pepper,
+        store=DynamoEventStore(client, settings.table_name),
+        retention=settings.retention,
+        metrics=metrics,
+        logger=logger,
+        max_body_bytes=settings.max_body_bytes,
+        redaction_policy=policy,
+        second_pass=ComprehendPiiPass.from_boto3() if settings.comprehend_second_pass else None,
+        calls=calls,
+        audit=audit,
+        names=DynamoNameMemory(client, settings.table_name, settings.retention),
+        topology=CallTopology(DynamoTopologyStore(client, settings.table_name, settings.retention)),
+        fallback_responders=base_responders(predial=predial),
+        pepper_fingerprints=DynamoPepperFingerprints(client, settings.table_name),
+        **live,
+    )
