@@ -57,11 +57,11 @@ def build(backend: str) -> tuple[Callable[[dict[str, Any]], Any], Callable[[], N
     from aws_lambda_powertools import Logger
 
     from tests.support.metrics import MemoryRecorder
+    from tests.support.vapi import vapi_service
     from voicetrail.domain.live.control import RecordingController
     from voicetrail.domain.retention.classes import RetentionPolicy
     from voicetrail.infra.secrets import SecretRef, SecretResolver
     from voicetrail.providers.vapi.auth import VapiAuthConfig, sign_request
-    from voicetrail.providers.vapi.service import VapiWebhookService
     from voicetrail.transport.http import InboundRequest
 
     logger = Logger(service="bench", level="ERROR")
@@ -120,7 +120,7 @@ def build(backend: str) -> tuple[Callable[[dict[str, Any]], Any], Callable[[], N
             "content_policy": features.content_policy,
         }
     resolver = SecretResolver(SecretRef("env", "UNUSED"), fetch=lambda ref, age: SECRET)
-    service = VapiWebhookService(
+    service = vapi_service(
         auth=VapiAuthConfig(),
         secrets=resolver,
         pepper=SecretResolver(SecretRef("env", "UNUSED"), fetch=lambda ref, age: "bench-pepper"),

@@ -102,13 +102,13 @@ def time_webhook(iterations: int) -> list[float]:
     from tests.support.live import MemoryAuditSink
     from tests.support.memory import InMemoryDoNotCallList, InMemoryEventStore, MemoryLiveStore
     from tests.support.metrics import MemoryRecorder
+    from tests.support.vapi import vapi_service
     from voicetrail.domain.callers import CallerHasher
     from voicetrail.domain.retention.classes import RetentionPolicy
     from voicetrail.infra.secrets import SecretRef, SecretResolver
     from voicetrail.providers.vapi.auth import VapiAuthConfig, sign_request
     from voicetrail.providers.vapi.predial import PredialGate, PredialPolicy, RecordedConsent
     from voicetrail.providers.vapi.replies import PredialResponder, base_responders
-    from voicetrail.providers.vapi.service import VapiWebhookService
     from voicetrail.transport.http import InboundRequest
 
     def resolver(value: str) -> SecretResolver:
@@ -124,7 +124,7 @@ def time_webhook(iterations: int) -> list[float]:
     )
     logger = Logger(service="bench-predial")
     logger.setLevel(logging.WARNING)
-    service = VapiWebhookService(
+    service = vapi_service(
         auth=VapiAuthConfig(),
         secrets=resolver(SECRET),
         pepper=resolver(PEPPER),

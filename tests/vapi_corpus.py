@@ -227,13 +227,13 @@ class Harness:
             InMemoryTopologyStore,
         )
         from tests.support.metrics import MemoryRecorder
+        from tests.support.vapi import vapi_service
         from voicetrail.domain.callers import CallerHasher
         from voicetrail.domain.retention.classes import RetentionPolicy
         from voicetrail.infra.secrets import SecretRef, SecretResolver
         from voicetrail.providers.vapi.auth import VapiAuthConfig
         from voicetrail.providers.vapi.predial import PredialGate, PredialPolicy, RecordedConsent
         from voicetrail.providers.vapi.replies import PredialResponder, base_responders
-        from voicetrail.providers.vapi.service import VapiWebhookService
         from voicetrail.providers.vapi.topology import CallTopology
 
         self.mode = mode
@@ -258,7 +258,7 @@ class Harness:
             clock=lambda: NOW,
         )
         predial = PredialResponder(gate, lambda: CallerHasher(PEPPER), self.metrics)
-        self.service = VapiWebhookService(
+        self.service = vapi_service(
             auth=VapiAuthConfig(),
             secrets=resolver(VAPI_SECRET),
             pepper=resolver(PEPPER),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from voicetrail.coldstart import init_done  # first: no cycle collection during init
 
-import os
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
@@ -14,10 +13,10 @@ from voicetrail.infra.observability import PowertoolsRecorder, build_logger, bui
 from voicetrail.providers.twilio.service import CallbackKind
 from voicetrail.settings import TwilioStatusSettings
 from voicetrail.transport.apigw import current_request, install_error_handlers, reply_response
-from voicetrail.wiring.twilio import base_path, build_twilio_service, settings_environment
+from voicetrail.wiring.twilio import base_path, build_twilio_service
 
 SERVICE = "twilio_status"
-settings = TwilioStatusSettings.from_env(settings_environment(os.environ))
+settings = TwilioStatusSettings.from_env()
 logger = build_logger(SERVICE)
 metrics = build_metrics(settings.metrics_namespace, SERVICE)
 service = build_twilio_service(

@@ -13,10 +13,10 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.conftest import TABLE
-from voicetrail.domain.audit.trail import AuditKind, AuditReader, AuditTrail, audit_sk
+from voicetrail.domain.audit.trail import AuditKind, AuditReader, AuditTrail
 from voicetrail.domain.retention.classes import RetentionPolicy
 from voicetrail.storage.audit import DynamoAuditStore
-from voicetrail.storage.table import call_pk
+from voicetrail.storage.table import audit_sk, call_pk
 from voicetrail_cli.main import app
 
 pytestmark = pytest.mark.integration

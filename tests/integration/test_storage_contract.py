@@ -26,8 +26,7 @@ from tests.support.memory import (
     InMemoryTable,
     MemoryPepperFingerprints,
 )
-from voicetrail.domain.audit.ports import AuditStore
-from voicetrail.domain.audit.trail import AuditKind, AuditReader, AuditTrail
+from voicetrail.domain.audit.trail import AuditKind, AuditReader, AuditStore, AuditTrail
 from voicetrail.domain.callers import CallerHasher, PepperFingerprints
 from voicetrail.domain.erasure.deleters import ExternalOutcome
 from voicetrail.domain.erasure.eraser import ErasureService

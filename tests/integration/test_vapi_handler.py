@@ -146,7 +146,7 @@ def test_store_failure_answers_503_with_retry_after(
     def fail(**_: Any) -> None:
         raise error
 
-    monkeypatch.setattr(handler.service._store._client, "put_item", fail)
+    monkeypatch.setattr(handler.service._pipeline.records.events._client, "put_item", fail)
     response = invoke(handler, fixture_bytes("vapi/status-update.json"))
     assert response["statusCode"] == 503
     assert response["headers"]["Retry-After"] == "1"
@@ -159,7 +159,7 @@ def test_unexpected_bug_is_a_retryable_500_without_details(
     def explode(*_: Any, **__: Any) -> None:
         raise RuntimeError("secret detail +14155550123")
 
-    monkeypatch.setattr(handler.service, "_store_event", explode)
+    monkeypatch.setattr(handler.service, "_process", explode)
     response = invoke(handler, fixture_bytes("vapi/status-update.json"))
     assert response["statusCode"] == 500
     assert "+1415" not in response["body"] and "secret detail" not in response["body"]

@@ -208,13 +208,25 @@ def test_every_aggregate_names_its_port_and_adapters_and_owns_item_types() -> No
 
     from tests.support import memory
     from voicetrail.domain import callers, items
-    from voicetrail.domain.audit import ports as audit_ports
+    from voicetrail.domain.audit import trail
     from voicetrail.domain.calls import ports as call_ports
+    from voicetrail.domain.calls import state
     from voicetrail.domain.erasure import ports as erasure_ports
     from voicetrail.domain.live import ports as live_ports
+    from voicetrail.domain.live import store
     from voicetrail.domain.retention import ports as retention_ports
 
-    port_modules = (call_ports, live_ports, audit_ports, retention_ports, erasure_ports, callers, items)
+    port_modules = (
+        call_ports,
+        state,
+        live_ports,
+        store,
+        trail,
+        retention_ports,
+        erasure_ports,
+        callers,
+        items,
+    )
 
     for aggregate in model.AGGREGATES:
         module, cls = aggregate.adapter.split(":")

@@ -41,3 +41,22 @@ def test_nothing_on_the_layer_imports_what_the_build_removes() -> None:
     for path in sources:
         bad = {m for m in imported_modules(path) if m.startswith(REMOVED)}
         assert not bad, (path, bad)
+
+
+# Test doubles live in tests/support and tests/fakes: nothing in the layer is only for tests.
+_DOUBLE_PREFIXES = ("InMemory", "Memory", "Fake", "Stub", "Dummy", "Static")
+
+
+def test_no_test_double_ships_in_the_layer() -> None:
+    doubles = []
+    for path in (ROOT / "layers" / "common" / "voicetrail").rglob("*.py"):
+        assert path.stem not in ("memory", "inmemory", "fakes"), path
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.ClassDef) and node.name.startswith(_DOUBLE_PREFIXES):
+                doubles.append(f"{path.name}:{node.name}")
+    assert doubles == []
+
+
+def test_the_layer_root_holds_few_modules() -> None:
+    root = ROOT / "layers" / "common" / "voicetrail"
+    assert len(list(root.glob("*.py"))) <= 8

@@ -18,6 +18,7 @@ from tests.conftest import PEPPER, VAPI_SECRET, load_fixture
 from tests.support.live import InMemoryLive
 from tests.support.memory import InMemoryEventStore, MemoryLiveStore, StaticConfigSource
 from tests.support.metrics import MemoryRecorder
+from tests.support.vapi import vapi_service
 from tests.test_live_support import FakeControlServer, assert_valid
 from voicetrail.domain.audit.trail import validate_details
 from voicetrail.domain.live.assistant import build_assistant
@@ -38,7 +39,6 @@ from voicetrail.infra.secrets import SecretRef, SecretResolver
 from voicetrail.providers.vapi.auth import VapiAuthConfig, sign_request
 from voicetrail.providers.vapi.live_tools import parse_call, single_line
 from voicetrail.providers.vapi.messages import ToolCall
-from voicetrail.providers.vapi.service import VapiWebhookService
 from voicetrail.transport.http import InboundRequest
 
 pytestmark = pytest.mark.unit
@@ -62,7 +62,7 @@ class Harness:
         self.controller = RecordingController(fail=fail_control)
         self.live = InMemoryLive(configs=configs or {}, controller=self.controller, clock=lambda: self.now)
         self.events = InMemoryEventStore()
-        self.service = VapiWebhookService(
+        self.service = vapi_service(
             auth=VapiAuthConfig(),
             secrets=resolver(VAPI_SECRET),
             pepper=resolver(PEPPER),

@@ -13,6 +13,7 @@ from aws_lambda_powertools import Logger
 from tests.conftest import PEPPER, fixture_bytes
 from tests.support.memory import InMemoryCallLedger, InMemoryEventStore, MemoryPepperFingerprints
 from tests.support.metrics import MemoryRecorder
+from tests.support.vapi import vapi_service as assemble_vapi_service
 from tests.twilio_support import new_call_sid, signed_form, status_params
 from voicetrail.domain.erasure.deleters import ExternalOutcome, TwilioRecordingDeleter, VapiCallDeleter
 from voicetrail.domain.retention.classes import RetentionPolicy
@@ -106,7 +107,7 @@ def test_refresh_failure_keeps_the_original_answer(broken: str) -> None:
 
 
 def vapi_service(secrets: SecretResolver, pepper: SecretResolver, **extra: Any) -> VapiWebhookService:
-    return VapiWebhookService(
+    return assemble_vapi_service(
         auth=VapiAuthConfig(),
         secrets=secrets,
         pepper=pepper,

@@ -74,9 +74,14 @@ def test_env_secret_without_local_opt_in_fails_the_cold_start() -> None:
         VapiWebhookSettings.from_env(env)
 
 
-def test_twilio_base_url_must_not_carry_a_fragment() -> None:
+def test_twilio_base_url_drops_the_fragment_twilio_never_signs() -> None:
+    # The settings read their own environment: the function no longer prepares it first.
+    settings = TwilioStatusSettings.from_env(
+        function_env(TWILIO_WEBHOOK_BASE_URL="https://x.example.com/#rc=3")
+    )
+    assert settings.public_base_url == "https://x.example.com"
     with pytest.raises(ConfigurationError):
-        TwilioStatusSettings.from_env(function_env(TWILIO_WEBHOOK_BASE_URL="https://x.example.com#rc=3"))
+        TwilioStatusSettings.from_env(function_env(TWILIO_WEBHOOK_BASE_URL="ftp://x.example.com"))
 
 
 def test_purge_settings_load() -> None:

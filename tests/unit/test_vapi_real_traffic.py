@@ -4,6 +4,7 @@ follow the stored event, owner vs observer, and the answers to every request typ
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from typing import Any
 
@@ -126,7 +127,9 @@ class FlakyNames(InMemoryNameMemory):
 
 def test_a_retry_completes_the_name_memory_a_failed_write_left_out_exactly_as_stored() -> None:
     harness = Harness("observer")
-    harness.names = harness.service._names = FlakyNames()  # type: ignore[assignment]
+    harness.names = FlakyNames()
+    records = harness.service._pipeline.records
+    harness.service._pipeline.records = dataclasses.replace(records, names=harness.names)
     transcript = message("transcript", role="user", transcriptType="final", transcript=NAMED)
     with pytest.raises(StoreUnavailableError):  # a 503: Vapi retries
         harness.service.handle(_request(transcript))
@@ -268,7 +271,7 @@ def test_the_call_record_names_the_topology() -> None:
 
     harness = Harness("observer")
     ledger = InMemoryCallLedger()
-    harness.service._calls = ledger
+    harness.service._ledger = ledger
     harness.post(message("status-update", status="ended", endedReason="customer-ended-call"))
     summary = ledger.get_summary(CALL, now=NOW)
     assert summary is not None and summary.topology == "observer"
@@ -277,9 +280,12 @@ def test_the_call_record_names_the_topology() -> None:
 def test_the_content_policy_is_asked_only_for_messages_that_carry_caller_content() -> None:
     harness = Harness("owner")
     asked: list[str] = []
-    policy = harness.service._content_policy
-    harness.service._content_policy = lambda parsed, role: (
-        asked.append(parsed.message.type) or policy(parsed, role)
+    live = harness.service._live
+    harness.service._live = dataclasses.replace(
+        live,
+        content_policy=lambda parsed, role: (
+            asked.append(parsed.message.type) or live.content_policy(parsed, role)
+        ),
     )
     harness.post(message("speech-update", status="started", role="user", turn=1))
     harness.post(message("status-update", status="in-progress"))

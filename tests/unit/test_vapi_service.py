@@ -11,6 +11,7 @@ from aws_lambda_powertools import Logger
 from tests.conftest import PEPPER, VAPI_SECRET, fixture_bytes, load_fixture
 from tests.support.memory import InMemoryEventStore
 from tests.support.metrics import MemoryRecorder
+from tests.support.vapi import vapi_service
 from voicetrail.domain.callers import CallerHasher
 from voicetrail.domain.calls.ports import PutOutcome, StoredEvent
 from voicetrail.domain.retention.classes import DAY, RetentionClass, RetentionPolicy
@@ -54,7 +55,7 @@ def make_service(store: InMemoryEventStore | None = None, **overrides: Any) -> t
         "clock": lambda: NOW,
     }
     kwargs.update(overrides)
-    return VapiWebhookService(**kwargs), (store, metrics)
+    return vapi_service(**kwargs), (store, metrics)
 
 
 def request(body: bytes, secret: str = VAPI_SECRET, **headers: str) -> InboundRequest:

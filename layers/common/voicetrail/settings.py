@@ -164,8 +164,14 @@ class TwilioStatusSettings(CommonSettings):
 
     @field_validator("public_base_url", mode="before")
     @classmethod
-    def _blank_base_url(cls, value: Any) -> Any:
-        return None if isinstance(value, str) and not value.strip() else value
+    def _base_url(cls, value: Any) -> Any:
+        """Blank is None; a `#...` override fragment is dropped (Twilio never signs it). Operators paste the
+        URL from the Twilio console, fragment included: that must not fail the deploy."""
+        if not isinstance(value, str):
+            return value
+        from voicetrail.providers.twilio.signature import normalize_base_url
+
+        return normalize_base_url(value) if value.strip() else None
 
     @field_validator("twilio_token_ref", mode="before")
     @classmethod

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from aws_lambda_powertools import Logger
 
 from voicetrail.domain.roi import RoiMetrics
@@ -15,19 +13,6 @@ from voicetrail.settings import TwilioStatusSettings
 from voicetrail.storage.dynamo import DynamoEventStore, dynamodb_client
 from voicetrail.storage.ledger import DynamoCallLedger
 from voicetrail.storage.pepper import DynamoPepperFingerprints
-
-BASE_URL_VAR = "TWILIO_WEBHOOK_BASE_URL"
-
-
-def settings_environment(environ: Mapping[str, str]) -> dict[str, str]:
-    """The environment with the base URL's `#...` override fragment removed (Twilio never signs it).
-
-    Operators paste the URL from the Twilio console, fragment included; that must not fail the deploy.
-    """
-    env = dict(environ)
-    if env.get(BASE_URL_VAR):
-        env[BASE_URL_VAR] = normalize_base_url(env[BASE_URL_VAR])
-    return env
 
 
 def base_path(base_url: str | None) -> str | None:

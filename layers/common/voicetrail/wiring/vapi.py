@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from dataclasses import replace
 
 from aws_lambda_powertools import Logger
 
@@ -11,9 +11,10 @@ from voicetrail.domain.audit.trail import AuditTrail
 from voicetrail.domain.callers import CallerHasher
 from voicetrail.infra.observability import MetricsRecorder
 from voicetrail.infra.secrets import SecretResolver
+from voicetrail.pipeline.store_once import CallerIdentity, CallRecords, EventPipeline, Redaction, Telemetry
 from voicetrail.providers.vapi.predial import PredialGate, RecordedConsent
 from voicetrail.providers.vapi.replies import PredialResponder, base_responders
-from voicetrail.providers.vapi.service import VapiWebhookService
+from voicetrail.providers.vapi.service import LiveHooks, VapiRequestGate, VapiWebhookService
 from voicetrail.providers.vapi.topology import CallTopology
 from voicetrail.redaction import ComprehendPiiPass
 from voicetrail.settings import VapiWebhookSettings
@@ -35,15 +36,15 @@ def build_vapi_service(
     calls = DynamoCallLedger(client, settings.table_name, settings.retention)
     audit = AuditTrail(DynamoAuditStore(client, settings.table_name), retention=settings.retention)
     pepper = SecretResolver(settings.pepper_ref, max_age=settings.secret_cache_seconds)
-    gate = PredialGate(
+    predial_gate = PredialGate(
         policy=settings.predial_policy,
         dnc=DynamoDoNotCallList(client, settings.table_name, settings.retention),
         consent=RecordedConsent(DynamoLiveStore(client, settings.table_name, settings.retention)),
         audit=audit,
         clock=time.time,
     )
-    predial = PredialResponder(gate, lambda: CallerHasher(pepper.values()[0]), metrics)
-    live: dict[str, Any] = {}
+    predial = PredialResponder(predial_gate, lambda: CallerHasher(pepper.values()[0]), metrics)
+    live = LiveHooks()
     if settings.live_enabled:
         # Live call control (voicetrail.domain.live): httpx is imported only when a control request is sent.
         from voicetrail.providers.vapi.live_outcomes import CallOutcomeReporter
@@ -52,27 +53,36 @@ def build_vapi_service(
         features = build_live_features(
             settings, client, logger=logger, metrics=metrics, outcomes=CallOutcomeReporter(calls, metrics)
         )
-        live = {
-            "responders": features.responders(),
-            "observers": (features.observe,),
-            "content_policy": features.content_policy,
-        }
-    return VapiWebhookService(
+        live = LiveHooks(
+            responders=features.responders(),
+            observers=(features.observe,),
+            content_policy=features.content_policy,
+        )
+    pipeline = EventPipeline(
+        identity=CallerIdentity(pepper, DynamoPepperFingerprints(client, settings.table_name)),
+        records=CallRecords(
+            events=DynamoEventStore(client, settings.table_name),
+            names=DynamoNameMemory(client, settings.table_name, settings.retention),
+            audit=audit,
+        ),
+        retention=settings.retention,
+        telemetry=Telemetry(metrics, logger),
+        redaction=Redaction(
+            policy=policy,
+            second_pass=ComprehendPiiPass.from_boto3() if settings.comprehend_second_pass else None,
+        ),
+    )
+    request_gate = VapiRequestGate(
         auth=settings.auth,
         secrets=SecretResolver(settings.vapi_secret_ref, max_age=settings.secret_cache_seconds),
-        pepper=pepper,
-        store=DynamoEventStore(client, settings.table_name),
-        retention=settings.retention,
+        max_body_bytes=settings.max_body_bytes,
         metrics=metrics,
         logger=logger,
-        max_body_bytes=settings.max_body_bytes,
-        redaction_policy=policy,
-        second_pass=ComprehendPiiPass.from_boto3() if settings.comprehend_second_pass else None,
-        calls=calls,
-        audit=audit,
-        names=DynamoNameMemory(client, settings.table_name, settings.retention),
+    )
+    return VapiWebhookService(
+        gate=request_gate,
+        pipeline=pipeline,
+        ledger=calls,
         topology=CallTopology(DynamoTopologyStore(client, settings.table_name, settings.retention)),
-        fallback_responders=base_responders(predial=predial),
-        pepper_fingerprints=DynamoPepperFingerprints(client, settings.table_name),
-        **live,
+        live=replace(live, fallback_responders=base_responders(predial=predial)),
     )

@@ -11,7 +11,7 @@ retention from a deleted record.
 Details are counts and codes only (`dict[str, int | str]` with short code-like strings): never caller
 content. `validate_details` enforces it.
 
-The port is `voicetrail.domain.audit.ports.AuditStore`; the item (`audit record`, with its AuditIndex keys)
+The port is `AuditStore` (below); the item (`audit record`, with its AuditIndex keys)
 is described in voicetrail.storage.table, the adapters are `storage.audit` (DynamoDB) and
 `tests.support.memory.InMemoryAuditStore`.
 
@@ -31,9 +31,8 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
-from voicetrail.domain.audit.ports import AuditStore
 from voicetrail.domain.identity import CALL_PREFIX, call_pk
 from voicetrail.domain.identity import system_pk as system_pk
 from voicetrail.domain.retention.classes import DAY, RetentionClass, RetentionPolicy
@@ -195,6 +194,34 @@ def record_from_export(row: Mapping[str, Any]) -> AuditRecord:
         if isinstance(exc, ExportFormatError):
             raise
         raise ExportFormatError("a record has a field of the wrong type") from None
+
+
+class AuditStore(Protocol):
+    """The hash-chained audit trail: one chain per call or system job (voicetrail.domain.audit.trail)."""
+
+    def tail(self, pk: str) -> AuditRecord | None:
+        """The chain's last record (consistent read). Raises StoreUnavailableError."""
+        ...
+
+    def put_new(self, record: AuditRecord) -> bool:
+        """Write the record if its slot is free; False when another writer took it."""
+        ...
+
+    def chain(self, pk: str) -> list[AuditRecord]:
+        """Every record of a chain, in seq order."""
+        ...
+
+    def chains_on_day(self, day_epoch_s: int, *, since_ms: int) -> list[str]:
+        """pks of chains with a record on that UTC day at or after `since_ms` (AuditIndex order)."""
+        ...
+
+    def mark_day(self, day_epoch_s: int, *, expires_at: int) -> None:
+        """Remember that this UTC day has audit records (idempotent)."""
+        ...
+
+    def days_with_records(self, since_s: float, until_s: float) -> list[int]:
+        """Start (epoch seconds) of every UTC day in [since, until] that has audit records: one read."""
+        ...
 
 
 class AuditTrail:

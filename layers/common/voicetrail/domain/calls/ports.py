@@ -5,22 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
-from voicetrail.domain.identity import MAX_EVENT_KEY_BYTES, key_part
+from voicetrail.domain.identity import MAX_EVENT_KEY_BYTES, call_pk, key_part
 from voicetrail.domain.retention.classes import RetentionClass
-
-if TYPE_CHECKING:
-    from collections.abc import Iterable
-
-    from voicetrail.domain.calls.state import (
-        CallSummary,
-        CallTransition,
-        RecordingUpdate,
-        TwilioCallUpdate,
-        VapiCallView,
-    )
-
 
 # What a call's stored record is: a webhook event, or a pointer to a recording a provider holds.
 EVENT_RECORD = "EVT"
@@ -53,6 +41,11 @@ class StoredEvent:
     record: str = EVENT_RECORD
 
     @property
+    def pk(self) -> str:
+        """The call's name (domain.identity), under which all its records are kept."""
+        return call_pk(self.call_id)
+
+    @property
     def sk(self) -> str:
         """The event's identity within its call: `<record>#<source>#<semantic key>` (the table's sort key)."""
         return f"{self.record}#{self.source}#{key_part(self.event_key, MAX_EVENT_KEY_BYTES)}"
@@ -70,22 +63,6 @@ class EventStore(Protocol):
     def get_event(self, call_id: str, sk: str) -> StoredEvent | None:
         """The stored event at (call, sk), strongly consistent; None when absent."""
         ...
-
-
-class CallLedger(Protocol):
-    """The call ledger: one summary per call joining its Twilio and Vapi views (domain.calls.state)."""
-
-    def apply_twilio(self, update: TwilioCallUpdate, *, now: float) -> CallTransition: ...
-
-    def index_recording(self, update: RecordingUpdate, *, now: float) -> bool:
-        """Index a recording; True when this recording was seen for the first time."""
-        ...
-
-    def merge_vapi(self, view: VapiCallView, *, now: float) -> None: ...
-
-    def get_summary(self, call_key: str, *, now: float) -> CallSummary | None: ...
-
-    def summaries_for_days(self, days: Iterable[str], *, now: float) -> list[CallSummary]: ...
 
 
 class NameMemory(Protocol):

@@ -20,11 +20,9 @@ what changed (ALL_OLD), never from the number of deliveries.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
-
-from voicetrail.domain.calls.ports import CallLedger as CallLedger
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from voicetrail.domain.calls.ports import StoredEvent
@@ -193,6 +191,22 @@ class CallSummary:
         # No Twilio status for this call (a web call, or status callbacks not configured): the call was
         # answered if the assistant talked at all, so the report works from Vapi's view alone.
         return self.status is None and (self.vapi_duration_s or 0) > 0
+
+
+class CallLedger(Protocol):
+    """The call ledger: one summary per call joining its Twilio and Vapi views (domain.calls.state)."""
+
+    def apply_twilio(self, update: TwilioCallUpdate, *, now: float) -> CallTransition: ...
+
+    def index_recording(self, update: RecordingUpdate, *, now: float) -> bool:
+        """Index a recording; True when this recording was seen for the first time."""
+        ...
+
+    def merge_vapi(self, view: VapiCallView, *, now: float) -> None: ...
+
+    def get_summary(self, call_key: str, *, now: float) -> CallSummary | None: ...
+
+    def summaries_for_days(self, days: Iterable[str], *, now: float) -> list[CallSummary]: ...
 
 
 def vapi_view_from_event(event: StoredEvent) -> VapiCallView | None:

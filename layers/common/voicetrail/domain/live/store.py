@@ -16,7 +16,6 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from voicetrail.domain.audit.trail import AuditKind
-from voicetrail.domain.live.ports import LiveStore as LiveStore
 
 
 class ConsentState(StrEnum):
@@ -99,6 +98,34 @@ class CallerConsent:
 
     decision: str  # granted | denied
     decided_at: int  # epoch seconds
+
+
+class LiveStore(Protocol):
+    """Per-call live state: consent, escalation, tool results, and a returning caller's consent."""
+
+    def get_consent(self, call_id: str) -> ConsentRecord | None: ...
+
+    def save_consent(
+        self, call_id: str, record: ConsentRecord, *, expected_version: int | None, now: float
+    ) -> bool:
+        """Write if the stored version is `expected_version` (None: no record yet). False on conflict."""
+        ...
+
+    def claim_escalation(self, call_id: str, *, now_ms: int, debounce_ms: int, now: float) -> ClaimResult: ...
+
+    def finish_escalation(self, call_id: str, *, ok: bool, now: float) -> None: ...
+
+    def save_rule_snapshot(self, call_id: str, snapshot: RuleSnapshot, *, now: float) -> None:
+        """Keep the escalation rule as configured when it fired (idempotent: keyed by the content's hash)."""
+        ...
+
+    def get_tool_results(self, call_id: str, ids: list[str]) -> dict[str, ToolResult]: ...
+
+    def put_tool_result(self, call_id: str, result: ToolResult, *, now: float) -> None: ...
+
+    def get_caller_consent(self, caller_hash: str) -> CallerConsent | None: ...
+
+    def put_caller_consent(self, caller_hash: str, consent: CallerConsent, *, now: float) -> None: ...
 
 
 class AuditSink(Protocol):

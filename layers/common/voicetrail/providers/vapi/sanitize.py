@@ -271,6 +271,13 @@ class MessageSanitizer:
         # Optional (Comprehend) pass for names/addresses, applied only to the long free-text fields.
         self._second_pass = second_pass
 
+    @classmethod
+    def for_event(
+        cls, hasher: CallerHasher, policy: RedactionPolicy | None, second_pass: _SecondPass | None
+    ) -> MessageSanitizer:
+        """The pipeline's sanitizer factory (voicetrail.pipeline.event.SanitizerFactory)."""
+        return cls(hasher, policy, second_pass=second_pass)
+
     def sanitize(
         self,
         raw: dict[str, Any],
