@@ -87,6 +87,8 @@ class CallView:
     events: list[dict[str, Any]] = field(default_factory=list)  # every stored event, as stored (redacted)
     audit: list[dict[str, Any]] = field(default_factory=list)  # the call's chain, export form
     rule_snapshots: list[dict[str, Any]] = field(default_factory=list)
+    # Messages of this call kept in quarantine (voicetrail.domain.quarantine): `voicetrail quarantine`.
+    quarantined: list[dict[str, Any]] = field(default_factory=list)
     latency: dict[str, Any] | None = None  # voicetrail_cli.latency_view.latency_view: figures and turns
     dynamodb_requests: int = 0
 
@@ -104,6 +106,7 @@ class CallView:
             "twilio_states": self.twilio_states,
             "cost": self.cost,
             "recordings": self.recordings,
+            "quarantined": self.quarantined,
             "latency": self.latency,
             "dynamodb_requests": self.dynamodb_requests,
         }
@@ -160,6 +163,7 @@ def build_call_view(call_id: str, items: Iterable[dict[str, Any]]) -> CallView:
         AUDIT_SK_PREFIX,
         CONSENT_SK,
         EVENT_SK_PREFIX,
+        QUARANTINE_PREFIX,
         RECORDING_SK_PREFIX,
         RULE_SK_PREFIX,
         SUMMARY_SK,
@@ -199,6 +203,17 @@ def build_call_view(call_id: str, items: Iterable[dict[str, Any]]) -> CallView:
                     "config": json.loads(item.get("config", {}).get("S", "{}")),
                     "config_json": item.get("config", {}).get("S", "{}"),  # the exact text the hash covers
                 }
+            )
+        elif sk.startswith(QUARANTINE_PREFIX):
+            entry = {
+                "id": sk.removeprefix(QUARANTINE_PREFIX),
+                "day": item.get("quarantine_day", {}).get("S"),
+                "reason": item.get("reason", {}).get("S"),
+                "at_ms": int(item.get("received_at_ms", {}).get("N", "0")),
+            }
+            view.quarantined.append(entry)
+            view.timeline.append(
+                TimelineEntry(entry["at_ms"], "quarantine", str(entry["reason"]), entry["id"])
             )
         elif sk == CONSENT_SK:
             view.consent.append(
@@ -367,6 +382,7 @@ def render_call(view: CallView) -> list[Any]:
         ("transfers", view.transfers),
         ("Twilio states", view.twilio_states),
         ("recordings", view.recordings),
+        ("quarantined (voicetrail quarantine list --day <day>; replay --id <id>)", view.quarantined),
     ):
         if not rows:
             continue

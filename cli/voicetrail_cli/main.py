@@ -22,6 +22,7 @@ from voicetrail_cli.configs import config_app
 from voicetrail_cli.dnc import dnc_app
 from voicetrail_cli.failures import DEBUG_ENV, CliError, VoicetrailGroup
 from voicetrail_cli.output import show
+from voicetrail_cli.quarantine import quarantine_app
 from voicetrail_cli.report import report as report_command
 from voicetrail_cli.simulate import simulate as simulate_command
 
@@ -53,6 +54,7 @@ app.command("simulate")(simulate_command)  # load/fault/attack proof (docs/proof
 ops.register(app)  # erase, purge, evidence, audit verify|export
 app.add_typer(calls_app, name="calls")  # calls list|show
 app.add_typer(config_app, name="config")  # config validate|put|get|list
+app.add_typer(quarantine_app, name="quarantine")  # quarantine list|replay (voicetrail_cli/quarantine.py)
 app.add_typer(dnc_app, name="dnc")  # the pre-dial gate's do-not-call list (voicetrail_cli/dnc.py)
 
 

@@ -156,6 +156,19 @@ def day_pk(day: str) -> str:
     return f"{DAY_PK_PREFIX}{day}"
 
 
+QUARANTINE_PREFIX = "QRN#"
+
+
+def quarantine_pk(day: str) -> str:
+    """A UTC day's quarantined messages: `QRN#YYYY-MM-DD` (voicetrail.domain.quarantine)."""
+    return f"{QUARANTINE_PREFIX}{day}"
+
+
+def quarantine_pointer_sk(record_id: str) -> str:
+    """A quarantined message's pointer in its call's partition: `QRN#<source>#<digest>`."""
+    return f"{QUARANTINE_PREFIX}{record_id}"
+
+
 def tool_sk(tool_call_id: str) -> str:
     return f"{TOOL_SK_PREFIX}{key_part(tool_call_id)}"
 
@@ -292,6 +305,13 @@ class Aggregate(NamedTuple):
 
 
 AGGREGATES: tuple[Aggregate, ...] = (
+    Aggregate(
+        "quarantine",
+        "QuarantineStore",
+        "quarantine:DynamoQuarantineStore",
+        "InMemoryQuarantineStore",
+        "voicetrail.domain.quarantine",
+    ),
     Aggregate(
         "events",
         "EventStore",
@@ -659,5 +679,37 @@ ITEM_TYPES: tuple[ItemType, ...] = (
         ("added_at",),
         "A number the pre-dial gate never lets a campaign call, as its keyed hash. Managed with "
         "`voicetrail dnc`; not indexed by caller, so an erasure request leaves it in place.",
+    ),
+    ItemType(
+        "quarantined message",
+        "quarantine",
+        "QRN#<YYYY-MM-DD>",
+        "<source>#<body digest>",
+        (RetentionClass.METADATA,),
+        EXPIRY,
+        (
+            "source",
+            "reason",
+            "detail",
+            "received_at_ms",
+            "body_gz",
+            "truncated",
+            "content_type",
+            "call_id",
+            "replayed_at_ms",
+        ),
+        "An authenticated message that could not be stored as sent (a bound broken, a wrong shape, a "
+        "permanent store refusal): its redacted body (gzip), the reason, once per body and day. "
+        "`voicetrail quarantine list/replay`.",
+    ),
+    ItemType(
+        "quarantine pointer",
+        "quarantine",
+        "CALL#<call id>",
+        "QRN#<source>#<body digest>",
+        (RetentionClass.METADATA,),
+        EXPIRY,
+        ("reason", "received_at_ms", "quarantine_day"),
+        "Names a quarantined message in its call's partition, so `voicetrail calls show` lists it.",
     ),
 )

@@ -24,6 +24,7 @@ from aws_lambda_powertools import Logger
 from voicetrail.domain.callers import CallerHasher, PepperFingerprints, record_pepper_fingerprint
 from voicetrail.domain.calls.ports import EventStore, PutOutcome, StoredEvent
 from voicetrail.domain.calls.state import CallLedger, RecordingUpdate, TwilioCallUpdate, twilio_call_key
+from voicetrail.domain.quarantine import Quarantine, Source, kept_if_refused
 from voicetrail.domain.retention.classes import RetentionClass, RetentionPolicy
 from voicetrail.domain.roi import RoiMetrics
 from voicetrail.errors import AuthenticationError, AuthFailure, BadRequestError, PayloadTooLargeError
@@ -154,7 +155,9 @@ class TwilioCallbackService:
         max_body_bytes: int,
         pepper_fingerprints: PepperFingerprints | None = None,
         clock: Callable[[], float] = time.time,
+        quarantine: Quarantine | None = None,
     ) -> None:
+        self._quarantine = quarantine
         self._pepper_fingerprints = pepper_fingerprints
         self._tokens = tokens
         self._pepper = pepper
@@ -205,6 +208,15 @@ class TwilioCallbackService:
                 self._metrics.secret_refreshed("twilio")
         if failure is not None:
             self._reject(failure)
+        source = Source.TWILIO_RECORDING if kind is CallbackKind.RECORDING else Source.TWILIO_STATUS
+        with kept_if_refused(self._quarantine, source, request, call_sid_hint):
+            return self._apply(params, kind)
+
+    def replay(self, body: bytes, kind: CallbackKind) -> Reply:
+        """A quarantined callback, again (domain.quarantine): its signature was checked when it arrived."""
+        return self._apply(parse_form(body), kind)
+
+    def _apply(self, params: FormParams, kind: CallbackKind) -> Reply:
         now = self._clock()
         if kind is CallbackKind.RECORDING:
             self._recording(params, now)
@@ -334,6 +346,15 @@ class TwilioCallbackService:
         if outcome is PutOutcome.DUPLICATE:
             self._metrics.duplicate("twilio", f"twilio.{kind.value}")
         return outcome
+
+
+def call_sid_hint(body: bytes) -> str | None:
+    """The call a callback names, when its CallSid is a well-formed SID (best effort, for the quarantine)."""
+    try:
+        sid = parse_form(body).get("CallSid", "")
+    except BadRequestError:
+        return None
+    return twilio_call_key(sid) if SID.fullmatch(sid) else None
 
 
 def _hash(hasher: CallerHasher, number: str | None) -> str | None:

@@ -8,6 +8,7 @@ are accepted and stored, never rejected. Only a broken envelope is a 400.
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import datetime
 from typing import Any
@@ -284,3 +285,15 @@ def parse_envelope(body: bytes) -> ParsedMessage:
 
 def metric_type(message_type: str) -> str:
     return message_type if message_type in KNOWN_TYPES else "other"
+
+
+def call_id_hint(body: bytes) -> str | None:
+    """The call a body names, if any can be read (for a message that failed: best effort, bounded)."""
+    try:
+        document = json.loads(body.decode("utf-8", "replace"))  # tolerant: the body may break a bound
+    except (ValueError, RecursionError):
+        return None
+    message = document.get("message") if isinstance(document, dict) else None
+    call = message.get("call") if isinstance(message, dict) else None
+    call_id = call.get("id") if isinstance(call, dict) else None
+    return key_part(call_id) if isinstance(call_id, str) and call_id.strip() else None

@@ -19,6 +19,7 @@ from aws_lambda_powertools import Logger
 
 from voicetrail.domain.calls.ports import RECORDING_RECORD, PutOutcome, StoredEvent
 from voicetrail.domain.calls.state import CallLedger, merge_vapi_event
+from voicetrail.domain.quarantine import Quarantine, Source, kept_if_refused
 from voicetrail.domain.retention.classes import RetentionClass, RetentionPolicy
 from voicetrail.errors import AuthenticationError, AuthFailure, PayloadTooLargeError
 from voicetrail.infra.observability import MetricsRecorder
@@ -32,6 +33,7 @@ from voicetrail.providers.vapi.messages import (
     ParsedMessage,
     StatusUpdate,
     Transcript,
+    call_id_hint,
     metric_type,
     parse_envelope,
 )
@@ -241,8 +243,10 @@ class VapiWebhookService:
         ledger: CallLedger | None = None,
         topology: CallTopology | None = None,
         live: LiveHooks | None = None,
+        quarantine: Quarantine | None = None,
     ) -> None:
         self._gate = gate
+        self._quarantine = quarantine
         self._pipeline = pipeline
         self._ledger = ledger
         self._topology = topology
@@ -259,7 +263,16 @@ class VapiWebhookService:
 
     def _handle(self, request: InboundRequest) -> Reply:
         self._gate.authenticate(request)
-        parsed = parse_envelope(request.body)
+        with kept_if_refused(self._quarantine, Source.VAPI, request, call_id_hint):
+            return self._answer(request.body)
+
+    def replay(self, body: bytes) -> Reply:
+        """A quarantined body, again (domain.quarantine): authenticated when it first arrived."""
+        with self._pipeline.identity.reading_ahead():
+            return self._answer(body)
+
+    def _answer(self, raw: bytes) -> Reply:
+        parsed = parse_envelope(raw)
         processed = self._process(parsed)
         for observe in self._live.observers:
             observe(processed)
