@@ -97,7 +97,7 @@ def run_size(total: int) -> dict[str, Any]:
     from moto import mock_aws
 
     from voicetrail.domain.retention.purge import PurgeConfig
-    from voicetrail.wiring.retention import dynamo_purger
+    from voicetrail.wiring.deletion import dynamo_purger
     from voicetrail_cli.local import ensure_table
 
     now = int(time.time())

@@ -267,7 +267,7 @@ def purge(
     """Run the retention purge once from here (the scheduled function does the same)."""
     from voicetrail.domain.audit.trail import AuditTrail
     from voicetrail.storage.audit import DynamoAuditStore
-    from voicetrail.wiring.retention import dynamo_purger
+    from voicetrail.wiring.deletion import dynamo_purger
 
     target = resolve(table=table, dynamodb_endpoint=dynamodb_endpoint, stack=stack, region=region)
     client = target.dynamodb()

@@ -19,7 +19,7 @@ from voicetrail.infra.observability import PowertoolsRecorder, build_logger, bui
 from voicetrail.settings import OperatorSettings
 from voicetrail.transport.apigw import current_request, install_error_handlers, reply_response
 from voicetrail.transport.http import Reply
-from voicetrail.wiring.retention import build_eraser
+from voicetrail.wiring.deletion import build_eraser
 
 SERVICE = "operator_api"
 settings = OperatorSettings.from_env()

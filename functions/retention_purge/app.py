@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from voicetrail.infra.observability import PowertoolsRecorder, build_logger, build_metrics, tracer_decorator
 from voicetrail.settings import PurgeRunSettings
-from voicetrail.wiring.retention import build_purger
+from voicetrail.wiring.deletion import build_purger
 
 SERVICE = "retention_purge"
 settings = PurgeRunSettings.from_env()

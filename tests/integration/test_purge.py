@@ -32,7 +32,7 @@ from voicetrail.domain.retention.purge import PurgeConfig, RetentionPurger
 from voicetrail.infra.secrets import SecretRef, SecretResolver
 from voicetrail.storage.audit import DynamoAuditStore
 from voicetrail.storage.table import AUDIT_DAYS_PK, CURSOR_PK, audit_marker_day
-from voicetrail.wiring.retention import dynamo_purger
+from voicetrail.wiring.deletion import dynamo_purger
 
 pytestmark = pytest.mark.integration
 

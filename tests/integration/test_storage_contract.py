@@ -39,7 +39,7 @@ from voicetrail.storage.audit import DynamoAuditStore
 from voicetrail.storage.erasure import DynamoCallerItems
 from voicetrail.storage.pepper import DynamoPepperFingerprints
 from voicetrail.storage.table import AUDIT_DAYS_PK, CURSOR_PK, CURSOR_SK, PEPPER_PK, system_pk
-from voicetrail.wiring.retention import dynamo_purger
+from voicetrail.wiring.deletion import dynamo_purger
 
 pytestmark = pytest.mark.integration
 NOW = 1_790_000_000

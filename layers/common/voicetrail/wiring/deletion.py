@@ -1,4 +1,6 @@
-"""Composition roots of the retention purge and the operator API: settings -> adapters -> services."""
+"""Composition roots of the two functions that delete: the retention purge and the operator API (erasure).
+
+Both use the provider deleters (domain.erasure.deleters: recordings at Twilio, calls at Vapi)."""
 
 from __future__ import annotations
 
