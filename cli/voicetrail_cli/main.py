@@ -20,6 +20,7 @@ from voicetrail_cli.ops import compliance
 from voicetrail_cli.ops.calls import calls_app
 from voicetrail_cli.ops.configs import config_app
 from voicetrail_cli.ops.dnc import dnc_app
+from voicetrail_cli.ops.quarantine import quarantine_app
 from voicetrail_cli.ops.report.command import report
 from voicetrail_cli.ops.sign import sign
 
@@ -76,6 +77,7 @@ app.command("sign")(sign)  # curl-ready signed headers
 app.command("demo")(demo)  # the local stack, a replayed call, what was stored
 app.add_typer(calls_app, name="calls")  # calls list|show
 app.add_typer(config_app, name="config")  # config validate|put|get|list
+app.add_typer(quarantine_app, name="quarantine")  # quarantine list|replay (voicetrail_cli/ops/quarantine.py)
 app.add_typer(dnc_app, name="dnc")  # the pre-dial gate's do-not-call list (voicetrail_cli/ops/dnc.py)
 
 

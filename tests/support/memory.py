@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import calendar
 import copy
+import dataclasses
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -30,6 +31,8 @@ from voicetrail.domain.erasure.followups import ErasureTask
 from voicetrail.domain.items import BATCH_LIMIT, BatchOutcome, ItemKey, RawItem
 from voicetrail.domain.latency import CallLatency
 from voicetrail.domain.live.store import CallerConsent, ClaimResult, ConsentRecord, RuleSnapshot, ToolResult
+from voicetrail.domain.quarantine import QuarantineRecord
+from voicetrail.domain.quarantine import utc_day as quarantine_day
 from voicetrail.domain.retention.classes import DAY, RetentionClass, RetentionPolicy
 from voicetrail.storage.expressions import expiry_attributes, key, n, s
 from voicetrail.storage.table import (
@@ -584,3 +587,26 @@ class InMemoryErasureTasks:
 
     def done(self, task: ErasureTask) -> None:
         self.tasks.pop((task.provider, task.target), None)
+
+
+class InMemoryQuarantineStore:
+    """The quarantine port in memory: records by (day, record id), once each."""
+
+    def __init__(self) -> None:
+        self.records: dict[tuple[str, str], QuarantineRecord] = {}
+        self.expiry: dict[tuple[str, str], int] = {}
+
+    def keep(self, record: QuarantineRecord, *, expires_at: int) -> bool:
+        slot = (quarantine_day(record.received_at_ms), record.record_id)
+        if slot in self.records:
+            return False
+        self.records[slot] = record
+        self.expiry[slot] = expires_at
+        return True
+
+    def list_day(self, day: str, *, now: float) -> list[QuarantineRecord]:
+        return [r for (d, rid), r in self.records.items() if d == day and self.expiry[(d, rid)] > now]
+
+    def mark_replayed(self, day: str, record_id: str, *, at_ms: int) -> None:
+        record = self.records[(day, record_id)]
+        self.records[(day, record_id)] = dataclasses.replace(record, replayed_at_ms=at_ms)

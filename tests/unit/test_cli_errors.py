@@ -45,23 +45,29 @@ MISTAKES: dict[str, Mistake] = {
         ["serve", "--port", "99999"], "'--port': Input should be less than or equal to 65535", 2
     ),
     "serve --workers 0": Mistake(
-        ["serve", "--workers", "0"], "'--workers': Input should be greater than or equal to 1", 2
+        ["serve", "--workers", "0", "--port", "0"],
+        "'--workers': Input should be greater than or equal to 1",
+        2,
     ),
     "serve, port in use": Mistake(["serve", "--port", "{busy_port}"], "port is already in use: pick another"),
     "serve, unreachable --dynamodb-endpoint": Mistake(
-        ["serve", "--dynamodb-endpoint", "http://127.0.0.1:9"], "cannot reach http://127.0.0.1:9"
+        ["serve", "--dynamodb-endpoint", "http://127.0.0.1:9", "--port", "0"],
+        "cannot reach http://127.0.0.1:9",
     ),
     "serve --aws, no region": Mistake(
         ["serve", "--aws", "--port", "0"], "no AWS region: pass --region", env=NO_REGION
     ),
     "serve, unknown parameter": Mistake(
-        ["serve", "--parameter-overrides", "VapiAuthSchema=hmac"],
+        ["serve", "--parameter-overrides", "VapiAuthSchema=hmac", "--port", "0"],
         "unknown template parameter 'VapiAuthSchema'",
     ),
     "serve, value not allowed": Mistake(
-        ["serve", "--parameter-overrides", "VapiAuthScheme=hmca"], "VapiAuthScheme='hmca' is not allowed"
+        ["serve", "--parameter-overrides", "VapiAuthScheme=hmca", "--port", "0"],
+        "VapiAuthScheme='hmca' is not allowed",
     ),
-    "serve, unknown --config-env": Mistake(["serve", "--config-env", "qa"], "--config-env 'qa'"),
+    "serve, unknown --config-env": Mistake(
+        ["serve", "--config-env", "qa", "--port", "0"], "--config-env 'qa'"
+    ),
     "report, no region": Mistake(["report", "--table", "t"], "no AWS region", env=NO_REGION),
     "report, no credentials": Mistake(["report", "--table", "t"], "no AWS credentials", env=NO_CREDENTIALS),
     "purge --dry-run, no credentials": Mistake(

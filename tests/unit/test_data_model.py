@@ -209,7 +209,7 @@ def test_every_aggregate_names_its_port_and_adapters_and_owns_item_types() -> No
     import importlib
 
     from tests.support import memory
-    from voicetrail.domain import callers, items
+    from voicetrail.domain import callers, items, quarantine
     from voicetrail.domain.audit import trail
     from voicetrail.domain.calls import ports as call_ports
     from voicetrail.domain.calls import state
@@ -228,6 +228,7 @@ def test_every_aggregate_names_its_port_and_adapters_and_owns_item_types() -> No
         erasure_ports,
         callers,
         items,
+        quarantine,
     )
 
     for aggregate in model.AGGREGATES:

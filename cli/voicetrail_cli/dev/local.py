@@ -15,6 +15,8 @@ import contextlib
 import importlib.util
 import json
 import os
+import re
+import secrets
 import socket
 import sys
 import threading
@@ -390,6 +392,24 @@ class _LocalHttpServer(ThreadingHTTPServer):
     daemon_threads = True
 
 
+_BAD_LENGTH = -1
+_ASCII_DIGITS = re.compile(r"[0-9]+")
+
+
+def _content_length(values: list[str]) -> int:
+    """The request's body length, 0 without the header, or _BAD_LENGTH when it is not one non-negative
+    ASCII decimal (RFC 9110 8.6: a list of equal values is one value; anything else is invalid)."""
+    if not values:
+        return 0
+    parts = {part.strip() for value in values for part in value.split(",")}
+    if len(parts) != 1:
+        return _BAD_LENGTH
+    (text,) = parts
+    if not _ASCII_DIGITS.fullmatch(text):
+        return _BAD_LENGTH
+    return int(text) if len(text) <= 12 else MAX_PAYLOAD + 1  # never convert a 4,000-digit "number"
+
+
 def _noop(_: int) -> None:
     return None
 
@@ -406,9 +426,17 @@ def _make_handler(api: LocalApi) -> type[BaseHTTPRequestHandler]:
 
         def _dispatch(self) -> None:
             path, _, query = self.path.partition("?")
-            length = int(self.headers.get("content-length") or 0)
+            length = _content_length(self.headers.get_all("content-length") or [])
+            if self.headers.get("transfer-encoding"):
+                length = _BAD_LENGTH  # API Gateway takes chunked bodies; this front does not: a clear 400
+            if length == _BAD_LENGTH:
+                # The body's end is unknown: answer, then close, rather than read the rest as a request.
+                self.close_connection = True
+                self._send(400, {"message": "Bad Request: invalid Content-Length"}, {"connection": "close"})
+                return
             if length > MAX_PAYLOAD:
-                self._send(413, {"message": "Request Entity Too Large"}, {})
+                self.close_connection = True
+                self._send(413, {"message": "Request Entity Too Large"}, {"connection": "close"})
                 return
             body = self.rfile.read(length) if length else b""
             if path.startswith("/_local/invoke/") and self.command == "POST":
@@ -442,7 +470,13 @@ def _make_handler(api: LocalApi) -> type[BaseHTTPRequestHandler]:
             )
 
         def _local_invoke(self, function: str, body: bytes) -> None:
-            event = json.loads(body or b"{}")
+            try:
+                event = json.loads(body or b"{}")
+            except (ValueError, RecursionError):
+                event = None
+            if not isinstance(event, dict):
+                self._send(400, {"message": "Bad Request: the invoke body must be a JSON object"}, {})
+                return
             result = api.invoke(function, event, timeout_s=300)
             self._send(200, result, {})
 

@@ -64,6 +64,8 @@ class CallView:
     events: list[dict[str, Any]] = field(default_factory=list)  # every stored event, as stored (redacted)
     audit: list[dict[str, Any]] = field(default_factory=list)  # the call's chain, export form
     rule_snapshots: list[dict[str, Any]] = field(default_factory=list)
+    # Messages of this call kept in quarantine (voicetrail.domain.quarantine): `voicetrail quarantine`.
+    quarantined: list[dict[str, Any]] = field(default_factory=list)
     latency: dict[str, Any] | None = None  # voicetrail_cli.ops.latency_view.latency_view: figures and turns
     dynamodb_requests: int = 0
 
@@ -81,6 +83,7 @@ class CallView:
             "twilio_states": self.twilio_states,
             "cost": self.cost,
             "recordings": self.recordings,
+            "quarantined": self.quarantined,
             "latency": self.latency,
             "dynamodb_requests": self.dynamodb_requests,
         }
@@ -174,6 +177,7 @@ def build_call_view(call_id: str, items: Iterable[dict[str, Any]]) -> CallView:
         AUDIT_SK_PREFIX,
         CONSENT_SK,
         EVENT_SK_PREFIX,
+        QUARANTINE_PREFIX,
         RECORDING_SK_PREFIX,
         RULE_SK_PREFIX,
         SUMMARY_SK,
@@ -211,6 +215,17 @@ def build_call_view(call_id: str, items: Iterable[dict[str, Any]]) -> CallView:
                     "config": json.loads(item.get("config", {}).get("S", "{}")),
                     "config_json": item.get("config", {}).get("S", "{}"),  # the exact text the hash covers
                 }
+            )
+        elif sk.startswith(QUARANTINE_PREFIX):
+            entry = {
+                "id": sk.removeprefix(QUARANTINE_PREFIX),
+                "day": item.get("quarantine_day", {}).get("S"),
+                "reason": item.get("reason", {}).get("S"),
+                "at_ms": int(item.get("received_at_ms", {}).get("N", "0")),
+            }
+            view.quarantined.append(entry)
+            view.timeline.append(
+                TimelineEntry(entry["at_ms"], "quarantine", str(entry["reason"]), entry["id"])
             )
         elif sk == CONSENT_SK:
             view.consent.append(
@@ -297,7 +312,7 @@ def _partition_keys(call_id: str) -> tuple[str, bool]:
 
     if call_id.startswith("twilio:"):
         return call_pk(call_id), True
-    if _CALL_SID.match(call_id):
+    if _CALL_SID.fullmatch(call_id):
         return call_pk(twilio_call_key(call_id)), True
     return call_pk(call_id), False
 
@@ -335,7 +350,7 @@ def load_call(target: Deployment, call_id: str, *, now: float) -> CallView:
             ),
             None,
         )
-        if isinstance(provider, str) and _CALL_SID.match(provider):
+        if isinstance(provider, str) and _CALL_SID.fullmatch(provider):
             other = call_pk(twilio_call_key(provider))
     if other and other != first_pk:
         items += partition_items(client, target.table, other)

@@ -76,6 +76,7 @@ def render_call(view: CallView) -> list[Any]:
         ("transfers", view.transfers),
         ("Twilio states", view.twilio_states),
         ("recordings", view.recordings),
+        ("quarantined (voicetrail quarantine list --day <day>; replay --id <id>)", view.quarantined),
     ):
         if not rows:
             continue

@@ -17,10 +17,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from voicetrail.domain.audit.trail import AuditRecord
 from voicetrail.domain.retention.classes import RetentionClass
-from voicetrail.errors import StoreUnavailableError
 from voicetrail.storage.batch import query_items
 from voicetrail.storage.expiry_days import note_expiry
 from voicetrail.storage.expressions import expiry_attributes, key, n, s
+from voicetrail.storage.failures import store_error
 from voicetrail.storage.table import (
     AUDIT_DAY_PREFIX,
     AUDIT_DAYS_PK,
@@ -88,8 +88,8 @@ class DynamoAuditStore:
                 Limit=1,
                 ConsistentRead=True,
             )
-        except (ClientError, BotoCoreError):
-            raise StoreUnavailableError("audit tail read failed") from None
+        except (ClientError, BotoCoreError) as exc:
+            raise store_error(exc, "audit tail read") from None
         items = page.get("Items", [])
         return from_audit_item(items[0]) if items else None
 
@@ -104,10 +104,10 @@ class DynamoAuditStore:
             )
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-                raise StoreUnavailableError("audit append failed") from None
+                raise store_error(exc, "audit append") from None
             return False
-        except BotoCoreError:
-            raise StoreUnavailableError("audit append failed") from None
+        except BotoCoreError as exc:
+            raise store_error(exc, "audit append") from None
         return True
 
     def chain(self, pk: str) -> list[AuditRecord]:
@@ -141,8 +141,8 @@ class DynamoAuditStore:
         note_expiry(self._client, self._table, item)
         try:
             self._client.put_item(TableName=self._table, Item=item)  # idempotent: same key, same day
-        except (ClientError, BotoCoreError):
-            raise StoreUnavailableError("audit day marker write failed") from None
+        except (ClientError, BotoCoreError) as exc:
+            raise store_error(exc, "audit day marker write") from None
 
     def days_with_records(self, since_s: float, until_s: float) -> list[int]:
         kwargs: dict[str, Any] = {
@@ -163,5 +163,5 @@ class DynamoAuditStore:
     def _pages(self, kwargs: dict[str, Any]) -> Iterator[dict[str, Any]]:
         try:
             yield from query_items(self._client, kwargs)
-        except (ClientError, BotoCoreError):
-            raise StoreUnavailableError("audit read failed") from None
+        except (ClientError, BotoCoreError) as exc:
+            raise store_error(exc, "audit read") from None

@@ -17,6 +17,7 @@ from voicetrail.domain.retention.classes import RetentionClass, RetentionPolicy
 from voicetrail.errors import StoreUnavailableError
 from voicetrail.storage.expiry_days import note_expiry
 from voicetrail.storage.expressions import expiry_attributes, key, n
+from voicetrail.storage.failures import store_error
 from voicetrail.storage.table import DNC_SK, PK, dnc_pk
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ class DynamoDoNotCallList:
                 TableName=self._table, Key=key(dnc_pk(number_hash), DNC_SK), ProjectionExpression=PK
             ).get("Item")
         except (ClientError, BotoCoreError) as exc:
-            raise StoreUnavailableError(f"do-not-call read failed ({type(exc).__name__})") from None
+            raise store_error(exc, "do-not-call read") from None
         return bool(item)
 
     def add(self, number_hash: str, *, now: float) -> bool:
@@ -54,7 +55,7 @@ class DynamoDoNotCallList:
                 ReturnValues="ALL_OLD",
             )
         except (ClientError, BotoCoreError) as exc:
-            raise StoreUnavailableError(f"do-not-call write failed ({type(exc).__name__})") from None
+            raise store_error(exc, "do-not-call write") from None
         return "Attributes" not in old
 
     def remove(self, number_hash: str) -> bool:
@@ -63,5 +64,5 @@ class DynamoDoNotCallList:
                 TableName=self._table, Key=key(dnc_pk(number_hash), DNC_SK), ReturnValues="ALL_OLD"
             )
         except (ClientError, BotoCoreError) as exc:
-            raise StoreUnavailableError(f"do-not-call delete failed ({type(exc).__name__})") from None
+            raise store_error(exc, "do-not-call delete") from None
         return "Attributes" in old

@@ -27,7 +27,6 @@ from voicetrail.domain.calls.state import (
     utc_day,
 )
 from voicetrail.domain.retention.classes import RetentionClass, RetentionPolicy
-from voicetrail.errors import StoreUnavailableError
 from voicetrail.storage.batch import batch_get, query_items
 from voicetrail.storage.expiry_days import note_expiry
 from voicetrail.storage.expressions import (
@@ -42,6 +41,7 @@ from voicetrail.storage.expressions import (
     n,
     s,
 )
+from voicetrail.storage.failures import error_code, store_error
 from voicetrail.storage.table import (
     RECORDING_SK_PREFIX,
     SUMMARY_SK,
@@ -252,10 +252,10 @@ class DynamoCallLedger:
         try:
             self._client.update_item(TableName=self._table, Key=key(pk, SUMMARY_SK), **u.params())
         except ClientError as exc:
-            if _code(exc) != "ConditionalCheckFailedException":
-                raise StoreUnavailableError(f"update_item failed: {_code(exc)}") from None
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise store_error(exc, "update_item") from None
         except BotoCoreError as exc:
-            raise StoreUnavailableError(f"update_item failed: {type(exc).__name__}") from None
+            raise store_error(exc, "update_item") from None
 
     def _put_day_marker(self, day: str, call_key: str, expires_at: int) -> None:
         pk = day_pk(day)
@@ -268,9 +268,9 @@ class DynamoCallLedger:
         try:
             self._client.put_item(TableName=self._table, Item=item)
         except ClientError as exc:
-            raise StoreUnavailableError(f"put_item failed: {_code(exc)}") from None
+            raise store_error(exc, "put_item") from None
         except BotoCoreError as exc:
-            raise StoreUnavailableError(f"put_item failed: {type(exc).__name__}") from None
+            raise store_error(exc, "put_item") from None
 
     def _update(self, item_key: dict[str, Any], u: UpdateBuilder) -> Mapping[str, Any]:
         try:
@@ -278,11 +278,11 @@ class DynamoCallLedger:
                 TableName=self._table, Key=item_key, ReturnValues="ALL_OLD", **u.params()
             )
         except ClientError as exc:
-            if _code(exc) == "ConditionalCheckFailedException":
+            if error_code(exc) == "ConditionalCheckFailedException":
                 raise _ConditionFailedError() from None
-            raise StoreUnavailableError(f"update_item failed: {_code(exc)}") from None
+            raise store_error(exc, "update_item") from None
         except BotoCoreError as exc:
-            raise StoreUnavailableError(f"update_item failed: {type(exc).__name__}") from None
+            raise store_error(exc, "update_item") from None
         return response.get("Attributes", {})
 
     # -- reads -------------------------------------------------------------------------------------
@@ -295,7 +295,7 @@ class DynamoCallLedger:
                 ConsistentRead=True,
             )
         except (ClientError, BotoCoreError) as exc:
-            raise StoreUnavailableError(f"get_item failed: {type(exc).__name__}") from None
+            raise store_error(exc, "get_item") from None
         item = response.get("Item")
         if not item or int(get_n(item, "expires_at") or 0) <= now:
             return None
@@ -346,12 +346,8 @@ class DynamoCallLedger:
         try:
             return list(query_items(self._client, kwargs))
         except (ClientError, BotoCoreError) as exc:
-            raise StoreUnavailableError(f"query failed: {type(exc).__name__}") from None
+            raise store_error(exc, "query") from None
 
 
 class _ConditionFailedError(Exception):
     pass
-
-
-def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", "unknown"))

@@ -22,12 +22,14 @@ from voicetrail.domain.identity import (
     CALL_PREFIX,
     CALLER_PREFIX,
     DEFAULT_CONFIG_PK,
+    MAX_EVENT_KEY_BYTES,
     SYSTEM_PREFIX,
     TWILIO_CALL_PREFIX,
     call_key_of_pk,
     call_pk,
     config_pk,
     is_twilio_call_pk,
+    key_part,
     system_pk,
 )
 from voicetrail.domain.retention.classes import RetentionClass
@@ -136,8 +138,10 @@ DNC_SK = "DNC"
 
 
 def event_sk(record: str, source: str, event_key: str) -> str:
-    """`EVT#<source>#<semantic key>`; other records of a call (e.g. `REC`) use their own prefix."""
-    return f"{record}#{source}#{event_key}"
+    """`EVT#<source>#<semantic key>`; other records of a call (e.g. `REC`) use their own prefix. The
+    semantic key is bounded (MAX_EVENT_KEY_BYTES) so the ExpiryIndex range key (expiry + pk + sk) stays
+    under DynamoDB's 1,024 bytes."""
+    return f"{record}#{source}#{key_part(event_key, MAX_EVENT_KEY_BYTES)}"
 
 
 def record_of_sk(sk: str) -> str:
@@ -145,7 +149,7 @@ def record_of_sk(sk: str) -> str:
 
 
 def recording_sk(recording_sid: str) -> str:
-    return f"{RECORDING_SK_PREFIX}{recording_sid}"
+    return f"{RECORDING_SK_PREFIX}{key_part(recording_sid)}"
 
 
 def day_pk(day: str) -> str:
@@ -153,8 +157,21 @@ def day_pk(day: str) -> str:
     return f"{DAY_PK_PREFIX}{day}"
 
 
+QUARANTINE_PREFIX = "QRN#"
+
+
+def quarantine_pk(day: str) -> str:
+    """A UTC day's quarantined messages: `QRN#YYYY-MM-DD` (voicetrail.domain.quarantine)."""
+    return f"{QUARANTINE_PREFIX}{day}"
+
+
+def quarantine_pointer_sk(record_id: str) -> str:
+    """A quarantined message's pointer in its call's partition: `QRN#<source>#<digest>`."""
+    return f"{QUARANTINE_PREFIX}{record_id}"
+
+
 def tool_sk(tool_call_id: str) -> str:
-    return f"{TOOL_SK_PREFIX}{tool_call_id}"
+    return f"{TOOL_SK_PREFIX}{key_part(tool_call_id)}"
 
 
 def rule_sk(code: str) -> str:
@@ -327,6 +344,13 @@ class Aggregate(NamedTuple):
 
 
 AGGREGATES: tuple[Aggregate, ...] = (
+    Aggregate(
+        "quarantine",
+        "QuarantineStore",
+        "quarantine:DynamoQuarantineStore",
+        "InMemoryQuarantineStore",
+        "voicetrail.domain.quarantine",
+    ),
     Aggregate(
         "events",
         "EventStore",
@@ -747,5 +771,37 @@ ITEM_TYPES: tuple[ItemType, ...] = (
         ("added_at",),
         "A number the pre-dial gate never lets a campaign call, as its keyed hash. Managed with "
         "`voicetrail dnc`; not indexed by caller, so an erasure request leaves it in place.",
+    ),
+    ItemType(
+        "quarantined message",
+        "quarantine",
+        "QRN#<YYYY-MM-DD>",
+        "<source>#<body digest>",
+        (RetentionClass.METADATA,),
+        EXPIRY,
+        (
+            "source",
+            "reason",
+            "detail",
+            "received_at_ms",
+            "body_gz",
+            "truncated",
+            "content_type",
+            "call_id",
+            "replayed_at_ms",
+        ),
+        "An authenticated message that could not be stored as sent (a bound broken, a wrong shape, a "
+        "permanent store refusal): its redacted body (gzip), the reason, once per body and day. "
+        "`voicetrail quarantine list/replay`.",
+    ),
+    ItemType(
+        "quarantine pointer",
+        "quarantine",
+        "CALL#<call id>",
+        "QRN#<source>#<body digest>",
+        (RetentionClass.METADATA,),
+        EXPIRY,
+        ("reason", "received_at_ms", "quarantine_day"),
+        "Names a quarantined message in its call's partition, so `voicetrail calls show` lists it.",
     ),
 )

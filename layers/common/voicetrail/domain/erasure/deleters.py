@@ -33,8 +33,8 @@ if TYPE_CHECKING:
 
 TWILIO_API = "https://api.twilio.com"
 VAPI_API = "https://api.vapi.ai"
-RECORDING_SID = re.compile(r"^RE[0-9a-fA-F]{32}$")
-VAPI_CALL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-]{0,127}$")
+RECORDING_SID = re.compile(r"RE[0-9a-fA-F]{32}")
+VAPI_CALL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-]{0,127}")
 
 
 class ExternalOutcome(StrEnum):
@@ -82,7 +82,7 @@ def vapi_call_id_of_pk(pk: str) -> str | None:
     if not pk.startswith(CALL_PREFIX) or is_twilio_call_pk(pk):
         return None
     call_id = call_key_of_pk(pk)
-    return call_id if VAPI_CALL_ID.match(call_id) and call_id != "no-call" else None
+    return call_id if VAPI_CALL_ID.fullmatch(call_id) and call_id != "no-call" else None
 
 
 def recording_ref(item: Mapping[str, Any]) -> RecordingRef:
@@ -175,7 +175,7 @@ class TwilioRecordingDeleter:
     def delete_recording(self, recording_sid: str) -> ExternalOutcome:
         if not self._account_sid or self._delete is None:
             return ExternalOutcome.UNCONFIGURED
-        if not RECORDING_SID.match(recording_sid):
+        if not RECORDING_SID.fullmatch(recording_sid):
             return ExternalOutcome.FAILED
         sid = self._account_sid
         path = f"/2010-04-01/Accounts/{sid}/Recordings/{recording_sid}.json"
@@ -202,7 +202,7 @@ class VapiCallDeleter:
     def delete_call(self, call_id: str) -> ExternalOutcome:
         if self._delete is None:
             return ExternalOutcome.UNCONFIGURED
-        if not VAPI_CALL_ID.match(call_id):
+        if not VAPI_CALL_ID.fullmatch(call_id):
             return ExternalOutcome.FAILED
         return self._delete(f"/call/{call_id}", lambda key: {"headers": {"Authorization": f"Bearer {key}"}})
 
