@@ -16,7 +16,6 @@ import importlib.util
 import json
 import os
 import re
-import secrets
 import socket
 import sys
 import threading

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import BotoCoreError, ClientError
 
 from voicetrail.domain.retention.classes import RetentionClass, RetentionPolicy
-from voicetrail.errors import StoreUnavailableError
 from voicetrail.storage.expiry_days import note_expiry
 from voicetrail.storage.expressions import UpdateBuilder, get_s, key, s
 from voicetrail.storage.failures import store_error

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from voicetrail.redaction import _names
+import voicetrail.redaction._names as _names
 from voicetrail.redaction.detection.runs import Run
 from voicetrail.redaction.detection.tokens import (
     ORDINAL_RE,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from voicetrail.redaction import _names
+import voicetrail.redaction._names as _names
 from voicetrail.redaction.detection.tokens import Span, Tokens, anchored
 from voicetrail.redaction.lexicon.dates import MONTHS, WEEKDAYS
 from voicetrail.redaction.lexicon.names import NAME_STOPWORDS

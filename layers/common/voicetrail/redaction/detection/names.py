@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 
-from voicetrail.redaction import _names
+import voicetrail.redaction._names as _names
 from voicetrail.redaction.detection.tokens import Span, Tokens, anchored, capitalised, skip_leadin
 from voicetrail.redaction.lexicon.dates import MONTHS, WEEKDAYS
 from voicetrail.redaction.lexicon.name_slots import (
