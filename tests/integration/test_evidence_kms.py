@@ -20,8 +20,8 @@ from voicetrail.infra.signing import (
     SigningUnavailableError,
     fingerprint,
 )
-from voicetrail_cli.evidence import build_bundle, public_key_pem, statement_message
 from voicetrail_cli.main import app
+from voicetrail_cli.ops.evidence import build_bundle, public_key_pem, statement_message
 
 pytestmark = pytest.mark.integration
 

@@ -23,6 +23,7 @@ from tests.fakes.seed import (
 from tests.support.memory import (
     InMemoryAuditStore,
     InMemoryErasureTasks,
+    InMemoryExpiryDays,
     InMemoryPurgeCursor,
     InMemoryTable,
     MemoryPepperFingerprints,
@@ -43,7 +44,7 @@ from voicetrail.storage.audit import DynamoAuditStore
 from voicetrail.storage.erasure import DynamoCallerItems
 from voicetrail.storage.erasure_tasks import DynamoErasureTasks
 from voicetrail.storage.pepper import DynamoPepperFingerprints
-from voicetrail.storage.table import AUDIT_DAYS_PK, CURSOR_PK, CURSOR_SK, PEPPER_PK, system_pk
+from voicetrail.storage.table import AUDIT_DAYS_PK, CURSOR_PK, CURSOR_SK, EXPIRY_DAYS_PK, PEPPER_PK, system_pk
 from voicetrail.wiring.deletion import dynamo_purger
 
 pytestmark = pytest.mark.integration
@@ -110,7 +111,8 @@ class Stores:
             "clock": lambda: float(NOW),
         }
         if self.table is not None:
-            return RetentionPurger(self.table, InMemoryPurgeCursor(self.table), self.table, **options)
+            cursor, days = InMemoryPurgeCursor(self.table), InMemoryExpiryDays(self.table)
+            return RetentionPurger(self.table, cursor, self.table, days=days, **options)
         return dynamo_purger(self.client, TABLE, sleep=lambda _: None, **options)
 
     def eraser(self, provider: Provider) -> ErasureService:
@@ -194,6 +196,8 @@ def test_the_purge_deletes_what_expired_and_holds_a_recording_it_could_not_relea
 
     assert report.deleted == {"content": 1, "metadata": 1, "recording": 1}
     assert report.recordings_pending == 1 and report.failures == 1
+    # Both read the buckets that received items only (the expiry day records), never every bucket.
+    assert not report.every_bucket and 0 < report.buckets <= 6
     assert sorted(provider.asked) == sorted([recording_sid(1), "vapi-1", recording_sid(2), "vapi-9"])
     keys = stores.stored_keys()
     assert ("CALL#vapi-1", "EVT#vapi#t1") not in keys and ("CALL#vapi-1", "EVT#vapi#t2") in keys
@@ -206,6 +210,7 @@ def test_the_purge_deletes_what_expired_and_holds_a_recording_it_could_not_relea
     # The due time stays in exp_sk: the next run (from the cursor) asks again, until Vapi says yes.
     again = stores.purger(provider).run()
     assert again.deleted_total == 0 and again.recordings_pending == 1
+    assert not again.every_bucket and again.buckets >= 1  # the held item's bucket is still named
     held = stores.item(f"CALL#twilio:{call_sid(2)}", f"REC#{recording_sid(2)}")
     assert held is not None and held["purge_attempts"]["N"] == "2"
     last = stores.purger(provider).run()
@@ -245,7 +250,7 @@ def test_erasure_removes_a_callers_items_and_keeps_a_receipt(stores: Stores) -> 
     assert stores.tasks().pending(10) == []  # done inline: no follow-up left
     left = stores.stored_keys()
     # Besides the audit trail (records, day markers) and the pepper fingerprint: only the other caller's call.
-    kept = {AUDIT_DAYS_PK, PEPPER_PK}
+    kept = {AUDIT_DAYS_PK, PEPPER_PK, EXPIRY_DAYS_PK}  # no personal data: markers, fingerprints, day records
     assert {pk for pk, sk in left if not sk.startswith("AUDIT#") and pk not in kept} == {"CALL#vapi-b"}
     assert ("CALL#vapi-b", "EVT#vapi#t1") in left
     reader = AuditReader(stores.audit_store)  # type: ignore[arg-type]

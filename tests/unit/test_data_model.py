@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
+from tools import docgen_datamodel
 from voicetrail.domain.retention.classes import RetentionClass
 from voicetrail.storage import table as model
-from voicetrail_cli import docgen_datamodel
-from voicetrail_cli.template import load_template
+from voicetrail_cli.ops.template import load_template
 
 pytestmark = pytest.mark.unit
 PACKAGE = Path(model.__file__).resolve().parents[1]
@@ -208,7 +208,7 @@ def test_every_aggregate_names_its_port_and_adapters_and_owns_item_types() -> No
     import importlib
 
     from tests.support import memory
-    from voicetrail.domain import callers, items
+    from voicetrail.domain import callers, items, quarantine
     from voicetrail.domain.audit import trail
     from voicetrail.domain.calls import ports as call_ports
     from voicetrail.domain.calls import state
@@ -227,6 +227,7 @@ def test_every_aggregate_names_its_port_and_adapters_and_owns_item_types() -> No
         erasure_ports,
         callers,
         items,
+        quarantine,
     )
 
     for aggregate in model.AGGREGATES:

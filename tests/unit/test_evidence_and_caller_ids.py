@@ -13,7 +13,7 @@ from tests.support.memory import MemoryPepperFingerprints
 from voicetrail.domain.audit.trail import GENESIS, AuditRecord
 from voicetrail.domain.callers import CallerHasher, caller_id
 from voicetrail.errors import InvalidCallerIdError
-from voicetrail_cli.evidence import verify_records
+from voicetrail_cli.ops.evidence import verify_records
 
 pytestmark = pytest.mark.unit
 NOW = 1_790_000_000.0

@@ -22,8 +22,9 @@ from typer.testing import CliRunner
 from tests.conftest import load_fixture
 from tests.support.memory import InMemoryAuditStore
 from voicetrail.domain.audit.trail import AuditKind, AuditTrail, record_from_export
-from voicetrail_cli.calls import CallView
-from voicetrail_cli.evidence import (
+from voicetrail_cli.main import app
+from voicetrail_cli.ops.call_view import CallView
+from voicetrail_cli.ops.evidence import (
     LocalKeySigner,
     build_bundle,
     chain_head,
@@ -31,7 +32,6 @@ from voicetrail_cli.evidence import (
     public_key_pem,
     verify_document,
 )
-from voicetrail_cli.main import app
 
 NOW = 1_764_900_100.0
 Bundle = dict[str, Any]
@@ -96,7 +96,7 @@ def _resign_leaf(b: Bundle, kind: str, ref: str) -> None:
 
 
 def _records(b: Bundle) -> list[tuple[str, str, Any]]:
-    from voicetrail_cli.evidence import records_of
+    from voicetrail_cli.ops.evidence import records_of
 
     return records_of(b)
 
@@ -158,7 +158,7 @@ def swap_signature(b: Bundle, keys: dict[str, Any]) -> str:
 
 
 def resign_with_another_key(b: Bundle, keys: dict[str, Any]) -> str:
-    from voicetrail_cli.evidence import sign_document
+    from voicetrail_cli.ops.evidence import sign_document
 
     b["events"][0]["attributes"]["customer_number"] = "+14155550100"
     b["signature"] = sign_document(b, keys["forger"])
@@ -282,7 +282,7 @@ _json_scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_s
 def test_any_changed_or_added_field_of_any_record_fails(
     section: str, index: int, field: str, value: Any, bundle: Bundle, keys: dict[str, Any]
 ) -> None:
-    from voicetrail_cli.evidence import load_public_key
+    from voicetrail_cli.ops.evidence import load_public_key
 
     forged = copy.deepcopy(bundle)
     records = forged[section]

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from voicetrail.infra.signing import KEY_SPEC, SIGNING_ALGORITHM
-from voicetrail_cli.template import load_template
+from voicetrail_cli.ops.template import load_template
 
 pytestmark = pytest.mark.unit
 

@@ -49,6 +49,15 @@ class BadRequestError(VoicetrailError):
     public_message = "malformed request"
 
 
+class PayloadBoundsError(BadRequestError):
+    """A body past one of transport.payload's bounds (nesting, numbers, JSON syntax). The public message
+    names the bound, from a closed set of fixed reasons, so an integrator can fix the sender."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.public_message = f"malformed request: {reason}"
+
+
 class InvalidCallerIdError(BadRequestError):
     """Not a dialable number nor a SIP address. Messages never repeat the value (it may be PII)."""
 
@@ -101,6 +110,15 @@ class StoreUnavailableError(DependencyUnavailableError):
 
 class SecretUnavailableError(DependencyUnavailableError):
     pass
+
+
+class StoreRejectedError(VoicetrailError):
+    """The store refused the write for good (an invalid key, item or value: voicetrail.storage.failures).
+    A retry would fail the same way, so the sender is told not to retry: 422, never 503."""
+
+    status = 422
+    code = "unstorable"
+    public_message = "the message cannot be stored as sent; do not retry it unchanged"
 
 
 class ConfigurationError(VoicetrailError):

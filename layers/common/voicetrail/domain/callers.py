@@ -17,14 +17,14 @@ from voicetrail.errors import InvalidCallerIdError
 
 DEFAULT_REGION = "US"
 _SIP = re.compile(
-    r"^sips?:[A-Za-z0-9_.!~*'()&=+$,;?/%-]{1,64}@[A-Za-z0-9.-]{1,253}(:\d{1,5})?$", re.IGNORECASE
+    r"sips?:[A-Za-z0-9_.!~*'()&=+$,;?/%-]{1,64}@[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?", re.IGNORECASE
 )
 _FINGERPRINT_MESSAGE = b"voicetrail:pepper-fingerprint:v1"
 # A North American number already in E.164 (+1, area code and exchange not starting with 0 or 1). For
 # these, phonenumbers' parse -> is_possible -> E.164 returns the text unchanged (a test proves it on
 # generated numbers), so the common caller id needs no phonenumbers: its import costs ~15 ms of cold
 # start, and it is loaded the first time any other number is seen.
-_NANP_E164 = re.compile(r"^\+1[2-9]\d{2}[2-9]\d{6}$")
+_NANP_E164 = re.compile(r"\+1[2-9][0-9]{2}[2-9][0-9]{6}")  # ASCII digits: \d is any script's
 
 
 class PepperFingerprints(Protocol):
@@ -53,7 +53,7 @@ def caller_id(value: str, region: str = DEFAULT_REGION) -> str:
     number that can never match is refused, not "erased" with a zero count.
     """
     text = value.strip() if isinstance(value, str) else ""
-    if _SIP.match(text):
+    if _SIP.fullmatch(text):
         return text.lower()
     phonenumbers = _phonenumbers()
     try:
@@ -72,7 +72,7 @@ def caller_id(value: str, region: str = DEFAULT_REGION) -> str:
 def normalize_phone(value: str, region: str = DEFAULT_REGION) -> str:
     """E.164 when `phonenumbers` can parse it, else a canonical lower-case string (e.g. a SIP URI)."""
     text = value.strip()
-    if _NANP_E164.match(text):
+    if _NANP_E164.fullmatch(text):
         return text
     phonenumbers = _phonenumbers()
     try:

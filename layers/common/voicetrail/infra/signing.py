@@ -5,7 +5,7 @@ and that message is signed with ECDSA over NIST P-256 and SHA-256 (KMS key spec 
 algorithm `ECDSA_SHA_256`). Why this scheme:
 
   * P-256/ECDSA is what both signers can do: KMS asymmetric keys and the local key file of the local
-    stack (voicetrail_cli.evidence, with `cryptography`); an auditor verifies either with any ECDSA
+    stack (voicetrail_cli.ops.evidence, with `cryptography`); an auditor verifies either with any ECDSA
     library and the public key alone.
   * The message is always 32 bytes, sent as `MessageType=RAW`: KMS hashes it with SHA-256 and signs, as
     `cryptography` does with `ec.ECDSA(SHA256())`. A RAW message is limited to 4,096 bytes, so the

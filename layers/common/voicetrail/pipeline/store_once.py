@@ -20,7 +20,7 @@ from voicetrail.domain.callers import CallerHasher, PepperFingerprints, record_p
 from voicetrail.domain.calls.ports import EventStore, NameMemory, PutOutcome, StoredEvent
 from voicetrail.domain.retention.classes import RetentionClass, RetentionPolicy
 from voicetrail.domain.roi import RoiMetrics
-from voicetrail.errors import StoreUnavailableError
+from voicetrail.errors import StoreRejectedError, StoreUnavailableError
 from voicetrail.infra.observability import MetricsRecorder
 from voicetrail.infra.secrets import SecretResolver
 from voicetrail.pipeline.consent import CONTENT_KEPT, NO_CONTENT, ContentDecision
@@ -250,7 +250,7 @@ class EventPipeline:
             return
         try:
             audit.append(call_id, AuditKind.PII_REDACTED, counts, now)
-        except StoreUnavailableError:
+        except (StoreUnavailableError, StoreRejectedError):
             # Not a 503: the retry would be a duplicate and never audit anyway. The metric alarms instead.
             self.metrics.count("AuditAppendFailed", source=source)
         except AuditDetailsError:

@@ -17,9 +17,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from voicetrail.domain.audit.trail import AuditRecord
 from voicetrail.domain.retention.classes import RetentionClass
-from voicetrail.errors import StoreUnavailableError
 from voicetrail.storage.batch import query_items
+from voicetrail.storage.expiry_days import note_expiry
 from voicetrail.storage.expressions import expiry_attributes, key, n, s
+from voicetrail.storage.failures import store_error
 from voicetrail.storage.table import (
     AUDIT_DAY_PREFIX,
     AUDIT_DAYS_PK,
@@ -87,24 +88,26 @@ class DynamoAuditStore:
                 Limit=1,
                 ConsistentRead=True,
             )
-        except (ClientError, BotoCoreError):
-            raise StoreUnavailableError("audit tail read failed") from None
+        except (ClientError, BotoCoreError) as exc:
+            raise store_error(exc, "audit tail read") from None
         items = page.get("Items", [])
         return from_audit_item(items[0]) if items else None
 
     def put_new(self, record: AuditRecord) -> bool:
+        item = to_audit_item(record)
+        note_expiry(self._client, self._table, item)
         try:
             self._client.put_item(
                 TableName=self._table,
-                Item=to_audit_item(record),
+                Item=item,
                 ConditionExpression=f"attribute_not_exists({PK})",
             )
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-                raise StoreUnavailableError("audit append failed") from None
+                raise store_error(exc, "audit append") from None
             return False
-        except BotoCoreError:
-            raise StoreUnavailableError("audit append failed") from None
+        except BotoCoreError as exc:
+            raise store_error(exc, "audit append") from None
         return True
 
     def chain(self, pk: str) -> list[AuditRecord]:
@@ -135,10 +138,11 @@ class DynamoAuditStore:
             **key(AUDIT_DAYS_PK, sk),
             **expiry_attributes(AUDIT_DAYS_PK, sk, RetentionClass.AUDIT, expires_at),
         }
+        note_expiry(self._client, self._table, item)
         try:
             self._client.put_item(TableName=self._table, Item=item)  # idempotent: same key, same day
-        except (ClientError, BotoCoreError):
-            raise StoreUnavailableError("audit day marker write failed") from None
+        except (ClientError, BotoCoreError) as exc:
+            raise store_error(exc, "audit day marker write") from None
 
     def days_with_records(self, since_s: float, until_s: float) -> list[int]:
         kwargs: dict[str, Any] = {
@@ -159,5 +163,5 @@ class DynamoAuditStore:
     def _pages(self, kwargs: dict[str, Any]) -> Iterator[dict[str, Any]]:
         try:
             yield from query_items(self._client, kwargs)
-        except (ClientError, BotoCoreError):
-            raise StoreUnavailableError("audit read failed") from None
+        except (ClientError, BotoCoreError) as exc:
+            raise store_error(exc, "audit read") from None

@@ -23,6 +23,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from voicetrail.domain.items import BATCH_LIMIT, BatchOutcome, ItemKey
 from voicetrail.errors import StoreUnavailableError
 from voicetrail.storage.expressions import key
+from voicetrail.storage.failures import store_error
 
 __all__ = ["BATCH_LIMIT", "BatchDeleter", "BatchOutcome", "ItemKey", "batch_get", "query_items"]
 READ_BATCH_LIMIT = 100  # keys per BatchGetItem (DynamoDB's limit)
@@ -122,7 +123,7 @@ def batch_get(
             try:
                 response = client.batch_get_item(RequestItems={table: {"Keys": pending, **extra}})
             except (ClientError, BotoCoreError) as exc:
-                raise StoreUnavailableError(f"batch_get_item failed: {type(exc).__name__}") from None
+                raise store_error(exc, "batch_get_item") from None
             found.extend(response.get("Responses", {}).get(table, []))
             pending = list((response.get("UnprocessedKeys") or {}).get(table, {}).get("Keys", []))
             if not pending:

@@ -12,8 +12,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from voicetrail.errors import StoreUnavailableError
 from voicetrail.storage.batch import query_items
+from voicetrail.storage.failures import store_error
 
 CALLER_INDEX = "CallerIndex"
 
@@ -45,8 +45,8 @@ def query_all(client: Any, kwargs: dict[str, Any]) -> list[dict[str, Any]]:
     """Every page of a Query. Raises StoreUnavailableError."""
     try:
         return list(query_items(client, kwargs))
-    except (ClientError, BotoCoreError):
-        raise StoreUnavailableError("query failed") from None
+    except (ClientError, BotoCoreError) as exc:
+        raise store_error(exc, "query") from None
 
 
 def partition_items(client: Any, table: str, pk: str) -> list[dict[str, Any]]:

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import BotoCoreError, ClientError
 
 from voicetrail.domain.retention.classes import RetentionClass, RetentionPolicy
-from voicetrail.errors import StoreUnavailableError
+from voicetrail.storage.expiry_days import note_expiry
 from voicetrail.storage.expressions import expiry_attributes, key, n
+from voicetrail.storage.failures import store_error
 from voicetrail.storage.table import DNC_SK, PK, dnc_pk
 
 if TYPE_CHECKING:
@@ -34,24 +35,26 @@ class DynamoDoNotCallList:
                 TableName=self._table, Key=key(dnc_pk(number_hash), DNC_SK), ProjectionExpression=PK
             ).get("Item")
         except (ClientError, BotoCoreError) as exc:
-            raise StoreUnavailableError(f"do-not-call read failed ({type(exc).__name__})") from None
+            raise store_error(exc, "do-not-call read") from None
         return bool(item)
 
     def add(self, number_hash: str, *, now: float) -> bool:
         pk = dnc_pk(number_hash)
         expires_at = self._retention.expires_at(RetentionClass.AUDIT, now)
+        item = {
+            **key(pk, DNC_SK),
+            "added_at": n(int(now)),
+            **expiry_attributes(pk, DNC_SK, RetentionClass.AUDIT, expires_at),
+        }
+        note_expiry(self._client, self._table, item)
         try:
             old = self._client.put_item(
                 TableName=self._table,
-                Item={
-                    **key(pk, DNC_SK),
-                    "added_at": n(int(now)),
-                    **expiry_attributes(pk, DNC_SK, RetentionClass.AUDIT, expires_at),
-                },
+                Item=item,
                 ReturnValues="ALL_OLD",
             )
         except (ClientError, BotoCoreError) as exc:
-            raise StoreUnavailableError(f"do-not-call write failed ({type(exc).__name__})") from None
+            raise store_error(exc, "do-not-call write") from None
         return "Attributes" not in old
 
     def remove(self, number_hash: str) -> bool:
@@ -60,5 +63,5 @@ class DynamoDoNotCallList:
                 TableName=self._table, Key=key(dnc_pk(number_hash), DNC_SK), ReturnValues="ALL_OLD"
             )
         except (ClientError, BotoCoreError) as exc:
-            raise StoreUnavailableError(f"do-not-call delete failed ({type(exc).__name__})") from None
+            raise store_error(exc, "do-not-call delete") from None
         return "Attributes" in old

@@ -21,9 +21,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from voicetrail.domain.calls.ports import PutOutcome, StoredEvent
 from voicetrail.domain.retention.classes import RetentionClass
-from voicetrail.errors import StoreUnavailableError
 from voicetrail.storage.batch import query_items
-from voicetrail.storage.expressions import expiry_attributes, key
+from voicetrail.storage.expiry_days import note_expiry
+from voicetrail.storage.expressions import expiry_attributes, key, n
+from voicetrail.storage.failures import error_code, store_error
 from voicetrail.storage.table import EVENT_SK_PREFIX, PK, TTL_ATTRIBUTE, call_pk, record_of_sk
 
 if TYPE_CHECKING:
@@ -66,7 +67,7 @@ def to_item(event: StoredEvent) -> dict[str, Any]:
     if event.redactions:
         item["redactions"] = {"M": {k: {"N": str(v)} for k, v in sorted(event.redactions.items())}}
     for name, value in event.attributes.items():
-        item[f"a_{name}"] = {"S": value} if isinstance(value, str) else {"N": str(value)}
+        item[f"a_{name}"] = {"S": value} if isinstance(value, str) else n(value)
     return item
 
 
@@ -103,18 +104,24 @@ class DynamoEventStore:
 
     def put_event(self, event: StoredEvent, *, now: float) -> PutOutcome:
         try:
+            item = to_item(event)
+        except (UnicodeError, ValueError, OverflowError, TypeError) as exc:
+            # An item that cannot even be encoded is a permanent failure, never a "retry".
+            raise store_error(exc, "to_item") from None
+        try:
+            note_expiry(self._client, self._table, item)  # its bucket's day record first (purge reads it)
             self._client.put_item(
                 TableName=self._table,
-                Item=to_item(event),
+                Item=item,
                 ConditionExpression=_PUT_CONDITION,
                 ExpressionAttributeValues={":now": {"N": str(int(now))}},
             )
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            if error_code(exc) == "ConditionalCheckFailedException":
                 return PutOutcome.DUPLICATE
-            raise StoreUnavailableError(f"put_item failed: {_code(exc)}") from None
+            raise store_error(exc, "put_item") from None
         except BotoCoreError as exc:
-            raise StoreUnavailableError(f"put_item failed: {type(exc).__name__}") from None
+            raise store_error(exc, "put_item") from None
         return PutOutcome.STORED
 
     def call_events(self, call_id: str, *, now: float) -> list[StoredEvent]:
@@ -132,7 +139,7 @@ class DynamoEventStore:
         try:
             return [from_item(i) for i in query_items(self._client, kwargs)]
         except (ClientError, BotoCoreError) as exc:
-            raise StoreUnavailableError(f"query failed: {type(exc).__name__}") from None
+            raise store_error(exc, "query") from None
 
     def get_event(self, call_id: str, sk: str) -> StoredEvent | None:
         try:
@@ -142,9 +149,5 @@ class DynamoEventStore:
                 ConsistentRead=True,
             ).get("Item")
         except (ClientError, BotoCoreError) as exc:
-            raise StoreUnavailableError(f"get_item failed: {type(exc).__name__}") from None
+            raise store_error(exc, "get_item") from None
         return from_item(item) if item else None
-
-
-def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", "unknown"))

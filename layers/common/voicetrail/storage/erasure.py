@@ -13,9 +13,9 @@ from typing import Any, TypeVar
 from botocore.exceptions import BotoCoreError, ClientError
 
 from voicetrail.domain.items import BatchOutcome, ItemKey, RawItem
-from voicetrail.errors import StoreUnavailableError
 from voicetrail.storage.batch import BatchDeleter, query_items
 from voicetrail.storage.expressions import s
+from voicetrail.storage.failures import store_error
 from voicetrail.storage.table import AUDIT_SK_PREFIX, CALLER_INDEX, ERASURE_PROJECTION, SK, day_index_entries
 
 _PROJECTION = ", ".join(ERASURE_PROJECTION)
@@ -62,5 +62,5 @@ class DynamoCallerItems:
 def _guarded(operation: Callable[[], _T]) -> _T:
     try:
         return operation()
-    except (ClientError, BotoCoreError):
-        raise StoreUnavailableError("erasure: store failed") from None
+    except (ClientError, BotoCoreError) as exc:
+        raise store_error(exc, "erasure") from None

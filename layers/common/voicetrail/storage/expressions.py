@@ -6,6 +6,7 @@ always placeholders (`#a0`, `:v0`), so a reserved word (`status`, `name`, `sourc
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,9 +21,31 @@ def s(value: str) -> AttributeValue:
     return {"S": value}
 
 
+# What a DynamoDB number can be: a magnitude from 1E-130 to below 1E+126, at most 38 significant digits
+# (DynamoDB developer guide, "Data types: Number"). Anything else fails the write with a ValidationException.
+_NUMBER_MAX = 1e126
+_NUMBER_MIN = 1e-130
+_NUMBER_DIGITS = 38
+
+
+def is_dynamo_number(value: float) -> bool:
+    """Whether DynamoDB can store this number (NaN, the infinities and out-of-range magnitudes it cannot)."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return len(str(abs(value)).rstrip("0")) <= _NUMBER_DIGITS and abs(value) < _NUMBER_MAX
+    return math.isfinite(value) and (value == 0 or _NUMBER_MIN <= abs(value) < _NUMBER_MAX)
+
+
 def n(value: float) -> AttributeValue:
-    """A number; integral values are written without a fraction (as every writer always did)."""
-    return {"N": str(int(value)) if float(value).is_integer() else repr(float(value))}
+    """A number; integral values are written without a fraction (as every writer always did).
+    Raises ValueError for a number DynamoDB cannot hold: a permanent failure (voicetrail.storage.failures)."""
+    if not is_dynamo_number(value):
+        raise ValueError("not a number DynamoDB can store")
+    if isinstance(value, int):
+        return {"N": str(value)}
+    # A large integral float is written in exponent form: int(1e100) would print 101 digits.
+    return {"N": str(int(value)) if value.is_integer() and abs(value) < 1e18 else repr(value)}
 
 
 def boolean(value: bool) -> AttributeValue:
@@ -76,6 +99,7 @@ class UpdateBuilder:
         self.names: dict[str, str] = {}
         self.values: dict[str, Any] = {}
         self.condition: str | None = None
+        self.expiry_values: Item = {}  # what `expiry` set: the writer records its bucket first (note_expiry)
 
     def name(self, attr: str) -> str:
         for placeholder, existing in self.names.items():
@@ -123,7 +147,8 @@ class UpdateBuilder:
         self.adds.append(f"{self.name(attr)} {self.value(value)}")
 
     def expiry(self, pk: str, sk: str, retention_class: RetentionClass, expires_at: int) -> None:
-        self.set_all(expiry_attributes(pk, sk, retention_class, expires_at))
+        self.expiry_values = expiry_attributes(pk, sk, retention_class, expires_at)
+        self.set_all(self.expiry_values)
 
     def expression(self) -> str:
         parts = []

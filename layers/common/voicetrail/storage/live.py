@@ -17,9 +17,10 @@ from voicetrail.domain.live.store import (
     ToolResult,
 )
 from voicetrail.domain.retention.classes import RetentionClass, RetentionPolicy
-from voicetrail.errors import StoreUnavailableError
 from voicetrail.storage.batch import batch_get, query_items
+from voicetrail.storage.expiry_days import note_expiry
 from voicetrail.storage.expressions import UpdateBuilder, boolean, expiry_attributes, key, n, s
+from voicetrail.storage.failures import store_error
 from voicetrail.storage.table import (
     CALLER_CONSENT_SK,
     CONFIG_INDEX_PK,
@@ -44,7 +45,12 @@ class DynamoLiveStore:
 
     # -- helpers ---------------------------------------------------------------------------------
     def _expiry(self, pk: str, sk: str, retention_class: RetentionClass, now: float) -> dict[str, Any]:
-        return expiry_attributes(pk, sk, retention_class, self._retention.expires_at(retention_class, now))
+        """The expiry attributes of an item about to be written, its bucket recorded first (note_expiry)."""
+        attributes = expiry_attributes(
+            pk, sk, retention_class, self._retention.expires_at(retention_class, now)
+        )
+        note_expiry(self._client, self._table, attributes)
+        return attributes
 
     def _call(self, operation: str, **kwargs: Any) -> Any:
         from botocore.exceptions import BotoCoreError, ClientError
@@ -54,9 +60,9 @@ class DynamoLiveStore:
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
                 raise _ConditionFailedError() from None
-            raise StoreUnavailableError(f"{operation} failed") from None
-        except BotoCoreError:
-            raise StoreUnavailableError(f"{operation} failed") from None
+            raise store_error(exc, operation) from None
+        except BotoCoreError as exc:
+            raise store_error(exc, operation) from None
 
     def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
         item = self._call("get_item", Key=key(pk, sk), ConsistentRead=True).get("Item")

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import BotoCoreError, ClientError
 
 from voicetrail.domain.retention.classes import RetentionClass, RetentionPolicy
-from voicetrail.errors import StoreUnavailableError
+from voicetrail.storage.expiry_days import note_expiry
 from voicetrail.storage.expressions import UpdateBuilder, key, string_set
+from voicetrail.storage.failures import store_error
 from voicetrail.storage.table import NAMES_SK, call_pk
 
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ class DynamoNameMemory:
                 TableName=self._table, Key=key(call_pk(call_id), NAMES_SK), ProjectionExpression="name_hashes"
             ).get("Item", {})
         except (ClientError, BotoCoreError) as exc:
-            raise StoreUnavailableError(f"name memory read failed ({type(exc).__name__})") from None
+            raise store_error(exc, "name memory read") from None
         return frozenset(item.get("name_hashes", {}).get("SS", ()))
 
     def remember(self, call_id: str, hashes: frozenset[str], *, now: float) -> None:
@@ -40,7 +41,8 @@ class DynamoNameMemory:
         u.expiry(
             pk, NAMES_SK, RetentionClass.CONTENT, self._retention.expires_at(RetentionClass.CONTENT, now)
         )
+        note_expiry(self._client, self._table, u.expiry_values)
         try:
             self._client.update_item(TableName=self._table, Key=key(pk, NAMES_SK), **u.params())
         except (ClientError, BotoCoreError) as exc:
-            raise StoreUnavailableError(f"name memory write failed ({type(exc).__name__})") from None
+            raise store_error(exc, "name memory write") from None

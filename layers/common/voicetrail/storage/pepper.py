@@ -18,7 +18,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from voicetrail.errors import StoreUnavailableError
+from voicetrail.storage.failures import store_error
 from voicetrail.storage.table import FINGERPRINT_SK_PREFIX, PEPPER_PK, fingerprint_sk
 
 
@@ -46,9 +46,9 @@ class DynamoPepperFingerprints:
             )
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-                raise StoreUnavailableError("pepper fingerprint write failed") from None
-        except BotoCoreError:
-            raise StoreUnavailableError("pepper fingerprint write failed") from None
+                raise store_error(exc, "pepper fingerprint write") from None
+        except BotoCoreError as exc:
+            raise store_error(exc, "pepper fingerprint write") from None
         with self._lock:
             self._recorded.add(fingerprint)
 
@@ -60,6 +60,6 @@ class DynamoPepperFingerprints:
                 ExpressionAttributeValues={":pk": {"S": PEPPER_PK}, ":fp": {"S": FINGERPRINT_SK_PREFIX}},
                 ConsistentRead=True,
             )
-        except (ClientError, BotoCoreError):
-            raise StoreUnavailableError("pepper fingerprint read failed") from None
+        except (ClientError, BotoCoreError) as exc:
+            raise store_error(exc, "pepper fingerprint read") from None
         return {str(i["sk"]["S"]).removeprefix(FINGERPRINT_SK_PREFIX) for i in page.get("Items", [])}

@@ -22,12 +22,14 @@ from voicetrail.domain.identity import (
     CALL_PREFIX,
     CALLER_PREFIX,
     DEFAULT_CONFIG_PK,
+    MAX_EVENT_KEY_BYTES,
     SYSTEM_PREFIX,
     TWILIO_CALL_PREFIX,
     call_key_of_pk,
     call_pk,
     config_pk,
     is_twilio_call_pk,
+    key_part,
     system_pk,
 )
 from voicetrail.domain.retention.classes import RetentionClass
@@ -80,9 +82,9 @@ INDEXES: tuple[Index, ...] = (
         "exp_sk",
         "INCLUDE",
         ("retention_class", "recording_sid", "vapi_call_id", "purge_attempts"),
-        "The retention purge queries past expiry day-buckets, every shard of a day (`exp_sk < now`), never "
-        "scans; it reads the "
-        "class and the recording pointers from the index, one read per expired item.",
+        "The retention purge queries the past expiry buckets that received items (the expiry day records "
+        "say which; `exp_sk < now`), never scans; it reads the class and the recording pointers from the "
+        "index, one read per expired item.",
     ),
     Index(
         CALLER_INDEX,
@@ -136,8 +138,10 @@ DNC_SK = "DNC"
 
 
 def event_sk(record: str, source: str, event_key: str) -> str:
-    """`EVT#<source>#<semantic key>`; other records of a call (e.g. `REC`) use their own prefix."""
-    return f"{record}#{source}#{event_key}"
+    """`EVT#<source>#<semantic key>`; other records of a call (e.g. `REC`) use their own prefix. The
+    semantic key is bounded (MAX_EVENT_KEY_BYTES) so the ExpiryIndex range key (expiry + pk + sk) stays
+    under DynamoDB's 1,024 bytes."""
+    return f"{record}#{source}#{key_part(event_key, MAX_EVENT_KEY_BYTES)}"
 
 
 def record_of_sk(sk: str) -> str:
@@ -145,7 +149,7 @@ def record_of_sk(sk: str) -> str:
 
 
 def recording_sk(recording_sid: str) -> str:
-    return f"{RECORDING_SK_PREFIX}{recording_sid}"
+    return f"{RECORDING_SK_PREFIX}{key_part(recording_sid)}"
 
 
 def day_pk(day: str) -> str:
@@ -153,8 +157,21 @@ def day_pk(day: str) -> str:
     return f"{DAY_PK_PREFIX}{day}"
 
 
+QUARANTINE_PREFIX = "QRN#"
+
+
+def quarantine_pk(day: str) -> str:
+    """A UTC day's quarantined messages: `QRN#YYYY-MM-DD` (voicetrail.domain.quarantine)."""
+    return f"{QUARANTINE_PREFIX}{day}"
+
+
+def quarantine_pointer_sk(record_id: str) -> str:
+    """A quarantined message's pointer in its call's partition: `QRN#<source>#<digest>`."""
+    return f"{QUARANTINE_PREFIX}{record_id}"
+
+
 def tool_sk(tool_call_id: str) -> str:
-    return f"{TOOL_SK_PREFIX}{tool_call_id}"
+    return f"{TOOL_SK_PREFIX}{key_part(tool_call_id)}"
 
 
 def rule_sk(code: str) -> str:
@@ -181,6 +198,10 @@ def audit_sk(seq: int) -> str:
 
 CURSOR_PK = system_pk("purge")
 AUDIT_DAYS_PK = system_pk("audit-days")
+# Which ExpiryIndex buckets received items, one record per expiry day (`EXP#YYYY-MM-DD`), and the state
+# of the one-time backfill of those records for items written before they existed (storage.expiry_days).
+EXPIRY_DAYS_PK = system_pk("expiry-days")
+EXPIRY_DAYS_STATE_SK = "STATE#backfill"
 PEPPER_PK = system_pk("pepper")
 FINGERPRINT_SK_PREFIX = "FP#"
 
@@ -274,6 +295,11 @@ def expiry_buckets(day_epoch_s: int) -> tuple[str, ...]:
     return _every_shard(expiry_day(day_epoch_s))
 
 
+def day_of_bucket(bucket: str) -> str:
+    """`EXP#YYYY-MM-DD` of a bucket, sharded (`EXP#YYYY-MM-DD#07`) or not: the day record that lists it."""
+    return bucket[: len(EXPIRY_BUCKET_PREFIX) + 10]
+
+
 def expiry_sk(expires_at: int, pk: str, sk: str) -> str:
     """ExpiryIndex range key: the due time first, so `exp_sk < now` selects exactly what has expired."""
     return f"{expires_at:012d}#{pk}#{sk}"
@@ -318,6 +344,13 @@ class Aggregate(NamedTuple):
 
 
 AGGREGATES: tuple[Aggregate, ...] = (
+    Aggregate(
+        "quarantine",
+        "QuarantineStore",
+        "quarantine:DynamoQuarantineStore",
+        "InMemoryQuarantineStore",
+        "voicetrail.domain.quarantine",
+    ),
     Aggregate(
         "events",
         "EventStore",
@@ -651,6 +684,30 @@ ITEM_TYPES: tuple[ItemType, ...] = (
         "AuditIndex for these days only, so it reads in proportion to the records, not to the days.",
     ),
     ItemType(
+        "expiry day record",
+        "purge cursor",
+        EXPIRY_DAYS_PK,
+        "EXP#<YYYY-MM-DD>",
+        (),
+        (),
+        ("buckets (SS)",),
+        "The ExpiryIndex buckets of a UTC expiry day that received items, added before the items are "
+        "written (once per process and bucket): the purge queries these buckets only. Deleted by the purge "
+        "once the day is clean. No personal data.",
+    ),
+    ItemType(
+        "expiry day backfill",
+        "purge cursor",
+        EXPIRY_DAYS_PK,
+        EXPIRY_DAYS_STATE_SK,
+        (),
+        (),
+        ("complete", "scan_from (M)", "updated_at"),
+        "Whether the expiry day records cover every item: absent on a table written before they existed, "
+        "until the purge's one-time scan of the ExpiryIndex has recorded its buckets (resumable). Until "
+        "then the purge reads every bucket of every day.",
+    ),
+    ItemType(
         "pepper fingerprint",
         "pepper fingerprints",
         PEPPER_PK,
@@ -714,5 +771,37 @@ ITEM_TYPES: tuple[ItemType, ...] = (
         ("added_at",),
         "A number the pre-dial gate never lets a campaign call, as its keyed hash. Managed with "
         "`voicetrail dnc`; not indexed by caller, so an erasure request leaves it in place.",
+    ),
+    ItemType(
+        "quarantined message",
+        "quarantine",
+        "QRN#<YYYY-MM-DD>",
+        "<source>#<body digest>",
+        (RetentionClass.METADATA,),
+        EXPIRY,
+        (
+            "source",
+            "reason",
+            "detail",
+            "received_at_ms",
+            "body_gz",
+            "truncated",
+            "content_type",
+            "call_id",
+            "replayed_at_ms",
+        ),
+        "An authenticated message that could not be stored as sent (a bound broken, a wrong shape, a "
+        "permanent store refusal): its redacted body (gzip), the reason, once per body and day. "
+        "`voicetrail quarantine list/replay`.",
+    ),
+    ItemType(
+        "quarantine pointer",
+        "quarantine",
+        "CALL#<call id>",
+        "QRN#<source>#<body digest>",
+        (RetentionClass.METADATA,),
+        EXPIRY,
+        ("reason", "received_at_ms", "quarantine_day"),
+        "Names a quarantined message in its call's partition, so `voicetrail calls show` lists it.",
     ),
 )

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import BotoCoreError, ClientError
 
 from voicetrail.domain.retention.classes import RetentionClass, RetentionPolicy
-from voicetrail.errors import StoreUnavailableError
+from voicetrail.storage.expiry_days import note_expiry
 from voicetrail.storage.expressions import UpdateBuilder, get_s, key, s
+from voicetrail.storage.failures import store_error
 from voicetrail.storage.table import TOPOLOGY_SK, call_pk
 
 if TYPE_CHECKING:
@@ -31,10 +32,11 @@ class DynamoTopologyStore:
         u.expiry(
             pk, TOPOLOGY_SK, RetentionClass.METADATA, self._retention.expires_at(RetentionClass.METADATA, now)
         )
+        note_expiry(self._client, self._table, u.expiry_values)
         try:
             self._client.update_item(TableName=self._table, Key=key(pk, TOPOLOGY_SK), **u.params())
         except (ClientError, BotoCoreError) as exc:
-            raise StoreUnavailableError(f"topology write failed ({type(exc).__name__})") from None
+            raise store_error(exc, "topology write") from None
 
     def is_owner(self, call_id: str) -> bool:
         try:
@@ -46,5 +48,5 @@ class DynamoTopologyStore:
                 ExpressionAttributeNames={"#r": "role"},
             ).get("Item", {})
         except (ClientError, BotoCoreError) as exc:
-            raise StoreUnavailableError(f"topology read failed ({type(exc).__name__})") from None
+            raise store_error(exc, "topology read") from None
         return get_s(item, "role") == OWNER

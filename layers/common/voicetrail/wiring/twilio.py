@@ -13,6 +13,7 @@ from voicetrail.settings import TwilioStatusSettings
 from voicetrail.storage.dynamo import DynamoEventStore, dynamodb_client
 from voicetrail.storage.ledger import DynamoCallLedger
 from voicetrail.storage.pepper import DynamoPepperFingerprints
+from voicetrail.wiring.quarantine import build_quarantine
 
 
 def base_path(base_url: str | None) -> str | None:
@@ -40,4 +41,5 @@ def build_twilio_service(
         logger=logger,
         max_body_bytes=settings.max_body_bytes,
         pepper_fingerprints=DynamoPepperFingerprints(client, settings.table_name),
+        quarantine=build_quarantine(client, settings.table_name, settings.retention, metrics),
     )

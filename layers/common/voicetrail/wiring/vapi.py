@@ -26,6 +26,7 @@ from voicetrail.storage.live import DynamoLiveStore
 from voicetrail.storage.names import DynamoNameMemory
 from voicetrail.storage.pepper import DynamoPepperFingerprints
 from voicetrail.storage.topology import DynamoTopologyStore
+from voicetrail.wiring.quarantine import build_quarantine
 
 
 def build_vapi_service(
@@ -85,4 +86,5 @@ def build_vapi_service(
         ledger=calls,
         topology=CallTopology(DynamoTopologyStore(client, settings.table_name, settings.retention)),
         live=replace(live, fallback_responders=base_responders(predial=predial)),
+        quarantine=build_quarantine(client, settings.table_name, settings.retention, metrics, policy),
     )

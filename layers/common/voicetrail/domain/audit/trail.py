@@ -41,10 +41,10 @@ from voicetrail.errors import StoreUnavailableError
 GENESIS = "0" * 64
 HASH_VERSION = 1
 
-_KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
-_VALUE = re.compile(r"^[A-Za-z0-9_.:\-]{0,64}$")
-_NUMBERISH = re.compile(r"^[\d.:\-]+$")
-_CHAIN = re.compile(r"^[A-Za-z0-9_.:\-]{1,128}$")
+_KEY = re.compile(r"[a-z][a-z0-9_]{0,63}")
+_VALUE = re.compile(r"[A-Za-z0-9_.:\-]{0,64}")
+_NUMBERISH = re.compile(r"[\d.:\-]+")
+_CHAIN = re.compile(r"[A-Za-z0-9_.:\-]{1,128}")
 
 
 class AuditKind(StrEnum):
@@ -70,7 +70,7 @@ def validate_details(details: Mapping[str, int | str]) -> dict[str, int | str]:
     if len(details) > 64:
         raise AuditDetailsError("too many detail keys")
     for key, value in details.items():
-        if not isinstance(key, str) or not _KEY.match(key):
+        if not isinstance(key, str) or not _KEY.fullmatch(key):
             raise AuditDetailsError("detail keys must be snake_case identifiers")
         if isinstance(value, bool):
             clean[key] = int(value)
@@ -78,7 +78,7 @@ def validate_details(details: Mapping[str, int | str]) -> dict[str, int | str]:
             clean[key] = value
         elif isinstance(value, str):
             digits = sum(c.isdigit() for c in value)
-            if not _VALUE.match(value) or (_NUMBERISH.match(value) and digits >= 7):
+            if not _VALUE.fullmatch(value) or (_NUMBERISH.fullmatch(value) and digits >= 7):
                 raise AuditDetailsError(f"detail {key!s} is not a short code")
             clean[key] = value
         else:
@@ -290,7 +290,7 @@ class AuditTrail:
 
 def checked_chain(name: str) -> str:
     """The name of an audit chain (a call id or a system name), or AuditDetailsError."""
-    if not _CHAIN.match(name):
+    if not _CHAIN.fullmatch(name):
         raise AuditDetailsError("chain ids are call ids or system names")
     return name
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
-from voicetrail.domain.identity import call_pk
+from voicetrail.domain.identity import MAX_EVENT_KEY_BYTES, call_pk, key_part
 from voicetrail.domain.retention.classes import RetentionClass
 
 # What a call's stored record is: a webhook event, or a pointer to a recording a provider holds.
@@ -48,7 +48,7 @@ class StoredEvent:
     @property
     def sk(self) -> str:
         """The event's identity within its call: `<record>#<source>#<semantic key>` (the table's sort key)."""
-        return f"{self.record}#{self.source}#{self.event_key}"
+        return f"{self.record}#{self.source}#{key_part(self.event_key, MAX_EVENT_KEY_BYTES)}"
 
 
 class EventStore(Protocol):

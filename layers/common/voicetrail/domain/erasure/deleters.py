@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
+from voicetrail.domain.identity import OBSERVED_PLATFORMS, platform_call_of_pk
 from voicetrail.errors import SecretUnavailableError
 from voicetrail.infra.secrets import SecretResolver
 from voicetrail.storage.table import CALL_PREFIX, call_key_of_pk, is_twilio_call_pk
@@ -32,8 +33,8 @@ if TYPE_CHECKING:
 
 TWILIO_API = "https://api.twilio.com"
 VAPI_API = "https://api.vapi.ai"
-RECORDING_SID = re.compile(r"^RE[0-9a-fA-F]{32}$")
-VAPI_CALL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-]{0,127}$")
+RECORDING_SID = re.compile(r"RE[0-9a-fA-F]{32}")
+VAPI_CALL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-]{0,127}")
 
 
 class ExternalOutcome(StrEnum):
@@ -62,13 +63,15 @@ class RecordingRef:
 
     twilio_recording_sid: str | None = None
     vapi_call_id: str | None = None
+    # (platform, its call id) of a Retell or ElevenLabs call: its `CALL#<platform>:<id>` partition.
+    platform_call: tuple[str, str] | None = None
 
     def with_vapi(self, call_id: str | None) -> RecordingRef:
-        return RecordingRef(self.twilio_recording_sid, self.vapi_call_id or call_id)
+        return RecordingRef(self.twilio_recording_sid, self.vapi_call_id or call_id, self.platform_call)
 
     @property
     def empty(self) -> bool:
-        return not self.twilio_recording_sid and not self.vapi_call_id
+        return not self.twilio_recording_sid and not self.vapi_call_id and not self.platform_call
 
 
 def is_twilio_pk(pk: str) -> bool:
@@ -79,7 +82,7 @@ def vapi_call_id_of_pk(pk: str) -> str | None:
     if not pk.startswith(CALL_PREFIX) or is_twilio_call_pk(pk):
         return None
     call_id = call_key_of_pk(pk)
-    return call_id if VAPI_CALL_ID.match(call_id) and call_id != "no-call" else None
+    return call_id if VAPI_CALL_ID.fullmatch(call_id) and call_id != "no-call" else None
 
 
 def recording_ref(item: Mapping[str, Any]) -> RecordingRef:
@@ -92,8 +95,14 @@ def recording_ref(item: Mapping[str, Any]) -> RecordingRef:
             body = {}
         candidate = body.get("RecordingSid") if isinstance(body, dict) else None
         sid = candidate if isinstance(candidate, str) else None
-    vapi = _s(item, "vapi_call_id") or _s(item, "a_vapi_call_id") or vapi_call_id_of_pk(_s(item, "pk") or "")
-    return RecordingRef(twilio_recording_sid=sid or None, vapi_call_id=vapi or None)
+    pk = _s(item, "pk") or ""
+    vapi = _s(item, "vapi_call_id") or _s(item, "a_vapi_call_id") or vapi_call_id_of_pk(pk)
+    platform_call = next(
+        ((name, call) for name in OBSERVED_PLATFORMS if (call := platform_call_of_pk(pk, name))), None
+    )
+    return RecordingRef(
+        twilio_recording_sid=sid or None, vapi_call_id=vapi or None, platform_call=platform_call
+    )
 
 
 def _s(item: Mapping[str, Any], name: str) -> str | None:
@@ -166,7 +175,7 @@ class TwilioRecordingDeleter:
     def delete_recording(self, recording_sid: str) -> ExternalOutcome:
         if not self._account_sid or self._delete is None:
             return ExternalOutcome.UNCONFIGURED
-        if not RECORDING_SID.match(recording_sid):
+        if not RECORDING_SID.fullmatch(recording_sid):
             return ExternalOutcome.FAILED
         sid = self._account_sid
         path = f"/2010-04-01/Accounts/{sid}/Recordings/{recording_sid}.json"
@@ -193,7 +202,7 @@ class VapiCallDeleter:
     def delete_call(self, call_id: str) -> ExternalOutcome:
         if self._delete is None:
             return ExternalOutcome.UNCONFIGURED
-        if not VAPI_CALL_ID.match(call_id):
+        if not VAPI_CALL_ID.fullmatch(call_id):
             return ExternalOutcome.FAILED
         return self._delete(f"/call/{call_id}", lambda key: {"headers": {"Authorization": f"Bearer {key}"}})
 
@@ -228,11 +237,19 @@ _SEVERITY = {
 class ExternalDeletions:
     """One run's external deletes: each recording / Vapi call is asked for at most once per run."""
 
-    def __init__(self, recordings: RecordingDeleter, calls: CallArtifactDeleter) -> None:
+    def __init__(
+        self,
+        recordings: RecordingDeleter,
+        calls: CallArtifactDeleter,
+        platforms: Mapping[str, CallArtifactDeleter] | None = None,
+    ) -> None:
+        """`platforms`: the Retell and ElevenLabs deleters by platform name (a missing one: unconfigured)."""
         self._recordings = recordings
         self._calls = calls
+        self._platforms = dict(platforms or {})
         self._twilio: dict[str, ExternalOutcome] = {}
         self._vapi: dict[str, ExternalOutcome] = {}
+        self._platform: dict[tuple[str, str], ExternalOutcome] = {}
 
     def delete(self, ref: RecordingRef) -> ExternalOutcome:
         """The worst outcome over the item's pointers; DELETED when there is nothing to delete."""
@@ -247,6 +264,14 @@ class ExternalDeletions:
             if call_id not in self._vapi:
                 self._vapi[call_id] = self._calls.delete_call(call_id)
             outcomes.append(self._vapi[call_id])
+        if ref.platform_call:
+            if ref.platform_call not in self._platform:
+                name, call = ref.platform_call
+                deleter = self._platforms.get(name)
+                self._platform[ref.platform_call] = (
+                    deleter.delete_call(call) if deleter is not None else ExternalOutcome.UNCONFIGURED
+                )
+            outcomes.append(self._platform[ref.platform_call])
         return max(outcomes, key=lambda o: _SEVERITY[o])
 
     def delete_each(self, ref: RecordingRef) -> list[tuple[str, str, ExternalOutcome]]:
@@ -268,6 +293,10 @@ class ExternalDeletions:
     def vapi_deleted(self) -> int:
         return sum(o.ok for o in self._vapi.values())
 
+    def platform_deleted(self, name: str) -> int:
+        return sum(o.ok for (platform, _), o in self._platform.items() if platform == name)
+
     @property
     def failed(self) -> int:
-        return sum(not o.ok for o in (*self._twilio.values(), *self._vapi.values()))
+        outcomes = (*self._twilio.values(), *self._vapi.values(), *self._platform.values())
+        return sum(not o.ok for o in outcomes)

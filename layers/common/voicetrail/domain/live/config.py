@@ -29,7 +29,7 @@ from voicetrail.domain.live.cache import TtlCache
 from voicetrail.domain.live.ports import ConfigSource as ConfigSource
 from voicetrail.infra.observability import MetricsRecorder
 
-_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+_ID = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
 _E164 = r"^\+[1-9]\d{6,14}$"
 
 
@@ -204,9 +204,9 @@ class ConfigUnavailableError(Exception):
 
 def config_keys(phone_number_id: str | None, assistant_id: str | None) -> list[str]:
     keys = []
-    if phone_number_id and _ID.match(phone_number_id):
+    if phone_number_id and _ID.fullmatch(phone_number_id):
         keys.append(config_pk("phone", phone_number_id))
-    if assistant_id and _ID.match(assistant_id):
+    if assistant_id and _ID.fullmatch(assistant_id):
         keys.append(config_pk("assistant", assistant_id))
     keys.append(DEFAULT_CONFIG_PK)
     return keys

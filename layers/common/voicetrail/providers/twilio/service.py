@@ -24,6 +24,7 @@ from aws_lambda_powertools import Logger
 from voicetrail.domain.callers import CallerHasher, PepperFingerprints, record_pepper_fingerprint
 from voicetrail.domain.calls.ports import EventStore, PutOutcome, StoredEvent
 from voicetrail.domain.calls.state import CallLedger, RecordingUpdate, TwilioCallUpdate, twilio_call_key
+from voicetrail.domain.quarantine import Quarantine, Source, kept_if_refused
 from voicetrail.domain.retention.classes import RetentionClass, RetentionPolicy
 from voicetrail.domain.roi import RoiMetrics
 from voicetrail.errors import AuthenticationError, AuthFailure, BadRequestError, PayloadTooLargeError
@@ -37,6 +38,7 @@ from voicetrail.providers.twilio.signature import (
     verify,
 )
 from voicetrail.transport.http import InboundRequest, Reply
+from voicetrail.transport.payload import token_attribute
 
 # Twilio parameters that carry a party's phone number: stored only as keyed hashes.
 NUMBER_FIELDS = frozenset({"From", "To", "Caller", "Called", "ForwardedFrom"})
@@ -68,9 +70,10 @@ KEPT_FIELDS = frozenset(
         "SipResponseCode",
     }
 )
-SID = re.compile(r"^[A-Z]{2}[0-9a-fA-F]{32}$")
-TOKEN = re.compile(r"^[a-z0-9_-]{1,40}$")  # statuses, directions, answered-by: closed vocabularies
+SID = re.compile(r"[A-Z]{2}[0-9a-fA-F]{32}")
+TOKEN = re.compile(r"[a-z0-9_-]{1,40}")  # statuses, directions, answered-by: closed vocabularies
 MAX_DURATION_S = 7 * 86_400
+ASCII_DIGITS = re.compile(r"[0-9]{1,12}")
 
 
 class CallbackKind(StrEnum):
@@ -92,16 +95,23 @@ def _int_field(params: FormParams, name: str, *, upper: int) -> int | None:
     raw = params.get(name, "").strip()
     if not raw:
         return None
-    if not raw.isdigit() or int(raw) > upper:
+    # ASCII digits only: str.isdigit() accepts "²" and "①" (int() then raises) and int() reads other
+    # scripts' digits ("٣" is 3), neither of which Twilio sends.
+    if not ASCII_DIGITS.fullmatch(raw) or int(raw) > upper:
         raise BadRequestError(f"{name} is not a number")
     return int(raw)
+
+
+def _digits(params: FormParams, name: str) -> str | None:
+    value = params.get(name, "")
+    return value if ASCII_DIGITS.fullmatch(value) else None
 
 
 def _token_field(params: FormParams, name: str) -> str | None:
     raw = params.get(name, "").strip().lower()
     if not raw:
         return None
-    if not TOKEN.match(raw):
+    if not TOKEN.fullmatch(raw):
         raise BadRequestError(f"{name} is not a known value")
     return raw
 
@@ -120,12 +130,12 @@ def _timestamp_ms(params: FormParams, name: str, fallback: float) -> int:
 
 def _optional_sid(params: FormParams, name: str) -> str | None:
     value = params.get(name, "")
-    return value if SID.match(value) else None
+    return value if SID.fullmatch(value) else None
 
 
 def _require_sid(params: FormParams, name: str) -> str:
     value = params.get(name, "")
-    if not SID.match(value):
+    if not SID.fullmatch(value):
         raise BadRequestError(f"missing or malformed {name}")
     return value
 
@@ -145,7 +155,9 @@ class TwilioCallbackService:
         max_body_bytes: int,
         pepper_fingerprints: PepperFingerprints | None = None,
         clock: Callable[[], float] = time.time,
+        quarantine: Quarantine | None = None,
     ) -> None:
+        self._quarantine = quarantine
         self._pepper_fingerprints = pepper_fingerprints
         self._tokens = tokens
         self._pepper = pepper
@@ -196,6 +208,15 @@ class TwilioCallbackService:
                 self._metrics.secret_refreshed("twilio")
         if failure is not None:
             self._reject(failure)
+        source = Source.TWILIO_RECORDING if kind is CallbackKind.RECORDING else Source.TWILIO_STATUS
+        with kept_if_refused(self._quarantine, source, request, call_sid_hint):
+            return self._apply(params, kind)
+
+    def replay(self, body: bytes, kind: CallbackKind) -> Reply:
+        """A quarantined callback, again (domain.quarantine): its signature was checked when it arrived."""
+        return self._apply(parse_form(body), kind)
+
+    def _apply(self, params: FormParams, kind: CallbackKind) -> Reply:
         now = self._clock()
         if kind is CallbackKind.RECORDING:
             self._recording(params, now)
@@ -232,7 +253,7 @@ class TwilioCallbackService:
                 from_hash=_hash(hasher, params.get("From")),
                 to_hash=_hash(hasher, params.get("To")),
                 parent_call_sid=params.get("ParentCallSid")
-                if SID.match(params.get("ParentCallSid", ""))
+                if SID.fullmatch(params.get("ParentCallSid", ""))
                 else None,
             ),
             now=now,
@@ -276,7 +297,9 @@ class TwilioCallbackService:
                 channels=channels,
                 source=_token_field(params, "RecordingSource"),
                 track=_token_field(params, "RecordingTrack"),
-                error_code=params.get("ErrorCode") if params.get("ErrorCode", "").isdigit() else None,
+                error_code=params.get("ErrorCode")
+                if ASCII_DIGITS.fullmatch(params.get("ErrorCode", ""))
+                else None,
             ),
             now=now,
         )
@@ -316,13 +339,22 @@ class TwilioCallbackService:
             body=body,
             event_ts_ms=_timestamp_ms(params, "Timestamp", now),
             caller_hash=hasher.hash(caller) if caller else None,
-            attributes={"status": status},
+            attributes={"status": token_attribute(status)},
         )
         self._log.append_keys(call_id=event.call_id)
         outcome = self._store.put_event(event, now=now)
         if outcome is PutOutcome.DUPLICATE:
             self._metrics.duplicate("twilio", f"twilio.{kind.value}")
         return outcome
+
+
+def call_sid_hint(body: bytes) -> str | None:
+    """The call a callback names, when its CallSid is a well-formed SID (best effort, for the quarantine)."""
+    try:
+        sid = parse_form(body).get("CallSid", "")
+    except BadRequestError:
+        return None
+    return twilio_call_key(sid) if SID.fullmatch(sid) else None
 
 
 def _hash(hasher: CallerHasher, number: str | None) -> str | None:

@@ -35,6 +35,7 @@ import hashlib
 import json
 from typing import Any
 
+from voicetrail.domain.identity import key_part
 from voicetrail.providers.vapi.messages import (
     FINAL_TRANSCRIPT_TYPE,
     CampaignPredial,
@@ -45,8 +46,10 @@ from voicetrail.providers.vapi.messages import (
     Transcript,
     UserInterrupted,
 )
+from voicetrail.transport.payload import Branch, Leaf, rebuild
 
 _VOLATILE_PREFIXES = ("presigned",)
+_MAX_PART_BYTES = 128
 # The call/assistant objects are snapshots that may be refreshed between deliveries; they are not the event.
 _CONTEXT_KEYS = frozenset({"call", "assistant", "phoneNumber", "customer", "artifact", "timestamp"})
 # Where the live artifact keeps the conversation so far, in order of preference.
@@ -56,11 +59,17 @@ _REPEATABLE_STATUSES = frozenset({"forwarding"})
 
 
 def _stable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _stable(v) for k, v in value.items() if not str(k).lower().startswith(_VOLATILE_PREFIXES)}
-    if isinstance(value, list):
-        return [_stable(v) for v in value]
-    return value
+    """The value without its volatile parts, walked without recursion (transport.payload.rebuild)."""
+
+    def step(node: Any, _: None) -> Leaf | Branch[None]:
+        if isinstance(node, dict):
+            kept = (k for k in node if not str(k).lower().startswith(_VOLATILE_PREFIXES))
+            return Branch({}, [(k, node[k], None) for k in kept])
+        if isinstance(node, list):
+            return Branch([], [(i, v, None) for i, v in enumerate(node)])
+        return Leaf(node)
+
+    return rebuild(value, None, step)
 
 
 def digest(value: Any) -> str:
@@ -69,10 +78,11 @@ def digest(value: Any) -> str:
 
 
 def _part(value: object) -> str:
-    """One key part: `-` for a missing value, never the text `None`."""
+    """One key part: `-` for a missing value, never the text `None`; over 128 bytes, its digest
+    (voicetrail.transport.payload.key_part), so a 2,000-character role still makes a key DynamoDB accepts."""
     if value is None or value == "":
         return "-"
-    return str(value).replace("#", "_")
+    return key_part(str(value).replace("#", "_"), _MAX_PART_BYTES)
 
 
 def _conversation(raw: dict[str, Any]) -> Any:
@@ -105,7 +115,8 @@ def semantic_key(parsed: ParsedMessage) -> str:
     if isinstance(message, ToolCalls):
         ids = [c.id for c in message.toolCallList if c.id]
         if ids:
-            return "tool-calls#" + ",".join(_part(i) for i in ids)
+            # Hundreds of ids would overflow the sort key: past the bound the list is named by its digest.
+            return "tool-calls#" + key_part(",".join(_part(i) for i in ids), _MAX_PART_BYTES * 3)
     if isinstance(message, Transcript):
         transcript_type = message.transcriptType or ("final" if kind == FINAL_TRANSCRIPT_TYPE else None)
         return (

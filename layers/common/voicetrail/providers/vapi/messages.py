@@ -15,7 +15,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from voicetrail.domain.identity import key_part
 from voicetrail.errors import BadRequestError
+from voicetrail.transport import payload
 
 FINAL_TRANSCRIPT_TYPE = 'transcript[transcriptType="final"]'
 
@@ -61,12 +63,14 @@ class VapiMessage(_Lenient):
 
     @property
     def call_id(self) -> str | None:
+        """The call's id, bounded for keys and logs (domain.identity.key_part: a 1,000-character id
+        becomes its digest; the original stays in the stored body)."""
         if self.call and self.call.id:
-            return self.call.id
+            return key_part(self.call.id)
         for holder in ("chat", "session"):
             extra = (self.model_extra or {}).get(holder)
-            if isinstance(extra, dict) and isinstance(extra.get("id"), str):
-                return str(extra["id"])
+            if isinstance(extra, dict) and isinstance(extra.get("id"), str) and extra["id"]:
+                return key_part(str(extra["id"]))
         return None
 
     @property
@@ -181,8 +185,8 @@ class CampaignPredial(VapiMessage):
     def call_id(self) -> str | None:
         # No call exists before the dial: the campaign's partition holds its pre-dial events.
         if self.call and self.call.id:
-            return self.call.id
-        return f"campaign.{self.campaignId}" if self.campaignId else None
+            return key_part(self.call.id)
+        return f"campaign.{key_part(self.campaignId)}" if self.campaignId else None
 
 
 MESSAGE_MODELS: dict[str, type[VapiMessage]] = {
@@ -248,12 +252,12 @@ class ParsedMessage(BaseModel):
 
 
 def decode_json_object(body: bytes) -> dict[str, Any]:
-    """Strict UTF-8 JSON object, or a 400. Deep nesting and oversize integers are 400s too."""
+    """Strict UTF-8 JSON object within transport.payload's bounds (depth, numbers, surrogates), or a 400."""
     try:
         text = body.decode("utf-8")
-        document = json.loads(text)
-    except (UnicodeDecodeError, ValueError, RecursionError):
+    except UnicodeDecodeError:
         raise BadRequestError("body is not UTF-8 JSON") from None
+    document = payload.loads(text)
     if not isinstance(document, dict):
         raise BadRequestError("body is not a JSON object")
     return document
@@ -281,3 +285,15 @@ def parse_envelope(body: bytes) -> ParsedMessage:
 
 def metric_type(message_type: str) -> str:
     return message_type if message_type in KNOWN_TYPES else "other"
+
+
+def call_id_hint(body: bytes) -> str | None:
+    """The call a body names, if any can be read (for a message that failed: best effort, bounded)."""
+    try:
+        document = json.loads(body.decode("utf-8", "replace"))  # tolerant: the body may break a bound
+    except (ValueError, RecursionError):
+        return None
+    message = document.get("message") if isinstance(document, dict) else None
+    call = message.get("call") if isinstance(message, dict) else None
+    call_id = call.get("id") if isinstance(call, dict) else None
+    return key_part(call_id) if isinstance(call_id, str) and call_id.strip() else None

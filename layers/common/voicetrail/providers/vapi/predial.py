@@ -34,7 +34,7 @@ Reason = Literal[
     "eligible", "invalid_number", "do_not_call", "unknown_timezone", "outside_hours", "no_prior_consent"
 ]
 _UNKNOWN_ZONE = "Etc/Unknown"
-_CHAIN_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
+_CHAIN_ID = re.compile(r"[A-Za-z0-9_.:-]{1,100}")
 
 
 class PredialPolicy(BaseModel):
@@ -177,11 +177,11 @@ class PredialGate:
         """One audit record per decision: codes only (ids are Vapi's), never the number or its hash."""
         if self._audit is None:
             return
-        chain = f"predial.{campaign_id}" if campaign_id and _CHAIN_ID.match(campaign_id) else "predial"
+        chain = f"predial.{campaign_id}" if campaign_id and _CHAIN_ID.fullmatch(campaign_id) else "predial"
         details: dict[str, int | str] = {
             "eligible": "true" if decision.eligible else "false",
             "reason": decision.reason,
         }
-        if contact_id and _CHAIN_ID.match(contact_id) and len(contact_id) <= 64:
+        if contact_id and _CHAIN_ID.fullmatch(contact_id) and len(contact_id) <= 64:
             details["contact_id"] = contact_id
         self._audit.append_system(chain, AuditKind.PREDIAL_DECISION, details, self._clock())

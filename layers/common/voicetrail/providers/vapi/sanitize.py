@@ -30,11 +30,15 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from voicetrail.domain.callers import CallerHasher
+from voicetrail.errors import BadRequestError
 from voicetrail.providers.vapi.messages import SPEC_TYPES
 from voicetrail.redaction import DEFAULT_POLICY, RedactionPolicy, redact
+from voicetrail.redaction.learnt_names import learnt_names_pattern
+from voicetrail.transport import payload
+from voicetrail.transport.payload import Branch, Leaf, rebuild
 
 if TYPE_CHECKING:
     from voicetrail.redaction import SecondPass as _SecondPass
@@ -219,7 +223,7 @@ _COMMON_FIELDS = frozenset(
 # Message types whose fields the spec (or Vapi's legacy docs) describe: the key rules above apply. Type names
 # are compared lower-cased (`assistant.speechStarted`, `transcript[transcriptType="final"]`).
 _DESCRIBED_TYPES = frozenset(t.lower() for t in SPEC_TYPES | {"function-call", "assistant.started"})
-_ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
+_ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?")
 
 META, CONFIG, CONTENT = "meta", "config", "content"
 # Inside caller content only the message structure is exempt: an LLM's structured data may use any key
@@ -305,8 +309,9 @@ class MessageSanitizer:
             if not described and lowered not in _COMMON_FIELDS:
                 zone = CONTENT  # an unknown type's own fields: assume the caller said them
             body[key] = self._field(lowered, item, parent="", zone=zone, walk=walk)
-        if learnt:
-            body = _propagate(body, _literal_pattern(learnt), findings)
+        pattern = learnt_names_pattern(learnt) if learnt else None
+        if pattern is not None:
+            body = _propagate(body, pattern, findings)
         if walk.content_kept:
             known = known_names() if callable(known_names) else known_names
             if known:
@@ -332,70 +337,94 @@ class MessageSanitizer:
 
         return rule
 
-    def _walk(self, value: Any, *, parent: str, zone: str, walk: _Walk) -> Any:
-        if isinstance(value, dict):
-            out: dict[str, Any] = {}
-            for key, item in value.items():
-                lowered = str(key).lower()
-                if _dropped(lowered):
-                    continue
-                out[key] = self._field(lowered, item, parent=parent, zone=_zone(lowered, zone), walk=walk)
-            return out
-        if isinstance(value, list):
-            return [self._walk(v, parent=parent, zone=zone, walk=walk) for v in value]
-        if isinstance(value, str):
-            return walk.text(value, zone, deep=False)
-        return value
-
     def _field(self, key: str, value: Any, *, parent: str, zone: str, walk: _Walk) -> Any:
+        """The sanitised value of one field (`key` lower-cased) and everything under it, walked with an
+        explicit stack (transport.payload.rebuild): no nesting exhausts Python's recursion limit."""
+
+        def step(node: Any, ctx: _Place) -> Leaf | Branch[_Place]:
+            return self._step(node, ctx, walk)
+
+        return rebuild(value, _Place(key, parent, zone), step)
+
+    def _step(self, value: Any, place: _Place, walk: _Walk) -> Leaf | Branch[_Place]:
+        key, parent, zone = place
         if isinstance(value, str):
-            if key.endswith("url"):
-                return URL_MARKER if value else value
-            if key in _HASH_KEYS:
-                walk.findings["caller_id_hashed"] += 1
-                return self._hasher.hash(value) if value else value
-            if parent in ("customer", "contact") and key in _CUSTOMER_PLACEHOLDERS:
-                if key == "name" and value.strip():
-                    walk.learnt.add(value.strip())
-                return _CUSTOMER_PLACEHOLDERS[key] if value else value
-            structural = _CONTENT_STRUCTURAL_KEYS if zone == CONTENT else _STRUCTURAL_KEYS
-            if key in structural or (key.endswith("at") and _ISO_TIME.match(value)):
-                return value
-            if key in _ARGUMENT_CONTAINERS and value.lstrip().startswith("{"):
-                return self._json_arguments(value, zone=zone, walk=walk)
-            return walk.text(value, zone, deep=key in _SECOND_PASS_KEYS and self._second_pass is not None)
-        if key in _ARGUMENT_CONTAINERS and isinstance(value, dict) and zone == CONTENT:
+            if key is None:  # an array element
+                return Leaf(walk.text(value, zone, deep=False))
+            return Leaf(self._text_field(key, value, parent=parent, zone=zone, walk=walk))
+        if key is not None and key in _ARGUMENT_CONTAINERS and isinstance(value, dict) and zone == CONTENT:
             value = self._mask_argument_keys(value, walk.findings, walk.learnt)
-        return self._walk(value, parent=key, zone=zone, walk=walk)
+        # A container's entries are fields of their parent key: for an array, the key holding it.
+        holder = key if key is not None else parent
+        if isinstance(value, dict):
+            entries = []
+            for name, item in value.items():
+                lowered = str(name).lower()
+                if not _dropped(lowered):
+                    entries.append((name, item, _Place(lowered, holder, _zone(lowered, zone))))
+            return Branch({}, entries)
+        if isinstance(value, list):
+            return Branch([], [(i, item, _Place(None, holder, zone)) for i, item in enumerate(value)])
+        return Leaf(value)
+
+    def _text_field(self, key: str, value: str, *, parent: str, zone: str, walk: _Walk) -> str:
+        if key.endswith("url"):
+            return URL_MARKER if value else value
+        if key in _HASH_KEYS:
+            walk.findings["caller_id_hashed"] += 1
+            return self._hasher.hash(value) if value else value
+        if parent in ("customer", "contact") and key in _CUSTOMER_PLACEHOLDERS:
+            if key == "name" and value.strip():
+                walk.learnt.add(value.strip())
+            return _CUSTOMER_PLACEHOLDERS[key] if value else value
+        structural = _CONTENT_STRUCTURAL_KEYS if zone == CONTENT else _STRUCTURAL_KEYS
+        if key in structural or (key.endswith("at") and _ISO_TIME.fullmatch(value)):
+            return value
+        if key in _ARGUMENT_CONTAINERS and value.lstrip().startswith("{"):
+            return self._json_arguments(value, zone=zone, walk=walk)
+        return walk.text(value, zone, deep=key in _SECOND_PASS_KEYS and self._second_pass is not None)
 
     def _mask_argument_keys(self, value: Any, findings: Counter[str], learnt: set[str]) -> Any:
         """Replace values whose key names a PII kind, at any depth of the arguments."""
-        if isinstance(value, list):
-            return [self._mask_argument_keys(v, findings, learnt) for v in value]
-        if not isinstance(value, dict):
-            return value
-        masked: dict[str, Any] = {}
-        for name, item in value.items():
-            kind = _ARGUMENT_KEY_KINDS.get(re.sub(r"[\s_-]", "", str(name).lower()))
-            if kind in self._policy.kinds and isinstance(item, str | int | float) and item != "":
-                if kind == "name" and isinstance(item, str):
-                    learnt.add(item.strip())
-                findings[str(kind)] += 1
-                masked[name] = self._policy.placeholders[str(kind)]
-            else:
-                masked[name] = self._mask_argument_keys(item, findings, learnt)
-        return masked
+        policy = self._policy
+
+        def step(node: Any, _: None) -> Leaf | Branch[None]:
+            if isinstance(node, list):
+                return Branch([], [(i, item, None) for i, item in enumerate(node)])
+            if not isinstance(node, dict):
+                return Leaf(node)  # the placeholders put in below are kept as they are
+            entries = []
+            for name, item in node.items():
+                kind = _ARGUMENT_KEY_KINDS.get(re.sub(r"[\s_-]", "", str(name).lower()))
+                if kind in policy.kinds and isinstance(item, str | int | float) and item != "":
+                    if kind == "name" and isinstance(item, str):
+                        learnt.add(item.strip())
+                    findings[str(kind)] += 1
+                    item = policy.placeholders[str(kind)]
+                entries.append((name, item, None))
+            return Branch({}, entries)
+
+        return rebuild(value, None, step)
 
     def _json_arguments(self, text: str, *, zone: str, walk: _Walk) -> str:
         """Arguments sent as a JSON string (the OpenAI shape): sanitise the object, keep it a string."""
         try:
-            decoded = json.loads(text)
-        except (ValueError, RecursionError):
+            decoded = payload.loads(text)
+        except BadRequestError:
             return walk.text(text, zone, deep=False)
         if not isinstance(decoded, dict):
             return walk.text(text, zone, deep=False)
         cleaned = self._field("arguments", decoded, parent="", zone=zone, walk=walk)
         return json.dumps(cleaned, separators=(",", ":"), ensure_ascii=False)
+
+
+class _Place(NamedTuple):
+    """Where a value sits: its field name (lower-cased; None for an array element), the field holding
+    it, and its zone."""
+
+    key: str | None
+    parent: str
+    zone: str
 
 
 def _dropped(key: str) -> bool:
@@ -459,34 +488,33 @@ class _KnownNames:
         return _WORD.sub(replace, text)
 
     def redact(self, value: Any, key: str = "") -> Any:
-        if isinstance(value, str):
-            skip = key in _STRUCTURAL_KEYS or key in _HASH_KEYS or key.endswith("url")
-            return value if skip else self._text(value)
-        if isinstance(value, dict):
-            return {k: self.redact(v, str(k).lower()) for k, v in value.items()}
-        if isinstance(value, list):
-            return [self.redact(v, key) for v in value]
-        return value
+        def step(node: Any, name: str) -> Leaf | Branch[str]:
+            if isinstance(node, str):
+                skip = name in _STRUCTURAL_KEYS or name in _HASH_KEYS or name.endswith("url")
+                return Leaf(node if skip else self._text(node))
+            if isinstance(node, dict):
+                return Branch({}, [(k, v, str(k).lower()) for k, v in node.items()])
+            if isinstance(node, list):
+                return Branch([], [(i, v, name) for i, v in enumerate(node)])
+            return Leaf(node)
 
-
-def _literal_pattern(names: set[str]) -> re.Pattern[str]:
-    """Whole names and their parts ("Maria Gonzalez", "Maria", "Gonzalez"), longest first."""
-    parts = {p for name in names for p in [name, *re.split(r"[\s,.]+", name)] if len(p) >= _MIN_NAME_PART}
-    alternatives = "|".join(re.escape(p) for p in sorted(parts, key=len, reverse=True))
-    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+        return rebuild(value, key, step)
 
 
 def _propagate(value: Any, pattern: re.Pattern[str], findings: Counter[str]) -> Any:
-    if isinstance(value, str):
-        replaced, count = pattern.subn(_NAME_PLACEHOLDER, value)
-        if count:
-            findings["name"] += count
-        return replaced
-    if isinstance(value, dict):
-        return {k: _propagate(v, pattern, findings) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_propagate(v, pattern, findings) for v in value]
-    return value
+    def step(node: Any, _: None) -> Leaf | Branch[None]:
+        if isinstance(node, str):
+            replaced, count = pattern.subn(_NAME_PLACEHOLDER, node)
+            if count:
+                findings["name"] += count
+            return Leaf(replaced)
+        if isinstance(node, dict):
+            return Branch({}, [(k, v, None) for k, v in node.items()])
+        if isinstance(node, list):
+            return Branch([], [(i, v, None) for i, v in enumerate(node)])
+        return Leaf(node)
+
+    return rebuild(value, None, step)
 
 
 def _blank_text(text: str, deep: bool = False) -> str:

@@ -19,6 +19,7 @@ from aws_lambda_powertools import Logger
 
 from voicetrail.domain.calls.ports import RECORDING_RECORD, PutOutcome, StoredEvent
 from voicetrail.domain.calls.state import CallLedger, merge_vapi_event
+from voicetrail.domain.quarantine import Quarantine, Source, kept_if_refused
 from voicetrail.domain.retention.classes import RetentionClass, RetentionPolicy
 from voicetrail.errors import AuthenticationError, AuthFailure, PayloadTooLargeError
 from voicetrail.infra.observability import MetricsRecorder
@@ -32,12 +33,14 @@ from voicetrail.providers.vapi.messages import (
     ParsedMessage,
     StatusUpdate,
     Transcript,
+    call_id_hint,
     metric_type,
     parse_envelope,
 )
 from voicetrail.providers.vapi.sanitize import MessageSanitizer
 from voicetrail.providers.vapi.topology import CallRole, CallTopology
 from voicetrail.transport.http import InboundRequest, Reply
+from voicetrail.transport.payload import bounded_attributes, number_attribute
 
 if TYPE_CHECKING:
     from voicetrail.domain.latency import CallLatency
@@ -122,7 +125,14 @@ def _attributes(parsed: ParsedMessage) -> dict[str, str | int | float]:
             attrs["cost_usd"] = message.cost
         if message.durationSeconds is not None:
             attrs["duration_s"] = message.durationSeconds
-    return attrs
+    return bounded_attributes(attrs)  # closed tokens and storable numbers only (transport.payload)
+
+
+def _cost(message: object) -> float | None:
+    """The report's cost when it is a storable number (a JS sender may send 1e200: kept in the body only)."""
+    if isinstance(message, EndOfCallReport) and message.cost is not None:
+        return number_attribute(message.cost)
+    return None
 
 
 def inbound_event(parsed: ParsedMessage) -> InboundEvent:
@@ -140,7 +150,9 @@ def inbound_event(parsed: ParsedMessage) -> InboundEvent:
         caller_number=message.caller_number,
         attributes=_attributes(parsed),
         final_report=report,
-        cost_usd=message.cost if isinstance(message, EndOfCallReport) else None,
+        cost_usd=number_attribute(message.cost)
+        if isinstance(message, EndOfCallReport) and message.cost
+        else None,
     )
 
 
@@ -231,8 +243,10 @@ class VapiWebhookService:
         ledger: CallLedger | None = None,
         topology: CallTopology | None = None,
         live: LiveHooks | None = None,
+        quarantine: Quarantine | None = None,
     ) -> None:
         self._gate = gate
+        self._quarantine = quarantine
         self._pipeline = pipeline
         self._ledger = ledger
         self._topology = topology
@@ -249,7 +263,16 @@ class VapiWebhookService:
 
     def _handle(self, request: InboundRequest) -> Reply:
         self._gate.authenticate(request)
-        parsed = parse_envelope(request.body)
+        with kept_if_refused(self._quarantine, Source.VAPI, request, call_id_hint):
+            return self._answer(request.body)
+
+    def replay(self, body: bytes) -> Reply:
+        """A quarantined body, again (domain.quarantine): authenticated when it first arrived."""
+        with self._pipeline.identity.reading_ahead():
+            return self._answer(body)
+
+    def _answer(self, raw: bytes) -> Reply:
+        parsed = parse_envelope(raw)
         processed = self._process(parsed)
         for observe in self._live.observers:
             observe(processed)
