@@ -32,8 +32,8 @@ from voicetrail.domain.audit.trail import AuditKind, AuditReader, AuditStore, Au
 from voicetrail.domain.callers import CallerHasher, PepperFingerprints
 from voicetrail.domain.erasure.deleters import ExternalOutcome
 from voicetrail.domain.erasure.eraser import ErasureService
-from voicetrail.domain.erasure.followups import ErasureTask
-from voicetrail.domain.erasure.ports import CallerItems, ErasureTasks
+from voicetrail.domain.erasure.followups import ErasureTask, ErasureTasks
+from voicetrail.domain.erasure.ports import CallerItems
 from voicetrail.domain.erasure.providers import Provider as ErasureProvider
 from voicetrail.domain.erasure.providers import ProviderRegistry, twilio_recordings_of, vapi_calls_of
 from voicetrail.domain.items import ItemKey

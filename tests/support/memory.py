@@ -44,6 +44,7 @@ from voicetrail.storage.table import (
     EXPIRY_BUCKET_PREFIX,
     PK,
     SK,
+    SUMMARY_SK,
     TTL_ATTRIBUTE,
     audit_day,
     audit_days,
@@ -51,6 +52,7 @@ from voicetrail.storage.table import (
     call_pk,
     day_index_entries,
     day_of_bucket,
+    expiry_buckets,
     expiry_upper_bound,
 )
 
@@ -419,6 +421,12 @@ class InMemoryTable:
             return {(k.pk, k.sk) for k in self.items}
 
     # -- ExpiredItems ------------------------------------------------------------------------------
+    def day_buckets(self, day: int) -> tuple[str, ...]:
+        return expiry_buckets(day)
+
+    def call_summary(self, pk: str, *, projection: str) -> RawItem | None:
+        return self.get(ItemKey(pk, SUMMARY_SK), projection=projection)
+
     def expired_page(
         self, bucket: str, *, now: int, limit: int, start: Any | None
     ) -> tuple[list[RawItem], Any | None]:

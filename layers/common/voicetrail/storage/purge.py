@@ -15,7 +15,16 @@ from voicetrail.domain.items import ItemKey, RawItem
 from voicetrail.domain.retention.classes import RetentionClass
 from voicetrail.storage.expiry_days import note_expiry
 from voicetrail.storage.expressions import UpdateBuilder, expiry_attributes, key, n, s
-from voicetrail.storage.table import CURSOR_PK, CURSOR_SK, EXPIRY_INDEX, PK, TTL_ATTRIBUTE, expiry_upper_bound
+from voicetrail.storage.table import (
+    CURSOR_PK,
+    CURSOR_SK,
+    EXPIRY_INDEX,
+    PK,
+    SUMMARY_SK,
+    TTL_ATTRIBUTE,
+    expiry_buckets,
+    expiry_upper_bound,
+)
 
 
 class DynamoExpiredItems:
@@ -40,6 +49,12 @@ class DynamoExpiredItems:
 
     def get(self, item_key: ItemKey, *, projection: str | None = None) -> RawItem | None:
         return _get_item(self._client, self._table, item_key, consistent=False, projection=projection)
+
+    def day_buckets(self, day: int) -> tuple[str, ...]:
+        return expiry_buckets(day)
+
+    def call_summary(self, pk: str, *, projection: str) -> RawItem | None:
+        return self.get(ItemKey(pk, SUMMARY_SK), projection=projection)
 
     def count_purge_attempt(self, item: RawItem, *, outcome: str, now: int, hold_until: int) -> int:
         u = UpdateBuilder()

@@ -23,10 +23,15 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
-from voicetrail.domain.identity import OBSERVED_PLATFORMS, platform_call_of_pk
+from voicetrail.domain.identity import (
+    CALL_PREFIX,
+    OBSERVED_PLATFORMS,
+    call_key_of_pk,
+    is_twilio_call_pk,
+    platform_call_of_pk,
+)
 from voicetrail.errors import SecretUnavailableError
 from voicetrail.infra.secrets import SecretResolver
-from voicetrail.storage.table import CALL_PREFIX, call_key_of_pk, is_twilio_call_pk
 
 if TYPE_CHECKING:
     import httpx

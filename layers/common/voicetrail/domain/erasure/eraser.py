@@ -37,8 +37,8 @@ from typing import Any
 from voicetrail.domain.audit.trail import AuditKind, AuditTrail
 from voicetrail.domain.callers import CallerHasher, PepperFingerprints, caller_id
 from voicetrail.domain.erasure.deleters import recording_ref
-from voicetrail.domain.erasure.followups import DAY, DEFAULT_DEADLINE_DAYS, ErasureTask
-from voicetrail.domain.erasure.ports import CallerItems, ErasureTasks
+from voicetrail.domain.erasure.followups import DAY, DEFAULT_DEADLINE_DAYS, ErasureTask, ErasureTasks
+from voicetrail.domain.erasure.ports import CallerItems
 from voicetrail.domain.erasure.providers import Provider, ProviderRegistry
 from voicetrail.domain.identity import CALL_PREFIX, CALLER_PREFIX, call_key_of_pk
 from voicetrail.domain.items import BATCH_LIMIT, ItemKey, RawItem

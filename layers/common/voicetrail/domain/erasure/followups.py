@@ -17,10 +17,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol
 
 from voicetrail.domain.audit.trail import AuditKind, AuditTrail
-from voicetrail.domain.erasure.ports import ErasureTasks
 from voicetrail.domain.erasure.providers import ProviderRegistry
 from voicetrail.infra.observability import MetricsRecorder
 
@@ -64,6 +63,27 @@ class ErasureTask:
             "attempts": self.attempts,
             "last_outcome": self.last_outcome,
         }
+
+
+class ErasureTasks(Protocol):
+    """Follow-up deletions at providers (voicetrail.domain.erasure.followups), one per (provider, target).
+    Every method raises StoreUnavailableError when the store fails."""
+
+    def add(self, task: ErasureTask) -> None:
+        """Record a task unless one for the same provider and target exists (the older one is kept)."""
+        ...
+
+    def pending(self, limit: int) -> list[ErasureTask]:
+        """Up to `limit` open tasks, oldest key first."""
+        ...
+
+    def update(self, task: ErasureTask) -> None:
+        """Store an attempt's outcome (attempts, last outcome and time)."""
+        ...
+
+    def done(self, task: ErasureTask) -> None:
+        """Remove a finished (or skipped) task."""
+        ...
 
 
 @dataclass

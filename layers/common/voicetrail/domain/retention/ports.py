@@ -22,6 +22,15 @@ class ExpiredItems(Protocol):
 
     def get(self, key: ItemKey, *, projection: str | None = None) -> RawItem | None: ...
 
+    def day_buckets(self, day: int) -> tuple[str, ...]:
+        """Every expiry bucket of one UTC day (every shard, and the pre-sharding key): what a purge that
+        cannot rely on the day records reads for that day."""
+        ...
+
+    def call_summary(self, pk: str, *, projection: str) -> RawItem | None:
+        """The call's summary item (the ledger's), projected; None when absent."""
+        ...
+
     def count_purge_attempt(self, item: RawItem, *, outcome: str, now: int, hold_until: int) -> int:
         """Record one failed external delete and hold the item's TTL until `hold_until`; the attempts so far
         (when the write fails, the item's last known count plus one)."""

@@ -45,7 +45,6 @@ from voicetrail.domain.items import BATCH_LIMIT, ItemDeleter, ItemKey
 from voicetrail.domain.retention.classes import DAY, RetentionClass, RetentionPolicy
 from voicetrail.domain.retention.ports import ExpiredItems, ExpiryDays, PurgeCursor
 from voicetrail.infra.observability import MetricsRecorder
-from voicetrail.storage.table import EXPIRY_BUCKET_PREFIX, SUMMARY_SK, expiry_buckets, expiry_day
 
 PURGE_CHAIN = "purge"
 CLASSES = ("content", "metadata", "recording", "audit", "unknown")
@@ -201,7 +200,7 @@ class RetentionPurger:
                 report.days += 1
                 clean = True
                 # every shard of the day and the pre-sharding key, or only those the day's record names
-                buckets = expiry_buckets(day) if marked is None else marked.get(day, ())
+                buckets = self._items.day_buckets(day) if marked is None else marked.get(day, ())
                 for bucket in buckets:
                     report.buckets += 1
                     clean &= self._purge_bucket(bucket, state)
@@ -221,7 +220,7 @@ class RetentionPurger:
         report.vapi_deleted = external.vapi_deleted
         report.platforms_deleted = {name: external.platform_deleted(name) for name in sorted(self._platforms)}
         new_cursor = dirty_from if dirty_from is not None else today
-        report.cursor = expiry_day(new_cursor).removeprefix(EXPIRY_BUCKET_PREFIX)
+        report.cursor = time.strftime("%Y-%m-%d", time.gmtime(new_cursor))
         report.cursor_day = new_cursor // DAY
         report.duration_ms = int((self._clock() - started) * 1000)
         if not dry_run:
@@ -298,7 +297,7 @@ class RetentionPurger:
             ref = recording_ref(full)
         if ref.vapi_call_id is None and is_twilio_pk(pk):
             # The call ledger's SUMMARY knows the Vapi call of a Twilio call (if Vapi handled it).
-            summary = self._items.get(ItemKey(pk, SUMMARY_SK), projection="vapi_call_id")
+            summary = self._items.call_summary(pk, projection="vapi_call_id")
             state.report.items_read += 1
             ref = ref.with_vapi(recording_ref(summary or {}).vapi_call_id)
         outcome = state.external.delete(ref)
