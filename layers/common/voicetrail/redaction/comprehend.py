@@ -54,9 +54,9 @@ class ComprehendPiiPass:
 
     @classmethod
     def from_boto3(cls, region_name: str | None = None, **kwargs: Any) -> ComprehendPiiPass:
-        from voicetrail.infra import (
-            aws,  # lazy: keeps boto3 off the path of functions that never use this pass
-        )
+        # Up the floors on purpose (infra's log formatter uses redaction), and lazily: the shared AWS
+        # session is needed only by the optional Comprehend pass, and boto3 stays off the other paths.
+        from voicetrail.infra import aws
 
         return cls(aws.client("comprehend", region=region_name), **kwargs)
 

@@ -26,6 +26,8 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any, Generic, NamedTuple, TypeVar
 
+# Up the floors on purpose: a closed-set token that is not one is bounded exactly as a key part is, by
+# the domain's one rule for naming what a sender chose (identity.key_part), never by a second copy.
 from voicetrail.domain.identity import key_part
 from voicetrail.errors import PayloadBoundsError
 
