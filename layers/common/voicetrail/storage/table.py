@@ -214,6 +214,7 @@ ERASURE_PROJECTION = (
     "vapi_call_id",
     "a_recording_sid",
     "a_vapi_call_id",
+    "body_s3",
 )
 
 
@@ -428,12 +429,13 @@ ITEM_TYPES: tuple[ItemType, ...] = (
             "event_type",
             "received_at_ms",
             "event_ts_ms",
-            "body | body_gz",
+            "body | body_gz | body_s3",
             "redactions",
             "a_<attribute>",
         ),
         "One webhook event (Vapi or Twilio), already sanitised. Written once, conditionally: a retry is a "
-        "duplicate. `body_gz` (gzip JSON) replaces `body` above 64 KB.",
+        "duplicate. `body_gz` (gzip JSON) replaces `body` above 64 KB; `body_s3` (the object key in the "
+        "large-events bucket, storage.large_bodies) replaces `body_gz` above 300 KB gzipped.",
     ),
     ItemType(
         "Vapi recording pointer",

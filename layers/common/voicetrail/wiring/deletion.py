@@ -80,7 +80,7 @@ def build_eraser(settings: OperatorSettings, *, metrics: MetricsRecorder) -> Era
     client = dynamodb_client(endpoint_url=settings.dynamodb_endpoint)
     twilio, vapi = build_external(settings)
     return ErasureService(
-        DynamoCallerItems(client, settings.table_name),
+        DynamoCallerItems(client, settings.table_name, large_bodies=settings.large_bodies()),
         pepper=SecretResolver(settings.pepper_ref, max_age=settings.secret_cache_seconds),
         recordings=twilio,
         calls=vapi,
