@@ -107,7 +107,7 @@ test: lint typecheck validate lint-template docs
 
 # docs/reference/data-model.md is generated from layers/common/voicetrail/storage/table.py.
 docs-ref-data-model: $(STAMP)
-	$(PY) -m voicetrail_cli.docgen_datamodel
+	$(PY) -m tools.docgen_datamodel
 
 test-slow: $(STAMP)
 	$(BIN)/pytest -m slow $(PYTEST_ARGS)
@@ -152,7 +152,7 @@ docs-serve: $(STAMP)
 
 # Every generated page: the CLI, parameters, environment, metrics, alarms, the runbook index, the data model.
 docs-ref: docs-ref-data-model
-	$(PY) -m voicetrail_cli.docgen
+	$(PY) -m tools.docgen
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) $(LINT_VENV) $(LAMBDA_VENV) $(RUNTIME_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache site

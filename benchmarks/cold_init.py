@@ -150,7 +150,7 @@ def build_layer(python: str, into: Path) -> Path:
 
 def function_environment(layer: Path, aws_endpoint: str | None) -> dict[str, str]:
     """The deployed function's environment (template.yaml, parameter defaults), secrets in Secrets Manager."""
-    from voicetrail_cli.template import functions, load_template, parameter_defaults, resolve_local_env
+    from voicetrail_cli.ops.template import functions, load_template, parameter_defaults, resolve_local_env
 
     template = load_template()
     spec = next(f for f in functions(template) if f.name == "vapi_webhook")
@@ -201,7 +201,7 @@ def start_aws() -> tuple[Any, str]:
 
     import boto3
 
-    from voicetrail_cli.local import EmbeddedDynamo, ensure_table
+    from voicetrail_cli.dev.local import EmbeddedDynamo, ensure_table
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = EmbeddedDynamo()
@@ -217,7 +217,7 @@ def start_aws() -> tuple[Any, str]:
 def first_transcripts(count: int, path: Path, caller: str = "+14155550123") -> None:
     """One distinct signed transcript (a card number spoken) per run: each first request is a real write."""
     from tests.conftest import http_event
-    from voicetrail_cli.scenario import CallScript
+    from voicetrail_cli.dev.scenario import CallScript
 
     events = []
     for _ in range(count):

@@ -2,7 +2,7 @@
 
 Simulated calls (the `voicetrail simulate` stream: every Vapi message of a call + its Twilio callbacks,
 no injected faults) go through the real vapi_webhook and twilio_status handlers, in-process, against
-moto's DynamoDB server behind a metering proxy (voicetrail_cli.faults.FaultProxy with no faults). Per call
+moto's DynamoDB server behind a metering proxy (voicetrail_cli.dev.faults.FaultProxy with no faults). Per call
 we measure: requests, handler durations (-> Lambda GB-s at 512 MB arm64), every DynamoDB operation and
 the size of every item written (-> write/read request units), log + EMF bytes (-> CloudWatch Logs), and
 stored bytes (-> DynamoDB storage at the retention in force). Then $ per 1,000 calls at 10k calls/day
@@ -67,10 +67,12 @@ def main() -> None:
     import logging
 
     from voicetrail.providers.vapi.auth import VapiAuthConfig
-    from voicetrail_cli.faults import FaultProxy
-    from voicetrail_cli.local import EmbeddedDynamo, dynamodb_admin_client, ensure_table, http_api_event
-    from voicetrail_cli.simulate import Signer, SimConfig, plan_simulation
-    from voicetrail_cli.template import Route
+    from voicetrail_cli.dev.faults import FaultProxy
+    from voicetrail_cli.dev.local import EmbeddedDynamo, ensure_table, http_api_event
+    from voicetrail_cli.dev.simulate.driver import Signer
+    from voicetrail_cli.dev.simulate.plan import SimConfig, plan_simulation
+    from voicetrail_cli.ops.template import Route
+    from voicetrail_cli.target import dynamodb_admin_client
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     dynamo = EmbeddedDynamo()

@@ -49,8 +49,8 @@ def main() -> None:
     from voicetrail.providers.vapi import sanitize as sanitize_module
     from voicetrail.providers.vapi import service as service_module
     from voicetrail.providers.vapi.auth import VapiAuthConfig, sign_request
-    from voicetrail_cli.local import EmbeddedDynamo, ensure_table
-    from voicetrail_cli.scenario import CallScript
+    from voicetrail_cli.dev.local import EmbeddedDynamo, ensure_table
+    from voicetrail_cli.dev.scenario import CallScript
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     dynamo = EmbeddedDynamo()

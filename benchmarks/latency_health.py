@@ -77,12 +77,13 @@ def main() -> None:
 
     from tests.support.metrics import MemoryRecorder
     from voicetrail.domain.latency import CallLatency, LatencyMetrics, call_latency
-    from voicetrail_cli.report import load_report, render_slow_calls, render_table
-    from voicetrail_cli.scenario import latency_day, performance_metrics
+    from voicetrail_cli.dev.scenario import latency_day, performance_metrics
+    from voicetrail_cli.ops.report.render import render_slow_calls, render_table
+    from voicetrail_cli.ops.report.roi import load_report
 
     with mock_aws():
         from voicetrail.storage.dynamo import dynamodb_client
-        from voicetrail_cli.local import ensure_table
+        from voicetrail_cli.dev.local import ensure_table
 
         client = dynamodb_client(region="us-east-1")
         ensure_table(client, "voicetrail-bench")

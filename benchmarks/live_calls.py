@@ -83,8 +83,9 @@ def build(backend: str) -> tuple[Callable[[dict[str, Any]], Any], Callable[[], N
         from voicetrail.storage.audit import DynamoAuditStore
         from voicetrail.storage.dynamo import DynamoEventStore
         from voicetrail.storage.live import DynamoLiveStore, TableConfigSource
-        from voicetrail_cli.live_scenarios import put_config
-        from voicetrail_cli.local import EmbeddedDynamo, dynamodb_admin_client, ensure_table
+        from voicetrail_cli.dev.live_scenarios import put_config
+        from voicetrail_cli.dev.local import EmbeddedDynamo, ensure_table
+        from voicetrail_cli.target import dynamodb_admin_client
 
         dynamo = EmbeddedDynamo()
         endpoint = dynamo.start()

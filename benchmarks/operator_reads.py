@@ -51,7 +51,7 @@ def store_call(endpoint: str) -> str:
     """A 30-turn call through the real handler (in this process), as the webhook stores it."""
     from benchmarks._common import VAPI_FUNCTION_ENV
     from voicetrail.providers.vapi.auth import VapiAuthConfig, sign_request
-    from voicetrail_cli.scenario import CallScript, encode
+    from voicetrail_cli.dev.scenario import CallScript, encode
 
     os.environ.update(
         {
@@ -83,7 +83,7 @@ def store_call(endpoint: str) -> str:
 
 
 def calls_show(endpoint: str, call_id: str) -> dict[str, Any]:
-    from voicetrail_cli.calls import load_call, render_call
+    from voicetrail_cli.ops.calls import load_call, render_call
     from voicetrail_cli.output import show
     from voicetrail_cli.target import resolve
 
@@ -151,7 +151,7 @@ def old_audit_module() -> Any:
 def audit_verify(endpoint: str) -> dict[str, Any]:
     from voicetrail.domain.audit.trail import AuditKind, AuditReader, AuditTrail, system_pk
     from voicetrail.storage.call_view import RequestCounter
-    from voicetrail_cli.local import dynamodb_admin_client
+    from voicetrail_cli.target import dynamodb_admin_client
 
     client = dynamodb_admin_client(endpoint)
     now = time.time()
@@ -197,7 +197,8 @@ def main() -> None:
     import logging
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto server's request lines
-    from voicetrail_cli.local import dynamodb_admin_client, ensure_table
+    from voicetrail_cli.dev.local import ensure_table
+    from voicetrail_cli.target import dynamodb_admin_client
 
     server, endpoint = moto_server()
     try:

@@ -9,7 +9,7 @@ is the write rate of the busiest index partition key at the busiest hour.
 Method (measured, then scaled):
 
 1. One whole call goes through the real handlers on moto (the table from template.yaml): the Vapi messages
-   of voicetrail_cli.scenario.CallScript (status updates, speech updates, partial and final transcripts, a
+   of voicetrail_cli.dev.scenario.CallScript (status updates, speech updates, partial and final transcripts, a
    tool call, the end-of-call report) and Twilio's four status callbacks plus one recording callback.
 2. After every DynamoDB write the table's index entries are compared with the previous state, the way
    DynamoDB bills a GSI: a new entry, a removed entry and a changed projected attribute are one index write
@@ -99,7 +99,7 @@ def one_call_through_the_handlers(turns: int) -> Iterator[IndexWriteCounter]:
     from moto import mock_aws
 
     from tests.conftest import function_env
-    from voicetrail_cli.local import ensure_table
+    from voicetrail_cli.dev.local import ensure_table
 
     os.environ.update(function_env(TABLE_NAME=TABLE))
     os.environ.update(
@@ -126,7 +126,7 @@ def run_call(vapi: Any, twilio: Any, turns: int) -> None:
     recording callback."""
     from tests.conftest import TWILIO_TOKEN, VAPI_SECRET, FakeContext, http_event
     from tests.twilio_support import call_lifecycle, recording_params, signed_form
-    from voicetrail_cli.scenario import CallScript
+    from voicetrail_cli.dev.scenario import CallScript
 
     lines = CallScript().user_lines
     script = CallScript(user_lines=tuple(lines[i % len(lines)] for i in range(turns)))

@@ -68,7 +68,7 @@ def moto_table() -> Iterator[Any]:
     """An in-process moto DynamoDB with the table exactly as template.yaml defines it."""
     from moto import mock_aws
 
-    from voicetrail_cli.local import ensure_table
+    from voicetrail_cli.dev.local import ensure_table
 
     with mock_aws():
         import boto3
@@ -138,8 +138,8 @@ def http_event(
 
 @pytest.fixture(autouse=True, scope="session")
 def _warm_name_tagger() -> None:
-    # The name tagger loads on first use; without cached bytecode (PYTHONDONTWRITEBYTECODE) compiling its
-    # weights takes ~0.5 s, which would land in whichever timed (hypothesis) example runs first.
+    # The name tagger loads on first use (its weights and gazetteer, a few ms); loaded here so that the load
+    # never lands in whichever timed (hypothesis) example runs first.
     from voicetrail.redaction import _names
 
     _names.tagger()

@@ -100,6 +100,6 @@ def assert_valid(name: str, document: Any) -> None:
 
 
 # The fake Live Call Control server lives with the demo scenarios (one implementation).
-from voicetrail_cli.live_scenarios import FakeControlServer  # noqa: E402
+from voicetrail_cli.dev.live_scenarios import FakeControlServer  # noqa: E402
 
 __all__ = ["FakeControlServer", "assert_valid", "schema_errors", "vapi_schema"]

@@ -49,6 +49,8 @@ PARAMETER_SETS: dict[str, dict[str, str]] = {
         "AlarmEmail": "ops@example.com",
         "KmsKeyArn": "arn:aws:kms:us-west-2:111122223333:key/11111111-2222-3333-4444-555555555555",
         "PurgeSchedule": "rate(1 hour)",
+        "EnableRetell": "true",
+        "EnableElevenLabs": "true",
     },
 }
 

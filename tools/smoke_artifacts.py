@@ -179,8 +179,8 @@ def function_environment(
 
 
 def _http_event(path: str, body: bytes, headers: dict[str, str], route_path: str) -> dict[str, Any]:
-    from voicetrail_cli.local import http_api_event
-    from voicetrail_cli.template import Route
+    from voicetrail_cli.dev.local import http_api_event
+    from voicetrail_cli.ops.template import Route
 
     headers = {"host": API_DOMAIN, **{k.lower(): v for k, v in headers.items()}}
     return http_api_event(
@@ -277,7 +277,7 @@ def start_fake_aws(template: dict[str, Any], values: dict[str, str]) -> tuple[An
     import boto3
     from moto.server import ThreadedMotoServer
 
-    from voicetrail_cli.template import table_definition
+    from voicetrail_cli.ops.template import table_definition
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per AWS call otherwise
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
@@ -336,7 +336,7 @@ def main() -> int:
     parser.add_argument("--runtime-python", required=True, help="python3.13 with only the runtime's boto3")
     args = parser.parse_args()
 
-    from voicetrail_cli.template import load_template
+    from voicetrail_cli.ops.template import load_template
 
     template = load_template()
     vapi_secret, twilio_token = secrets.token_urlsafe(24), secrets.token_urlsafe(24)

@@ -113,6 +113,9 @@ def explain(exc: BaseException) -> str | None:
             where = ".".join(str(p) for p in errors[0]["loc"]) or "value"
             return f"invalid {where}: {errors[0]['msg']}"
         if isinstance(cause, FileNotFoundError):
+            parent = os.path.dirname(str(cause.filename or ""))
+            if parent and not os.path.isdir(parent):  # a file to write into a folder that is not there
+                return f"no such directory: {parent} (for {cause.filename}): create it or pick another path"
             return f"file not found: {cause.filename}"
         if isinstance(cause, IsADirectoryError | PermissionError):
             return f"cannot read {cause.filename}: {cause.strerror}"

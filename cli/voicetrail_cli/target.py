@@ -18,10 +18,11 @@ from typing import Annotated, Any
 import typer
 
 from voicetrail_cli.failures import CliError
-from voicetrail_cli.local import LOCAL_TABLE
+from voicetrail_cli.timerange import HELP_SINCE, HELP_UNTIL
 
 TABLE_ENV = "VOICETRAIL_TABLE"
 STACK_ENV = "VOICETRAIL_STACK"
+LOCAL_TABLE = "voicetrail-local"  # the table `voicetrail serve` creates
 
 TableOpt = Annotated[
     str | None,
@@ -43,8 +44,8 @@ RegionOpt = Annotated[
     str | None, typer.Option("--region", help="AWS region (default: AWS_REGION / profile).")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
-SinceOpt = Annotated[str, typer.Option(help="Range start: 7d, 24h, 2w or YYYY-MM-DD (UTC).")]
-UntilOpt = Annotated[str | None, typer.Option(help="Range end (same forms; default: now).")]
+SinceOpt = Annotated[str, typer.Option(help=HELP_SINCE)]
+UntilOpt = Annotated[str | None, typer.Option(help=HELP_UNTIL)]
 NowOpt = Annotated[float | None, typer.Option("--now", hidden=True, help="Epoch seconds (tests).")]
 PepperOpt = Annotated[
     str | None,
@@ -53,6 +54,26 @@ PepperOpt = Annotated[
         help="Pepper ref: secretsmanager:<arn>|ssm:<name>|env:<VAR> (stack output HashPepperSecretArn).",
     ),
 ]
+
+
+def dynamodb_admin_client(endpoint: str | None) -> Any:
+    """A DynamoDB client for a local endpoint (moto's fake credentials, short timeouts) or for AWS."""
+    import boto3
+    from botocore.config import Config
+
+    if endpoint:
+        # A local endpoint answers at once or not at all: fail in seconds, not after DynamoDB's 10 retries.
+        return boto3.client(
+            "dynamodb",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",  # noqa: S106 - moto's fake credentials
+            config=Config(
+                connect_timeout=2, read_timeout=30, retries={"max_attempts": 2, "mode": "standard"}
+            ),
+        )
+    return boto3.client("dynamodb")
 
 
 def stack_outputs(stack: str, region: str | None) -> dict[str, str]:
@@ -87,8 +108,6 @@ class Deployment:
 
     def dynamodb(self) -> Any:
         if self.dynamodb_endpoint:
-            from voicetrail_cli.local import dynamodb_admin_client
-
             return dynamodb_admin_client(self.dynamodb_endpoint)
         import boto3
 

@@ -1,7 +1,8 @@
 """POST /operator/erase (IAM-authorised): erase everything stored about one caller, report counts.
 
-Body: {"phone": "+14155550123", "dry_run": false}. The number is validated as the CLI validates it
-(400 for anything that is not a valid number or SIP address); `dry_run` reports what would be erased.
+Body: {"phone": "+14155550123", "dry_run": false, "deadline_days": 25}. The number is validated as the
+CLI validates it (400 for anything that is not a valid number or SIP address); `dry_run` reports what
+would be erased; `deadline_days` (1-30, default ERASURE_DEADLINE_DAYS) is when provider deletions are due.
 """
 
 from __future__ import annotations
@@ -45,8 +46,17 @@ def erase_caller() -> Response[str]:
     dry_run = payload.get("dry_run", False)
     if not isinstance(dry_run, bool):
         raise BadRequestError("dry_run must be true or false")
-    result = eraser.erase(phone, dry_run=dry_run)
-    summary = {k: v for k, v in result.as_dict().items() if k not in ("items_deleted", "pending", "calls")}
+    deadline = payload.get("deadline_days")
+    if deadline is not None and (
+        isinstance(deadline, bool) or not isinstance(deadline, int) or not 1 <= deadline <= 30
+    ):
+        raise BadRequestError("deadline_days must be a whole number of days from 1 to 30")
+    result = eraser.erase(phone, dry_run=dry_run, deadline_days=deadline)
+    summary = {
+        k: v
+        for k, v in result.as_dict().items()
+        if k not in ("items_deleted", "pending", "calls", "providers", "skipped", "deleted_at_providers")
+    }
     logger.info("erasure finished", extra=summary)
     return reply_response(Reply(status=200, body=result.as_dict()))
 

@@ -1,4 +1,5 @@
-"""Scheduled retention purge (EventBridge): delete expired items without waiting for DynamoDB TTL.
+"""Scheduled retention purge (EventBridge): delete expired items without waiting for DynamoDB TTL, then
+retry the erasure follow-ups (deletions at providers an erasure could not finish).
 
 Event overrides (manual invokes): {"dry_run": true} counts only; {"from_days": N} re-walks N days of
 expiry buckets regardless of the cursor (after a policy change that moved expiries into the past).
@@ -14,13 +15,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from voicetrail.infra.observability import PowertoolsRecorder, build_logger, build_metrics, tracer_decorator
 from voicetrail.settings import PurgeRunSettings
-from voicetrail.wiring.deletion import build_purger
+from voicetrail.wiring.deletion import build_followups, build_purger
 
 SERVICE = "retention_purge"
 settings = PurgeRunSettings.from_env()
 logger = build_logger(SERVICE)
 metrics = build_metrics(settings.metrics_namespace, SERVICE)
 purger = build_purger(settings, metrics=PowertoolsRecorder(metrics, settings.environment))
+followups = build_followups(settings, metrics=PowertoolsRecorder(metrics, settings.environment))
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -36,7 +38,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         from_days=int(from_days) if isinstance(from_days, int) and from_days > 0 else None,
     )
     logger.info("purge finished", extra=report.as_dict())
-    return report.as_dict()
+    # Erasure follow-ups (deletions at providers) in the time the purge left: each run retries them all.
+    erasure = followups.run(remaining_ms=context.get_remaining_time_in_millis, dry_run=dry_run)
+    logger.info("erasure follow-ups", extra=erasure.as_dict())
+    return {**report.as_dict(), "erasure_followups": erasure.as_dict()}
 
 
 init_done()  # last: everything above is the function's init

@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from tests.e2e.test_report_html import CHROMIUM, decode_png
-from voicetrail_cli.template import REPO_ROOT
+from voicetrail_cli.ops.template import REPO_ROOT
 
 pytestmark = pytest.mark.e2e
 

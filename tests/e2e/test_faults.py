@@ -26,17 +26,15 @@ from tests.fakes.seed import (
 from tests.fakes.servers import FakeTwilio, FakeVapi
 from voicetrail.providers.vapi.auth import VapiAuthConfig, sign_request
 from voicetrail.storage.dynamo import DynamoEventStore
-from voicetrail_cli.faults import FaultProxy, FaultRates
-from voicetrail_cli.live_scenarios import HUMAN_DESK, FakeControlServer, escalated_call, put_config
-from voicetrail_cli.local import LOCAL_TABLE, EmbeddedDynamo, LocalApi, dynamodb_admin_client, ensure_table
-from voicetrail_cli.simulate import (
-    HttpDriver,
-    Signer,
-    SimConfig,
-    latency_line,
-    plan_simulation,
-    run_simulation,
-)
+from voicetrail.storage.expiry_days import note_expiry
+from voicetrail_cli.dev.faults import FaultProxy, FaultRates
+from voicetrail_cli.dev.live_scenarios import HUMAN_DESK, FakeControlServer, escalated_call, put_config
+from voicetrail_cli.dev.local import EmbeddedDynamo, LocalApi, ensure_table
+from voicetrail_cli.dev.simulate.command import run_simulation
+from voicetrail_cli.dev.simulate.driver import HttpDriver, Signer
+from voicetrail_cli.dev.simulate.evaluate import latency_line
+from voicetrail_cli.dev.simulate.plan import SimConfig, plan_simulation
+from voicetrail_cli.target import LOCAL_TABLE, dynamodb_admin_client
 
 pytestmark = pytest.mark.e2e
 
@@ -153,6 +151,7 @@ def test_recording_deletion_failures_are_retried_by_later_runs_and_delete_exactl
                 items.append(summary_item(call_sid(n), f"vapi-{n}", now + 86_400))
                 twilio.existing.add(recording_sid(n))
                 vapi.existing.add(f"vapi-{n}")
+            note_expiry(client, api.table, *items)  # as the service writes (the table may be backfilled)
             put_all(client, api.table, items)
             seeded = {i["pk"]["S"] for i in items}  # moto's state is shared by every server in the process
             twilio.fail[recording_sid(1)] = [503, 500]

@@ -17,7 +17,7 @@ from voicetrail.domain.audit.trail import AuditReader
 from voicetrail.providers.vapi.auth import VapiAuthConfig, sign_request
 from voicetrail.storage.audit import DynamoAuditStore
 from voicetrail.storage.dynamo import DynamoEventStore
-from voicetrail_cli.live_scenarios import (
+from voicetrail_cli.dev.live_scenarios import (
     HUMAN_DESK,
     FakeControlServer,
     LiveCall,
@@ -25,7 +25,8 @@ from voicetrail_cli.live_scenarios import (
     escalated_call,
     put_config,
 )
-from voicetrail_cli.local import LocalApi, dynamodb_admin_client
+from voicetrail_cli.dev.local import LocalApi
+from voicetrail_cli.target import dynamodb_admin_client
 
 pytestmark = pytest.mark.e2e
 

@@ -17,15 +17,12 @@ import httpx
 import pytest
 
 from voicetrail.providers.vapi.auth import VapiAuthConfig
-from voicetrail_cli.local import EmbeddedDynamo, LocalApi, dynamodb_admin_client
-from voicetrail_cli.simulate import (
-    HttpDriver,
-    Signer,
-    SimConfig,
-    latency_line,
-    plan_simulation,
-    run_simulation,
-)
+from voicetrail_cli.dev.local import EmbeddedDynamo, LocalApi
+from voicetrail_cli.dev.simulate.command import run_simulation
+from voicetrail_cli.dev.simulate.driver import HttpDriver, Signer
+from voicetrail_cli.dev.simulate.evaluate import latency_line
+from voicetrail_cli.dev.simulate.plan import SimConfig, plan_simulation
+from voicetrail_cli.target import dynamodb_admin_client
 
 pytestmark = pytest.mark.e2e
 

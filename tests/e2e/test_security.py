@@ -17,7 +17,8 @@ import httpx
 import pytest
 
 from voicetrail.providers.vapi.auth import AuthScheme, VapiAuthConfig, sign_request
-from voicetrail_cli.local import LocalApi, dynamodb_admin_client
+from voicetrail_cli.dev.local import LocalApi
+from voicetrail_cli.target import dynamodb_admin_client
 
 pytestmark = pytest.mark.e2e
 

@@ -14,14 +14,15 @@ from voicetrail.domain.calls.state import twilio_call_key
 from voicetrail.domain.retention.classes import RetentionPolicy
 from voicetrail.storage.dynamo import DynamoEventStore
 from voicetrail.storage.ledger import DynamoCallLedger
-from voicetrail_cli.local import LocalApi, dynamodb_admin_client
-from voicetrail_cli.twilio_demo import (
+from voicetrail_cli.dev.local import LocalApi
+from voicetrail_cli.dev.twilio_demo import (
     TwilioDelivery,
     call_callbacks,
     deliver,
     shuffled_with_duplicates,
     signed_request,
 )
+from voicetrail_cli.target import dynamodb_admin_client
 
 pytestmark = pytest.mark.e2e
 
@@ -94,7 +95,7 @@ def test_forged_and_misaddressed_callbacks_are_401(api: LocalApi) -> None:
 def test_report_sees_the_calls(api: LocalApi) -> None:
     from rich.console import Console
 
-    from voicetrail_cli.report import print_report
+    from voicetrail_cli.ops.report.command import print_report
 
     client = dynamodb_admin_client(api.dynamodb_endpoint)
     since = time.time() - 3600

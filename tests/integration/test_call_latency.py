@@ -88,8 +88,8 @@ def test_reports_without_turns_or_metrics(
 
 
 def test_a_simulated_day_flags_exactly_the_injected_slow_calls(handler: ModuleType, moto_table: Any) -> None:
-    from voicetrail_cli.report import load_report
-    from voicetrail_cli.scenario import latency_day
+    from voicetrail_cli.dev.scenario import latency_day
+    from voicetrail_cli.ops.report.roi import load_report
 
     day_start = 1_764_028_800  # 2025-11-25 00:00 UTC
     calls = latency_day(seed=17, calls=30, day_start_ms=day_start * 1000, slow_share=0.25)

@@ -12,7 +12,7 @@ import pytest
 from voicetrail.domain.calls.ports import PutOutcome, StoredEvent
 from voicetrail.domain.retention.classes import RetentionClass
 from voicetrail.storage.dynamo import DynamoEventStore, dynamodb_client
-from voicetrail_cli.local import EmbeddedDynamo, ensure_table
+from voicetrail_cli.dev.local import EmbeddedDynamo, ensure_table
 
 pytestmark = pytest.mark.integration
 TABLE = "voicetrail-concurrency"

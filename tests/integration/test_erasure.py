@@ -4,6 +4,7 @@ a receipt, other callers are untouched, a repeat is a no-op, a provider failure 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,15 +25,19 @@ from tests.fakes.seed import (
     summary_item,
 )
 from tests.fakes.servers import FakeTwilio, FakeVapi
+from tests.support.metrics import MemoryRecorder
 from voicetrail.domain.audit.trail import AuditKind, AuditReader, AuditTrail, system_pk
 from voicetrail.domain.callers import CallerHasher
 from voicetrail.domain.erasure.deleters import TwilioRecordingDeleter, VapiCallDeleter
 from voicetrail.domain.erasure.eraser import ErasureService
+from voicetrail.domain.erasure.followups import FollowUpRunner
+from voicetrail.domain.erasure.providers import ProviderRegistry, standard_providers
 from voicetrail.domain.retention.classes import RetentionClass
 from voicetrail.errors import InvalidCallerIdError, PepperMismatchError
 from voicetrail.infra.secrets import SecretRef, SecretResolver
 from voicetrail.storage.audit import DynamoAuditStore
 from voicetrail.storage.erasure import DynamoCallerItems
+from voicetrail.storage.erasure_tasks import DynamoErasureTasks
 from voicetrail.storage.pepper import DynamoPepperFingerprints
 from voicetrail_cli.main import app
 
@@ -43,7 +48,7 @@ LATER = 4_000_000_000
 
 
 def _resolver(value: str) -> SecretResolver:
-    return SecretResolver(SecretRef("env", "X"), fetch=lambda ref, age: value)
+    return SecretResolver(SecretRef("env", "X"), fetch=lambda ref, age, /, *, force=False: value)
 
 
 def seed(client: Any) -> set[tuple[str, str]]:
@@ -84,14 +89,29 @@ def providers() -> Iterator[tuple[FakeTwilio, FakeVapi]]:
         yield twilio, vapi
 
 
+def fake_providers(twilio: FakeTwilio, vapi: FakeVapi) -> ProviderRegistry:
+    return standard_providers(
+        TwilioRecordingDeleter(ACCOUNT_SID, _resolver(AUTH_TOKEN), base_url=twilio.base_url),
+        VapiCallDeleter(_resolver(VAPI_KEY), base_url=vapi.base_url),
+    )
+
+
 def service(client: Any, twilio: FakeTwilio, vapi: FakeVapi) -> ErasureService:
     return ErasureService(
         DynamoCallerItems(client, TABLE),
         pepper=_resolver(PEPPER),
         fingerprints=DynamoPepperFingerprints(client, TABLE),
-        recordings=TwilioRecordingDeleter(ACCOUNT_SID, _resolver(AUTH_TOKEN), base_url=twilio.base_url),
-        calls=VapiCallDeleter(_resolver(VAPI_KEY), base_url=vapi.base_url),
+        providers=fake_providers(twilio, vapi),
+        tasks=DynamoErasureTasks(client, TABLE),
         audit=AuditTrail(DynamoAuditStore(client, TABLE), sleep=lambda _: None),
+    )
+
+
+def followups(client: Any, twilio: FakeTwilio, vapi: FakeVapi, clock: float) -> FollowUpRunner:
+    """What the scheduled purge function runs after each purge."""
+    audit = AuditTrail(DynamoAuditStore(client, TABLE), sleep=lambda _: None)
+    return FollowUpRunner(
+        DynamoErasureTasks(client, TABLE), fake_providers(twilio, vapi), audit=audit, clock=lambda: clock
     )
 
 
@@ -126,28 +146,90 @@ def test_erasure_removes_every_call_of_the_caller_and_keeps_a_receipt(
     assert again["complete"] and again["calls_found"] == 0 and again["items_deleted_total"] == 0
 
 
-def test_a_vapi_outage_leaves_the_call_whole_for_a_retry(
+def test_a_vapi_outage_erases_our_copy_at_once_and_the_purge_finishes_at_vapi(
+    moto_table: Any, providers: tuple[FakeTwilio, FakeVapi]
+) -> None:
+    twilio, vapi = providers
+    seeded = seed(moto_table)
+    vapi.fail["vapi-a1"] = [503, 503]
+
+    first = service(moto_table, twilio, vapi).erase(PHONE_A).as_dict()
+
+    # Our copy is gone at once: every call of the caller, the consent decision, whatever Vapi answers.
+    assert first["erased_here"] and first["calls_erased"] == 3 and not first["complete"]
+    left = all_keys(moto_table, TABLE)
+    assert seeded & left == caller_b_keys(seeded)
+    assert first["pending"] == [
+        {
+            "call_id": f"twilio:{call_sid(1)}",  # the first call that points at it (its Twilio leg)
+            "provider": "vapi",
+            "target": "vapi-a1",
+            "status": "pending",
+            "reason": "retry",
+            "due_at": first["due_at"],
+        }
+    ]
+    assert first["twilio_recordings_deleted"] == 1 and first["vapi_calls_deleted"] == 1  # vapi-a2 went
+    assert first["pending_calls"] == 1 and "vapi-a1" in vapi.existing
+    (task,) = DynamoErasureTasks(moto_table, TABLE).pending(10)
+    assert (task.provider, task.target, task.attempts, task.last_outcome) == ("vapi", "vapi-a1", 1, "retry")
+
+    # The scheduled purge retries: Vapi fails once more, then answers; the task is closed.
+    runner = followups(moto_table, twilio, vapi, clock=time.time() + 3600)  # the next hourly run
+    assert runner.run().as_dict() == {
+        "seen": 1,
+        "deleted": 0,
+        "skipped": 0,
+        "pending": 1,
+        "overdue": 0,
+        "stopped_early": False,
+    }
+    assert runner.run().deleted == 1 and "vapi-a1" not in vapi.existing
+    assert DynamoErasureTasks(moto_table, TABLE).pending(10) == []
+    assert runner.run().seen == 0
+    kinds = [
+        r.details.get("followups_deleted")
+        for r in AuditReader(DynamoAuditStore(moto_table, TABLE)).chain_records(system_pk("erasure"))
+    ]
+    assert kinds == [None, 1]  # the request's receipt, then the run that finished the follow-up
+
+
+def test_a_follow_up_past_its_deadline_is_counted_for_the_alarm(
+    moto_table: Any, providers: tuple[FakeTwilio, FakeVapi]
+) -> None:
+    twilio, vapi = providers
+    seed(moto_table)
+    vapi.fail["vapi-a1"] = [503] * 5
+    eraser = service(moto_table, twilio, vapi)
+    eraser._clock = lambda: 1.9e9
+    result = eraser.erase(PHONE_A, deadline_days=3).as_dict()
+    assert result["due_at"] == "2030-03-20T17:46:40Z" and result["deadline_days"] == 3
+
+    metrics = MemoryRecorder()
+    audit = AuditTrail(DynamoAuditStore(moto_table, TABLE), sleep=lambda _: None)
+    tasks = DynamoErasureTasks(moto_table, TABLE)
+    on_time = FollowUpRunner(
+        tasks, fake_providers(twilio, vapi), audit=audit, metrics=metrics, clock=lambda: 1.9e9 + 2 * 86_400
+    )
+    assert on_time.run().overdue == 0
+    late = FollowUpRunner(
+        tasks, fake_providers(twilio, vapi), audit=audit, metrics=metrics, clock=lambda: 1.9e9 + 3 * 86_400
+    )
+    assert late.run().overdue == 1
+    assert metrics.total("ErasureFollowUpOverdue") == 1
+
+
+def test_a_provider_no_longer_configured_closes_its_task_as_skipped(
     moto_table: Any, providers: tuple[FakeTwilio, FakeVapi]
 ) -> None:
     twilio, vapi = providers
     seed(moto_table)
     vapi.fail["vapi-a1"] = [503]
-
-    first = service(moto_table, twilio, vapi).erase(PHONE_A).as_dict()
-
-    assert not first["complete"] and first["pending_calls"] == 2  # vapi-a1 and the Twilio leg pointing at it
-    assert {(p["call_id"], p["provider"], p["target"], p["reason"]) for p in first["pending"]} == {
-        ("vapi-a1", "vapi", "vapi-a1", "retry"),
-        (f"twilio:{call_sid(1)}", "vapi", "vapi-a1", "retry"),
-        ("caller", "dynamodb", "1 items", "kept_until_calls_erased"),
-    }
-    assert ("CALL#vapi-a1", "EVT#vapi#t1") in all_keys(moto_table, TABLE)
-    assert (f"CALLER#{CallerHasher(PEPPER).hash(PHONE_A)}", "CONSENT") in all_keys(moto_table, TABLE)
-    second = service(moto_table, twilio, vapi).erase(PHONE_A).as_dict()
-    assert second["complete"] and second["calls_erased"] == 2
-    assert not any(
-        "vapi-a1" in pk or call_sid(1) in pk for pk, sk in all_keys(moto_table, TABLE) if "AUDIT" not in sk
-    )
+    service(moto_table, twilio, vapi).erase(PHONE_A)
+    unconfigured = standard_providers(TwilioRecordingDeleter(None, None), VapiCallDeleter(None))
+    tasks = DynamoErasureTasks(moto_table, TABLE)
+    report = FollowUpRunner(tasks, unconfigured).run()
+    assert (report.skipped, report.pending) == (1, 0) and tasks.pending(10) == []
 
 
 def test_operator_route_erases_and_reports_counts(
@@ -180,15 +262,21 @@ def test_cli_erase_against_the_table(moto_table: Any, monkeypatch: pytest.Monkey
     result = CliRunner().invoke(
         app, ["erase", "--phone", PHONE_B, "--table", TABLE, "--pepper-ref", "env:CLI_PEPPER", "--json"]
     )
-    # No provider credentials given: the Vapi call and the recording stay pending, nothing is lost.
-    assert result.exit_code == 3, result.output  # incomplete: something is pending
+    # No provider credentials given: our copy is erased, both providers are reported skipped.
+    assert result.exit_code == 0, result.output
     output = json.loads(result.stdout)
-    assert output["pending_calls"] == 2 and not output["complete"]
-    assert {(p["provider"], p["reason"]) for p in output["pending"]} == {
-        ("vapi", "unconfigured"),
-        ("twilio", "unconfigured"),
+    assert output["complete"] and output["erased_here"] and output["pending"] == []
+    assert {(p["provider"], p["target"], p["status"], p["reason"]) for p in output["skipped"]} == {
+        ("vapi", "vapi-b1", "skipped", "not configured"),
+        ("twilio", recording_sid(2), "skipped", "not configured"),
     }
-    assert caller_b_keys(seeded) <= all_keys(moto_table, TABLE)
+    assert not caller_b_keys(seeded) & all_keys(moto_table, TABLE)
+    assert DynamoErasureTasks(moto_table, TABLE).pending(10) == []  # nothing pending forever
+    shown = CliRunner().invoke(
+        app,
+        ["erase", "--phone", PHONE_B, "--table", TABLE, "--pepper-ref", "env:CLI_PEPPER", "--deadline", "31"],
+    )
+    assert shown.exit_code == 2  # the deadline is bounded: 1 to 30 days
 
 
 @pytest.mark.parametrize(
@@ -243,6 +331,10 @@ def test_dry_run_lists_what_would_go_and_changes_nothing(
         ({"phone": "+1415555"}, 400, "invalid_phone"),
         ({"phone": "+14155550123", "dry_run": "yes"}, 400, "bad_request"),
         ({}, 400, "bad_request"),
+        ({"phone": "+14155550123", "deadline_days": 0}, 400, "bad_request"),
+        ({"phone": "+14155550123", "deadline_days": 31}, 400, "bad_request"),
+        ({"phone": "+14155550123", "deadline_days": "25"}, 400, "bad_request"),
+        ({"phone": "+14155550123", "deadline_days": True}, 400, "bad_request"),
     ],
 )
 def test_the_route_validates_like_the_cli(
@@ -267,3 +359,25 @@ def test_cli_refuses_a_wrong_pepper_in_one_line(moto_table: Any, monkeypatch: py
     assert result.exit_code == 1
     assert result.stderr.startswith("error: the pepper does not match") and result.stderr.count("\n") == 1
     assert "Traceback" not in result.output
+
+
+def test_the_scheduled_purge_function_retries_the_follow_ups(
+    moto_table: Any, providers: tuple[FakeTwilio, FakeVapi], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    twilio, vapi = providers
+    seed(moto_table)
+    vapi.fail["vapi-a1"] = [503]
+    assert service(moto_table, twilio, vapi).erase(PHONE_A).as_dict()["pending_calls"] == 1
+    env = function_env(
+        TWILIO_ACCOUNT_SID=ACCOUNT_SID,
+        TEST_TWILIO_TOKEN=AUTH_TOKEN,
+        VAPI_API_KEY_REF="env:TEST_VAPI_KEY",
+        TEST_VAPI_KEY=VAPI_KEY,
+        TWILIO_API_BASE_URL=twilio.base_url,
+        VAPI_API_BASE_URL=vapi.base_url,
+        PURGE_LOOKBACK_DAYS="2",
+    )
+    module = load_function("retention_purge", env, monkeypatch)
+    answer = module.lambda_handler({}, FakeContext())
+    assert answer["erasure_followups"]["deleted"] == 1 and "vapi-a1" not in vapi.existing
+    assert DynamoErasureTasks(moto_table, TABLE).pending(10) == []

@@ -17,8 +17,8 @@ from voicetrail.providers.vapi.auth import VapiAuthConfig, sign_request
 from voicetrail.storage.audit import DynamoAuditStore
 from voicetrail.storage.call_view import RequestCounter
 from voicetrail.storage.table import INDEX_SHARDS, audit_days
+from voicetrail_cli.dev.scenario import CallScript, encode
 from voicetrail_cli.main import app
-from voicetrail_cli.scenario import CallScript, encode
 
 pytestmark = pytest.mark.integration
 ESCALATING_TURN = 7
@@ -77,14 +77,22 @@ def test_an_unknown_call_is_an_error(moto_table: Any) -> None:
 
 
 def test_evidence_verifies_offline_and_one_changed_byte_is_detected(
-    stored_call: CallScript, tmp_path: Path
+    stored_call: CallScript, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    bundle_path = tmp_path / "bundle.json"
+    monkeypatch.setenv("VOICETRAIL_SIGNING_KEY", str(tmp_path / "key.pem"))  # the local stack's signer
+    bundle_path, key_path = tmp_path / "bundle.json", tmp_path / "public.pem"
     result = run("evidence", stored_call.call_id, "--out", str(bundle_path), "--json")
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["verification"]["ok"] is True
-    clean = CliRunner().invoke(app, ["audit", "verify", "--file", str(bundle_path), "--json"])
+    exported = json.loads(result.stdout)
+    assert exported["verification"]["ok"] is True and exported["fingerprint"].startswith("SHA256:")
+    published = CliRunner().invoke(app, ["audit", "public-key", "--out", str(key_path), "--json"])
+    assert json.loads(published.stdout)["fingerprint"] == exported["fingerprint"], published.output
+    verify = ["audit", "verify", "--file", str(bundle_path), "--public-key", str(key_path), "--json"]
+    clean = CliRunner().invoke(app, verify)
     assert clean.exit_code == 0 and json.loads(clean.stdout)["records"] >= 2, clean.output
+    assert json.loads(clean.stdout)["signed_records"] == exported["signed_records"] > exported["events"]
+    unkeyed = CliRunner().invoke(app, ["audit", "verify", "--file", str(bundle_path)])
+    assert unkeyed.exit_code == 1 and "--public-key" in unkeyed.stderr
 
     original = bundle_path.read_bytes()
     bundle = json.loads(original)
@@ -100,9 +108,10 @@ def test_evidence_verifies_offline_and_one_changed_byte_is_detected(
         tampered = bytearray(original)
         tampered[offset] = ord("9") if tampered[offset] != ord("9") else ord("8")
         bundle_path.write_bytes(bytes(tampered))
-        result = CliRunner().invoke(app, ["audit", "verify", "--file", str(bundle_path), "--json"])
+        result = CliRunner().invoke(app, verify)
         assert result.exit_code == 1, (where, result.output)
         assert json.loads(result.stdout)["ok"] is False, where
+        assert "record_edited" in {b["problem"] for b in json.loads(result.stdout)["breaks"]}, where
 
 
 def test_an_export_verifies_offline_json_and_csv(stored_call: CallScript, tmp_path: Path) -> None:
@@ -178,3 +187,59 @@ def test_stack_outputs_point_every_command_at_the_deployment(
     assert verified.exit_code == 0 and "intact" in verified.stdout, verified.output
     report = runner.invoke(app, ["report", "--stack", "voicetrail-test", "--json"])
     assert json.loads(report.stdout)["rows"][-1]["calls"] == 1
+
+
+def test_the_purge_summary_reads_as_counts(moto_table: Any) -> None:
+    from tests.fakes.seed import event_item, put_all
+    from voicetrail.domain.retention.classes import RetentionClass
+
+    now = int(time.time())
+    put_all(
+        moto_table, TABLE, [event_item("call-1", f"e{n}", RetentionClass.CONTENT, now - 60) for n in range(3)]
+    )
+    for args, rows in (
+        (("purge", "--dry-run"), ("expired", "3 (content 3)")),
+        (("purge",), ("deleted", "3 (content 3)")),
+    ):
+        result = run(*args)
+        assert result.exit_code == 0, result.output
+        text = result.stdout
+        assert all(word in text for word in rows) and "{" not in text  # no raw dicts
+        header = next(line for line in text.splitlines() if "measure" in line)
+        assert "value" in header  # every column is named
+    again = json.loads(run("purge", "--json").stdout)
+    assert again["expired"] == {} and again["buckets"] <= 2 and again["index_reads"] == 2
+
+
+def test_evidence_into_a_missing_directory_names_the_directory(
+    stored_call: CallScript, tmp_path: Path
+) -> None:
+    out = tmp_path / "missing" / "x.json"
+    result = run("evidence", stored_call.call_id, "--out", str(out))
+    assert result.exit_code == 1 and f"no such directory: {out.parent}" in result.stderr, result.output
+
+
+def test_calls_show_is_a_clean_view(stored_call: CallScript) -> None:
+    text = run("calls", "show", stored_call.call_id).stdout
+    assert "('" not in text and "',)" not in text  # no Python tuples
+    cost_rows = [line for line in text.splitlines() if line.startswith("│ cost ")]
+    assert len(cost_rows) == 1 and "cost_usd" not in text  # the cost once
+    assert "at_ms" not in text and "received (UTC)" in text and "started (UTC)" in text
+    transcript = text.split("transcript (as stored: redacted)")[1].split("Turns")[0]
+    rows = [line for line in transcript.splitlines() if line.startswith("│")]
+    assert rows and all(line.split("│")[2].strip() for line in rows)  # every row has its words
+    assert "Yes, that's fine." in transcript
+    assert "│ -  │ -" not in text and "│ - │ - │" not in text  # no phantom recording row
+    assert "vapi     │ the call's audio at Vapi" in text
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_calls_list_fits_80_and_120_columns(
+    stored_call: CallScript, width: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", str(width))
+    text = run("calls", "list").stdout
+    assert all(len(line) <= width for line in text.splitlines()) and "…" not in text
+    assert stored_call.call_id in text and "left out to fit" in text
+    wide = run("calls", "list", "--wide").stdout
+    assert stored_call.provider_call_id in wide and "left out" not in wide

@@ -31,7 +31,14 @@ from voicetrail.domain.retention.classes import DAY, RetentionClass
 from voicetrail.domain.retention.purge import PurgeConfig, RetentionPurger
 from voicetrail.infra.secrets import SecretRef, SecretResolver
 from voicetrail.storage.audit import DynamoAuditStore
-from voicetrail.storage.table import AUDIT_DAYS_PK, CURSOR_PK, audit_marker_day
+from voicetrail.storage.table import (
+    AUDIT_DAYS_PK,
+    CURSOR_PK,
+    EXPIRY_DAYS_PK,
+    EXPIRY_DAYS_STATE_SK,
+    audit_marker_day,
+    expiry_day,
+)
 from voicetrail.wiring.deletion import dynamo_purger
 
 pytestmark = pytest.mark.integration
@@ -83,15 +90,21 @@ def test_exactly_the_expired_items_go_at_one_read_each(faulty: FaultyDynamo, mot
 
     after = all_keys(moto_table, TABLE)
     assert before - after == gone  # exactly the expired ones are gone...
-    assert (after - before) == {
+    assert {k for k in after - before if k[0] != EXPIRY_DAYS_PK} == {
         (CURSOR_PK, "STATE#cursor"),
         (system_pk("purge"), "AUDIT#00000001"),
         (AUDIT_DAYS_PK, audit_marker_day(NOW)),  # the day marker: audit verify reads days with records
     }
+    # ...and the expiry day records: the backfill's state, and days from yesterday on (clean past days go)
+    records = {sk for pk, sk in after if pk == EXPIRY_DAYS_PK} - {EXPIRY_DAYS_STATE_SK}
+    assert records and min(records) >= expiry_day(NOW - DAY)
     assert report.deleted_total == 130 and report.failures == 0 and not report.stopped_early
     assert report.deleted == {"content": 44, "metadata": 43, "audit": 43}
     assert report.items_read == 130  # O(expired): the index read returns nothing else
-    assert faulty.scans == 0 and max(faulty.batch_sizes) <= 25
+    assert not report.every_bucket and report.buckets <= 10 * 13  # only buckets that received items
+    # The items were seeded as a table written before the day records existed: one backfill scan of the
+    # ExpiryIndex (keys only, once in a table's life), never a scan of the table.
+    assert faulty.scans == 1 and max(faulty.batch_sizes) <= 25
     assert metrics.total("PurgeRuns") == 1 and metrics.total("PurgeDeleted") == 130
     assert metrics.total("PurgeDeletedByClass", retention_class="content") == 44
 
@@ -112,8 +125,12 @@ def test_a_second_run_reads_from_the_cursor_only(faulty: FaultyDynamo, moto_tabl
     put_all(moto_table, TABLE, mixed_items(expired=20, alive=5)[0])
     first = purger(faulty).run()
     second = purger(faulty).run()
-    assert first.buckets == 401  # first run: the whole lookback
-    assert second.buckets == 1 and second.items_read == 0  # then: today's bucket only
+    assert first.days == 401  # first run: the whole lookback...
+    assert not first.every_bucket and first.buckets <= 10 * 13  # ...but only buckets that received items
+    assert second.days == 1 and second.items_read == 0  # then: from the cursor (today) only
+    assert second.buckets <= 13 and second.index_reads == 2  # the backfill state, one page of day records
+    walk = purger(faulty, day_records=False).run()  # without the records: 17 buckets a day
+    assert walk.every_bucket and walk.buckets == 17 and walk.items_read == 0
 
 
 def test_dry_run_counts_and_changes_nothing(faulty: FaultyDynamo, moto_table: Any) -> None:
@@ -167,8 +184,8 @@ def test_a_run_stops_before_the_deadline_and_the_next_resumes(moto_table: Any) -
     second = purger(client).run(remaining_ms=FakeContext().get_remaining_time_in_millis)
     assert not second.stopped_early and second.deleted_total == len(left)
     assert not gone & all_keys(moto_table, TABLE)
-    # the living, the cursor, two audit records, the audit day marker
-    assert len(all_keys(moto_table, TABLE)) == 20 + 1 + 2 + 1
+    # the living, the cursor, two audit records, the audit day marker (and the expiry day records)
+    assert len({k for k in all_keys(moto_table, TABLE) if k[0] != EXPIRY_DAYS_PK}) == 20 + 1 + 2 + 1
 
 
 # ---- recordings at Twilio and Vapi ------------------------------------------------------------------

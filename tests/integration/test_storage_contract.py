@@ -22,6 +22,8 @@ from tests.fakes.seed import (
 )
 from tests.support.memory import (
     InMemoryAuditStore,
+    InMemoryErasureTasks,
+    InMemoryExpiryDays,
     InMemoryPurgeCursor,
     InMemoryTable,
     MemoryPepperFingerprints,
@@ -30,15 +32,19 @@ from voicetrail.domain.audit.trail import AuditKind, AuditReader, AuditStore, Au
 from voicetrail.domain.callers import CallerHasher, PepperFingerprints
 from voicetrail.domain.erasure.deleters import ExternalOutcome
 from voicetrail.domain.erasure.eraser import ErasureService
-from voicetrail.domain.erasure.ports import CallerItems
+from voicetrail.domain.erasure.followups import ErasureTask
+from voicetrail.domain.erasure.ports import CallerItems, ErasureTasks
+from voicetrail.domain.erasure.providers import Provider as ErasureProvider
+from voicetrail.domain.erasure.providers import ProviderRegistry, twilio_recordings_of, vapi_calls_of
 from voicetrail.domain.items import ItemKey
 from voicetrail.domain.retention.classes import DAY, RetentionClass
 from voicetrail.domain.retention.purge import PurgeConfig, RetentionPurger
 from voicetrail.infra.secrets import SecretRef, SecretResolver
 from voicetrail.storage.audit import DynamoAuditStore
 from voicetrail.storage.erasure import DynamoCallerItems
+from voicetrail.storage.erasure_tasks import DynamoErasureTasks
 from voicetrail.storage.pepper import DynamoPepperFingerprints
-from voicetrail.storage.table import AUDIT_DAYS_PK, CURSOR_PK, CURSOR_SK, PEPPER_PK, system_pk
+from voicetrail.storage.table import AUDIT_DAYS_PK, CURSOR_PK, CURSOR_SK, EXPIRY_DAYS_PK, PEPPER_PK, system_pk
 from voicetrail.wiring.deletion import dynamo_purger
 
 pytestmark = pytest.mark.integration
@@ -70,6 +76,7 @@ class Stores:
     client: Any = None
     table: InMemoryTable | None = None
     audit_store: AuditStore | None = None
+    task_store: InMemoryErasureTasks | None = None
 
     def put(self, items: list[dict[str, Any]]) -> None:
         if self.table is not None:
@@ -104,12 +111,13 @@ class Stores:
             "clock": lambda: float(NOW),
         }
         if self.table is not None:
-            return RetentionPurger(self.table, InMemoryPurgeCursor(self.table), self.table, **options)
+            cursor, days = InMemoryPurgeCursor(self.table), InMemoryExpiryDays(self.table)
+            return RetentionPurger(self.table, cursor, self.table, days=days, **options)
         return dynamo_purger(self.client, TABLE, sleep=lambda _: None, **options)
 
     def eraser(self, provider: Provider) -> ErasureService:
         items: CallerItems = self.table if self.table is not None else DynamoCallerItems(self.client, TABLE)
-        pepper = SecretResolver(SecretRef("env", "P"), fetch=lambda ref, age: PEPPER)
+        pepper = SecretResolver(SecretRef("env", "P"), fetch=lambda ref, age, /, *, force=False: PEPPER)
         fingerprints: PepperFingerprints = (
             MemoryPepperFingerprints()
             if self.table is not None
@@ -120,11 +128,27 @@ class Stores:
             items,
             pepper=pepper,
             fingerprints=fingerprints,
-            recordings=provider,
-            calls=provider,
+            providers=registry(provider),
+            tasks=self.tasks(),
             audit=self.audit(),
             clock=lambda: NOW,
         )
+
+    def tasks(self) -> ErasureTasks:
+        if self.table is not None:
+            if self.task_store is None:
+                self.task_store = InMemoryErasureTasks()
+            return self.task_store
+        return DynamoErasureTasks(self.client, TABLE)
+
+
+def registry(provider: Provider) -> ProviderRegistry:
+    return ProviderRegistry(
+        [
+            ErasureProvider("twilio", "recording", twilio_recordings_of, provider.delete_recording),
+            ErasureProvider("vapi", "call", vapi_calls_of, provider.delete_call),
+        ]
+    )
 
 
 @pytest.fixture(params=["dynamo", "memory"])
@@ -172,6 +196,8 @@ def test_the_purge_deletes_what_expired_and_holds_a_recording_it_could_not_relea
 
     assert report.deleted == {"content": 1, "metadata": 1, "recording": 1}
     assert report.recordings_pending == 1 and report.failures == 1
+    # Both read the buckets that received items only (the expiry day records), never every bucket.
+    assert not report.every_bucket and 0 < report.buckets <= 6
     assert sorted(provider.asked) == sorted([recording_sid(1), "vapi-1", recording_sid(2), "vapi-9"])
     keys = stores.stored_keys()
     assert ("CALL#vapi-1", "EVT#vapi#t1") not in keys and ("CALL#vapi-1", "EVT#vapi#t2") in keys
@@ -184,6 +210,7 @@ def test_the_purge_deletes_what_expired_and_holds_a_recording_it_could_not_relea
     # The due time stays in exp_sk: the next run (from the cursor) asks again, until Vapi says yes.
     again = stores.purger(provider).run()
     assert again.deleted_total == 0 and again.recordings_pending == 1
+    assert not again.every_bucket and again.buckets >= 1  # the held item's bucket is still named
     held = stores.item(f"CALL#twilio:{call_sid(2)}", f"REC#{recording_sid(2)}")
     assert held is not None and held["purge_attempts"]["N"] == "2"
     last = stores.purger(provider).run()
@@ -203,7 +230,8 @@ def test_erasure_removes_a_callers_items_and_keeps_a_receipt(stores: Stores) -> 
                 f"twilio:{call_sid(1)}", "status#1", RetentionClass.METADATA, NOW + DAY, caller_hash=mine
             ),
             recording_item(call_sid(1), recording_sid(1), NOW + DAY),
-            summary_item(call_sid(1), "vapi-a", NOW + DAY),
+            {**summary_item(call_sid(1), "vapi-a", NOW + DAY), "days": {"SS": ["2026-09-21"]}},
+            {"pk": {"S": "CALLS#2026-09-21"}, "sk": {"S": f"twilio:{call_sid(1)}"}},  # the day index entry
             {"pk": {"S": f"CALLER#{mine}"}, "sk": {"S": "CONSENT"}, "caller_hash": {"S": mine}},
             event_item("vapi-b", "t1", RetentionClass.CONTENT, NOW + DAY, caller_hash=theirs),
         ]
@@ -213,14 +241,34 @@ def test_erasure_removes_a_callers_items_and_keeps_a_receipt(stores: Stores) -> 
     result = stores.eraser(provider).erase("+14155550123").as_dict()
 
     assert result["complete"] and result["calls_found"] == 2 and result["calls_erased"] == 2
-    assert result["items_deleted"] == {"content": 1, "metadata": 2, "recording": 1, "caller": 1}
+    assert result["items_deleted"] == {"content": 1, "metadata": 3, "recording": 1, "caller": 1}
     assert sorted(provider.asked) == sorted([recording_sid(1), "vapi-a"])
+    assert {(p["provider"], p["status"]) for p in result["providers"]} == {
+        ("twilio", "deleted"),
+        ("vapi", "deleted"),
+    }
+    assert stores.tasks().pending(10) == []  # done inline: no follow-up left
     left = stores.stored_keys()
     # Besides the audit trail (records, day markers) and the pepper fingerprint: only the other caller's call.
-    kept = {AUDIT_DAYS_PK, PEPPER_PK}
+    kept = {AUDIT_DAYS_PK, PEPPER_PK, EXPIRY_DAYS_PK}  # no personal data: markers, fingerprints, day records
     assert {pk for pk, sk in left if not sk.startswith("AUDIT#") and pk not in kept} == {"CALL#vapi-b"}
     assert ("CALL#vapi-b", "EVT#vapi#t1") in left
     reader = AuditReader(stores.audit_store)  # type: ignore[arg-type]
     (receipt,) = reader.chain_records(system_pk("erasure"))
-    assert receipt.details["items_deleted"] == 5 and receipt.details["complete"] == 1
+    assert receipt.details["items_deleted"] == 6 and receipt.details["complete"] == 1
     assert [r.kind for r in reader.call_records("vapi-a")] == ["erasure"]
+
+
+def test_erasure_follow_up_tasks_are_added_once_updated_and_closed(stores: Stores) -> None:
+    tasks = stores.tasks()
+    first = ErasureTask("vapi", "call-1", "call-1", "r1", NOW, NOW + 25 * DAY)
+    tasks.add(first)
+    tasks.add(ErasureTask("vapi", "call-1", "call-1", "r2", NOW + 5, NOW + 30 * DAY))  # a repeat: kept once
+    tasks.add(ErasureTask("twilio", recording_sid(1), "twilio:x", "r1", NOW, NOW + 25 * DAY))
+    assert [(t.provider, t.request_id) for t in tasks.pending(10)] == [("twilio", "r1"), ("vapi", "r1")]
+    assert len(tasks.pending(1)) == 1
+    tasks.update(first.attempted("retry", NOW + 60))
+    (vapi,) = [t for t in tasks.pending(10) if t.provider == "vapi"]
+    assert (vapi.attempts, vapi.last_outcome, vapi.last_attempt_at) == (1, "retry", NOW + 60)
+    tasks.done(vapi)
+    assert [t.provider for t in tasks.pending(10)] == ["twilio"]

@@ -30,7 +30,7 @@ from tests.twilio_support import new_call_sid, signed_form, status_params
 from voicetrail.domain.calls.state import twilio_call_key
 from voicetrail.domain.retention.classes import RetentionPolicy
 from voicetrail.storage.ledger import DynamoCallLedger
-from voicetrail_cli.report import compute
+from voicetrail_cli.ops.report.roi import compute
 
 pytestmark = pytest.mark.integration
 TABLE = function_env()["TABLE_NAME"]

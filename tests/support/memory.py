@@ -3,9 +3,11 @@ benchmarks). The contract tests run both kinds against the same expectations."""
 
 from __future__ import annotations
 
+import calendar
 import copy
 import dataclasses
 import threading
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -25,6 +27,7 @@ from voicetrail.domain.calls.state import (
     twilio_call_key,
     utc_day,
 )
+from voicetrail.domain.erasure.followups import ErasureTask
 from voicetrail.domain.items import BATCH_LIMIT, BatchOutcome, ItemKey, RawItem
 from voicetrail.domain.latency import CallLatency
 from voicetrail.domain.live.store import CallerConsent, ClaimResult, ConsentRecord, RuleSnapshot, ToolResult
@@ -37,6 +40,7 @@ from voicetrail.storage.table import (
     CURSOR_SK,
     ERASURE_PROJECTION,
     EVENT_SK_PREFIX,
+    EXPIRY_BUCKET_PREFIX,
     PK,
     SK,
     TTL_ATTRIBUTE,
@@ -44,6 +48,8 @@ from voicetrail.storage.table import (
     audit_days,
     audit_index_sk,
     call_pk,
+    day_index_entries,
+    day_of_bucket,
     expiry_upper_bound,
 )
 
@@ -154,7 +160,7 @@ class InMemoryCallLedger:
 
     def merge_vapi(self, view: VapiCallView, *, now: float) -> None:
         item, _ = self._summary(view.call_key, view.event_ts_ms, now)
-        item["vapi_call_id"] = view.vapi_call_id
+        item["platform_call_id" if view.platform else "vapi_call_id"] = view.vapi_call_id
         if view.provider_call_id and looks_like_call_sid(view.provider_call_id):
             item["twilio_call_sid"] = view.provider_call_id
         if view.ended:
@@ -175,6 +181,8 @@ class InMemoryCallLedger:
             item["topology"] = view.topology
         if view.latency is not None:
             item["latency"] = view.latency.to_record()
+        if view.platform:
+            item["platform"] = view.platform
 
     def get_summary(self, call_key: str, *, now: float) -> CallSummary | None:
         item = self.summaries.get(call_key)
@@ -198,7 +206,7 @@ class InMemoryCallLedger:
             first_ts_ms=int(item.get("first_ts_ms", 0)),
             expires_at=int(item["expires_at"]),
             twilio_call_sid=item.get("twilio_call_sid"),
-            vapi_call_id=item.get("vapi_call_id"),
+            vapi_call_id=item.get("vapi_call_id") or item.get("platform_call_id"),
             status=item.get("call_status"),
             final_status=item.get("final_status"),
             answered=bool(item.get("answered", False)),
@@ -215,6 +223,7 @@ class InMemoryCallLedger:
             recordings=tuple(sorted(item.get("recording_sids", ()))),
             days=tuple(sorted(item["days"])),
             latency=CallLatency.from_record(item.get("latency")),
+            platform=item.get("platform"),
         )
 
 
@@ -458,11 +467,12 @@ class InMemoryTable:
 
     def call_items(self, pk: str) -> list[RawItem]:
         with self._lock:
-            return [
+            items = [
                 {k: copy.deepcopy(v) for k, v in item.items() if k in ERASURE_PROJECTION}
                 for key, item in sorted(self.items.items())
                 if key.pk == pk
             ]
+        return items + day_index_entries(pk, items)
 
     # -- ItemDeleter -------------------------------------------------------------------------------
     def delete(self, keys: Sequence[ItemKey]) -> BatchOutcome:
@@ -496,6 +506,37 @@ class InMemoryPurgeCursor:
         )
 
 
+class InMemoryExpiryDays:
+    """The expiry day records of an InMemoryTable (port `ExpiryDays`), always complete: a day's buckets are
+    those its items carry now, as if every writer had recorded its bucket before writing."""
+
+    def __init__(self, table: InMemoryTable) -> None:
+        self._table = table
+        self.reads = 0
+        self.forgotten: list[int] = []
+
+    def buckets(self, first_day: int, last_day: int) -> dict[int, tuple[str, ...]] | None:
+        self.reads += 1
+        found: dict[int, set[str]] = {}
+        with self._table._lock:
+            for item in self._table.items.values():
+                bucket = item.get("exp_bucket", {}).get("S")
+                if bucket is None:
+                    continue
+                # The bucket's own day: a held item's TTL moves on, its bucket does not.
+                stamp = day_of_bucket(str(bucket)).removeprefix(EXPIRY_BUCKET_PREFIX)
+                day = calendar.timegm(time.strptime(stamp, "%Y-%m-%d"))
+                if first_day <= day <= last_day:
+                    found.setdefault(day, set()).add(str(bucket))
+        return {day: tuple(sorted(b)) for day, b in sorted(found.items())}
+
+    def forget(self, day: int) -> None:
+        self.forgotten.append(day)
+
+    def backfill(self, first_day: int, last_day: int, *, write: bool, more: Any, now: int) -> Any:
+        return self.buckets(first_day, last_day)
+
+
 class StaticConfigSource:
     """Configs held in memory (tests, benchmarks)."""
 
@@ -527,6 +568,25 @@ class MemoryPepperFingerprints:
 
     def known(self) -> set[str]:
         return set(self.fingerprints)
+
+
+class InMemoryErasureTasks:
+    """Port `ErasureTasks` over a dict keyed by (provider, target), as the table keys them."""
+
+    def __init__(self) -> None:
+        self.tasks: dict[tuple[str, str], ErasureTask] = {}
+
+    def add(self, task: ErasureTask) -> None:
+        self.tasks.setdefault((task.provider, task.target), task)
+
+    def pending(self, limit: int) -> list[ErasureTask]:
+        return [self.tasks[k] for k in sorted(self.tasks)][:limit]
+
+    def update(self, task: ErasureTask) -> None:
+        self.tasks[(task.provider, task.target)] = task
+
+    def done(self, task: ErasureTask) -> None:
+        self.tasks.pop((task.provider, task.target), None)
 
 
 class InMemoryQuarantineStore:

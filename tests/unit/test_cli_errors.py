@@ -106,6 +106,18 @@ MISTAKES: dict[str, Mistake] = {
         ["calls", "list", "--table", "t", "--outcome", "escalted"], "'escalted'"
     ),
     "an unknown command": Mistake(["verfiy"], "No such command 'verfiy'", 2),
+    "dnc check, a bad number (named before the pepper)": Mistake(
+        ["dnc", "check", "--phone", "555", "--table", "t"],
+        "--phone is not a valid phone number for region US",
+        2,
+        env={"HASH_PEPPER_REF": None},
+    ),
+    "config validate, a control character": Mistake(
+        ["config", "validate", "{control}"], "not JSON: Invalid control character (line 1, column 9)"
+    ),
+    "report, an inverted range": Mistake(
+        ["report", "--since", "1d", "--until", "3d", "--table", "t"], "is not before --until"
+    ),
 }
 
 
@@ -134,10 +146,15 @@ def test_a_mistake_is_one_line_and_a_non_zero_exit(
     payload.write_text(json.dumps({"message": {"type": "status-update"}}))
     text = tmp_path / "notes.txt"
     text.write_text("not json")
+    control = tmp_path / "control.json"
+    control.write_text('{"a": "x\ty"}')
     monkeypatch.chdir(tmp_path)
     _stub_cloudformation(monkeypatch, {})  # no stacks
     with busy_port() as port, _maybe_moto(mistake.moto):
-        args = [a.format(busy_port=port, payload=payload, payload_text=text) for a in mistake.args]
+        args = [
+            a.format(busy_port=port, payload=payload, payload_text=text, control=control)
+            for a in mistake.args
+        ]
         result = CliRunner().invoke(app, args)
     assert result.exit_code == mistake.exit_code, result.output
     lines = result.stderr.strip().splitlines()
@@ -163,6 +180,32 @@ def test_debug_shows_the_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert result.exit_code == 1 and isinstance(result.exception, FileNotFoundError)
 
 
+def test_version_is_one_line() -> None:
+    from voicetrail_cli.main import version
+
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.stdout == f"voicetrail {version()}\n"
+    assert version().count(".") >= 2
+
+
+@pytest.mark.parametrize(
+    ("path", "says"),
+    [
+        (
+            "/nonexistent-dir/sub/x.json",
+            "no such directory: /nonexistent-dir/sub (for /nonexistent-dir/sub/x.json)",
+        ),
+        ("missing.json", "file not found: missing.json"),
+        ("{tmp}/missing.json", "file not found: {tmp}/missing.json"),
+    ],
+)
+def test_a_missing_file_and_a_missing_directory_are_told_apart(path: str, says: str, tmp_path: Path) -> None:
+    from voicetrail_cli.failures import explain
+
+    error = FileNotFoundError(2, "No such file or directory", path.format(tmp=tmp_path))
+    assert (explain(error) or "").startswith(says.format(tmp=tmp_path))
+
+
 def test_explain_knows_nothing_of_a_bug() -> None:
     from voicetrail_cli.failures import explain
 
@@ -178,7 +221,7 @@ def test_explain_knows_nothing_of_a_bug() -> None:
     ],
 )
 def test_the_erase_url_output_and_the_base_url_both_work(given: str, url: str) -> None:
-    from voicetrail_cli.ops import operator_url, signing_region
+    from voicetrail_cli.ops.compliance import operator_url, signing_region
 
     assert operator_url(given) == "https://abc123.execute-api.eu-west-1.amazonaws.com" + url
     assert signing_region("abc123.execute-api.eu-west-1.amazonaws.com", "us-east-1") == "eu-west-1"

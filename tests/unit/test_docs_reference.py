@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from voicetrail_cli import docgen
-from voicetrail_cli.template import REPO_ROOT, load_template
+from tools import docgen
+from voicetrail_cli.ops.template import REPO_ROOT, load_template
 
 pytestmark = pytest.mark.unit
 DOCS = REPO_ROOT / "docs"

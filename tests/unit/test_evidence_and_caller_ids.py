@@ -13,7 +13,7 @@ from tests.support.memory import MemoryPepperFingerprints
 from voicetrail.domain.audit.trail import GENESIS, AuditRecord
 from voicetrail.domain.callers import CallerHasher, caller_id
 from voicetrail.errors import InvalidCallerIdError
-from voicetrail_cli.evidence import verify_records
+from voicetrail_cli.ops.evidence import verify_records
 
 pytestmark = pytest.mark.unit
 NOW = 1_790_000_000.0
@@ -76,7 +76,7 @@ def test_changing_any_hashed_field_of_any_record_is_detected(
 def test_a_deleted_record_is_detected_in_a_whole_chain() -> None:
     rows = [r.as_dict() for r in chain([{"n": 1}, {"n": 2}, {"n": 3}])]
     assert verify_records(rows[:1] + rows[2:], now=NOW, whole_chains=True)["breaks"] == [
-        {"chain": "c-1", "seq": 3, "problem": "missing_records"}
+        {"chain": "c-1", "seq": 3, "problem": "missing_records", "record": "CALL#c-1/3"}
     ]
     head_cut = verify_records(rows[1:], now=NOW, whole_chains=False)  # an export --since
     assert head_cut["ok"] and head_cut["notes"]

@@ -274,7 +274,7 @@ def test_turn_timeline_without_metrics_still_lists_the_turns() -> None:
 def test_per_call_view_data_and_rendering() -> None:
     from rich.console import Console
 
-    from voicetrail_cli.latency_view import latency_view, render_latency
+    from voicetrail_cli.ops.latency_view import latency_view, render_latency
 
     body = report(WITH_METRICS)
     view = latency_view(call_latency(body), body)

@@ -43,6 +43,24 @@ def test_nothing_on_the_layer_imports_what_the_build_removes() -> None:
         assert not bad, (path, bad)
 
 
+def test_the_redaction_data_files_ship() -> None:
+    """The name tagger's weights and gazetteer are data files: the layer build copies the whole package
+    (no filter that could drop them) and the package data of pyproject.toml names every one of them."""
+    import fnmatch
+    import tomllib
+
+    makefile = (ROOT / "layers" / "common" / "Makefile").read_text()
+    assert "shutil.copytree('voicetrail'" in makefile
+    assert "ignore_patterns('__pycache__')" in makefile
+    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    data = sorted((ROOT / "layers" / "common" / "voicetrail" / "redaction" / "data").iterdir())
+    assert {p.name for p in data} >= {"name_tagger.bin", "name_gazetteer.txt"}
+    for path in data:
+        relative = f"redaction/data/{path.name}"
+        assert any(fnmatch.fnmatch(relative, p) for p in patterns["voicetrail"]), relative
+    assert not (ROOT / "layers" / "common" / "voicetrail" / "redaction" / "_name_model.py").exists()
+
+
 # Test doubles live in tests/support and tests/fakes: nothing in the layer is only for tests.
 _DOUBLE_PREFIXES = ("InMemory", "Memory", "Fake", "Stub", "Dummy", "Static")
 

@@ -698,7 +698,7 @@ def test_control_client_does_not_retry_4xx() -> None:
 
 
 def test_control_client_retries_connection_errors() -> None:
-    from voicetrail_cli.local import free_port
+    from voicetrail_cli.dev.local import free_port
 
     controller, metrics, sleeps = _controller(retries=1)
     with pytest.raises(ControlError):

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from voicetrail_cli.local import MAX_PAYLOAD, _LocalHttpServer, _make_handler
+from voicetrail_cli.dev.local import MAX_PAYLOAD, _LocalHttpServer, _make_handler
 
 pytestmark = pytest.mark.unit
 

@@ -4,17 +4,24 @@ env-vars file, the public base URL for tunnels, the banner, and `sign --twilio`.
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 
 import pytest
 from twilio.request_validator import RequestValidator
 from typer.testing import CliRunner
 
+from voicetrail_cli.dev.local import LocalSecrets, local_environment
+from voicetrail_cli.dev.serve import banner_lines
 from voicetrail_cli.failures import CliError
-from voicetrail_cli.local import LocalSecrets, local_environment
-from voicetrail_cli.main import app, banner_lines
-from voicetrail_cli.stackconfig import StackSettings, config_env_overrides, parse_overrides, stack_settings
-from voicetrail_cli.template import functions, load_template
+from voicetrail_cli.main import app
+from voicetrail_cli.ops.stackconfig import (
+    StackSettings,
+    config_env_overrides,
+    parse_overrides,
+    stack_settings,
+)
+from voicetrail_cli.ops.template import functions, load_template
 
 pytestmark = pytest.mark.unit
 TEMPLATE = load_template()
@@ -48,6 +55,8 @@ def test_parameter_overrides_reach_the_functions_and_the_banner() -> None:
     assert "Vapi auth: [bold]hmac[/] - HMAC-SHA512" in banner and "x-vapi-secret" not in banner
     default = "\n".join(banner_lines(environments(StackSettings()), LocalSecrets()))
     assert "shared secret in x-vapi-secret" in default
+    # the local pepper is fixed and printed with the reference the operator commands read
+    assert "HASH_PEPPER_REF=env:VOICETRAIL_LOCAL_HASH_PEPPER" in default and LocalSecrets().pepper in default
 
 
 def test_config_env_reads_samconfig_like_sam() -> None:
@@ -99,7 +108,14 @@ def test_sign_twilio_matches_twilios_validator(tmp_path: Path) -> None:
     url = "https://abc.ngrok.app/twilio/status"
     result = CliRunner().invoke(app, ["sign", str(form), "--twilio", "--secret", "tok", "--url", url])
     assert result.exit_code == 0, result.output
-    signature = result.stdout.splitlines()[0].removeprefix("X-Twilio-Signature: ")
+    signature = result.stderr.splitlines()[0].removeprefix("X-Twilio-Signature: ")
+    (command,) = result.stdout.splitlines()  # stdout: the curl command alone, safe to pipe to a shell
+    assert shlex.split(command)[:4] == [
+        "curl",
+        "-sS",
+        "-X",
+        "POST",
+    ] and f"X-Twilio-Signature: {signature}" in shlex.split(command)
     params = {"CallSid": "CA123", "CallStatus": "completed", "From": "+14155550123"}
     assert RequestValidator("tok").validate(url, params, signature)
     assert not RequestValidator("other").validate(url, params, signature)

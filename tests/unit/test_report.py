@@ -10,7 +10,9 @@ import pytest
 
 from voicetrail.domain.calls.state import CallSummary
 from voicetrail_cli.failures import CliError
-from voicetrail_cli.report import compute, days_between, dedupe, parse_since, render_html, render_table
+from voicetrail_cli.ops.report.render import render_html, render_table
+from voicetrail_cli.ops.report.roi import compute, days_between, dedupe
+from voicetrail_cli.timerange import parse_time as parse_since
 
 pytestmark = pytest.mark.unit
 DAY0 = 1_764_028_800.0  # 2025-11-25T00:00:00Z
@@ -152,7 +154,7 @@ def test_html_escapes_labels() -> None:
 
 @pytest.mark.parametrize(("top", "axis"), [(0, 4), (3, 4), (5, 8), (9, 20), (23, 40), (150, 200), (401, 800)])
 def test_count_axes_have_whole_number_ticks(top: int, axis: float) -> None:
-    from voicetrail_cli.report import TICKS, _nice_count
+    from voicetrail_cli.ops.report.render import TICKS, _nice_count
 
     assert _nice_count(top) == axis and axis >= top and (axis / TICKS).is_integer()
 
@@ -197,7 +199,8 @@ def test_a_piped_table_keeps_its_columns() -> None:
 def test_twilio_status_coverage_says_when_callbacks_are_missing(
     statuses: list[str | None], coverage: float | None, note: str | None
 ) -> None:
-    from voicetrail_cli.report import report_rows, twilio_coverage_note
+    from voicetrail_cli.ops.report.command import report_rows
+    from voicetrail_cli.ops.report.render import twilio_coverage_note
 
     calls = [call(n, 0, status=s, vapi_ended=True, answered=True) for n, s in enumerate(statuses)]
     calls.append(call(9, 0, status=None, vapi_ended=False))  # still in progress: not counted
@@ -211,3 +214,33 @@ def test_twilio_status_coverage_says_when_callbacks_are_missing(
         assert lines == []
     else:
         assert len(lines) == 1 and note in lines[0]
+
+
+def test_calls_of_several_voice_platforms_get_a_row_each_under_the_total() -> None:
+    from voicetrail.domain.calls.state import CallSummary
+    from voicetrail_cli.ops.report.render import render_table
+    from voicetrail_cli.ops.report.roi import compute
+
+    start = 1_764_979_200
+    calls = [
+        CallSummary(
+            call_key="v1", first_ts_ms=start * 1000 + 1, expires_at=0, vapi_call_id="v1", vapi_ended=True
+        ),
+        CallSummary(
+            call_key="r1", first_ts_ms=start * 1000 + 2, expires_at=0, vapi_call_id="r1", platform="retell"
+        ),
+        CallSummary(
+            call_key="e1",
+            first_ts_ms=start * 1000 + 3,
+            expires_at=0,
+            vapi_call_id="e1",
+            platform="elevenlabs",
+        ),
+        CallSummary(call_key="e2", first_ts_ms=start * 1000 + 4, expires_at=0, platform="elevenlabs"),
+    ]
+    report = compute(calls, since=start, until=start + 3600, human_cost_per_minute=0.5)
+    assert {p.label: p.calls for p in report.platforms} == {"elevenlabs": 2, "retell": 1, "vapi": 1}
+    assert report.total.calls == 4
+    assert render_table(report).row_count == len(report.days) + 1 + 3
+    single = compute(calls[:1], since=start, until=start + 3600, human_cost_per_minute=0.5)
+    assert render_table(single).row_count == len(single.days) + 1  # one platform: no extra rows

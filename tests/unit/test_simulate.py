@@ -15,21 +15,13 @@ import pytest
 from voicetrail.providers.vapi.auth import AuthScheme, VapiAuthConfig, verify_request
 from voicetrail.providers.vapi.idempotency import semantic_key
 from voicetrail.providers.vapi.messages import parse_envelope
+from voicetrail_cli.dev.faults import FaultRates, dynamodb_item_size
+from voicetrail_cli.dev.simulate.command import check_fresh_seed, preflight
+from voicetrail_cli.dev.simulate.driver import HttpDriver, Signer
+from voicetrail_cli.dev.simulate.evaluate import evaluate_storage, find_pii, pii_needles
+from voicetrail_cli.dev.simulate.identities import synthetic_identity
+from voicetrail_cli.dev.simulate.plan import FORGED_MARKER, SimConfig, plan_simulation
 from voicetrail_cli.failures import CliError
-from voicetrail_cli.faults import FaultRates, dynamodb_item_size
-from voicetrail_cli.simulate import (
-    FORGED_MARKER,
-    HttpDriver,
-    Signer,
-    SimConfig,
-    check_fresh_seed,
-    evaluate_storage,
-    find_pii,
-    pii_needles,
-    plan_simulation,
-    preflight,
-    synthetic_identity,
-)
 
 pytestmark = pytest.mark.unit
 SIGNER = Signer(VapiAuthConfig(), "s3cret", "tw-token", "http://127.0.0.1:9")

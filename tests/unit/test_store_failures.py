@@ -50,6 +50,9 @@ class RaisingClient:
     def put_item(self, **_: Any) -> None:
         raise self.exc
 
+    def update_item(self, **_: Any) -> dict[str, Any]:
+        return {}  # the expiry day record written before the item (storage.expiry_days) succeeds
+
 
 def event(**changes: Any) -> StoredEvent:
     fields: dict[str, Any] = {

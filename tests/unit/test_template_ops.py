@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from voicetrail_cli.template import load_template
+from voicetrail_cli.ops.template import load_template
 
 pytestmark = pytest.mark.unit
 

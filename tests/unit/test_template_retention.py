@@ -11,11 +11,18 @@ from typing import Any
 
 import pytest
 
-from voicetrail_cli.template import load_template
+from voicetrail_cli.ops.template import load_template
 
 pytestmark = pytest.mark.unit
 
-FUNCTIONS = ["VapiWebhookFunction", "TwilioStatusFunction", "RetentionPurgeFunction", "OperatorApiFunction"]
+FUNCTIONS = [
+    "VapiWebhookFunction",
+    "TwilioStatusFunction",
+    "RetentionPurgeFunction",
+    "OperatorApiFunction",
+    "RetellWebhookFunction",
+    "ElevenLabsWebhookFunction",
+]
 KMS_OR_DEFAULT = {"Fn::If": ["KmsKeyGiven", {"Ref": "KmsKeyArn"}, {"Ref": "AWS::NoValue"}]}
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from voicetrail.domain import latency
 from voicetrail.domain.roi import FINAL_STATUS_METRICS
-from voicetrail_cli.template import load_template
+from voicetrail_cli.ops.template import load_template
 
 pytestmark = pytest.mark.unit
 

@@ -19,12 +19,15 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parents[1] / "layers" / "common"))
 
+import domains  # noqa: E402
 import sources  # noqa: E402
 import templates as tpl  # noqa: E402
 
-from voicetrail.redaction._engine import _TOKEN_RE, _classify_token  # noqa: E402
+from voicetrail.redaction import _names  # noqa: E402
+from voicetrail.redaction.detection.tokens import TOKEN_RE as _TOKEN_RE  # noqa: E402
+from voicetrail.redaction.detection.tokens import classify_token as _classify_token  # noqa: E402
 
-PERSON_SLOTS = frozenset({"N", "F", "L", "N2", "N3", "F2", "F3"})
+PERSON_SLOTS = frozenset({"N", "F", "L", "N2", "N3", "F2", "F3", "FW", "LF", "LF2", "LF3", "L2", "L3", "I"})
 _SLOT = re.compile(r"\{(\w+)\}")
 PARTICLES = ("van", "van der", "de", "de la", "del", "da", "dos", "von", "bin", "al", "el", "di", "le", "ter")
 _CHUNK = re.compile(r"[^aeiouy\W\d_]*[aeiouy]+")
@@ -38,7 +41,9 @@ Example = tuple[str | None, str, list[tuple[int, int]]]
 class NamePools:
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
-        first = [n for n in sources.census_first() if not sources.held_out(n)]
+        first = [
+            n for n in sources.census_first() if not sources.held_out(n) and n not in domains.EVAL_WORD_NAMES
+        ]
         last = [n for n in sources.census_last() if not sources.held_out(n)]
         self.first_bands = [first[:300], first[300:1500], first[1500:]]
         self.last_bands = [last[:1000], last[1000:10000], last[10000:40000], last[40000:]]
@@ -89,6 +94,20 @@ class NamePools:
             name = f"{self.rng.choice(PARTICLES)} {name}"
         return name
 
+    def word_name(self) -> str:
+        """A given name that is also an ordinary word ("June", "Frank")."""
+        return self.rng.choice(domains.TRAIN_WORD_NAMES)
+
+    def listing(self) -> str:
+        """A name as a directory or a provider list reads it: surname first, sometimes with an initial."""
+        name = f"{self.last()} {self.first()}"
+        r = self.rng.random()
+        if r < 0.35:
+            name += " " + self.rng.choice("ABCDEFGHJKLMNPRSTW")
+        elif r < 0.5:
+            name += " " + self.rng.choice("ABCDEFGHJKLMNPRSTW") + "."
+        return name
+
     def full(self) -> str:
         r = self.rng.random()
         if r < 0.07:
@@ -104,9 +123,13 @@ class NamePools:
         return f"{self.first()} {self.last()}"
 
 
-def _fill(template: str, pools: NamePools, rng: random.Random) -> list[tuple[str, bool]]:
+# A piece of a filled template: its text (or its written and spoken forms) and whether it is a person name.
+Piece = tuple[str | tuple[str, str], bool]
+
+
+def _fill(template: str, pools: NamePools, rng: random.Random) -> list[Piece]:
     """Pieces of the filled template as (text, is_person_name)."""
-    pieces: list[tuple[str, bool]] = []
+    pieces: list[Piece] = []
     pos = 0
     for m in _SLOT.finditer(template):
         if m.start() > pos:
@@ -116,8 +139,18 @@ def _fill(template: str, pools: NamePools, rng: random.Random) -> list[tuple[str
             value = pools.full()
         elif slot in ("F", "F2", "F3"):
             value = pools.first()
-        elif slot == "L":
+        elif slot in ("L", "L2", "L3"):
             value = pools.last()
+        elif slot == "FW":
+            value = pools.word_name()
+        elif slot in ("LF", "LF2", "LF3"):
+            value = pools.listing()
+        elif slot == "I":
+            value = rng.choice("ABCDEFGHJKLMNPRSTW")
+        elif slot in ("AMT", "TIME", "EXT"):
+            pieces.append((_spoken_value(slot, rng), False))
+            pos = m.end()
+            continue
         elif slot == "T":
             value = rng.choice(tpl.TITLES)
         elif slot == "CO":
@@ -137,6 +170,59 @@ def _fill(template: str, pools: NamePools, rng: random.Random) -> list[tuple[str
     if pos < len(template):
         pieces.append((template[pos:], False))
     return pieces
+
+
+_ONES = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+]
+
+
+def number_words(n: int) -> str:
+    """0-9999 as a transcript writes it ("one thousand two hundred fifty")."""
+    if n < 20:
+        return _ONES[n]
+    if n < 100:
+        return _TENS_WORDS[n // 10 - 2] + ("" if n % 10 == 0 else " " + _ONES[n % 10])
+    if n < 1000:
+        return _ONES[n // 100] + " hundred" + ("" if n % 100 == 0 else " " + number_words(n % 100))
+    return number_words(n // 1000) + " thousand" + ("" if n % 1000 == 0 else " " + number_words(n % 1000))
+
+
+def _spoken_value(slot: str, rng: random.Random) -> tuple[str, str]:
+    """An amount, a time or an extension: (written form, spoken form)."""
+    if slot == "AMT":
+        n = rng.choice(
+            (5, 10, 12, 15, 20, 25, 30, 40, 45, 50, 60, 75, 80, 100, 120, 150, 200, 250, 500, 1200)
+        )
+        unit = rng.choice(("dollars", "bucks", "", "dollars"))
+        written = f"${n}" if unit == "dollars" and rng.random() < 0.7 else f"{n} {unit}".strip()
+        return written, f"{number_words(n)} {unit}".strip()
+    if slot == "TIME":
+        h, m = rng.randint(1, 12), rng.choice((0, 15, 30, 45))
+        half = rng.choice(("am", "pm"))
+        minutes = "" if m == 0 else " " + number_words(m)
+        return f"{h}:{m:02d} {half}", f"{number_words(h)}{minutes} {half}"
+    ext = "".join(rng.choice("0123456789") for _ in range(4))
+    return ext, " ".join(_ONES[int(d)] for d in ext)
 
 
 _DIGIT_WORDS = ("zero", "oh", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
@@ -210,13 +296,12 @@ def _spoken_piece(text: str, is_name: bool, rng: random.Random, fillers: bool) -
     return " ".join(out)
 
 
-def render(
-    pieces: list[tuple[str, bool]], form: str, rng: random.Random
-) -> tuple[str, list[tuple[int, int]]]:
+def render(pieces: list[Piece], form: str, rng: random.Random) -> tuple[str, list[tuple[int, int]]]:
     out: list[str] = []
     spans: list[tuple[int, int]] = []
     pos = 0
-    for i, (text, is_name) in enumerate(pieces):
+    for i, (value, is_name) in enumerate(pieces):
+        text = value if isinstance(value, str) else value[1] if form == "spoken" else value[0]
         if form == "spoken":
             piece = _spoken_piece(text, is_name, rng, fillers=True)
             if out and piece and not out[-1].endswith(" ") and not piece.startswith("'"):
@@ -289,6 +374,12 @@ def examples(seed: int = 11, repeats: int = 20) -> Iterator[Example]:
             for _ in range(n):
                 q = rng.choice(contexts) if rng.random() < 0.85 else rng.choice(tpl.ASK_NAME + tpl.ASK_WHO)
                 yield from _render_all(q, sentence, pools, rng)
+    # the six domains of training/names/domains.py (the benchmark's own templates are not these)
+    for _domain, (named, negative) in domains.DOMAINS.items():
+        for group in (named, negative):
+            for question, sentence in group:
+                for _ in range(repeats):
+                    yield from _render_all(question, sentence, pools, rng)
 
 
 def _render_all(q: str | None, template: str, pools: NamePools, rng: random.Random) -> Iterator[Example]:
@@ -322,7 +413,7 @@ def tokens_and_labels(
 
 
 def is_cased(text: str) -> bool:
-    return any(c.isupper() for c in text) and any(c.islower() for c in text)
+    return _names.is_cased(text)
 
 
 if __name__ == "__main__":

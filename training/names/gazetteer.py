@@ -59,7 +59,7 @@ def build() -> dict[str, str]:
         out[word] = ",".join(sorted(flags))
     # every other ordinary word too: "not a name, a word" is what tells "summer" from "Sumner" in lower case
     for word in words:
-        if word not in out and word.isalpha() and word.isascii():
+        if word not in out and word.replace("'", "").replace("-", "").isalpha() and word.isascii():
             out[word] = "W"
     return out
 

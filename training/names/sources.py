@@ -6,8 +6,9 @@ Sources (pinned in requirements/dev.txt; read at build time only, nothing here s
   Code MIT; the Census data is a US-government work in the public domain.
 * `Faker` 40.63.0: person-name providers for many locales (Latin-script lists, plus the romanised Chinese and
   Japanese lists). MIT licence.
-* SCOWL via the Debian package `wamerican` (/usr/share/dict/american-english): used only to flag names that
-  are also ordinary English words ("will", "grace", "bill", "white"). Permissive SCOWL licence (copyright
+* SCOWL via the Debian packages `wamerican` and `wbritish` (/usr/share/dict/american-english and
+  british-english): used only to flag names that are also ordinary English words ("will", "grace", "bill",
+  "white") and words that are no name at all ("cheque", "realised"). Permissive SCOWL licence (copyright
   Kevin Atkinson; use, copy, modify, distribute and sell permitted with the notice kept).
 
 Held out for evaluation (never in training examples, never in the gazetteer): every name of the locales in
@@ -27,6 +28,44 @@ import names as census_names
 
 CENSUS_DIR = Path(census_names.__file__).parent
 DICTIONARY = Path("/usr/share/dict/american-english")
+# SCOWL's British spellings ("cheque", "realised", "colour"), Debian package `wbritish`, same licence.
+DICTIONARY_GB = Path("/usr/share/dict/british-english")
+# Spoken and informal forms that are no one's name and in neither list (written by the project).
+COLLOQUIAL = frozenset(
+    [
+        "y'know",
+        "ya",
+        "yall",
+        "y'all",
+        "gonna",
+        "wanna",
+        "gotta",
+        "kinda",
+        "sorta",
+        "dunno",
+        "lemme",
+        "gimme",
+        "ain't",
+        "cuz",
+        "'cause",
+        "innit",
+        "okay",
+        "alright",
+        "lol",
+        "omg",
+        "btw",
+        "idk",
+        "tbh",
+        "thx",
+        "pls",
+        "plz",
+        "ur",
+        "yup",
+        "uh-huh",
+        "mhm",
+        "nah",
+    ]
+)
 
 # Locales whose names are never seen in training or in the gazetteer: the benchmark's "unseen names" slice.
 HELD_OUT_LOCALES = ("fi_FI", "hu_HU", "lv_LV", "et_EE", "sw", "zu_ZA", "tw_GH", "ha_NG", "az_AZ", "sl_SI")
@@ -159,8 +198,13 @@ def faker_last(held: bool = False) -> list[str]:
 @cache
 def dictionary_words() -> frozenset[str]:
     """Lower-case entries of the SCOWL American English list (ordinary words, not proper nouns)."""
-    if not DICTIONARY.exists():
-        raise SystemExit(f"{DICTIONARY} missing: apt-get install wamerican (SCOWL word list)")
-    return frozenset(
-        w for w in DICTIONARY.read_text(encoding="utf-8").split() if w.islower() and "'" not in w
-    )
+    for path, package in ((DICTIONARY, "wamerican"), (DICTIONARY_GB, "wbritish")):
+        if not path.exists():
+            raise SystemExit(f"{path} missing: apt-get install {package} (SCOWL word list)")
+    words = {
+        w
+        for path in (DICTIONARY, DICTIONARY_GB)
+        for w in path.read_text(encoding="utf-8").split()
+        if w.islower() and "'" not in w
+    }
+    return frozenset(words | COLLOQUIAL)

@@ -216,9 +216,24 @@ class ExternalDeletionSettings(CommonSettings):
         default="https://api.vapi.ai", alias="VAPI_API_BASE_URL", pattern=r"^https?://[^\s#?]+$"
     )
     vapi_api_key_ref: SecretRef | None = Field(default=None, alias="VAPI_API_KEY_REF")
+    # Retell and ElevenLabs (EnableRetell / EnableElevenLabs): empty when the platform is off.
+    # The webhook function reads the same secret as RETELL_API_KEY_REF; a name of its own keeps the local
+    # stack (env-held keys) from deleting at the real Retell API.
+    retell_api_key_ref: SecretRef | None = Field(default=None, alias="RETELL_DELETION_KEY_REF")
+    retell_api_base_url: str = Field(
+        default="https://api.retellai.com", alias="RETELL_API_BASE_URL", pattern=r"^https?://[^\s#?]+$"
+    )
+    elevenlabs_api_key_ref: SecretRef | None = Field(default=None, alias="ELEVENLABS_API_KEY_REF")
+    elevenlabs_api_base_url: str = Field(
+        default="https://api.elevenlabs.io", alias="ELEVENLABS_API_BASE_URL", pattern=r"^https?://[^\s#?]+$"
+    )
     external_timeout_seconds: float = Field(default=5.0, alias="EXTERNAL_TIMEOUT_SECONDS", gt=0, le=30)
+    # An erasure's follow-up deletions at providers are due this many days after the request (alarm after).
+    erasure_deadline_days: int = Field(default=25, alias="ERASURE_DEADLINE_DAYS", ge=1, le=30)
 
-    @field_validator("twilio_token_ref", "vapi_api_key_ref", mode="before")
+    @field_validator(
+        "twilio_token_ref", "vapi_api_key_ref", "retell_api_key_ref", "elevenlabs_api_key_ref", mode="before"
+    )
     @classmethod
     def _optional_ref(cls, value: Any, info: ValidationInfo) -> Any:
         if value is None or value == "":
@@ -240,3 +255,56 @@ class PurgeRunSettings(ExternalDeletionSettings, PurgeSettings):
 
 class OperatorSettings(ExternalDeletionSettings):
     max_body_bytes: int = Field(default=4096, alias="MAX_BODY_BYTES", ge=256, le=65_536)
+
+
+class ObservedWebhookSettings(CommonSettings):
+    """A webhook of a platform voicetrail observes (Retell, ElevenLabs): redaction, body bound, consent."""
+
+    max_body_bytes: int = Field(default=1_048_576, alias="MAX_BODY_BYTES", ge=1024, le=10_485_760)
+    redact_kinds: str | None = Field(default=None, alias="VOICETRAIL_REDACT_KINDS")
+    redact_placeholders: dict[str, str] = Field(default_factory=dict, alias="VOICETRAIL_REDACT_PLACEHOLDERS")
+    comprehend_second_pass: bool = Field(default=False, alias="VOICETRAIL_COMPREHEND_PASS")
+    # Where the per-number / per-agent configs live (their `observer_policy` decides consent).
+    live_config_source: str = Field(
+        default="table", alias="LIVE_CONFIG_SOURCE", pattern=r"^(table|ssm:/\S+|off)$"
+    )
+    live_config_cache_seconds: int = Field(default=30, alias="LIVE_CONFIG_CACHE_SECONDS", ge=0, le=60)
+
+    @field_validator("redact_placeholders", mode="before")
+    @classmethod
+    def _placeholders(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return json.loads(value) if value.strip() else {}
+        return value
+
+    def redaction_policy(self) -> RedactionPolicy | None:
+        """The deployment's redaction policy; None means the default (as VapiWebhookSettings)."""
+        if not self.redact_kinds and not self.redact_placeholders:
+            return None
+        placeholders = self.redact_placeholders or None
+        if self.redact_kinds:
+            return RedactionPolicy.from_env_value(self.redact_kinds, placeholders)
+        return RedactionPolicy(placeholders=placeholders)
+
+
+class RetellWebhookSettings(ObservedWebhookSettings):
+    # The Retell API key(s) with the webhook badge: every value verifies (rotation).
+    retell_key_ref: SecretRef = Field(alias="RETELL_API_KEY_REF")
+
+    @field_validator("retell_key_ref", mode="before")
+    @classmethod
+    def _retell_ref(cls, value: Any, info: ValidationInfo) -> Any:
+        return _parse_ref(value, info)
+
+
+class ElevenLabsWebhookSettings(ObservedWebhookSettings):
+    # The webhook's HMAC secret(s): every value verifies (rotation).
+    elevenlabs_secret_ref: SecretRef = Field(alias="ELEVENLABS_WEBHOOK_SECRET_REF")
+    # post_call_audio carries the whole call as base64: it must be answered (200, dropped), not refused
+    # with a 413 that counts towards ElevenLabs disabling the webhook. Lambda's request limit is 6 MB.
+    max_body_bytes: int = Field(default=6_291_456, alias="MAX_BODY_BYTES", ge=1024, le=10_485_760)
+
+    @field_validator("elevenlabs_secret_ref", mode="before")
+    @classmethod
+    def _elevenlabs_ref(cls, value: Any, info: ValidationInfo) -> Any:
+        return _parse_ref(value, info)

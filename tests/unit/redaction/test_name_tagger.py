@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from voicetrail.redaction import DEFAULT_POLICY, RedactionPolicy, Turn, redact, redact_turns
-from voicetrail.redaction._engine import _Tokens
-from voicetrail.redaction._names import NameTagger, question_type, tagger
+from voicetrail.redaction._names import WEIGHTS_PATH, NameTagger, load_weights, question_type, tagger
+from voicetrail.redaction.detection.tokens import Tokens as _Tokens
 
 ROOT = Path(__file__).resolve().parents[3]
 TRAINING = ROOT / "training" / "names"
@@ -44,14 +44,39 @@ def test_pure_python_viterbi_gives_crfsuites_labels(tmp_path: Path) -> None:
     trainer.set_params({"c1": 0.05, "c2": 0.01, "max_iterations": 40})
     model_file = tmp_path / "small.crfsuite"
     trainer.train(str(model_file))
-    namespace: dict[str, object] = {}
-    exec(train.export(model_file), namespace)  # noqa: S102 - our own generated module
-    ours = NameTagger(namespace["LABELS"], namespace["TRANS"], namespace["STATE"], gazetteer)  # type: ignore[arg-type]
+    weights_file = tmp_path / "small.bin"
+    weights_file.write_bytes(train.export(model_file))
+    labels, trans, state = load_weights(str(weights_file))
+    ours = NameTagger(labels, trans, state, gazetteer)
     reference = pycrfsuite.Tagger()
     reference.open(str(model_file))
     assert len(samples) > 200
     for feats in samples:
         assert [ours.labels[y] for y in ours.tag(feats, bias=0.0)] == reference.tag(feats)
+
+
+def test_weights_load_from_the_data_file() -> None:
+    labels, trans, state = load_weights()
+    assert labels == ["B", "I", "O"] and len(trans) == 3 and all(len(row) == 3 for row in trans)
+    assert len(state) > 1000 and all(len(w) == 3 for w in state.values())
+    assert any(w[0] > 0 for w in state.values())
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda blob: b'{"format":"other/9"}' + blob[blob.index(b"\n") :],  # another format
+        lambda blob: blob[:-6],  # truncated weights
+        lambda blob: b"",  # empty
+        lambda blob: blob.replace(b"\n", b"", 1),  # no header line end
+    ],
+    ids=["format", "truncated", "empty", "no-header"],
+)
+def test_a_damaged_weights_file_is_refused(tmp_path: Path, damage: object) -> None:
+    bad = tmp_path / "bad.bin"
+    bad.write_bytes(damage(Path(WEIGHTS_PATH).read_bytes()))  # type: ignore[operator]
+    with pytest.raises(ValueError):
+        load_weights(str(bad))
 
 
 @pytest.mark.parametrize(
@@ -156,3 +181,31 @@ def test_metadata_values_alone_are_not_names(value: str) -> None:
 )
 def test_machine_values_skip_the_tagger(value: str) -> None:
     assert redact(value).findings == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "question"),
+    [
+        ("Please pay Jorge Ramirez. Thanks so much.", None),
+        ("hi uh um krysten how are you", "who am i speaking with"),
+        ("uh", None),
+        ("Uh, Maria.", "What's the name on the account?"),
+        ("send sixty dollars to grace um today", "How can I help you today?"),
+        ("OK so Dr. O'Neil-Smith and I, y'know, met at 4 pm", "Okay."),
+        ("a b c d e f g", None),
+    ],
+)
+def test_fast_emissions_equal_the_sum_of_the_features(text: str, question: str | None) -> None:
+    """The cached per-role sums give what summing every feature string gives, fillers and edges included."""
+    from voicetrail.redaction._names import _sum
+
+    t = tagger()
+    tk = _Tokens(text)
+    for cased in (True, False):
+        slow = [
+            _sum(t.state, f) for f in t.features(tk.raws, tk.lows, tk.types, cased, question_type(question))
+        ]
+        fast = t.emissions(tk.raws, tk.lows, tk.types, cased, question_type(question))
+        assert len(fast) == len(slow)
+        for a, b in zip(fast, slow, strict=True):
+            assert a == pytest.approx(b, abs=1e-9)

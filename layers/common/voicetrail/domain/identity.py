@@ -51,6 +51,22 @@ def is_twilio_call_pk(pk: str) -> bool:
     return pk.startswith(TWILIO_CALL_PREFIX)
 
 
+# Calls of the platforms voicetrail observes are named `<platform>:<the platform's id>`, as Twilio's are:
+# their partitions can never be mistaken for a Vapi call (erasure asks each provider for its own calls).
+OBSERVED_PLATFORMS = ("retell", "elevenlabs")
+
+
+def platform_call_key(platform: str, call_id: str) -> str:
+    """`retell:<call_id>`, `elevenlabs:<conversation_id>`."""
+    return f"{platform}:{call_id}"
+
+
+def platform_call_of_pk(pk: str, platform: str) -> str | None:
+    """The platform's own call id when `pk` names one of its calls, else None."""
+    prefix = f"{CALL_PREFIX}{platform}:"
+    return pk[len(prefix) :] if pk.startswith(prefix) and len(pk) > len(prefix) else None
+
+
 def system_pk(name: str) -> str:
     """A system job's name (`SYS#purge`, `SYS#erasure`): its audit chain and its state."""
     return f"{SYSTEM_PREFIX}{name}"

@@ -15,8 +15,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from voicetrail.redaction._engine import Span, detect, merge
-from voicetrail.redaction._model import (
+from voicetrail.redaction.comprehend import ComprehendPiiPass
+from voicetrail.redaction.detection.pipeline import detect, merge
+from voicetrail.redaction.detection.tokens import Span
+from voicetrail.redaction.logs import keep_machine_tokens
+from voicetrail.redaction.types import (
     DEFAULT_KINDS,
     DEFAULT_PLACEHOLDERS,
     DEFAULT_POLICY,
@@ -27,7 +30,6 @@ from voicetrail.redaction._model import (
     RedactionPolicy,
     Turn,
 )
-from voicetrail.redaction.comprehend import ComprehendPiiPass
 
 __all__ = [
     "DEFAULT_KINDS",
@@ -114,8 +116,14 @@ def redact(
     text: str, policy: RedactionPolicy = DEFAULT_POLICY, *, second_pass: SecondPass | None = None
 ) -> Redaction:
     """Redact one text. Never raises: on an internal error the whole text is withheld."""
+    return _redact(text, policy, second_pass, log=False)
+
+
+def _redact(text: str, policy: RedactionPolicy, second_pass: SecondPass | None, *, log: bool) -> Redaction:
     try:
         spans = _spans(text, policy)
+        if log:
+            spans = keep_machine_tokens(text, spans)
         if second_pass is not None:
             spans = _apply_second_pass(text, spans, policy, second_pass)
         if not spans:
@@ -190,10 +198,11 @@ def redact_log_value(value: object, policy: RedactionPolicy = DEFAULT_POLICY) ->
     """Redact every string inside dicts/lists/tuples (log records, metric payloads, error bodies).
 
     Keys are kept; strings too short to hold PII skip detection entirely, and so do lower-case identifiers
-    under the structural keys above.
+    under the structural keys above. Error codes, exception classes, AWS operation names, ARNs and code
+    identifiers inside a value stay readable (see `voicetrail.redaction.logs`); caller content does not.
     """
     if isinstance(value, str):
-        return redact(value, policy).text if len(value) >= 3 else value
+        return _redact(value, policy, None, log=True).text if len(value) >= 3 else value
     if isinstance(value, dict):
         return {
             k: v

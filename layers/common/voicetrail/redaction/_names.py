@@ -1,28 +1,34 @@
 """Person names without cues: a linear-chain CRF over word, shape, gazetteer and dialogue-context features.
 
 The model is trained offline with python-crfsuite (training/names/train.py) on generated dialogue in written
-and spoken forms, then exported to `_name_model.py` (label names, transition weights and the state weight of
-every kept feature). Decoding is Viterbi over three labels (B, I, O) in pure Python, so the layer
-ships no compiled extension; it gives exactly the labels `pycrfsuite.Tagger.tag` gives for the same model
-(checked by tests/unit/redaction/test_name_tagger.py).
+and spoken forms, then exported to the data file `data/name_tagger.bin` (label names, transition weights and
+the state weight of every kept feature; format in `load_weights`). Decoding is Viterbi over three labels
+(B, I, O) in pure Python, so the layer ships no compiled extension; it gives exactly the labels
+`pycrfsuite.Tagger.tag` gives for the same model (checked by tests/unit/redaction/test_name_tagger.py).
 
 Features per token (see `NameTagger.features`): the lower-cased word, 3-letter prefix and suffix, the
 capitalisation class when the line is cased, gazetteer flags (Census frequency bands, other name lists,
 "also an ordinary word"), the same for the neighbours, word bigrams around the token, position in the turn,
 turn length, and the kind of question the previous turn asked (a name, "who", another question).
 
-Model and gazetteer load on first use (~10 ms), not at import.
+Weights and gazetteer load on first use, not at import.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping, Sequence
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs ~3 ms of cold start; only the type checker needs it
+    from typing import Any
 
 # os.path, not pathlib: pathlib would add ~3 ms to every cold start
 DATA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
-MODEL_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_name_model.py")
+WEIGHTS_PATH = os.path.join(DATA_DIR, "name_tagger.bin")
+WEIGHTS_FORMAT = "voicetrail-name-crf/1"
 GAZETTEER_PATH = os.path.join(DATA_DIR, "name_gazetteer.txt")
 
 # Closed-class words, number words and fillers are never (part of) a name, whatever the model says.
@@ -64,6 +70,11 @@ NEVER_NAME = frozenset(
         "just",
         "very",
         "really",
+        # adverbs the name lists also hold (a Census first name "Soon", a Faker one "Ever"), never a name in
+        # a call: "the refund shows up soon"
+        "soon",
+        "ever",
+        "over",
         "i",
         "me",
         "my",
@@ -312,8 +323,14 @@ _CLASS_WORDS = {
         "talk talked contact contacted reach reached page paged refer referred add added remove removed "
         "hire hired fire fired give gave bring brought introduce introduced marry married help helped "
         "wire venmo zelle notify cc forward forwarded schedule scheduled book booked follow followed "
-        "message messaged dm"
+        "message messaged dm share shared sharing request requested requesting split owe owes owed "
+        "facetime dial dialing calling texting messaging remind reminded chat refund refunded charge "
+        "charged"
     ),
+    # media and directory requests: "movies starring X", "songs featuring X"
+    "S": "starring featuring feat ft directed narrated hosted sung",
+    # wake words of voice assistants: "alexa call X"; the wake word itself is learnt as no name
+    "Z": "alexa siri cortana bixby",
     "G": (
         "hi hello hey hiya howdy yo thanks thank cheers bye goodbye dear welcome morning afternoon "
         "evening congrats congratulations sorry okay ok alright sup greetings"
@@ -362,6 +379,12 @@ def question_type(previous_line: str | None) -> str:
     return "S"
 
 
+def is_cased(line: str) -> bool:
+    """Whether a line mixes upper and lower case (written text), as opposed to all lower or all upper case
+    (a transcript): two C-level case maps instead of a Python loop over the characters."""
+    return line.lower() != line and line.upper() != line
+
+
 def _shape(raw: str) -> str:
     if raw.isupper():
         return "U" if len(raw) > 1 else "T"
@@ -385,10 +408,30 @@ def _sum(state: Mapping[str, Sequence[float]], feats: Sequence[str]) -> tuple[fl
     return s0, s1, s2
 
 
+def _plus(a: tuple[float, float, float], b: tuple[float, float, float]) -> tuple[float, float, float]:
+    return a[0] + b[0], a[1] + b[1], a[2] + b[2]
+
+
+_Vec = tuple[float, float, float]
+# A token's weights as itself, as the word 1 and 2 before another, as the word 1 and 2 after another.
+_Roles = tuple[_Vec, _Vec, _Vec, _Vec, _Vec]
+
+
 class NameTagger:
     """Tags the tokens of one turn as B(egin)/I(nside)/O(utside) of a person name."""
 
-    __slots__ = ("_gaz", "_intrinsic", "_intrinsic_score", "_summary", "labels", "state", "trans")
+    __slots__ = (
+        "_bigram",
+        "_flags",
+        "_gaz",
+        "_intrinsic",
+        "_role_score",
+        "_summary",
+        "_turn_score",
+        "labels",
+        "state",
+        "trans",
+    )
 
     def __init__(
         self,
@@ -402,19 +445,20 @@ class NameTagger:
         self.state = state
         self._gaz = gazetteer  # sorted "word\tflags" lines (UTF-8), searched by bisection
         self._intrinsic: dict[tuple[str, bool], list[str]] = {}
-        self._intrinsic_score: dict[tuple[str, bool], tuple[float, float, float]] = {}
+        self._role_score: dict[tuple[str, str, bool], _Roles] = {}
+        self._turn_score: dict[tuple[str, str], list[_Vec]] = {}  # (question, length bucket): few keys
         self._summary: dict[str, str] = {}
+        self._flags: dict[str, str] = {}
+        self._bigram: dict[tuple[str, str, str], Sequence[float]] = {}
 
     @classmethod
-    def load(cls, gazetteer_path: str = GAZETTEER_PATH) -> NameTagger:
-        # the weights are a generated module: from the layer's bytecode they load in ~3 ms
-        from voicetrail.redaction import _name_model as model
-
+    def load(cls, weights_path: str = WEIGHTS_PATH, gazetteer_path: str = GAZETTEER_PATH) -> NameTagger:
+        labels, trans, state = load_weights(weights_path)
         # kept as undecoded bytes: parsing 120k lines into a dict, or even decoding them, would cost more
         # cold start than all the lookups of a call
         with open(gazetteer_path, "rb") as f:
             gazetteer = f.read()
-        return cls(model.LABELS, model.TRANS, model.STATE, gazetteer)
+        return cls(labels, trans, state, gazetteer)
 
     # ------------------------------------------------------------------------------------------ features
     def flags(self, low: str) -> str:
@@ -436,6 +480,15 @@ class NameTagger:
             else:
                 return gaz[tab + 1 : end].decode("ascii")
         return ""
+
+    def cached_flags(self, low: str) -> str:
+        """`flags`, remembered for the words a call repeats (bounded)."""
+        f = self._flags.get(low)
+        if f is None:
+            if len(self._flags) > 50_000:
+                self._flags.clear()
+            f = self._flags[low] = self.flags(low)
+        return f
 
     def _summary_of(self, low: str) -> str:
         s = self._summary.get(low)
@@ -488,28 +541,136 @@ class NameTagger:
     def emissions(
         self, raws: Sequence[str], lows: Sequence[str], kinds: Sequence[str], cased: bool, question: str
     ) -> list[tuple[float, float, float]]:
-        """Per token, the summed state weight of each label for `features(...)` (the fast path: a token's
-        own features are summed once per distinct token and cached)."""
+        """Per token, the summed state weight of each label for `features(...)`, without building them.
+
+        Every feature but the two word bigrams depends on one token only (its own word, or a neighbour's in
+        a fixed role: one or two before, one or two after) or on the turn (length, question, position). So
+        the weight of each (token, role) is summed once and cached, the turn's once per turn, and a token
+        costs six cached lookups and two bigram lookups (tests check the sums equal `features`)."""
+        n = len(lows)
+        if n == 0:
+            return []
         state = self.state
-        cache = self._intrinsic_score
-        out: list[tuple[float, float, float]] = []
-        for i, context in enumerate(self._contexts(raws, lows, kinds, cased, question)):
-            key = (raws[i], cased)
-            base = cache.get(key)
-            if base is None:
-                base = _sum(state, self._intrinsic_of(raws[i], lows[i], kinds[i], cased))
-                if len(cache) > 50_000:
-                    cache.clear()
-                cache[key] = base
-            s0, s1, s2 = base
-            for attr in context:
-                w = state.get(attr)
-                if w is not None:
-                    s0 += w[0]
-                    s1 += w[1]
-                    s2 += w[2]
-            out.append((s0, s1, s2))
+        cache = self._role_score
+        if len(cache) > 200_000:  # bounded: a call reuses a small vocabulary
+            cache.clear()
+        kept = [i for i in range(n) if lows[i] not in FILLERS]
+        nb = _length_bucket(n - kinds.count("P"))
+        at = self._turn_score.get((question, nb))
+        if at is None:
+            turn = self._score(("n=" + nb, "q=" + question, "qn=" + question + nb))
+            at = self._turn_score[(question, nb)] = [
+                _plus(turn, self._score(("i=" + pos, "qi=" + question + pos))) for pos in ("0", "1", "2", "m")
+            ]
+        # per kept token: its own score and its score in each neighbour role, cached by (raw, kind, cased)
+        roles_of: list[_Roles] = []
+        for i in kept:
+            key = (raws[i], kinds[i], cased)
+            roles = cache.get(key)
+            if roles is None:
+                roles = cache[key] = self._roles(raws[i], lows[i], kinds[i], cased)
+            roles_of.append(roles)
+        edges = self._edges(cased)
+        zero = (0.0, 0.0, 0.0)
+        out: list[tuple[float, float, float]] = [zero] * n
+        if len(kept) < n:  # a hesitation carries only its own features and "filler"
+            filler = state.get("filler", zero)
+            for i in range(n):
+                if lows[i] in FILLERS:
+                    key = (raws[i], kinds[i], cased)
+                    roles = cache.get(key)
+                    if roles is None:
+                        roles = cache[key] = self._roles(raws[i], lows[i], kinds[i], cased)
+                    out[i] = _plus(roles[0], (filler[0], filler[1], filler[2]))
+        m = len(kept)
+        get = state.get
+        e_b1, e_b2, e_a1, e_a2, _ = edges
+        last_verb = -100  # as in `_contexts`
+        klass = WORD_CLASS
+        bigram = self._bigram
+        if len(bigram) > 200_000:
+            bigram.clear()
+        for r, i in enumerate(kept):
+            if r > 1:
+                w_b1, w_b2 = roles_of[r - 1][1], roles_of[r - 2][2]
+                p1, p2 = lows[kept[r - 1]], lows[kept[r - 2]]
+            elif r == 1:
+                w_b1, w_b2 = roles_of[0][1], e_b2
+                p1, p2 = lows[kept[0]], "^"
+            else:
+                w_b1, w_b2 = e_b1, e_b2
+                p1 = p2 = "^"
+            if r + 2 < m:
+                w_a1, w_a2 = roles_of[r + 1][3], roles_of[r + 2][4]
+                n1, n2 = lows[kept[r + 1]], lows[kept[r + 2]]
+            elif r + 1 < m:
+                w_a1, w_a2 = roles_of[r + 1][3], e_a2
+                n1, n2 = lows[kept[r + 1]], "$"
+            else:
+                w_a1, w_a2 = e_a1, e_a2
+                n1 = n2 = "$"
+            w_at = at[r] if r < 3 else at[3]
+            w_o = roles_of[r][0]
+            # word pairs, cached by (pair, side): a tuple key reuses the words' hashes, a joined string
+            # would be built and hashed afresh for every token
+            w_bp = bigram.get((p2, p1, "-"))
+            if w_bp is None:
+                w_bp = bigram[(p2, p1, "-")] = get("b-=" + p2 + "|" + p1, zero)
+            w_bn = bigram.get((n1, n2, "+"))
+            if w_bn is None:
+                w_bn = bigram[(n1, n2, "+")] = get("b+=" + n1 + "|" + n2, zero)
+            s0 = w_o[0] + w_at[0] + w_b1[0] + w_b2[0] + w_a1[0] + w_a2[0] + w_bp[0] + w_bn[0]
+            s1 = w_o[1] + w_at[1] + w_b1[1] + w_b2[1] + w_a1[1] + w_a2[1] + w_bp[1] + w_bn[1]
+            s2 = w_o[2] + w_at[2] + w_b1[2] + w_b2[2] + w_a1[2] + w_a2[2] + w_bp[2] + w_bn[2]
+            if 2 <= r - last_verb <= 6 and klass.get(p1) == "P":
+                w = get("vp=" + p1, zero)
+                s0, s1, s2 = s0 + w[0], s1 + w[1], s2 + w[2]
+            out[i] = (s0, s1, s2)
+            if klass.get(lows[i]) == "V":
+                last_verb = r
         return out
+
+    def _score(self, feats: Sequence[str]) -> tuple[float, float, float]:
+        return _sum(self.state, feats)
+
+    def _roles(self, raw: str, low: str, kind: str, cased: bool) -> _Roles:
+        """A token's summed weights: as itself, as the word one and two before another token, as the word
+        one and two after it (the features `_contexts` gives its neighbours)."""
+        summary = self._summary_of(low) if kind == "W" else kind
+        shape = _shape(raw) if cased and kind == "W" else ""
+        klass = WORD_CLASS.get(low)
+        b1 = ["w-1=" + low, "g-1=" + summary]
+        b2 = ["w-2=" + low]
+        if klass is not None:
+            b1.append("k-1=" + klass)
+            b2.append("k-2=" + klass)
+        a1 = ["w+1=" + low, "g+1=" + summary]
+        if cased:
+            b1.append("c-1=" + shape)
+            a1.append("c+1=" + shape)
+        return (
+            _sum(self.state, self._intrinsic_of(raw, low, kind, cased)),
+            _sum(self.state, b1),
+            _sum(self.state, b2),
+            _sum(self.state, a1),
+            _sum(self.state, ["w+2=" + low]),
+        )
+
+    def _edges(self, cased: bool) -> _Roles:
+        """The weights of the turn's edges in each neighbour role: before the first token, after the last."""
+        key = ("", "^$", cased)
+        edges = self._role_score.get(key)
+        if edges is None:
+            b1 = ["w-1=^", "g-1=^", *(["c-1=^"] if cased else [])]
+            a1 = ["w+1=$", "g+1=$", *(["c+1=$"] if cased else [])]
+            edges = self._role_score[key] = (
+                _sum(self.state, b1),
+                _sum(self.state, ["w-2=^"]),
+                _sum(self.state, a1),
+                _sum(self.state, ["w+2=$"]),
+                (0.0, 0.0, 0.0),
+            )
+        return edges
 
     def _contexts(
         self, raws: Sequence[str], lows: Sequence[str], kinds: Sequence[str], cased: bool, question: str
@@ -525,6 +686,7 @@ class NameTagger:
         q_n = "qn=" + question + nb
         turn = ["n=" + nb, "q=" + question, q_n]
         out: list[list[str]] = []
+        last_verb = -100  # rank of the last verb that takes a person, among the kept tokens
         for i in range(n):
             r = rank.get(i)
             if r is None:
@@ -558,10 +720,15 @@ class NameTagger:
             if cased:
                 feats.append("c-1=" + (shapes[b1] if b1 >= 0 else "^"))
                 feats.append("c+1=" + (shapes[a1] if a1 >= 0 else "$"))
+            if k1 == "P" and 2 <= r - last_verb <= 6:
+                # "send sixty dollars to X", "share my location with X": the object of a verb further back
+                feats.append("vp=" + p1)
             feats.append("i=" + pos)
             feats.extend(turn)
             feats.append("qi=" + question + pos)
             out.append(feats)
+            if WORD_CLASS.get(lows[i]) == "V":
+                last_verb = r
         return out
 
     # ------------------------------------------------------------------------------------------ decoding
@@ -631,6 +798,72 @@ class NameTagger:
         if start >= 0:
             out.append((start, len(labels)))
         return out
+
+
+def load_weights(
+    path: str = WEIGHTS_PATH,
+) -> tuple[list[str], list[list[float]], StateWeights]:
+    """Labels, transition weights and state weights from the data file written by training/names/train.py.
+
+    Layout: one JSON header line ({"format", "params", "labels", "trans", "features", "names_bytes"}), then
+    the feature names (UTF-8, sorted, newline-separated, `names_bytes` long), then three little-endian
+    float32 weights per feature in the order of the names. Nothing in it is executed; a file of another
+    format or a truncated one is refused (ValueError), and redaction then fails closed.
+    """
+    import json
+    from array import array
+
+    with open(path, "rb") as f:
+        blob = f.read()
+    head_end = blob.find(b"\n")
+    header = json.loads(blob[:head_end]) if head_end > 0 else {}
+    if header.get("format") != WEIGHTS_FORMAT:
+        raise ValueError("not a name tagger weights file of a known format")
+    count = int(header["features"])
+    names_end = head_end + 1 + int(header["names_bytes"])
+    weights = array("f")
+    weights.frombytes(blob[names_end:])
+    names = blob[head_end + 1 : names_end].decode("utf-8").split("\n") if count else []
+    if len(names) != count or len(weights) != 3 * count:
+        raise ValueError("name tagger weights file is truncated")
+    if sys.byteorder != "little":
+        weights.byteswap()
+    state = StateWeights(dict(zip(names, range(count), strict=True)), weights)
+    return list(header["labels"]), [list(map(float, row)) for row in header["trans"]], state
+
+
+class StateWeights(Mapping[str, tuple[float, float, float]]):
+    """Feature name -> (B, I, O) weights, read from the flat float array on demand.
+
+    A dict of 7,000 three-float tuples would allocate ~30,000 objects at load, 7,000 of them tracked by the
+    cycle collector: the next collections, during the first request, then cost several milliseconds. Here
+    the load allocates the names and one index each; the decoder caches the few sums it needs."""
+
+    __slots__ = ("_index", "_weights")
+
+    def __init__(self, index: dict[str, int], weights: Sequence[float]) -> None:
+        self._index = index
+        self._weights = weights
+
+    def get(self, key: str, default: object = None) -> Any:  # Mapping.get, without the ABC's __getitem__ path
+        j = self._index.get(key)
+        if j is None:
+            return default
+        w, j = self._weights, 3 * j
+        return (w[j], w[j + 1], w[j + 2])
+
+    def __getitem__(self, key: str) -> tuple[float, float, float]:
+        w, j = self._weights, 3 * self._index[key]
+        return (w[j], w[j + 1], w[j + 2])
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._index
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._index)
+
+    def __len__(self) -> int:
+        return len(self._index)
 
 
 _TAGGER: NameTagger | None = None

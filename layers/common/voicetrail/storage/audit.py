@@ -18,6 +18,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from voicetrail.domain.audit.trail import AuditRecord
 from voicetrail.domain.retention.classes import RetentionClass
 from voicetrail.storage.batch import query_items
+from voicetrail.storage.expiry_days import note_expiry
 from voicetrail.storage.expressions import expiry_attributes, key, n, s
 from voicetrail.storage.failures import store_error
 from voicetrail.storage.table import (
@@ -93,10 +94,12 @@ class DynamoAuditStore:
         return from_audit_item(items[0]) if items else None
 
     def put_new(self, record: AuditRecord) -> bool:
+        item = to_audit_item(record)
+        note_expiry(self._client, self._table, item)
         try:
             self._client.put_item(
                 TableName=self._table,
-                Item=to_audit_item(record),
+                Item=item,
                 ConditionExpression=f"attribute_not_exists({PK})",
             )
         except ClientError as exc:
@@ -135,6 +138,7 @@ class DynamoAuditStore:
             **key(AUDIT_DAYS_PK, sk),
             **expiry_attributes(AUDIT_DAYS_PK, sk, RetentionClass.AUDIT, expires_at),
         }
+        note_expiry(self._client, self._table, item)
         try:
             self._client.put_item(TableName=self._table, Item=item)  # idempotent: same key, same day
         except (ClientError, BotoCoreError) as exc:

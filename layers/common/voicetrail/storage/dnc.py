@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import BotoCoreError, ClientError
 
 from voicetrail.domain.retention.classes import RetentionClass, RetentionPolicy
+from voicetrail.storage.expiry_days import note_expiry
 from voicetrail.storage.expressions import expiry_attributes, key, n
 from voicetrail.storage.failures import store_error
 from voicetrail.storage.table import DNC_SK, PK, dnc_pk
@@ -40,14 +41,16 @@ class DynamoDoNotCallList:
     def add(self, number_hash: str, *, now: float) -> bool:
         pk = dnc_pk(number_hash)
         expires_at = self._retention.expires_at(RetentionClass.AUDIT, now)
+        item = {
+            **key(pk, DNC_SK),
+            "added_at": n(int(now)),
+            **expiry_attributes(pk, DNC_SK, RetentionClass.AUDIT, expires_at),
+        }
+        note_expiry(self._client, self._table, item)
         try:
             old = self._client.put_item(
                 TableName=self._table,
-                Item={
-                    **key(pk, DNC_SK),
-                    "added_at": n(int(now)),
-                    **expiry_attributes(pk, DNC_SK, RetentionClass.AUDIT, expires_at),
-                },
+                Item=item,
                 ReturnValues="ALL_OLD",
             )
         except (ClientError, BotoCoreError) as exc:

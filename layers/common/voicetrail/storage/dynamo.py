@@ -23,6 +23,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from voicetrail.domain.calls.ports import PutOutcome, StoredEvent
 from voicetrail.domain.retention.classes import RetentionClass
 from voicetrail.storage.batch import query_items
+from voicetrail.storage.expiry_days import note_expiry
 from voicetrail.storage.expressions import expiry_attributes, key, n
 from voicetrail.storage.failures import error_code, store_error
 from voicetrail.storage.large_bodies import INLINE_LIMIT, S3BodyStore, object_key
@@ -135,6 +136,7 @@ class DynamoEventStore:
             raise store_error(exc, "to_item") from None
         self._offload(item, event)
         try:
+            note_expiry(self._client, self._table, item)  # its bucket's day record first (purge reads it)
             self._client.put_item(
                 TableName=self._table,
                 Item=item,

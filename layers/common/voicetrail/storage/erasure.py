@@ -1,5 +1,6 @@
 """DynamoDB adapter of erasure on request (port `CallerItems`): a caller's items through the CallerIndex,
-a call partition's items (keys, class and recording pointers only), and batch deletes. Every store
+a call partition's items (keys, class and recording pointers only) with the call's day-index entries, and
+batch deletes. Every store
 failure becomes StoreUnavailableError, so the operator's request fails cleanly and can be repeated.
 Rules: domain.erasure.eraser; the receipts are audit records of the `SYS#erasure` chain (storage.audit).
 """
@@ -16,7 +17,7 @@ from voicetrail.storage.batch import BatchDeleter, query_items
 from voicetrail.storage.expressions import s
 from voicetrail.storage.failures import store_error
 from voicetrail.storage.large_bodies import S3BodyStore
-from voicetrail.storage.table import CALLER_INDEX, ERASURE_PROJECTION
+from voicetrail.storage.table import CALLER_INDEX, ERASURE_PROJECTION, day_index_entries
 
 _PROJECTION = ", ".join(ERASURE_PROJECTION)
 _T = TypeVar("_T")
@@ -59,7 +60,7 @@ class DynamoCallerItems:
         for item in items:
             if "body_s3" in item:
                 self._objects[(item["pk"]["S"], item["sk"]["S"])] = item["body_s3"]["S"]
-        return items
+        return items + day_index_entries(pk, items)
 
     def get(self, key: ItemKey) -> RawItem | None:
         item: RawItem | None = _guarded(

@@ -99,6 +99,7 @@ class UpdateBuilder:
         self.names: dict[str, str] = {}
         self.values: dict[str, Any] = {}
         self.condition: str | None = None
+        self.expiry_values: Item = {}  # what `expiry` set: the writer records its bucket first (note_expiry)
 
     def name(self, attr: str) -> str:
         for placeholder, existing in self.names.items():
@@ -146,7 +147,8 @@ class UpdateBuilder:
         self.adds.append(f"{self.name(attr)} {self.value(value)}")
 
     def expiry(self, pk: str, sk: str, retention_class: RetentionClass, expires_at: int) -> None:
-        self.set_all(expiry_attributes(pk, sk, retention_class, expires_at))
+        self.expiry_values = expiry_attributes(pk, sk, retention_class, expires_at)
+        self.set_all(self.expiry_values)
 
     def expression(self) -> str:
         parts = []

@@ -28,6 +28,7 @@ from voicetrail.domain.calls.state import (
 )
 from voicetrail.domain.retention.classes import RetentionClass, RetentionPolicy
 from voicetrail.storage.batch import batch_get, query_items
+from voicetrail.storage.expiry_days import note_expiry
 from voicetrail.storage.expressions import (
     UpdateBuilder,
     boolean,
@@ -64,7 +65,7 @@ def summary_from_item(item: Mapping[str, Any]) -> CallSummary:
         first_ts_ms=int(get_n(item, "first_ts_ms") or 0),
         expires_at=int(get_n(item, "expires_at") or 0),
         twilio_call_sid=get_s(item, "twilio_call_sid"),
-        vapi_call_id=get_s(item, "vapi_call_id"),
+        vapi_call_id=get_s(item, "vapi_call_id") or get_s(item, "platform_call_id"),
         status=get_s(item, "call_status"),
         final_status=get_s(item, "final_status"),
         answered=get_bool(item, "answered"),
@@ -81,6 +82,7 @@ def summary_from_item(item: Mapping[str, Any]) -> CallSummary:
         recordings=get_ss(item, "recording_sids"),
         days=get_ss(item, "days"),
         latency=CallLatency.from_record(get_s(item, "latency")),
+        platform=get_s(item, "platform"),
     )
 
 
@@ -154,10 +156,12 @@ class DynamoCallLedger:
         pk = call_pk(twilio_call_key(update.call_sid))
         sk = recording_sk(update.recording_sid)
         expires_at = self._retention.expires_at(RetentionClass.RECORDING, now)
+        expiry = expiry_attributes(pk, sk, RetentionClass.RECORDING, expires_at)
+        note_expiry(self._client, self._table, expiry)
 
         def build(with_status: bool) -> UpdateBuilder:
             u = UpdateBuilder()
-            for attr, value in expiry_attributes(pk, sk, RetentionClass.RECORDING, expires_at).items():
+            for attr, value in expiry.items():
                 # A held pointer (purge_attempts) keeps the expiry the purge gave it.
                 if attr == "retention_class":
                     u.set(attr, value)
@@ -198,7 +202,8 @@ class DynamoCallLedger:
 
     def merge_vapi(self, view: VapiCallView, *, now: float) -> None:
         u = UpdateBuilder()
-        u.set("vapi_call_id", s(view.vapi_call_id))
+        # Another platform's call id is never written where erasure looks for Vapi calls to delete.
+        u.set("platform_call_id" if view.platform else "vapi_call_id", s(view.vapi_call_id))
         if view.provider_call_id and looks_like_call_sid(view.provider_call_id):
             u.set("twilio_call_sid", s(view.provider_call_id))
         if view.ended:
@@ -217,6 +222,8 @@ class DynamoCallLedger:
             u.set("topology", s(view.topology or ""))
         if view.latency is not None:
             u.set("latency", s(view.latency.to_record()))
+        if view.platform:
+            u.set("platform", s(view.platform))
         self._update_summary(view.call_key, view.event_ts_ms, now, u)
 
     def _update_summary(self, call_key: str, ts_ms: int, now: float, u: UpdateBuilder) -> Mapping[str, Any]:
@@ -228,6 +235,7 @@ class DynamoCallLedger:
         u.set("updated_ms", n(int(now * 1000)))
         u.set_if_absent("first_ts_ms", n(ts_ms))
         u.add("days", {"SS": [day]})
+        note_expiry(self._client, self._table, u.expiry_values)
         old = self._update(key(pk, SUMMARY_SK), u)
         old_first = get_n(old, "first_ts_ms")
         if old_first is not None and ts_ms < old_first:
@@ -256,6 +264,7 @@ class DynamoCallLedger:
             "call_key": s(call_key),
             **expiry_attributes(pk, call_key, RetentionClass.METADATA, expires_at),
         }
+        note_expiry(self._client, self._table, item)
         try:
             self._client.put_item(TableName=self._table, Item=item)
         except ClientError as exc:

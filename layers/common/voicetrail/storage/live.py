@@ -18,6 +18,7 @@ from voicetrail.domain.live.store import (
 )
 from voicetrail.domain.retention.classes import RetentionClass, RetentionPolicy
 from voicetrail.storage.batch import batch_get, query_items
+from voicetrail.storage.expiry_days import note_expiry
 from voicetrail.storage.expressions import UpdateBuilder, boolean, expiry_attributes, key, n, s
 from voicetrail.storage.failures import store_error
 from voicetrail.storage.table import (
@@ -44,7 +45,12 @@ class DynamoLiveStore:
 
     # -- helpers ---------------------------------------------------------------------------------
     def _expiry(self, pk: str, sk: str, retention_class: RetentionClass, now: float) -> dict[str, Any]:
-        return expiry_attributes(pk, sk, retention_class, self._retention.expires_at(retention_class, now))
+        """The expiry attributes of an item about to be written, its bucket recorded first (note_expiry)."""
+        attributes = expiry_attributes(
+            pk, sk, retention_class, self._retention.expires_at(retention_class, now)
+        )
+        note_expiry(self._client, self._table, attributes)
+        return attributes
 
     def _call(self, operation: str, **kwargs: Any) -> Any:
         from botocore.exceptions import BotoCoreError, ClientError

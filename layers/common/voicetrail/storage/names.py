@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import BotoCoreError, ClientError
 
 from voicetrail.domain.retention.classes import RetentionClass, RetentionPolicy
+from voicetrail.storage.expiry_days import note_expiry
 from voicetrail.storage.expressions import UpdateBuilder, key, string_set
 from voicetrail.storage.failures import store_error
 from voicetrail.storage.table import NAMES_SK, call_pk
@@ -40,6 +41,7 @@ class DynamoNameMemory:
         u.expiry(
             pk, NAMES_SK, RetentionClass.CONTENT, self._retention.expires_at(RetentionClass.CONTENT, now)
         )
+        note_expiry(self._client, self._table, u.expiry_values)
         try:
             self._client.update_item(TableName=self._table, Key=key(pk, NAMES_SK), **u.params())
         except (ClientError, BotoCoreError) as exc:

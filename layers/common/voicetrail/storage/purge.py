@@ -13,6 +13,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from voicetrail.domain.items import ItemKey, RawItem
 from voicetrail.domain.retention.classes import RetentionClass
+from voicetrail.storage.expiry_days import note_expiry
 from voicetrail.storage.expressions import UpdateBuilder, expiry_attributes, key, n, s
 from voicetrail.storage.table import CURSOR_PK, CURSOR_SK, EXPIRY_INDEX, PK, TTL_ATTRIBUTE, expiry_upper_bound
 
@@ -71,15 +72,14 @@ class DynamoPurgeCursor:
         return int(item["oldest_day"]["N"])
 
     def write(self, day: int, *, now: int, expires_at: int) -> None:
-        self._client.put_item(
-            TableName=self._table,
-            Item={
-                **key(CURSOR_PK, CURSOR_SK),
-                "oldest_day": n(day),
-                "updated_at": n(now),
-                **expiry_attributes(CURSOR_PK, CURSOR_SK, RetentionClass.METADATA, expires_at),
-            },
-        )
+        item = {
+            **key(CURSOR_PK, CURSOR_SK),
+            "oldest_day": n(day),
+            "updated_at": n(now),
+            **expiry_attributes(CURSOR_PK, CURSOR_SK, RetentionClass.METADATA, expires_at),
+        }
+        note_expiry(self._client, self._table, item)
+        self._client.put_item(TableName=self._table, Item=item)
 
 
 def _get_item(

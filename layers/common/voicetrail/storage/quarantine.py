@@ -17,6 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from voicetrail.domain.quarantine import QuarantineRecord, utc_day
 from voicetrail.domain.retention.classes import RetentionClass
 from voicetrail.storage.batch import query_items
+from voicetrail.storage.expiry_days import note_expiry
 from voicetrail.storage.expressions import boolean, expiry_attributes, get_n, get_s, key, n, s
 from voicetrail.storage.failures import error_code, store_error
 from voicetrail.storage.table import PK, call_pk, quarantine_pk, quarantine_pointer_sk
@@ -66,6 +67,7 @@ class DynamoQuarantineStore:
     def keep(self, record: QuarantineRecord, *, expires_at: int) -> bool:
         item = to_quarantine_item(record, expires_at)
         try:
+            note_expiry(self._client, self._table, item)  # its bucket's day record first (purge reads it)
             self._client.put_item(
                 TableName=self._table, Item=item, ConditionExpression=f"attribute_not_exists({PK})"
             )
@@ -85,6 +87,7 @@ class DynamoQuarantineStore:
                 "quarantine_day": s(utc_day(record.received_at_ms)),
             }
             try:
+                note_expiry(self._client, self._table, pointer)
                 self._client.put_item(TableName=self._table, Item=pointer)
             except (ClientError, BotoCoreError) as exc:
                 raise store_error(exc, "quarantine pointer put_item") from None

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import time
 import zlib
-from typing import NamedTuple
+from collections.abc import Iterable, Mapping
+from typing import Any, NamedTuple
 
 from voicetrail.domain.calls.ports import EVENT_RECORD, RECORDING_RECORD
 from voicetrail.domain.identity import (
@@ -81,9 +82,9 @@ INDEXES: tuple[Index, ...] = (
         "exp_sk",
         "INCLUDE",
         ("retention_class", "recording_sid", "vapi_call_id", "purge_attempts"),
-        "The retention purge queries past expiry day-buckets, every shard of a day (`exp_sk < now`), never "
-        "scans; it reads the "
-        "class and the recording pointers from the index, one read per expired item.",
+        "The retention purge queries the past expiry buckets that received items (the expiry day records "
+        "say which; `exp_sk < now`), never scans; it reads the class and the recording pointers from the "
+        "index, one read per expired item.",
     ),
     Index(
         CALLER_INDEX,
@@ -197,6 +198,10 @@ def audit_sk(seq: int) -> str:
 
 CURSOR_PK = system_pk("purge")
 AUDIT_DAYS_PK = system_pk("audit-days")
+# Which ExpiryIndex buckets received items, one record per expiry day (`EXP#YYYY-MM-DD`), and the state
+# of the one-time backfill of those records for items written before they existed (storage.expiry_days).
+EXPIRY_DAYS_PK = system_pk("expiry-days")
+EXPIRY_DAYS_STATE_SK = "STATE#backfill"
 PEPPER_PK = system_pk("pepper")
 FINGERPRINT_SK_PREFIX = "FP#"
 
@@ -205,7 +210,17 @@ def fingerprint_sk(fingerprint: str) -> str:
     return f"{FINGERPRINT_SK_PREFIX}{fingerprint}"
 
 
-# What erasure reads of a call's items: keys, class, and the pointers to what lives outside DynamoDB.
+ERASURE_TASKS_PK = system_pk("erasure-tasks")
+ERASURE_TASK_SK_PREFIX = "TASK#"
+
+
+def erasure_task_sk(provider: str, target: str) -> str:
+    """A follow-up deletion at a provider: one item per (provider, target), so a repeat adds nothing."""
+    return f"{ERASURE_TASK_SK_PREFIX}{provider}#{target}"
+
+
+# What erasure reads of a call's items: keys, class, the pointers to what lives outside DynamoDB, and the
+# summary's `days` (the call's entries in the day index go with it).
 ERASURE_PROJECTION = (
     "pk",
     "sk",
@@ -214,8 +229,27 @@ ERASURE_PROJECTION = (
     "vapi_call_id",
     "a_recording_sid",
     "a_vapi_call_id",
+    "days",
     "body_s3",
 )
+
+
+def day_index_entries(pk: str, items: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The day-index items (`CALLS#<day>` / `<call key>`) of a call, from its summary's `days`: erasure
+    deletes them with the call, so a report no longer counts it."""
+    call_key = call_key_of_pk(pk)
+    days: set[str] = set()
+    for item in items:
+        if item.get(SK, {}).get("S") == SUMMARY_SK:
+            days.update(item.get("days", {}).get("SS", ()))
+    return [
+        {
+            PK: {"S": day_pk(day)},
+            SK: {"S": call_key},
+            RETENTION_ATTRIBUTE: {"S": RetentionClass.METADATA.value},
+        }
+        for day in sorted(days)
+    ]
 
 
 # ---- index key builders ------------------------------------------------------------------------------
@@ -260,6 +294,11 @@ def expiry_bucket(expires_at: int, pk: str) -> str:
 def expiry_buckets(day_epoch_s: int) -> tuple[str, ...]:
     """Every ExpiryIndex hash key of one UTC day: what the purge reads for that day."""
     return _every_shard(expiry_day(day_epoch_s))
+
+
+def day_of_bucket(bucket: str) -> str:
+    """`EXP#YYYY-MM-DD` of a bucket, sharded (`EXP#YYYY-MM-DD#07`) or not: the day record that lists it."""
+    return bucket[: len(EXPIRY_BUCKET_PREFIX) + 10]
 
 
 def expiry_sk(expires_at: int, pk: str, sk: str) -> str:
@@ -369,6 +408,13 @@ AGGREGATES: tuple[Aggregate, ...] = (
         "erasure:DynamoCallerItems",
         "InMemoryTable",
         "voicetrail.domain.erasure.eraser",
+    ),
+    Aggregate(
+        "erasure follow-ups",
+        "ErasureTasks",
+        "erasure_tasks:DynamoErasureTasks",
+        "InMemoryErasureTasks",
+        "voicetrail.domain.erasure.followups",
     ),
     Aggregate(
         "pepper fingerprints",
@@ -640,6 +686,30 @@ ITEM_TYPES: tuple[ItemType, ...] = (
         "AuditIndex for these days only, so it reads in proportion to the records, not to the days.",
     ),
     ItemType(
+        "expiry day record",
+        "purge cursor",
+        EXPIRY_DAYS_PK,
+        "EXP#<YYYY-MM-DD>",
+        (),
+        (),
+        ("buckets (SS)",),
+        "The ExpiryIndex buckets of a UTC expiry day that received items, added before the items are "
+        "written (once per process and bucket): the purge queries these buckets only. Deleted by the purge "
+        "once the day is clean. No personal data.",
+    ),
+    ItemType(
+        "expiry day backfill",
+        "purge cursor",
+        EXPIRY_DAYS_PK,
+        EXPIRY_DAYS_STATE_SK,
+        (),
+        (),
+        ("complete", "scan_from (M)", "updated_at"),
+        "Whether the expiry day records cover every item: absent on a table written before they existed, "
+        "until the purge's one-time scan of the ExpiryIndex has recorded its buckets (resumable). Until "
+        "then the purge reads every bucket of every day.",
+    ),
+    ItemType(
         "pepper fingerprint",
         "pepper fingerprints",
         PEPPER_PK,
@@ -649,6 +719,28 @@ ITEM_TYPES: tuple[ItemType, ...] = (
         ("first_seen_ms",),
         "A keyed fingerprint of a pepper caller hashes were made with (never the pepper). Erasure refuses "
         "a pepper whose fingerprint is not here. No personal data, never expires.",
+    ),
+    ItemType(
+        "erasure follow-up",
+        "erasure follow-ups",
+        ERASURE_TASKS_PK,
+        "TASK#<provider>#<target>",
+        (),
+        (),
+        (
+            "provider",
+            "target",
+            "call_id",
+            "request_id",
+            "created_at",
+            "due_at",
+            "attempts",
+            "last_outcome",
+            "last_attempt_at",
+        ),
+        "A deletion an erasure still owes at a provider (a Twilio recording, a Vapi call): written before "
+        "the call's items are deleted, retried by every purge run until the provider answers deleted or "
+        "gone, then removed. Never expires: it must not vanish before it is done. Provider ids only.",
     ),
     ItemType(
         "purge cursor",

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import BotoCoreError, ClientError
 
 from voicetrail.domain.retention.classes import RetentionClass, RetentionPolicy
+from voicetrail.storage.expiry_days import note_expiry
 from voicetrail.storage.expressions import UpdateBuilder, get_s, key, s
 from voicetrail.storage.failures import store_error
 from voicetrail.storage.table import TOPOLOGY_SK, call_pk
@@ -31,6 +32,7 @@ class DynamoTopologyStore:
         u.expiry(
             pk, TOPOLOGY_SK, RetentionClass.METADATA, self._retention.expires_at(RetentionClass.METADATA, now)
         )
+        note_expiry(self._client, self._table, u.expiry_values)
         try:
             self._client.update_item(TableName=self._table, Key=key(pk, TOPOLOGY_SK), **u.params())
         except (ClientError, BotoCoreError) as exc:

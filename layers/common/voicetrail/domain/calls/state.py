@@ -145,6 +145,9 @@ class VapiCallView:
     consent: str | None = None  # granted | denied | unclear
     topology: str | None = None  # owner | observer (voicetrail.providers.vapi.topology)
     latency: CallLatency | None = None  # from the end-of-call-report's performanceMetrics
+    # The voice platform that carried the call when it is not Vapi ("retell", "elevenlabs"): the view is
+    # then that platform's side of the call, under the same fields.
+    platform: str | None = None
 
     @property
     def call_key(self) -> str:
@@ -176,6 +179,14 @@ class CallSummary:
     recordings: tuple[str, ...] = ()
     days: tuple[str, ...] = ()
     latency: CallLatency | None = None
+    platform: str | None = None  # "retell" | "elevenlabs"; None for Vapi (and Twilio-only) calls
+
+    @property
+    def voice_platform(self) -> str | None:
+        """Which voice platform carried the call: Retell, ElevenLabs, Vapi, or None (Twilio view only)."""
+        if self.platform:
+            return self.platform
+        return "vapi" if self.vapi_call_id else None
 
     @property
     def handle_time_s(self) -> float | None:
@@ -236,6 +247,41 @@ def vapi_view_from_event(event: StoredEvent) -> VapiCallView | None:
         duration_s=float(duration) if isinstance(duration, int | float) else None,
         escalated=event.event_type == "transfer-update" or reason in ESCALATION_ENDED_REASONS,
         topology=str(topology) if topology in TOPOLOGIES else None,
+    )
+
+
+# Events of the observed platforms that tell the call's summary something (the rest would cost a write each
+# and tell it nothing): when it started, how it ended, what it cost, whether a human took it over.
+OBSERVED_PLATFORMS = frozenset({"retell", "elevenlabs"})
+_OBSERVED_STARTS = frozenset({"call_started"})
+_OBSERVED_ENDS = frozenset({"call_ended", "post_call_transcription", "call_initiation_failure"})
+_OBSERVED_TRANSFERS = frozenset({"transfer_bridged"})
+
+
+def platform_view_from_event(event: StoredEvent) -> VapiCallView | None:
+    """The platform side of a Retell or ElevenLabs call from one of its stored events, or None."""
+    if event.source not in OBSERVED_PLATFORMS or event.call_id in ("", "no-call"):
+        return None
+    kind = event.event_type
+    if kind not in _OBSERVED_STARTS | _OBSERVED_ENDS | _OBSERVED_TRANSFERS:
+        return None
+    attrs = event.attributes
+    reason = attrs.get("ended_reason")
+    cost = attrs.get("cost_usd")
+    duration = attrs.get("duration_s")
+    return VapiCallView(
+        vapi_call_id=event.call_id,
+        event_ts_ms=event.event_ts_ms or event.received_at_ms,
+        # No Twilio join: the summary stays in the call's own partition (`CALL#<platform>:<id>`), which
+        # erasure finds through the caller's events. These platforms keep their Twilio numbers' callbacks.
+        provider_call_id=None,
+        ended=kind in _OBSERVED_ENDS,
+        ended_reason=str(reason) if reason and kind in _OBSERVED_ENDS else None,
+        cost_usd=float(cost) if isinstance(cost, int | float) and kind in _OBSERVED_ENDS else None,
+        duration_s=float(duration) if isinstance(duration, int | float) and kind in _OBSERVED_ENDS else None,
+        escalated=kind in _OBSERVED_TRANSFERS,
+        topology="observer",
+        platform=event.source,
     )
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
+from voicetrail.domain.identity import OBSERVED_PLATFORMS, platform_call_of_pk
 from voicetrail.errors import SecretUnavailableError
 from voicetrail.infra.secrets import SecretResolver
 from voicetrail.storage.table import CALL_PREFIX, call_key_of_pk, is_twilio_call_pk
@@ -62,13 +63,15 @@ class RecordingRef:
 
     twilio_recording_sid: str | None = None
     vapi_call_id: str | None = None
+    # (platform, its call id) of a Retell or ElevenLabs call: its `CALL#<platform>:<id>` partition.
+    platform_call: tuple[str, str] | None = None
 
     def with_vapi(self, call_id: str | None) -> RecordingRef:
-        return RecordingRef(self.twilio_recording_sid, self.vapi_call_id or call_id)
+        return RecordingRef(self.twilio_recording_sid, self.vapi_call_id or call_id, self.platform_call)
 
     @property
     def empty(self) -> bool:
-        return not self.twilio_recording_sid and not self.vapi_call_id
+        return not self.twilio_recording_sid and not self.vapi_call_id and not self.platform_call
 
 
 def is_twilio_pk(pk: str) -> bool:
@@ -92,8 +95,14 @@ def recording_ref(item: Mapping[str, Any]) -> RecordingRef:
             body = {}
         candidate = body.get("RecordingSid") if isinstance(body, dict) else None
         sid = candidate if isinstance(candidate, str) else None
-    vapi = _s(item, "vapi_call_id") or _s(item, "a_vapi_call_id") or vapi_call_id_of_pk(_s(item, "pk") or "")
-    return RecordingRef(twilio_recording_sid=sid or None, vapi_call_id=vapi or None)
+    pk = _s(item, "pk") or ""
+    vapi = _s(item, "vapi_call_id") or _s(item, "a_vapi_call_id") or vapi_call_id_of_pk(pk)
+    platform_call = next(
+        ((name, call) for name in OBSERVED_PLATFORMS if (call := platform_call_of_pk(pk, name))), None
+    )
+    return RecordingRef(
+        twilio_recording_sid=sid or None, vapi_call_id=vapi or None, platform_call=platform_call
+    )
 
 
 def _s(item: Mapping[str, Any], name: str) -> str | None:
@@ -158,6 +167,11 @@ class TwilioRecordingDeleter:
         self._account_sid = account_sid or None
         self._delete = _AuthorisedDelete(token, base_url or TWILIO_API, timeout, transport) if token else None
 
+    @property
+    def configured(self) -> bool:
+        """An account SID and a token ref: without both no recording can ever be deleted from here."""
+        return bool(self._account_sid) and self._delete is not None
+
     def delete_recording(self, recording_sid: str) -> ExternalOutcome:
         if not self._account_sid or self._delete is None:
             return ExternalOutcome.UNCONFIGURED
@@ -180,6 +194,10 @@ class VapiCallDeleter:
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self._delete = _AuthorisedDelete(api_key, base_url, timeout, transport) if api_key else None
+
+    @property
+    def configured(self) -> bool:
+        return self._delete is not None
 
     def delete_call(self, call_id: str) -> ExternalOutcome:
         if self._delete is None:
@@ -219,11 +237,19 @@ _SEVERITY = {
 class ExternalDeletions:
     """One run's external deletes: each recording / Vapi call is asked for at most once per run."""
 
-    def __init__(self, recordings: RecordingDeleter, calls: CallArtifactDeleter) -> None:
+    def __init__(
+        self,
+        recordings: RecordingDeleter,
+        calls: CallArtifactDeleter,
+        platforms: Mapping[str, CallArtifactDeleter] | None = None,
+    ) -> None:
+        """`platforms`: the Retell and ElevenLabs deleters by platform name (a missing one: unconfigured)."""
         self._recordings = recordings
         self._calls = calls
+        self._platforms = dict(platforms or {})
         self._twilio: dict[str, ExternalOutcome] = {}
         self._vapi: dict[str, ExternalOutcome] = {}
+        self._platform: dict[tuple[str, str], ExternalOutcome] = {}
 
     def delete(self, ref: RecordingRef) -> ExternalOutcome:
         """The worst outcome over the item's pointers; DELETED when there is nothing to delete."""
@@ -238,6 +264,14 @@ class ExternalDeletions:
             if call_id not in self._vapi:
                 self._vapi[call_id] = self._calls.delete_call(call_id)
             outcomes.append(self._vapi[call_id])
+        if ref.platform_call:
+            if ref.platform_call not in self._platform:
+                name, call = ref.platform_call
+                deleter = self._platforms.get(name)
+                self._platform[ref.platform_call] = (
+                    deleter.delete_call(call) if deleter is not None else ExternalOutcome.UNCONFIGURED
+                )
+            outcomes.append(self._platform[ref.platform_call])
         return max(outcomes, key=lambda o: _SEVERITY[o])
 
     def delete_each(self, ref: RecordingRef) -> list[tuple[str, str, ExternalOutcome]]:
@@ -259,6 +293,10 @@ class ExternalDeletions:
     def vapi_deleted(self) -> int:
         return sum(o.ok for o in self._vapi.values())
 
+    def platform_deleted(self, name: str) -> int:
+        return sum(o.ok for (platform, _), o in self._platform.items() if platform == name)
+
     @property
     def failed(self) -> int:
-        return sum(not o.ok for o in (*self._twilio.values(), *self._vapi.values()))
+        outcomes = (*self._twilio.values(), *self._vapi.values(), *self._platform.values())
+        return sum(not o.ok for o in outcomes)

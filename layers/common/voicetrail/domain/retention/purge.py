@@ -2,9 +2,14 @@
 
 How a run goes:
   1. Start at the cursor (`SYS#purge` / `STATE#cursor`: the oldest day bucket that may still hold
-     expired items; `lookback_days` back on the first run) and walk the day buckets up to today.
-  2. Per bucket, query the sparse ExpiryIndex for `exp_sk < now` (the index projects `retention_class`
-     and the recording pointers, so no item is read twice). Cost: one read per expired item.
+     expired items; `lookback_days` back on the first run) and take the days up to today.
+  2. Ask the expiry day records (`ExpiryDays`, one query) which buckets of those days received items, and
+     per such bucket query the sparse ExpiryIndex for `exp_sk < now` (the index projects
+     `retention_class` and the recording pointers, so no item is read twice). Cost: one read per expired
+     item, plus a few requests (the backfill state, one page of day records, one query per bucket with
+     items due). While the records do not cover every item yet (a table written before they existed),
+     the run first backfills them (one scan of the ExpiryIndex in a table's life; a dry run scans without
+     writing) and, if it could not finish, queries every bucket of every day (17 per day) as before.
   3. Items of class `recording` first have their recording deleted at Twilio and their call's artifacts
      at Vapi. Only when both succeed (or were already gone) is the pointer item deleted. Otherwise the
      item gets `purge_attempts + 1` and its TTL is held off (`expires_at` pushed `hold_days` ahead; the
@@ -14,7 +19,8 @@ How a run goes:
   5. Before each page, batch and external call the run checks the Lambda deadline and stops cleanly with
      `safety_ms` to spare. Deleted items leave the index, so the next run resumes where this one stopped;
      re-deleting is a no-op and a 404 at Twilio/Vapi counts as done, so every step is idempotent.
-  6. The run moves the cursor to the oldest bucket that still has work, writes ONE audit record
+  6. The run drops the day records of clean days before yesterday (no writer adds to a past day), moves
+     the cursor to the oldest bucket that still has work, writes ONE audit record
      (counts per class, failures, duration) and emits metrics. A dry run only reads and counts.
 """
 
@@ -22,7 +28,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,7 +43,7 @@ from voicetrail.domain.erasure.deleters import (
 )
 from voicetrail.domain.items import BATCH_LIMIT, ItemDeleter, ItemKey
 from voicetrail.domain.retention.classes import DAY, RetentionClass, RetentionPolicy
-from voicetrail.domain.retention.ports import ExpiredItems, PurgeCursor
+from voicetrail.domain.retention.ports import ExpiredItems, ExpiryDays, PurgeCursor
 from voicetrail.infra.observability import MetricsRecorder
 from voicetrail.storage.table import EXPIRY_BUCKET_PREFIX, SUMMARY_SK, expiry_buckets, expiry_day
 
@@ -60,7 +66,10 @@ class PurgeConfig:
 class PurgeReport:
     """What one purge run read, deleted and left for the next run."""
 
-    buckets: int = 0
+    days: int = 0  # days in the run's range
+    buckets: int = 0  # ExpiryIndex buckets queried
+    index_reads: int = 0  # requests to the expiry day records (state, record pages, backfill scan pages)
+    every_bucket: bool = False  # the day records were not complete: every bucket of every day was read
     items_read: int = 0
     expired: Counter[str] = field(default_factory=Counter)
     deleted: Counter[str] = field(default_factory=Counter)
@@ -69,6 +78,7 @@ class PurgeReport:
     recordings_stuck: int = 0
     twilio_deleted: int = 0
     vapi_deleted: int = 0
+    platforms_deleted: dict[str, int] = field(default_factory=dict)  # Retell and ElevenLabs calls
     stopped_early: bool = False
     dry_run: bool = False
     duration_ms: int = 0
@@ -89,7 +99,9 @@ class PurgeReport:
             recordings_stuck=self.recordings_stuck,
             twilio_recordings_deleted=self.twilio_deleted,
             vapi_calls_deleted=self.vapi_deleted,
+            days=self.days,
             buckets=self.buckets,
+            index_reads=self.index_reads,
             stopped_early=int(self.stopped_early),
             duration_ms=self.duration_ms,
             cursor_day=self.cursor_day,
@@ -99,7 +111,10 @@ class PurgeReport:
     def as_dict(self) -> dict[str, Any]:
         return {
             "dry_run": self.dry_run,
+            "days": self.days,
             "buckets": self.buckets,
+            "index_reads": self.index_reads,
+            "every_bucket": self.every_bucket,
             "items_read": self.items_read,
             "expired": dict(self.expired),
             "deleted": dict(self.deleted),
@@ -126,8 +141,10 @@ class RetentionPurger:
         cursor: PurgeCursor,
         deleter: ItemDeleter,
         *,
+        days: ExpiryDays | None = None,
         recordings: RecordingDeleter | None = None,
         calls: CallArtifactDeleter | None = None,
+        platforms: Mapping[str, CallArtifactDeleter] | None = None,
         metrics: MetricsRecorder | None = None,
         audit: AuditTrail | None = None,
         retention: RetentionPolicy | None = None,
@@ -136,8 +153,11 @@ class RetentionPurger:
     ) -> None:
         self._items = items
         self._cursor = cursor
+        self._days = days  # None: no day records (an in-memory store): every bucket of every day is read
         self._recordings: RecordingDeleter = recordings or Unconfigured()
         self._calls: CallArtifactDeleter = calls or Unconfigured()
+        # Retell and ElevenLabs: their calls' pointer items expire like Vapi's, and go at the platform.
+        self._platforms = dict(platforms or {})
         self._metrics = metrics
         self._audit = audit
         self._retention = retention or RetentionPolicy()
@@ -157,7 +177,7 @@ class RetentionPurger:
         started = self._clock()
         now = int(started)
         report = PurgeReport(dry_run=dry_run)
-        external = ExternalDeletions(self._recordings, self._calls)
+        external = ExternalDeletions(self._recordings, self._calls, self._platforms)
         state = _RunState(
             report=report,
             external=external,
@@ -175,20 +195,31 @@ class RetentionPurger:
         dirty_from: int | None = None
         day = first
         try:
+            marked = self._marked_buckets(first, today, state)
+            report.every_bucket = marked is None
             while day <= today:
-                report.buckets += 1
+                report.days += 1
                 clean = True
-                for bucket in expiry_buckets(day):  # every shard of the day, and the pre-sharding key
+                # every shard of the day and the pre-sharding key, or only those the day's record names
+                buckets = expiry_buckets(day) if marked is None else marked.get(day, ())
+                for bucket in buckets:
+                    report.buckets += 1
                     clean &= self._purge_bucket(bucket, state)
                 if not clean and dirty_from is None:
                     dirty_from = day
+                if clean and buckets and marked is not None and not dry_run and day < today - DAY:
+                    state.check()
+                    self._forget(day)
                 day += DAY
         except _DeadlineError:
             report.stopped_early = True
             if dirty_from is None:
                 dirty_from = day
+        if self._days is not None:
+            report.index_reads = self._days.reads
         report.twilio_deleted = external.twilio_deleted
         report.vapi_deleted = external.vapi_deleted
+        report.platforms_deleted = {name: external.platform_deleted(name) for name in sorted(self._platforms)}
         new_cursor = dirty_from if dirty_from is not None else today
         report.cursor = expiry_day(new_cursor).removeprefix(EXPIRY_BUCKET_PREFIX)
         report.cursor_day = new_cursor // DAY
@@ -200,6 +231,19 @@ class RetentionPurger:
                 self._audit.append_system(PURGE_CHAIN, AuditKind.PURGE, report.audit_details(), now)
         self._emit(report)
         return report
+
+    def _marked_buckets(self, first: int, today: int, state: _RunState) -> dict[int, tuple[str, ...]] | None:
+        """The buckets that received items, per day of the range; None: read every bucket."""
+        if self._days is None:
+            return None
+        marked = self._days.buckets(first, today)
+        if marked is not None:
+            return marked
+        return self._days.backfill(first, today, write=not state.dry_run, more=state.has_time, now=state.now)
+
+    def _forget(self, day: int) -> None:
+        if self._days is not None:
+            self._days.forget(day)
 
     def _purge_bucket(self, bucket: str, state: _RunState) -> bool:
         """Purge one day bucket; True when nothing expired is left in it."""
@@ -287,6 +331,8 @@ class RetentionPurger:
         m.value("PurgeDurationMs", report.duration_ms, "Milliseconds")
         m.count("PurgeExternalDeleted", report.twilio_deleted, provider="twilio", mode=mode)
         m.count("PurgeExternalDeleted", report.vapi_deleted, provider="vapi", mode=mode)
+        for name, deleted in sorted(report.platforms_deleted.items()):
+            m.count("PurgeExternalDeleted", deleted, provider=name, mode=mode)
         for rclass, count in sorted(report.deleted.items()):
             m.count("PurgeDeletedByClass", count, retention_class=rclass)
 
@@ -302,8 +348,11 @@ class _RunState:
     remaining: Callable[[], int] | None
     safety_ms: int = 20_000
 
+    def has_time(self) -> bool:
+        return self.remaining is None or self.remaining() >= self.safety_ms
+
     def check(self) -> None:
-        if self.remaining is not None and self.remaining() < self.safety_ms:
+        if not self.has_time():
             raise _DeadlineError
 
 

@@ -36,6 +36,7 @@ from voicetrail.domain.callers import CallerHasher
 from voicetrail.errors import BadRequestError
 from voicetrail.providers.vapi.messages import SPEC_TYPES
 from voicetrail.redaction import DEFAULT_POLICY, RedactionPolicy, redact
+from voicetrail.redaction.learnt_names import learnt_names_pattern
 from voicetrail.transport import payload
 from voicetrail.transport.payload import Branch, Leaf, rebuild
 
@@ -308,8 +309,9 @@ class MessageSanitizer:
             if not described and lowered not in _COMMON_FIELDS:
                 zone = CONTENT  # an unknown type's own fields: assume the caller said them
             body[key] = self._field(lowered, item, parent="", zone=zone, walk=walk)
-        if learnt:
-            body = _propagate(body, _literal_pattern(learnt), findings)
+        pattern = learnt_names_pattern(learnt) if learnt else None
+        if pattern is not None:
+            body = _propagate(body, pattern, findings)
         if walk.content_kept:
             known = known_names() if callable(known_names) else known_names
             if known:
@@ -497,13 +499,6 @@ class _KnownNames:
             return Leaf(node)
 
         return rebuild(value, key, step)
-
-
-def _literal_pattern(names: set[str]) -> re.Pattern[str]:
-    """Whole names and their parts ("Maria Gonzalez", "Maria", "Gonzalez"), longest first."""
-    parts = {p for name in names for p in [name, *re.split(r"[\s,.]+", name)] if len(p) >= _MIN_NAME_PART}
-    alternatives = "|".join(re.escape(p) for p in sorted(parts, key=len, reverse=True))
-    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
 
 
 def _propagate(value: Any, pattern: re.Pattern[str], findings: Counter[str]) -> Any:

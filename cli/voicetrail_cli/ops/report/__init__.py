@@ -1,0 +1,1 @@
+"""`voicetrail report`: ROI maths (`roi`), its rendering (`render`: tables, SVG, HTML) and the command."""

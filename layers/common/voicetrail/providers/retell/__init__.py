@@ -1,0 +1,1 @@
+"""Retell AI: webhook verifier, event models, semantic keys and the call deleter."""

@@ -1,0 +1,432 @@
+"""Person names: after cues ("my name is", "this is", "Mr."), and the glue around the learned tagger
+(`voicetrail.redaction._names`), which tags one line at a time with the previous line as context.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+
+import voicetrail.redaction._names as _names
+from voicetrail.redaction.detection.tokens import Span, Tokens, anchored, capitalised, skip_leadin
+from voicetrail.redaction.lexicon.dates import MONTHS, WEEKDAYS
+from voicetrail.redaction.lexicon.name_slots import (
+    AFTER_PERSON,
+    AUX_FOLLOWERS,
+    GREETINGS,
+    MESSAGE_VERBS,
+    NOT_A_PERSON_AFTER,
+    OBJECT_PREPOSITIONS,
+    PERSON_VERBS,
+    SUBJECT_VERBS,
+    WAKE_LEADS,
+    WAKE_WORDS,
+)
+from voicetrail.redaction.lexicon.names import (
+    COMMON_FIRST_NAMES,
+    MEDIA_WORDS,
+    NAME_FIRST,
+    NAME_FOLLOWERS,
+    NAME_STOPWORDS,
+    TITLES,
+)
+from voicetrail.redaction.lexicon.numbers import TEENS, TENS, UNITS
+from voicetrail.redaction.lexicon.places import US_STATE_CODES
+
+_NAME_STRONG = re.compile(
+    r"(?<![\w'])(?:my\s+(?:full\s+|first\s+|last\s+|middle\s+|maiden\s+|legal\s+)?name(?:'s|\s+is)|"
+    r"(?:first|last|full|middle|maiden|legal|sur)\s*name(?:'s|\s+is)?|name\s+is|name's|"
+    r"name\s+on\s+the\s+(?:card|account|policy)\s+is|"
+    r"(?:patient|caller|member|subscriber|cardholder|account\s+holder|policy\s+holder|his|her|their)(?:'s)?\s+name"
+    r"(?:'s|\s+is)?|(?:it's\s+|that's\s+)?spelled|called|named|goes\s+by)(?![\w'])",
+    re.IGNORECASE,
+)
+_NAME_WEAK = re.compile(
+    r"(?<![\w'])(?:this\s+is|i'm|i\s+am|speaking\s+with|calling\s+for|on\s+behalf\s+of|ask(?:ing)?\s+for|"
+    r"my\s+(?:wife|husband|son|daughter|mother|mom|father|dad|brother|sister|partner|friend|grandmother|"
+    r"grandfather|grandma|grandpa|aunt|uncle|niece|nephew|child|kid|boss|caregiver|doctor|fiance|fiancee)|"
+    r"(?:mr|mrs|ms|miss|dr|doctor)\.?)(?![\w'])",
+    re.IGNORECASE,
+)
+
+
+_NEWLINE = re.compile("\n")
+
+
+def detect_names(text: str, tk: Tokens) -> list[Span]:
+    spans: list[Span] = []
+    mixed_case = False
+
+    def take(i: int, strong: bool) -> int:
+        """Index one past the last name token starting at i (i if none); i is past any lead-in."""
+        j = i
+        words = 0
+        letters = 0
+        while j < tk.n:
+            low, raw, t = tk.lows[j], tk.raws[j], tk.types[j]
+            if t == "W" and len(raw) == 1 and raw.isalpha() and (strong or letters or raw.isupper()):
+                # spelled out: "s m i t h", "S-M-I-T-H"
+                if low in ("i", "a") and not letters:
+                    # "Mr., I don't know": a lone I or a is a word unless more letters follow ("A-N-A")
+                    nxt = tk.raws[j + 1] if j + 1 < tk.n else ""
+                    nxt2 = tk.raws[j + 2] if j + 2 < tk.n else ""
+                    if not raw.isupper() or not (len(nxt) == 1 and (nxt.isalpha() or len(nxt2) == 1)):
+                        break
+                letters += 1
+                j += 1
+                continue
+            if t == "P" and low in ("-", ",", ".") and (letters or words) and j + 1 < tk.n:
+                nxt = tk.raws[j + 1]
+                if tk.types[j + 1] == "W" and (len(nxt) == 1 or (low == "-" and words)):
+                    j += 1
+                    continue
+                break
+            if t != "W" or words >= 3 or letters:
+                break
+            if (
+                low in NAME_STOPWORDS
+                or low in _names.NEVER_NAME  # "I'm-I'm", "Mr., I"
+                or low in MONTHS
+                or low in UNITS
+                or low in TEENS
+                or low in TENS
+            ):
+                break
+            if raw.startswith("[") or (not raw.isalpha() and "'" not in raw):
+                break
+            if mixed_case and not capitalised(raw):
+                break
+            if not strong and words == 0 and not mixed_case and low not in COMMON_FIRST_NAMES:
+                nxt = tk.lows[j + 1] if j + 1 < tk.n else ""
+                if nxt not in NAME_FOLLOWERS:
+                    break
+            words += 1
+            j += 1
+        while j > i and tk.types[j - 1] == "P":
+            j -= 1
+        return j
+
+    # transcripts may be all lower case; capitalisation is judged on the cue's own line, each line once
+    # (slicing and scanning the line again for every cue would make a long line quadratic)
+    newlines: list[int] | None = None
+    line_cased: dict[int, bool] = {}
+    for regex, strong in ((_NAME_STRONG, True), (_NAME_WEAK, False)):
+        for m in anchored(tk, text, regex, NAME_FIRST):
+            if newlines is None:
+                newlines = [nl.start() for nl in _NEWLINE.finditer(text)]
+            line_no = bisect_left(newlines, m.start())
+            cased = line_cased.get(line_no)
+            if cased is None:
+                start = newlines[line_no - 1] + 1 if line_no else 0
+                end = newlines[line_no] if line_no < len(newlines) else len(text)
+                cased = line_cased[line_no] = _names.is_cased(text[start:end])
+            mixed_case = cased
+            i = skip_leadin(tk, tk.index_at(m.end()))
+            j = take(i, strong)
+            if j > i:
+                spans.append((tk.starts[i], tk.ends[j - 1], "name", 70))
+    return spans
+
+
+_SENTENCE_PUNCT = frozenset({".", "?", "!"})
+# Relations and roles ("my daughter Hope", "the nurse Joy"): the tagger's word class R.
+RELATIONS = frozenset(w for w, c in _names.WORD_CLASS.items() if c == "R")
+# Inside a name only hyphens, apostrophes and the period of an initial ("J. R. Smith") may appear.
+_NAME_BREAKS = frozenset(
+    {",", ":", ";", "(", ")", '"', "/", "[", "]", "\u201c", "\u201d", "|", "&", "+", "="}
+)
+
+
+def detect_names_learned(text: str, tk: Tokens) -> list[Span]:
+    """Names found by the CRF tagger, one line (turn) at a time, with the previous line as context."""
+    if tk.n == 0:
+        return []
+    tagger: _names.NameTagger | None = None  # loaded on the first line worth tagging
+    spans: list[Span] = []
+    line_start, k = 0, 0
+    previous: str | None = None
+    while True:
+        newline = text.find("\n", line_start)
+        line_end = len(text) if newline < 0 else newline
+        first = k
+        while k < tk.n and tk.starts[k] < line_end:
+            k += 1
+        line = text[line_start:line_end]
+        if k > first and "W" in tk.types[first:k] and not _machine_value(line):
+            tagger = tagger or _names.tagger()
+            if previous is None and " " not in line.strip() and not _known_names(tagger, tk, first, k):
+                # one word alone, no question before it: "twilio", "inboundPhoneCall" are metadata values;
+                # only a word the name lists know ("Maria") is taken for a name there
+                line_start = newline + 1
+                if newline < 0:
+                    break
+                continue
+            cased = _names.is_cased(line)
+            question = _names.question_type(previous)
+            rows = tagger.emissions(tk.raws[first:k], tk.lows[first:k], tk.types[first:k], cased, question)
+            kept = [i for i in range(first, k) if tk.lows[i] not in _names.FILLERS]
+            wake = _wake_word(tk, kept)
+            for a, b in tagger.spans(tagger.decode(rows)):
+                for piece in _name_pieces(tk, first + a, first + b):
+                    if wake is not None and piece[0] == tk.starts[wake]:  # "alexa call Theo": not Alexa
+                        if piece[1] == tk.ends[wake] or wake + 1 >= tk.n:
+                            continue
+                        piece = (tk.starts[wake + 1], piece[1], piece[2], piece[3])
+                    spans.append(piece)
+            spans.extend(_slot_names(tagger, tk, kept, cased, question))
+            previous = line
+        if newline < 0:
+            break
+        line_start = newline + 1
+    if tagger is not None and spans:
+        spans.extend(_repeated_mentions(tagger, tk, spans))
+    return spans
+
+
+# At most this many name words are looked for again (the first found): a call names few people, and the set
+# stays small whatever the text.
+_MAX_LEARNT_WORDS = 200
+
+
+def _repeated_mentions(tagger: _names.NameTagger, tk: Tokens, spans: list[Span]) -> list[Span]:
+    """Other mentions, anywhere in the text, of name words found in it ("Theo" tagged when he was paid is
+    also "theo" in "theo never answered" three turns later): the call's own context. Only words the name
+    lists hold and the English word lists do not, at least three letters long, so that a word the tagger
+    took wrongly in one turn ("Noted") or a name that is also a word ("Grace") does not spread."""
+    found = {(s, e) for s, e, _, _ in spans}
+    learnt: set[str] = set()
+    for s, _e, _, _ in spans:
+        k = tk.index_at(s)
+        while k < tk.n and tk.starts[k] < _e:
+            low = tk.lows[k]
+            if tk.types[k] == "W" and len(low) >= 3 and low not in _names.NEVER_NAME:
+                flags = tagger.cached_flags(low)
+                if ("F" in flags or "L" in flags) and "W" not in flags:
+                    learnt.add(low)
+            k += 1
+        if len(learnt) >= _MAX_LEARNT_WORDS:
+            break
+    if not learnt:
+        return []
+    covered = sorted(found)
+    out: list[Span] = []
+    j = 0
+    for i in range(tk.n):
+        if tk.lows[i] not in learnt or tk.types[i] != "W":
+            continue
+        start, end = tk.starts[i], tk.ends[i]
+        while j < len(covered) and covered[j][1] <= start:
+            j += 1
+        if j < len(covered) and covered[j][0] <= start:
+            continue  # already inside a finding
+        out.append((start, end, "name", 57))
+    return out
+
+
+def _wake_word(tk: Tokens, kept: list[int]) -> int | None:
+    """The token index of a wake word opening the turn ("alexa, ...", "hey google ..."), if any."""
+    r = 0
+    while r < len(kept) and r < 2 and tk.lows[kept[r]] in WAKE_LEADS:
+        r += 1
+    if r < len(kept) and tk.lows[kept[r]] in WAKE_WORDS:
+        return kept[r]
+    return None
+
+
+def _first_name(tagger: _names.NameTagger, tk: Tokens, i: int, cased: bool) -> bool:
+    """A word that name lists know as a given name, written as a name on a cased line."""
+    low, raw = tk.lows[i], tk.raws[i]
+    if tk.types[i] != "W" or len(low) < 2 or low in _names.NEVER_NAME or low in WAKE_WORDS:
+        return False
+    if cased and not raw[:1].isupper():
+        return False
+    return "F" in tagger.cached_flags(low)
+
+
+def _ends_request(tk: Tokens, kept: list[int], r: int) -> bool:
+    """Nothing after the person but the end of the turn, punctuation, a number or a short tail word."""
+    if r + 1 >= len(kept):
+        return True
+    nxt = kept[r + 1]
+    return tk.types[nxt] in ("P", "N", "A") or tk.lows[nxt] in AFTER_PERSON
+
+
+def _slot_names(
+    tagger: _names.NameTagger, tk: Tokens, kept: list[int], cased: bool, question: str
+) -> list[Span]:
+    """Given names in slots that hold a person whatever the word ("call Will", "send $60 to Grace", "share
+    my location with Theo", "my daughter Hope" on a cased line, "Faith" alone answering "Who should I pay?").
+    A rule family beside the tagger: it decides on names that are ordinary words, which the tagger's own
+    word weights pull towards "no name"; the word must be in the given-name lists."""
+    out: list[Span] = []
+    lows = tk.lows
+    words = [i for i in kept if tk.types[i] == "W"]
+    if (
+        question in ("NAME", "WHO")
+        and 1 <= len(words) <= 2
+        and len(kept) <= len(words) + 2
+        and all(_first_name(tagger, tk, i, cased) and lows[i] not in RELATIONS for i in words)
+    ):
+        return [(tk.starts[words[0]], tk.ends[words[-1]], "name", 58)]
+    mid_capitals: bool | None = None  # decided on the first word that needs it
+    for r in range(len(kept) - 1):
+        # a person opening the turn or a sentence, then what they did: "Dawn requested $30 from you"
+        if (r == 0 or lows[kept[r - 1]] in _SENTENCE_PUNCT) and lows[kept[r + 1]] in SUBJECT_VERBS:
+            i = kept[r]
+            if _first_name(tagger, tk, i, cased):
+                out.append((tk.starts[i], tk.ends[i], "name", 58))
+    for r in range(1, len(kept)):
+        i = kept[r]
+        prev = lows[kept[r - 1]]
+        person = False
+        if prev in PERSON_VERBS:
+            # "pay bill" is a phrase, "pay Bill" on a cased line a person
+            phrase = lows[i] in NOT_A_PERSON_AFTER.get(prev, ()) and not (cased and tk.raws[i][:1].isupper())
+            if prev in MESSAGE_VERBS and r + 1 < len(kept):
+                # the message follows the person: "text Grace good night", unless the word is a verb there
+                # ("text will be sent")
+                capital = cased and tk.raws[i][:1].isupper()  # "tell Will I'm late"
+                person = not phrase and (capital or lows[kept[r + 1]] not in AUX_FOLLOWERS)
+            else:
+                person = not phrase and _ends_request(tk, kept, r)
+        elif prev in OBJECT_PREPOSITIONS and r >= 2 and _verb_before(lows, kept, r):
+            person = _ends_request(tk, kept, r)
+        elif cased and prev in RELATIONS:
+            person = True
+        elif prev in GREETINGS and (r == 1 or tk.types[kept[r - 2]] == "P"):
+            # "Thanks Hope!", "ok, hi will": a greeting opening the turn or a clause, then the person
+            person = _ends_request(tk, kept, r)
+        elif mid_capitals is None or mid_capitals:
+            # written text capitalises names, not words: "Is Grace still working there?" ("in May" and
+            # "on Sunday" excepted, and lines that capitalise most words, as titles do)
+            if mid_capitals is None:
+                mid_capitals = cased and _sentence_case(tk, kept)
+            person = (
+                mid_capitals
+                and prev not in _SENTENCE_PUNCT
+                and prev not in (":", '"', "\u201c")
+                and prev not in _BEFORE_PLACES_AND_THINGS
+                and tk.raws[i][1:].islower()
+                and lows[i] not in MONTHS
+                and lows[i] not in WEEKDAYS
+            )
+        if person and _first_name(tagger, tk, i, cased):
+            out.append((tk.starts[i], tk.ends[i], "name", 58))
+    return out
+
+
+# "in Houston", "the Chase app": after these a capitalised given name is more often a place or a brand
+_BEFORE_PLACES_AND_THINGS = frozenset(
+    # "with"/"from" too: "I bank with Chase", "my card is from Chase" (a person there needs a verb before)
+    [
+        *(
+            "in",
+            "near",
+            "at",
+            "on",
+            "around",
+            "outside",
+            "the",
+            "a",
+            "an",
+            "via",
+            "through",
+            "into",
+            "across",
+        ),
+        *("from", "with", "by"),
+    ]
+)
+
+
+def _verb_before(lows: list[str], kept: list[int], r: int) -> bool:
+    """A verb that takes a person two to six words before rank r ("send sixty dollars to ...")."""
+    return any(lows[kept[v]] in PERSON_VERBS for v in range(max(0, r - 6), r - 1))
+
+
+def _sentence_case(tk: Tokens, kept: list[int]) -> bool:
+    """A line in sentence case: at most a third of the words inside its sentences capitalised (a title
+    capitalises most); the first word of each sentence does not count."""
+    words = capitals = 0
+    for r, i in enumerate(kept):
+        if tk.types[i] != "W" or len(tk.raws[i]) < 2:
+            continue
+        if r == 0 or tk.lows[kept[r - 1]] in _SENTENCE_PUNCT:
+            continue
+        words += 1
+        capitals += tk.raws[i][:1].isupper()
+    return words >= 2 and 3 * capitals <= words
+
+
+def _known_names(tagger: _names.NameTagger, tk: Tokens, first: int, end: int) -> bool:
+    words = [tk.lows[i] for i in range(first, end) if tk.types[i] == "W"]
+    return all("F" in (f := tagger.flags(w)) or "L" in f for w in words)
+
+
+# ids, URLs, times ("wss://...", "2026-11-25T14:00"), and locales ("en-US"): one word, no space
+_SPACE = re.compile(r"\s")
+_MACHINE_CHAR = re.compile(r"[\d/:_@=]")
+_LOCALE = re.compile(r"[a-z]{2}-[A-Z]{2}")
+
+
+def _machine_value(line: str) -> bool:
+    """One word with digits or URL/ID punctuation ("inboundPhoneCall" stays in, "wss://...", "CA79cb..."
+    and "2026-11-25T14:00" are out): metadata fields of every webhook, never a person's name. Three linear
+    scans (a single `\\S*[...]\\S*` pattern backtracks quadratically over a long word)."""
+    if _SPACE.search(line) is not None:
+        return False
+    return _MACHINE_CHAR.search(line) is not None or _LOCALE.fullmatch(line) is not None
+
+
+def _name_pieces(tk: Tokens, i: int, j: int) -> list[Span]:
+    """A tagged token range as spans: punctuation trimmed, split at a sentence end ("Ramirez. Thanks")."""
+    out: list[Span] = []
+    start = i
+    for m in range(i, j + 1):
+        boundary = (
+            m == j
+            or tk.types[m] in ("N", "A", "X")  # digits are never part of a name
+            or _CODE_WORD.search(tk.raws[m]) is not None
+            or tk.lows[m] in _NAME_BREAKS
+            or (tk.lows[m] in _names.NEVER_NAME and not _initial(tk, start, m))
+            or tk.raws[m] in US_STATE_CODES  # "Duluth, MN"
+            or (
+                tk.lows[m] in _SENTENCE_PUNCT and m > i and len(tk.raws[m - 1]) > 1 and tk.types[m - 1] == "W"
+            )
+        )
+        if not boundary:
+            continue
+        a, b = start, m
+        while a < b and tk.types[a] == "P":
+            a += 1
+        while b > a and tk.types[b - 1] == "P":
+            b -= 1
+        if a < b:
+            # below the digit kinds (60): a number the tagger wrongly took keeps its own kind
+            out.append((tk.starts[a], tk.ends[b - 1], "name", 58))
+        start = m + 1
+    return out
+
+
+# A capital after three lower-case letters inside a word is code ("InvalidSignature", "tableName"), not a
+# name: names put at most two letters before an inner capital ("McDonald", "DeShawn", "MacArthur").
+_CODE_WORD = re.compile(r"[a-z]{3}[A-Z]")
+
+
+def _initial(tk: Tokens, start: int, m: int) -> bool:
+    """A one-letter token the tagger put right after name words: an initial ("Okafor Chidi A"), even "a"."""
+    return len(tk.raws[m]) == 1 and m > start and tk.types[m - 1] == "W" and len(tk.raws[m - 1]) > 1
+
+
+def media_title(tk: Tokens, start: int) -> bool:
+    """A name right after a title after a media word is a title of a film or book ("watched Dr. Strangelove",
+    "the movie Miss Congeniality"), not a person."""
+    i = tk.index_at(start) - 1
+    if i >= 0 and tk.lows[i] == ".":
+        i -= 1
+    if i < 1 or tk.lows[i] not in TITLES:
+        return False
+    j = i - 1
+    if tk.lows[j] == "the" and j > 0:
+        j -= 1
+    return tk.lows[j] in MEDIA_WORDS or tk.lows[j] in ("'", '"', "“")

@@ -1,0 +1,190 @@
+"""Tokens of a transcript and the span type every detector returns.
+
+The text is tokenised once; each token keeps its offsets, its lower-case form and a type (N ascii digits,
+W word, A letters and digits, P punctuation, X a protected machine value such as a clock time or a UUID).
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from collections.abc import Mapping, Sequence
+from itertools import accumulate
+from operator import add, sub
+
+from voicetrail.redaction.lexicon.numbers import JOIN_WORDS
+
+# (start, end, kind, priority)
+Span = tuple[int, int, str, int]
+TOKEN_RE = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)*|[^\w\s]|_")
+ORDINAL_RE = re.compile(r"\d+(?:st|nd|rd|th)", re.IGNORECASE)
+_HEX_WORD = re.compile(r"[0-9a-f]{8}", re.IGNORECASE)
+# Machine values that look numeric but are never caller PII: clock times, timestamps, UUIDs, hex ids.
+_PROTECTED_RE = re.compile(
+    r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?"
+    r"|\b\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?\b"
+    r"|\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"
+    r"|\b(?=[0-9a-f]*[a-f])(?=[0-9a-f]*[0-9])[0-9a-f]{12,}\b",
+    re.IGNORECASE,
+)
+
+
+class LazyPattern:
+    """A pattern compiled on first use: the cold start pays only for the patterns every text needs, not
+    for those a rare shape needs (spoken e-mails, phone extensions, non-ASCII text)."""
+
+    __slots__ = ("_compiled", "_flags", "_source")
+
+    def __init__(self, source: str, flags: int = 0) -> None:
+        self._source = source
+        self._flags = flags
+        self._compiled: re.Pattern[str] | None = None
+
+    def get(self) -> re.Pattern[str]:
+        if self._compiled is None:
+            self._compiled = re.compile(self._source, self._flags)
+        return self._compiled
+
+
+def anchored(
+    tk: Tokens,
+    text: str,
+    regex: re.Pattern[str],
+    first: frozenset[str],
+    then: Mapping[str, frozenset[str]] | None = None,
+) -> list[re.Match[str]]:
+    """Matches of `regex` starting at tokens whose lower-case form is in `first`, left to right without
+    overlap. Much faster than finditer for big alternations: most positions are never tried. `then` maps a
+    common first word to the only words the pattern lets follow it ("the" -> "pin", "code")."""
+    out: list[re.Match[str]] = []
+    starts, lows, n = tk.starts, tk.lows, tk.n
+    done = -1
+    for i in tk.positions(first):
+        if starts[i] < done:
+            continue
+        if then is not None and lows[i] in then and (i + 1 >= n or lows[i + 1] not in then[lows[i]]):
+            continue
+        m = regex.match(text, starts[i])
+        if m is not None:
+            out.append(m)
+            done = m.end()
+    return out
+
+
+def alt(words: Sequence[str]) -> str:
+    return "|".join(sorted((re.escape(w) for w in words), key=len, reverse=True))
+
+
+_TOKEN_CACHE: dict[str, tuple[str, str]] = {}
+
+
+def classify_token(raw: str) -> tuple[str, str]:
+    """(lower-case form, type): N ascii digits, W word, A letters+digits, P punctuation."""
+    low = raw.lower().replace("\u2019", "'")
+    if raw.isascii() and raw.isdecimal():
+        return low, "N"
+    if raw.isalpha():
+        return low, "W"
+    if raw[0].isalnum() or raw[0] == "_":
+        return low, "A" if raw.isascii() and any(c.isdigit() for c in raw) else "W"
+    return low, "P"
+
+
+def _cache_token(raw: str) -> tuple[str, str]:
+    info = _TOKEN_CACHE[raw] = classify_token(raw)
+    return info
+
+
+class Tokens:
+    __slots__ = ("_index", "ends", "lows", "n", "numeric", "raws", "starts", "types")
+
+    def __init__(self, text: str) -> None:
+        cache = _TOKEN_CACHE
+        if len(cache) > 50_000:  # bounded: transcripts reuse a small vocabulary
+            cache.clear()
+        # findall, split and running sums are twice as fast as match objects: every character that is
+        # not white space belongs to some token, so the gaps between tokens are white space only
+        raws = TOKEN_RE.findall(text)
+        gaps = TOKEN_RE.split(text)  # the white space before each token (and after the last)
+        lengths = list(map(len, raws))
+        ends = list(accumulate(map(add, map(len, gaps), lengths)))
+        starts = list(map(sub, ends, lengths))
+        infos = [cache.get(raw) or _cache_token(raw) for raw in raws]
+        lows = [info[0] for info in infos]
+        types = [info[1] for info in infos]
+        self.starts = starts
+        self.ends = ends
+        self.raws = raws
+        self.lows = lows
+        self.types = types
+        self.n = n = len(starts)
+        # Protected machine values start at a token with a digit (or a hex word opening a UUID): the pattern
+        # is tried there only, not at every position of the text.
+        self._index: dict[str, list[int]] | None = None
+        self.numeric = numeric = [k for k in range(n) if types[k] == "N" or types[k] == "A"]
+        candidates = numeric
+        # a UUID whose first group has no digit ("deadbeef-...") starts at a word token before a hyphen
+        if any(
+            k > 0 and types[k - 1] == "W" and _HEX_WORD.fullmatch(raws[k - 1]) for k in self.positions({"-"})
+        ):
+            candidates = [k for k in range(n) if types[k] in ("N", "A") or _HEX_WORD.fullmatch(raws[k])]
+        done = -1
+        for k in candidates:
+            if starts[k] < done:
+                continue
+            m = _PROTECTED_RE.match(text, starts[k])
+            if m is None:
+                continue
+            done = m.end()
+            j = k
+            while j < n and starts[j] < done:
+                types[j] = "X"
+                j += 1
+
+    def positions(self, words: frozenset[str] | set[str]) -> list[int]:
+        """Indices of the tokens whose lower-case form is in `words`, in order. The detectors visit these
+        instead of every token: one index per text, built on first use."""
+        index = self._index
+        if index is None:
+            index = {}
+            for i, low in enumerate(self.lows):
+                found = index.get(low)
+                if found is None:
+                    index[low] = [i]
+                else:
+                    found.append(i)
+            self._index = index
+        out: list[int] = []
+        for word in words:
+            found = index.get(word)
+            if found is not None:
+                out.extend(found)
+        out.sort()
+        return out
+
+    def index_at(self, pos: int) -> int:
+        """Index of the first token starting at or after `pos`."""
+        return bisect_left(self.starts, pos)
+
+
+def crosses(breaks: Sequence[int], a: int, b: int) -> bool:
+    if not breaks:
+        return False
+    k = bisect_left(breaks, a)
+    return k < len(breaks) and breaks[k] < b
+
+
+def skip_leadin(tk: Tokens, i: int) -> int:
+    while i < tk.n and (
+        (tk.types[i] == "P" and tk.lows[i] in (":", ",", "-", "'")) or tk.lows[i] in JOIN_WORDS
+    ):
+        i += 1
+    return i
+
+
+def capitalised(raw: str) -> bool:
+    return (raw[:1].isupper() and not raw.isupper()) or (len(raw) > 1 and raw.isupper())
+
+
+def newline_before(text: str, tk: Tokens, j: int) -> bool:
+    return j > 0 and "\n" in text[tk.ends[j - 1] : tk.starts[j]]

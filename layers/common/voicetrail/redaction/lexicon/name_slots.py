@@ -1,0 +1,48 @@
+"""Contexts that hold a person whatever the word is ("call Will", "send sixty dollars to Grace"), and the
+few word pairs where the same shape holds no person ("pay bill", "call back")."""
+
+from __future__ import annotations
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# Verbs whose object, right after them or after to/with/from a few words on, is a person.
+PERSON_VERBS = _words(
+    "call calling ring dial facetime text texting message messaging email e-mail dm pay paying venmo "
+    "zelle wire send sending request requesting remind invite thank tell ask share sharing reimburse "
+    "refund owe owes charge chat give gave"
+)
+# Verbs whose object is followed by the message itself ("text Grace good night", "tell Will I'm late").
+MESSAGE_VERBS = _words("text texting message messaging tell email e-mail dm remind")
+# Words after "will", "may", "can" that show them used as verbs, not names ("text will be sent").
+AUX_FOLLOWERS = _words("be been have not never you i we it get go do need help arrive take come")
+# Verbs that follow a person opening a turn or a sentence ("Dawn requested $30", "Mark texted you").
+SUBJECT_VERBS = _words(
+    "requested sent paid texted called replied shared messaged wrote emailed asked invited left mentioned "
+    "wants needs says said tagged liked commented accepted declined"
+)
+# Greetings and thanks addressing the person after them ("thanks Hope", "hi Will, it's me").
+GREETINGS = _words("hi hello hey thanks thank bye goodbye dear morning evening afternoon cheers")
+# The prepositions that introduce the person after such a verb: "send $60 to X", "share it with X".
+OBJECT_PREPOSITIONS = frozenset(("to", "with", "from", "for"))
+# Words that may follow the person at the end of such a request ("call Will on speaker", "text Hope now").
+AFTER_PERSON = _words(
+    "on at in now today tonight tomorrow back again please and for about that saying mobile cell home "
+    "work later asap right"
+)
+# Verb + word pairs that are ordinary phrases, not a person ("pay bill", "ask will"): never taken by the rule.
+NOT_A_PERSON_AFTER = {
+    "pay": frozenset(("bill", "bills", "rent", "cash", "chase")),
+    "paying": frozenset(("bill", "bills", "rent", "cash")),
+    "charge": frozenset(("bill", "cash")),
+    "ask": frozenset(("will", "may")),
+    "tell": frozenset(("will", "may")),
+    "send": frozenset(("will", "may")),
+    "give": frozenset(("will", "may", "chance")),
+    "gave": frozenset(("will", "may", "chance")),
+}
+# Wake words of voice assistants, and what may stand between them and the command.
+WAKE_WORDS = frozenset(("alexa", "siri", "google", "cortana", "bixby", "computer"))
+WAKE_LEADS = frozenset(("hey", "ok", "okay", "hi", "yo"))

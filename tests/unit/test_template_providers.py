@@ -1,0 +1,72 @@
+"""template.yaml: Retell and ElevenLabs are off by default, and when on, each gets exactly what it needs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from voicetrail_cli.ops.template import load_template
+
+pytestmark = pytest.mark.unit
+
+PLATFORMS = {
+    "Retell": ("RetellOn", "EnableRetell", "/retell/webhook", ["RetellApiKeySecret"]),
+    "ElevenLabs": ("ElevenLabsOn", "EnableElevenLabs", "/elevenlabs/webhook", ["ElevenLabsWebhookSecret"]),
+}
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    return load_template()
+
+
+@pytest.mark.parametrize("platform", sorted(PLATFORMS))
+def test_the_platform_is_off_by_default_and_everything_of_it_is_conditional(
+    template: dict[str, Any], platform: str
+) -> None:
+    condition, parameter, _, _ = PLATFORMS[platform]
+    assert template["Parameters"][parameter]["Default"] == "false"
+    assert template["Conditions"][condition] == {"Fn::Equals": [{"Ref": parameter}, "true"]}
+    resources = {k: v for k, v in template["Resources"].items() if k.startswith(platform)}
+    assert len(resources) >= 5  # function, log group, secret(s), errors and throttles alarms
+    assert {k for k, v in resources.items() if v.get("Condition") != condition} == set()
+    outputs = {k: v for k, v in template["Outputs"].items() if k.startswith(platform)}
+    assert outputs and all(v.get("Condition") == condition for v in outputs.values())
+
+
+def _statements(function: dict[str, Any]) -> list[dict[str, Any]]:
+    found = []
+    for policy in function["Properties"]["Policies"]:
+        if "Statement" in policy:
+            found.extend(policy["Statement"])
+    return found
+
+
+@pytest.mark.parametrize("platform", sorted(PLATFORMS))
+def test_the_function_reads_only_its_own_secret_and_the_pepper(
+    template: dict[str, Any], platform: str
+) -> None:
+    _, _, route, secrets = PLATFORMS[platform]
+    function = template["Resources"][f"{platform}WebhookFunction"]
+    statements = _statements(function)
+    reads = [s for s in statements if s["Action"] == ["secretsmanager:GetSecretValue"]]
+    assert [s["Resource"] for s in reads] == [[{"Ref": name} for name in [*secrets, "HashPepperSecret"]]]
+    actions = {a for s in statements for a in s["Action"]}
+    assert not any(a.endswith(("DeleteItem", "Scan", "BatchWriteItem")) for a in actions)  # no erasure rights
+    [event] = function["Properties"]["Events"].values()
+    assert event["Properties"]["Path"] == route and event["Properties"]["Method"] == "POST"
+
+
+@pytest.mark.parametrize("platform", sorted(PLATFORMS))
+def test_errors_and_throttles_alarms_have_runbook_entries(template: dict[str, Any], platform: str) -> None:
+    from voicetrail_cli.ops.template import REPO_ROOT
+
+    for metric in ("Errors", "Throttles"):
+        name = f"{platform}Webhook{metric}Alarm"
+        alarm = template["Resources"][name]["Properties"]
+        assert alarm["MetricName"] == metric
+        assert alarm["Dimensions"] == [
+            {"Name": "FunctionName", "Value": {"Ref": f"{platform}WebhookFunction"}}
+        ]
+        assert (REPO_ROOT / "docs" / "runbook" / f"{name}.md").exists()
