@@ -20,8 +20,8 @@ from tests.conftest import (
     load_fixture,
     load_function,
 )
-from tests.integration.test_hostile_inputs import post_twilio, post_vapi
 from tests.twilio_support import fixture_params, new_call_sid
+from tests.webhook_support import post_twilio, post_vapi
 from voicetrail.domain.quarantine import Source, utc_day
 from voicetrail.providers.twilio.service import CallbackKind
 from voicetrail.storage.dynamo import DynamoEventStore

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from typing import Any, Literal, Self
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
@@ -18,6 +18,9 @@ from voicetrail.infra.secrets import ALLOW_ENV_SECRETS_VAR, SecretRef
 from voicetrail.providers.vapi.auth import VapiAuthConfig
 from voicetrail.providers.vapi.predial import PredialPolicy
 from voicetrail.redaction import RedactionPolicy
+
+if TYPE_CHECKING:
+    from voicetrail.storage.large_bodies import S3BodyStore
 
 
 class _EnvModel(BaseModel):
@@ -81,6 +84,20 @@ class CommonSettings(_EnvModel):
     table_name: str = Field(alias="TABLE_NAME", min_length=3)
     dynamodb_endpoint: str | None = Field(default=None, alias="AWS_ENDPOINT_URL_DYNAMODB")
     pepper_ref: SecretRef = Field(alias="HASH_PEPPER_REF")
+    # Where event bodies too large for a DynamoDB item go (storage.large_bodies); unset: they are refused
+    # (422) and quarantined. The KMS key: the deployment's (KmsKeyArn), else S3's AWS-managed key.
+    large_events_bucket: str | None = Field(default=None, alias="LARGE_EVENTS_BUCKET")
+    large_events_kms_key: str | None = Field(default=None, alias="LARGE_EVENTS_KMS_KEY")
+
+    def large_bodies(self) -> S3BodyStore | None:
+        if not self.large_events_bucket:
+            return None
+        from voicetrail.storage.large_bodies import S3BodyStore, s3_client
+
+        return S3BodyStore(
+            s3_client(), self.large_events_bucket, kms_key_id=self.large_events_kms_key or None
+        )
+
     secret_cache_seconds: int = Field(default=300, alias="SECRET_CACHE_SECONDS", ge=0, le=3600)
     tracing_enabled: bool = Field(default=False, alias="VOICETRAIL_TRACING")
     metrics_namespace: str = Field(default="Voicetrail", alias="POWERTOOLS_METRICS_NAMESPACE")

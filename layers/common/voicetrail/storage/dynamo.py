@@ -5,7 +5,8 @@ Item (see voicetrail.storage.table, item types `event` and `Vapi recording point
   expires_at (N, TTL)          retention_class (S)
   exp_bucket / exp_sk          sparse ExpiryIndex: the purge queries expired day-buckets, never scans
   caller_hash                  sparse CallerIndex: erasure finds a caller's calls without the number
-  body (S, JSON) or body_gz (B, gzip JSON when large)
+  body (S, JSON) or body_gz (B, gzip JSON when large) or body_s3 (S, the S3 object key when the gzip
+  is still over 300 KB: storage.large_bodies)
 
 A put is one conditional write: `attribute_not_exists(pk) OR expires_at < :now`. A retry or a
 concurrent duplicate fails the condition and is reported as DUPLICATE at the cost of one write unit.
@@ -25,6 +26,7 @@ from voicetrail.storage.batch import query_items
 from voicetrail.storage.expiry_days import note_expiry
 from voicetrail.storage.expressions import expiry_attributes, key, n
 from voicetrail.storage.failures import error_code, store_error
+from voicetrail.storage.large_bodies import INLINE_LIMIT, S3BodyStore, object_key
 from voicetrail.storage.table import EVENT_SK_PREFIX, PK, TTL_ATTRIBUTE, call_pk, record_of_sk
 
 if TYPE_CHECKING:
@@ -72,8 +74,12 @@ def to_item(event: StoredEvent) -> dict[str, Any]:
 
 
 def from_item(item: dict[str, Any]) -> StoredEvent:
+    """The event an item holds. A body kept in S3 (`body_s3`) is named, not read: DynamoEventStore reads it
+    when it has the bucket (readers of raw items, such as `calls show`, show the pointer)."""
     if "body_gz" in item:
         body = json.loads(gzip.decompress(item["body_gz"]["B"]).decode("utf-8"))
+    elif "body_s3" in item:
+        body = {"stored_in_s3": item["body_s3"]["S"]}
     else:
         body = json.loads(item.get("body", {"S": "{}"})["S"])
     attributes: dict[str, str | int | float] = {}
@@ -98,9 +104,29 @@ def from_item(item: dict[str, Any]) -> StoredEvent:
 
 
 class DynamoEventStore:
-    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+    def __init__(
+        self, client: DynamoDBClient, table_name: str, *, large_bodies: S3BodyStore | None = None
+    ) -> None:
+        """`large_bodies`: where bodies too large for an item go (storage.large_bodies). Without it such an
+        event is refused for good (StoreRejectedError: 422, and the webhook quarantines it)."""
         self._client = client
         self._table = table_name
+        self._large = large_bodies
+
+    def _offload(self, item: dict[str, Any], event: StoredEvent) -> None:
+        """A gzipped body over INLINE_LIMIT goes to S3 first; the item keeps its object key."""
+        packed = item.get("body_gz", {}).get("B")
+        if self._large is None or packed is None or len(packed) <= INLINE_LIMIT:
+            return
+        object_name = object_key(event.retention_class.value, item["pk"]["S"], item["sk"]["S"])
+        self._large.put(object_name, packed)
+        del item["body_gz"]
+        item["body_s3"] = {"S": object_name}
+
+    def _read(self, item: dict[str, Any]) -> StoredEvent:
+        if "body_s3" in item and self._large is not None:
+            item = {**item, "body_gz": {"B": self._large.get(item["body_s3"]["S"])}}
+        return from_item(item)
 
     def put_event(self, event: StoredEvent, *, now: float) -> PutOutcome:
         try:
@@ -108,6 +134,7 @@ class DynamoEventStore:
         except (UnicodeError, ValueError, OverflowError, TypeError) as exc:
             # An item that cannot even be encoded is a permanent failure, never a "retry".
             raise store_error(exc, "to_item") from None
+        self._offload(item, event)
         try:
             note_expiry(self._client, self._table, item)  # its bucket's day record first (purge reads it)
             self._client.put_item(
@@ -137,7 +164,7 @@ class DynamoEventStore:
             },
         }
         try:
-            return [from_item(i) for i in query_items(self._client, kwargs)]
+            return [self._read(i) for i in query_items(self._client, kwargs)]
         except (ClientError, BotoCoreError) as exc:
             raise store_error(exc, "query") from None
 
@@ -150,4 +177,4 @@ class DynamoEventStore:
             ).get("Item")
         except (ClientError, BotoCoreError) as exc:
             raise store_error(exc, "get_item") from None
-        return from_item(item) if item else None
+        return self._read(item) if item else None

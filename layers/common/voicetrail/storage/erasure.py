@@ -16,6 +16,7 @@ from voicetrail.domain.items import BatchOutcome, ItemKey, RawItem
 from voicetrail.storage.batch import BatchDeleter, query_items
 from voicetrail.storage.expressions import s
 from voicetrail.storage.failures import store_error
+from voicetrail.storage.large_bodies import S3BodyStore
 from voicetrail.storage.table import AUDIT_SK_PREFIX, CALLER_INDEX, ERASURE_PROJECTION, SK, day_index_entries
 
 _PROJECTION = ", ".join(ERASURE_PROJECTION)
@@ -23,10 +24,20 @@ _T = TypeVar("_T")
 
 
 class DynamoCallerItems:
-    def __init__(self, client: Any, table: str, *, deleter: BatchDeleter | None = None) -> None:
+    def __init__(
+        self,
+        client: Any,
+        table: str,
+        *,
+        deleter: BatchDeleter | None = None,
+        large_bodies: S3BodyStore | None = None,
+    ) -> None:
         self._client = client
         self._table = table
         self._deleter = deleter or BatchDeleter(client, table)
+        self._large = large_bodies
+        # Bodies kept in S3 (storage.large_bodies) of the items read by call_items: deleted with them.
+        self._objects: dict[tuple[str, str], str] = {}
 
     def caller_items(self, caller_hash: str) -> list[RawItem]:
         kwargs: dict[str, Any] = {
@@ -45,8 +56,11 @@ class DynamoCallerItems:
             "ProjectionExpression": _PROJECTION,
             "ConsistentRead": True,
         }
-        items = _guarded(lambda: list(query_items(self._client, kwargs)))
+        items: list[RawItem] = _guarded(lambda: list(query_items(self._client, kwargs)))
         kept = [i for i in items if not i[SK]["S"].startswith(AUDIT_SK_PREFIX)]  # erasure keeps the chain
+        for item in kept:
+            if "body_s3" in item:
+                self._objects[(item["pk"]["S"], item["sk"]["S"])] = item["body_s3"]["S"]
         return kept + day_index_entries(pk, kept)
 
     def get(self, key: ItemKey) -> RawItem | None:
@@ -56,6 +70,10 @@ class DynamoCallerItems:
         return item
 
     def delete(self, keys: Sequence[ItemKey]) -> BatchOutcome:
+        # The S3 bodies first: an item is never deleted while its body could outlive it.
+        objects = [self._objects.pop(k, "") for k in ((key.pk, key.sk) for key in keys)]
+        if self._large is not None and any(objects):
+            self._large.delete([o for o in objects if o])
         return _guarded(lambda: self._deleter.delete(keys))
 
 

@@ -230,6 +230,7 @@ ERASURE_PROJECTION = (
     "a_recording_sid",
     "a_vapi_call_id",
     "days",
+    "body_s3",
 )
 
 
@@ -474,12 +475,13 @@ ITEM_TYPES: tuple[ItemType, ...] = (
             "event_type",
             "received_at_ms",
             "event_ts_ms",
-            "body | body_gz",
+            "body | body_gz | body_s3",
             "redactions",
             "a_<attribute>",
         ),
         "One webhook event (Vapi or Twilio), already sanitised. Written once, conditionally: a retry is a "
-        "duplicate. `body_gz` (gzip JSON) replaces `body` above 64 KB.",
+        "duplicate. `body_gz` (gzip JSON) replaces `body` above 64 KB; `body_s3` (the object key in the "
+        "large-events bucket, storage.large_bodies) replaces `body_gz` above 300 KB gzipped.",
     ),
     ItemType(
         "Vapi recording pointer",

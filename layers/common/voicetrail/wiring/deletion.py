@@ -158,7 +158,7 @@ def dynamo_purger(
 def build_eraser(settings: OperatorSettings, *, metrics: MetricsRecorder) -> ErasureService:
     client = dynamodb_client(endpoint_url=settings.dynamodb_endpoint)
     return ErasureService(
-        DynamoCallerItems(client, settings.table_name),
+        DynamoCallerItems(client, settings.table_name, large_bodies=settings.large_bodies()),
         pepper=SecretResolver(settings.pepper_ref, max_age=settings.secret_cache_seconds),
         providers=build_providers(settings),
         tasks=DynamoErasureTasks(client, settings.table_name),

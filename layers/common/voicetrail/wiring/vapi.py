@@ -62,7 +62,7 @@ def build_vapi_service(
     pipeline = EventPipeline(
         identity=CallerIdentity(pepper, DynamoPepperFingerprints(client, settings.table_name)),
         records=CallRecords(
-            events=DynamoEventStore(client, settings.table_name),
+            events=DynamoEventStore(client, settings.table_name, large_bodies=settings.large_bodies()),
             names=DynamoNameMemory(client, settings.table_name, settings.retention),
             audit=audit,
         ),
