@@ -78,3 +78,15 @@ def test_no_test_double_ships_in_the_layer() -> None:
 def test_the_layer_root_holds_few_modules() -> None:
     root = ROOT / "layers" / "common" / "voicetrail"
     assert len(list(root.glob("*.py"))) <= 8
+
+
+def test_the_gazetteer_reads_the_same_gzipped_as_the_layer_ships_it(tmp_path: Path) -> None:
+    import gzip
+
+    from voicetrail.redaction._names import GAZETTEER_PATH, read_gazetteer
+
+    plain = Path(GAZETTEER_PATH).read_bytes()
+    packed = tmp_path / "name_gazetteer.txt"
+    Path(str(packed) + ".gz").write_bytes(gzip.compress(plain, 9, mtime=0))
+    assert read_gazetteer(str(packed)) == plain == read_gazetteer(GAZETTEER_PATH)
+    assert "name_gazetteer.txt'" in (ROOT / "layers" / "common" / "Makefile").read_text().replace('"', "'")

@@ -31,6 +31,19 @@ WEIGHTS_PATH = os.path.join(DATA_DIR, "name_tagger.bin")
 WEIGHTS_FORMAT = "voicetrail-name-crf/1"
 GAZETTEER_PATH = os.path.join(DATA_DIR, "name_gazetteer.txt")
 
+
+def read_gazetteer(path: str) -> bytes:
+    """The gazetteer's bytes. The layer build ships it gzipped (`<path>.gz`, layers/common/Makefile) to keep
+    the layer under its size budget; the repository keeps it plain, so diffs stay readable."""
+    if not os.path.exists(path) and os.path.exists(path + ".gz"):
+        import gzip
+
+        with gzip.open(path + ".gz", "rb") as packed:
+            return packed.read()
+    with open(path, "rb") as f:
+        return f.read()
+
+
 # Closed-class words, number words and fillers are never (part of) a name, whatever the model says.
 NEVER_NAME = frozenset(
     [
@@ -456,9 +469,7 @@ class NameTagger:
         labels, trans, state = load_weights(weights_path)
         # kept as undecoded bytes: parsing 120k lines into a dict, or even decoding them, would cost more
         # cold start than all the lookups of a call
-        with open(gazetteer_path, "rb") as f:
-            gazetteer = f.read()
-        return cls(labels, trans, state, gazetteer)
+        return cls(labels, trans, state, read_gazetteer(gazetteer_path))
 
     # ------------------------------------------------------------------------------------------ features
     def flags(self, low: str) -> str:
