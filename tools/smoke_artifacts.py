@@ -134,6 +134,8 @@ class Intrinsics:
             "AWS::Partition": "aws",
             "AWS::AccountId": "123456789012",
             "EventsTable": TABLE,
+            # Only bodies over the item limit go there: the smoke events never reach it.
+            "LargeEventsBucket": "voicetrail-smoke-large-events",
             **SECRET_NAMES,
         }
         self.conditions = template.get("Conditions", {})
