@@ -1,5 +1,6 @@
 """Names in payments, messaging, media and directories, listings, healthcare scheduling and voice commands
-(issue 24's miss classes), and the ordinary words and wake words of those domains that are no names."""
+(the miss classes an evaluation found), and the ordinary words and wake words of those domains that are no
+names."""
 
 from __future__ import annotations
 
@@ -121,6 +122,68 @@ def test_a_wake_word_is_kept_and_the_person_after_it_redacted(text: str, expecte
     assert redact(text).text == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        # a given name as the subject of a question whose predicate only a person takes
+        ("did june call back", "june"),
+        ("is frank still working there", "frank"),
+        ("has rusty replied yet", "rusty"),
+        ("does sandy still work weekends", "sandy"),
+        ("was miles home last night", "miles"),
+        ("ok. did pearl ever email you", "pearl"),
+        # a surname after a title in a transcript, in no list or also a word
+        ("doctor mbeki will see you now", "mbeki"),
+        ("we saw dr castellanos on friday", "castellanos"),
+        ("mister oyelaran called this morning", "oyelaran"),
+        ("mrs fairweather said it was fine", "fairweather"),
+        ("ms brightwell wants a call back", "brightwell"),
+        ("missus tabbot left a message", "tabbot"),
+        # a name said twice is redacted twice
+        ("call theo theo", "theo theo"),
+        ("share my location with omar uh omar", "omar omar"),
+    ],
+)
+def test_spoken_subjects_titles_and_repeats_are_redacted(text: str, name: str) -> None:
+    out = redact(text).text
+    for word in name.split():
+        assert word not in out.split(), (text, out)
+    assert "[NAME]" in out
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # stutters: a word said twice is read once, never as a first name and a surname
+        "in houston houston",
+        "we moved to denver denver last year",
+        "no no no",
+        "the the",
+        "i i need to move it",
+        "we drove to to the store",
+        "is there there a fee",
+        "bye bye",
+        # questions whose subject is a thing, or whose predicate a thing takes
+        "is the bill still due",
+        "is will still valid",
+        "did the bill come in the mail",
+        "is it still working",
+        "is everything still working",
+        "is may still available",
+        "did bill go through",
+        # titles before ordinary words
+        "i miss home",
+        "i miss you so much",
+        "the doctor said to rest",
+        "the doctor will call you back",
+        "i need a doctor note for work",
+        "mr and mrs",
+    ],
+)
+def test_stutters_things_and_titles_before_words_are_not_names(text: str) -> None:
+    assert redact(text).findings == (), redact(text).text
+
+
 def test_held_out_domain_benchmark_meets_the_targets() -> None:
     """The benchmark's held-out templates and names (benchmarks/name_domains.py): every domain's name recall
     and its share of PII-free utterances touched, written and spoken."""
@@ -141,7 +204,7 @@ def test_held_out_domain_benchmark_meets_the_targets() -> None:
     assert len(rows) == 12
     for (domain, form), row in rows.items():
         assert row["recall"] >= 0.9, (domain, form, row)
-        assert row["touched"] <= 0.05, (domain, form, row)
+        assert row["touched"] <= 0.03, (domain, form, row)
 
 
 @pytest.mark.parametrize(

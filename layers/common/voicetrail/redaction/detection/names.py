@@ -17,7 +17,10 @@ from voicetrail.redaction.lexicon.name_slots import (
     MESSAGE_VERBS,
     NOT_A_PERSON_AFTER,
     OBJECT_PREPOSITIONS,
+    PERSON_PREDICATES,
     PERSON_VERBS,
+    QUESTION_AUX,
+    SUBJECT_ADVERBS,
     SUBJECT_VERBS,
     WAKE_LEADS,
     WAKE_WORDS,
@@ -163,10 +166,20 @@ def detect_names_learned(text: str, tk: Tokens) -> list[Span]:
                 continue
             cased = _names.is_cased(line)
             question = _names.question_type(previous)
-            rows = tagger.emissions(tk.raws[first:k], tk.lows[first:k], tk.types[first:k], cased, question)
-            kept = [i for i in range(first, k) if tk.lows[i] not in _names.FILLERS]
+            once = _said_once(tk, first, k)
+            if once is None:
+                raws, lows, types = tk.raws[first:k], tk.lows[first:k], tk.types[first:k]
+            else:  # a stutter is read as said once: "in houston houston" is no first name and surname
+                raws = [tk.raws[i] for i in once]
+                lows = [tk.lows[i] for i in once]
+                types = [tk.types[i] for i in once]
+            rows = tagger.emissions(raws, lows, types, cased, question)
+            kept = [i for i in (once or range(first, k)) if tk.lows[i] not in _names.FILLERS]
             wake = _wake_word(tk, kept)
+            found = len(spans)
             for a, b in tagger.spans(tagger.decode(rows)):
+                if once is not None:
+                    a, b = once[a] - first, once[b - 1] + 1 - first
                 for piece in _name_pieces(tk, first + a, first + b):
                     if wake is not None and piece[0] == tk.starts[wake]:  # "alexa call Theo": not Alexa
                         if piece[1] == tk.ends[wake] or wake + 1 >= tk.n:
@@ -174,6 +187,8 @@ def detect_names_learned(text: str, tk: Tokens) -> list[Span]:
                         piece = (tk.starts[wake + 1], piece[1], piece[2], piece[3])
                     spans.append(piece)
             spans.extend(_slot_names(tagger, tk, kept, cased, question))
+            if once is not None:  # a name said twice ("call theo theo") is covered twice
+                spans[found:] = [_through_repeats(tk, span, k) for span in spans[found:]]
             previous = line
         if newline < 0:
             break
@@ -181,6 +196,41 @@ def detect_names_learned(text: str, tk: Tokens) -> list[Span]:
     if tagger is not None and spans:
         spans.extend(_repeated_mentions(tagger, tk, spans))
     return spans
+
+
+def _said_once(tk: Tokens, first: int, end: int) -> list[int] | None:
+    """The token indices of a line without the words said again right after themselves (hesitations
+    between count as nothing: "houston uh houston"), or None when the line repeats no word. One-letter words
+    stay: "n n" is a double letter when a name is spelled."""
+    lows, types = tk.lows, tk.types
+    once: list[int] | None = None
+    last = ""  # the last word kept, fillers skipped
+    for i in range(first, end):
+        low = lows[i]
+        if low in _names.FILLERS:
+            if once is not None:
+                once.append(i)
+            continue
+        if low == last and types[i] == "W" and len(low) > 1:
+            if once is None:
+                once = list(range(first, i))
+            continue
+        if once is not None:
+            once.append(i)
+        last = low if types[i] == "W" else ""
+    return once
+
+
+def _through_repeats(tk: Tokens, span: Span, end: int) -> Span:
+    """A span stretched over the stutter right after it ("theo theo", "theo uh theo")."""
+    j = tk.index_at(span[1]) - 1  # the span's last token
+    word = tk.lows[j]
+    k = j + 1
+    while k < end and (tk.lows[k] == word or tk.lows[k] in _names.FILLERS):
+        if tk.lows[k] == word:
+            j = k
+        k += 1
+    return (span[0], tk.ends[j], span[2], span[3]) if tk.ends[j] > span[1] else span
 
 
 # At most this many name words are looked for again (the first found): a call names few people, and the set
@@ -270,10 +320,26 @@ def _slot_names(
         return [(tk.starts[words[0]], tk.ends[words[-1]], "name", 58)]
     mid_capitals: bool | None = None  # decided on the first word that needs it
     for r in range(len(kept) - 1):
+        opens = r == 0 or lows[kept[r - 1]] in _SENTENCE_PUNCT
         # a person opening the turn or a sentence, then what they did: "Dawn requested $30 from you"
-        if (r == 0 or lows[kept[r - 1]] in _SENTENCE_PUNCT) and lows[kept[r + 1]] in SUBJECT_VERBS:
+        if opens and lows[kept[r + 1]] in SUBJECT_VERBS:
             i = kept[r]
             if _first_name(tagger, tk, i, cased):
+                out.append((tk.starts[i], tk.ends[i], "name", 58))
+        # the subject of a question, when what is asked only a person does: "did june call back", "is
+        # frank still working there" (not "is the bill still due": the word must be a given name)
+        if opens and lows[kept[r]] in QUESTION_AUX and r + 2 < len(kept):
+            i = kept[r + 1]
+            v = r + 2
+            while v + 1 < len(kept) and lows[kept[v]] in SUBJECT_ADVERBS:
+                v += 1
+            if (
+                lows[kept[v]] in PERSON_PREDICATES
+                and lows[i] not in RELATIONS
+                and lows[i] not in MONTHS
+                and lows[i] not in WEEKDAYS
+                and _first_name(tagger, tk, i, cased)
+            ):
                 out.append((tk.starts[i], tk.ends[i], "name", 58))
     for r in range(1, len(kept)):
         i = kept[r]
@@ -291,6 +357,11 @@ def _slot_names(
                 person = not phrase and _ends_request(tk, kept, r)
         elif prev in OBJECT_PREPOSITIONS and r >= 2 and _verb_before(lows, kept, r):
             person = _ends_request(tk, kept, r)
+        elif not cased and prev in TITLES:
+            # a transcript's "doctor okafor", "mister nguyen": a surname, in no given-name list
+            if _surname_after_title(tagger, tk, prev, i):
+                out.append((tk.starts[i], tk.ends[i], "name", 58))
+            continue
         elif cased and prev in RELATIONS:
             person = True
         elif prev in GREETINGS and (r == 1 or tk.types[kept[r - 2]] == "P"):
@@ -313,6 +384,32 @@ def _slot_names(
         if person and _first_name(tagger, tk, i, cased):
             out.append((tk.starts[i], tk.ends[i], "name", 58))
     return out
+
+
+# Titles that stand only before a person's name; "doctor", "miss" and "professor" also stand before ordinary
+# words ("doctor appointment", "i miss home"), so after them only a word no word list holds is taken.
+_PLAIN_TITLES = frozenset(("mr", "mrs", "ms", "mister", "missus"))
+
+
+def _surname_after_title(tagger: _names.NameTagger, tk: Tokens, title: str, i: int) -> bool:
+    """The word after a title in a transcript is a surname: after "mr"/"ms" any word a name list holds
+    ("ms cleaver", though cleaver is also a word) or none holds; after "doctor"/"miss" only a word no
+    English word list holds ("doctor okafor", not "doctor appointment")."""
+    low = tk.lows[i]
+    if (
+        tk.types[i] != "W"
+        or len(low) < 3
+        or not low.isalpha()
+        or low in _names.NEVER_NAME
+        or low in NAME_STOPWORDS
+        or low in MONTHS
+        or low in WEEKDAYS
+    ):
+        return False
+    flags = tagger.cached_flags(low)
+    if "W" not in flags:
+        return True
+    return title in _PLAIN_TITLES and ("L" in flags or "F" in flags)
 
 
 # "in Houston", "the Chase app": after these a capitalised given name is more often a place or a brand

@@ -23,6 +23,18 @@ SUBJECT_VERBS = _words(
     "requested sent paid texted called replied shared messaged wrote emailed asked invited left mentioned "
     "wants needs says said tagged liked commented accepted declined"
 )
+# A question about a person opens with one of these, then the person ("did june call back").
+QUESTION_AUX = _words("is was did does has had can could will would")
+# What may stand between that person and the predicate ("is frank still working").
+SUBJECT_ADVERBS = _words("still already ever even really actually also finally just not never yet")
+# Predicates only a person takes ("did june call back", "is frank working today"), not a bill or a will:
+# no "come", "go", "get" or "pay" ("did the bill come", "did chase pay the interest").
+PERSON_PREDICATES = _words(
+    "working work works call called calling text texted texting reply replied respond responded answer "
+    "answered email emailed message messaged say tell told ask asked mention mentioned pick picked sign "
+    "signed arrive arrived show showed agree agreed want wanted know knew remember hear heard meet met "
+    "visit visited book booked finish finished home awake around coming leaving"
+)
 # Greetings and thanks addressing the person after them ("thanks Hope", "hi Will, it's me").
 GREETINGS = _words("hi hello hey thanks thank bye goodbye dear morning evening afternoon cheers")
 # The prepositions that introduce the person after such a verb: "send $60 to X", "share it with X".
