@@ -139,6 +139,8 @@ def test_a_wake_word_is_kept_and_the_person_after_it_redacted(text: str, expecte
         ("mrs fairweather said it was fine", "fairweather"),
         ("ms brightwell wants a call back", "brightwell"),
         ("missus tabbot left a message", "tabbot"),
+        # a spoken amount between the verb and the person
+        ("wire two hundred fifty so dollars over to sandy for the tickets", "sandy"),
         # a name said twice is redacted twice
         ("call theo theo", "theo theo"),
         ("share my location with omar uh omar", "omar omar"),

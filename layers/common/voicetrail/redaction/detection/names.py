@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
+from collections.abc import Sequence
 
 import voicetrail.redaction._names as _names
 from voicetrail.redaction.detection.tokens import Span, Tokens, anchored, capitalised, skip_leadin
@@ -166,7 +167,7 @@ def detect_names_learned(text: str, tk: Tokens) -> list[Span]:
                 continue
             cased = _names.is_cased(line)
             question = _names.question_type(previous)
-            once = _said_once(tk, first, k)
+            once = said_once(tk.lows, tk.types, first, k)
             if once is None:
                 raws, lows, types = tk.raws[first:k], tk.lows[first:k], tk.types[first:k]
             else:  # a stutter is read as said once: "in houston houston" is no first name and surname
@@ -198,11 +199,10 @@ def detect_names_learned(text: str, tk: Tokens) -> list[Span]:
     return spans
 
 
-def _said_once(tk: Tokens, first: int, end: int) -> list[int] | None:
-    """The token indices of a line without the words said again right after themselves (hesitations
+def said_once(lows: Sequence[str], types: Sequence[str], first: int, end: int) -> list[int] | None:
+    """The token indices first..end-1 without the words said again right after themselves (hesitations
     between count as nothing: "houston uh houston"), or None when the line repeats no word. One-letter words
-    stay: "n n" is a double letter when a name is spelled."""
-    lows, types = tk.lows, tk.types
+    stay: "n n" is a double letter when a name is spelled. Training reads its turns the same way."""
     once: list[int] | None = None
     last = ""  # the last word kept, fillers skipped
     for i in range(first, end):
@@ -436,9 +436,22 @@ _BEFORE_PLACES_AND_THINGS = frozenset(
 )
 
 
+# The words of a spoken amount: "send one hundred fifty dollars to ..." puts the verb as far from the person
+# as "send $150 to ..." does.
+_AMOUNT_WORDS = frozenset((*UNITS, *TEENS, *TENS, "hundred", "thousand", "dollars", "dollar", "bucks", "and"))
+
+
 def _verb_before(lows: list[str], kept: list[int], r: int) -> bool:
-    """A verb that takes a person two to six words before rank r ("send sixty dollars to ...")."""
-    return any(lows[kept[v]] in PERSON_VERBS for v in range(max(0, r - 6), r - 1))
+    """A verb that takes a person two to six words before rank r ("send sixty dollars to ..."), the words of
+    a spoken amount not counted."""
+    v, words = r - 2, 0
+    while v >= 0 and words < 5:
+        low = lows[kept[v]]
+        if low in PERSON_VERBS:
+            return True
+        words += low not in _AMOUNT_WORDS
+        v -= 1
+    return False
 
 
 def _sentence_case(tk: Tokens, kept: list[int]) -> bool:
