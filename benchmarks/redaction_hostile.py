@@ -16,6 +16,10 @@ birth, mod-97-valid IBANs), planted in a sentence with its usual cue, then disgu
   grouped       digits spaced one by one, dotted, or regrouped in twos and threes
   spelled_email "john dot smith at gmail dot com", letters spelled one by one, "underscore"
   spoken        digits read out with "oh" for zero and "double"/"triple" for repeats
+  separators    look-alike separators between digits or groups: Unicode dashes and minus signs, middle
+                dots and bullets, blank letters and symbols (Hangul fillers, the blank Braille pattern)
+  bracketed     e-mails written for people: "jane(dot)doe[at]example{dot}com", "(at)", "<dot>", " AT "
+  glued         the cue typed onto the value: "ssn078051120", "tel4155550123", "card4111...", "dob01021945"
 
 A value leaks when any of its letters or digits is outside every finding; a value caught under another kind
 than its own is counted apart (mislabelled). tests/unit/redaction/test_hostile.py runs a smaller seeded set
@@ -99,6 +103,20 @@ TEMPLATES = {
     "iban": ["my IBAN is {v}", "wire it to {v} please", "the account is {v}"],
 }
 KIND_LABEL = {"iban": "account"}
+SEPARATOR_LOOKALIKES = [
+    "\u2010", "\u2011", "\u2012", "\u2013", "\u2014", "\u2212", "\ufe63", "\u2043",  # dashes, minus
+    "\u00b7", "\u2022", "\u2219", "\u22c5", "\u30fb",  # dots and bullets
+    "\u3164", "\uffa0", "\u2800", "\u1160",  # blank letters and symbols
+]  # fmt: skip
+BRACKETS = ["()", "[]", "{}", "<>"]
+GLUED_CUES = {
+    "card": ["card", "cc", "CC#"],
+    "ssn": ["ssn", "SSN", "social"],
+    "phone": ["tel", "ph", "cell", "Phone"],
+    "dob": ["dob", "DOB"],
+}
+_GLUED_DASHES = str.maketrans({" ": "-", "(": None, ")": None})
+GLUED_TEMPLATES = ["here you go: {v} thanks", "{v}", "ok so {v} is what I have"]
 
 CLASSES: dict[str, tuple[str, ...]] = {
     "invisible": ("card", "ssn", "phone", "email", "dob", "iban"),
@@ -110,6 +128,9 @@ CLASSES: dict[str, tuple[str, ...]] = {
     "grouped": ("card", "ssn", "phone", "iban"),
     "spelled_email": ("email",),
     "spoken": ("card", "ssn", "phone", "dob", "iban"),
+    "separators": ("card", "ssn", "phone", "dob", "iban"),
+    "bracketed": ("email",),
+    "glued": ("card", "ssn", "phone", "dob"),
 }
 
 
@@ -264,6 +285,27 @@ def disguise(cls: str, kind: str, v: str, rng: random.Random) -> tuple[str, str]
         if kind == "iban":  # the country code spelled, lower case as speech-to-text writes it
             return f"{v[0].lower()} {v[1].lower()} " + _spoken_digits(rng, v[2:]), template
         return _spoken_digits(rng, v), template
+    if cls == "separators":
+        sep = rng.choice(SEPARATOR_LOOKALIKES)
+        if kind in ("card", "ssn", "phone", "iban") and rng.random() < 0.5:
+            return sep.join(v), template  # every digit apart
+        return "".join(sep if c in " -/()" else c for c in typed(kind, v)).strip(sep), template
+    if cls == "bracketed":
+        local, domain = v.split("@")
+        name, tld = domain.rsplit(".", 1)
+
+        def word(w: str) -> str:
+            if rng.random() < 0.25:
+                return f" {w.upper()} "
+            left, right = rng.choice(BRACKETS)
+            pad = " " if rng.random() < 0.5 else ""
+            return f"{pad}{left}{w}{right}{pad}"
+
+        return local.replace(".", word("dot")) + word("at") + name + word("dot") + tld, template
+    if cls == "glued":
+        cue = rng.choice(GLUED_CUES[kind])
+        shown = v if rng.random() < 0.5 else typed(kind, v).translate(_GLUED_DASHES)
+        return shown.lstrip("-"), rng.choice(GLUED_TEMPLATES).replace("{v}", cue + "{v}")
     raise ValueError(cls)
 
 

@@ -53,7 +53,10 @@ def detect_emails(text: str) -> list[Span]:
             continue  # a typed address already found needs no spoken reading
         # a spoken address always ends in "dot com"/".com" with "at" shortly before: search only there
         window = max(0, tld.start() - 80)  # bounded: a search from 0 would make long texts quadratic
-        at = max(text.rfind(" at ", window, tld.start()), text.rfind("@", window, tld.start()))
+        # lower-cased slice: "JANE DOT DOE AT EXAMPLE DOT COM" is shouted, not different
+        near = text[window : tld.start()].lower()
+        at = max(near.rfind(" at "), near.rfind("@"))
+        at = window + at if at >= 0 else -1
         if at < 0 or tld.start() - at > 80:
             continue
         lo = max(0, at - 150)

@@ -215,6 +215,11 @@ def detect_runs(
         if k >= 0 and dates[k][1] > run.start:
             continue  # part of a month-name date, classified as a whole
         raw = text[run.start : run.end]
+        glued = _glued_cue(tk, run)
+        if glued is not None:
+            # "SSN078-05-1120", "tel4155550123": the cue typed onto the value; the cue word stays readable
+            spans.append((glued[1], run.end, glued[0], 60))
+            continue
         kind = _classify_run(tk, ctx, run, raw)
         if kind is None:
             continue
@@ -227,6 +232,46 @@ def detect_runs(
             end = _extension_end(tk, run, runs) or end
         spans.append((start, end, kind, 60))
     return spans
+
+
+# Cue words a value is typed onto without a space ("ssn078051120", "card4111111111111111", "dob01021945").
+_GLUED_CUES = {
+    **dict.fromkeys(("ssn", "social", "soc"), "ssn"),
+    **dict.fromkeys(("tel", "ph", "phone", "cell", "mobile", "mob", "fax"), "phone"),
+    **dict.fromkeys(("card", "cc", "ccn", "visa", "amex"), "card"),
+    **dict.fromkeys(("acct", "account", "acc"), "account"),
+    **dict.fromkeys(("member", "memberid", "mbr", "policy"), "member_id"),
+    **dict.fromkeys(("dob", "born"), "dob"),
+    **dict.fromkeys(("mrn",), "mrn"),
+    **dict.fromkeys(("routing", "aba"), "routing"),
+    **dict.fromkeys(("zip",), "zip"),
+    **dict.fromkeys(("cvv", "cvc", "pin"), "cvv"),
+}
+_GLUED = re.compile(r"([a-z]{2,8})(\d+)")
+
+
+def _glued_cue(tk: Tokens, run: Run) -> tuple[str, int] | None:
+    """(kind, start of the value) when the run opens with a cue word typed onto its digits, or with a few
+    letters typed onto a Luhn-valid card number; else None."""
+    if tk.types[run.first] != "A":
+        return None
+    m = _GLUED.fullmatch(tk.lows[run.first])
+    if m is None or run.letters != len(m.group(1)):
+        return None  # letters elsewhere in the run: an id with its own shape, classified as usual
+    kind = _GLUED_CUES.get(m.group(1))
+    value = run.value[run.letters :] if run.value[: run.letters].isalpha() else ""
+    if not value.isdecimal():
+        return None
+    if kind is None:
+        if not (13 <= len(value) <= 19 and _luhn(value)):
+            return None
+        kind = "card"
+    elif kind not in _ID_KINDS and not _DIGIT_KINDS[kind][0] <= len(value) <= _DIGIT_KINDS[kind][1]:
+        return None
+    elif kind in _ID_KINDS:
+        # the letters may be the id's own prefix ("MBR123456"): the whole token goes
+        return (kind, run.start) if len(value) >= 4 else None
+    return kind, tk.starts[run.first] + len(m.group(1))
 
 
 _EXTENSION_WORDS = frozenset({"ext", "extension", "x"})

@@ -24,7 +24,11 @@ _PROTECTED_RE = re.compile(
     r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?"
     r"|\b\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?\b"
     r"|\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"
-    r"|\b(?=[0-9a-f]*[a-f])(?=[0-9a-f]*[0-9])[0-9a-f]{12,}\b",
+    # hex ids: machines write them in lower case, or at 16 characters and more (a Twilio SID), with letters
+    # among the digits. An upper-case 12-15 character value is a member or account id ("ABC123456789"), and
+    # letters only in front are a cue typed onto a number ("cc5235766904284454"), never protected.
+    r"|\b(?-i:(?=[0-9a-f]*[0-9][a-f]+[0-9])[0-9a-f]{12,})\b"
+    r"|\b(?=[0-9a-f]*[0-9][a-f]+[0-9])[0-9a-f]{16,}\b",
     re.IGNORECASE,
 )
 

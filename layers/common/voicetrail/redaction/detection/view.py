@@ -11,7 +11,12 @@ is an e-mail. The view is:
   "José" is seen as "Jose", "4<U+0301>" as "4");
 - every Unicode decimal digit mapped to its ASCII digit (Arabic-Indic, Devanagari, Bengali...);
 - look-alike letters (Unicode's confusables with an ASCII letter, digit, "@" or ".") folded to ASCII in
-  words that mix them with ASCII or stand next to an ASCII word, so a Russian sentence stays Russian.
+  words that mix them with ASCII or stand next to an ASCII word, so a Russian sentence stays Russian;
+- look-alike separators folded: every dash and minus to "-", middle dots and bullets to ".", and the
+  blank letters and symbols (Hangul fillers, the blank Braille pattern) to a space, so
+  "4<U+2011>1<U+2011>1..." or "4<U+3164>1<U+3164>5..." reads as the grouped number it is;
+- bracketed e-mail words opened up: "jane(dot)doe[at]example{dot}com" reads as "jane dot doe at example
+  dot com" (brackets become spaces, one character for one), which the spoken-address reading catches.
 
 Every detector runs on the view; each finding is mapped back to the original text, where the redaction is
 applied, so a finding covers every character of the value, visible or not, and nothing outside it is lost.
@@ -33,6 +38,33 @@ if TYPE_CHECKING:
     from types import ModuleType
 
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+# Dashes (every Unicode Pd character; tests/unit/redaction/test_view.py checks the list against the Unicode
+# database) and the minus signs; dots and bullets; blank letters and symbols. One character for one, applied
+# after NFKC, so no offset map changes.
+_DASHES = (
+    "\u058a\u05be\u1400\u1806\u2010-\u2015\u2e17\u2e1a\u2e3a\u2e3b\u2e40\u2e5d\u301c\u3030\u30a0"
+    "\ufe31\ufe32\ufe58\ufe63\uff0d\U00010ead\u2212\u2043\u02d7\u2796\u207b\u208b"
+)
+_DOTS = "\u00b7\u0387\u2022\u2024\u2027\u2219\u22c5\u2e31\u30fb\uff65\u16eb\u3002\uff61\u2981"
+_BLANKS = "\u115f\u1160\u3164\uffa0\u2800\u1680"
+_SEPARATOR_LOOKALIKE = LazyPattern(f"[{_DASHES}{_DOTS}{_BLANKS}]")
+
+
+def _separator_table() -> dict[int, str]:
+    table: dict[int, str] = {}
+    for chars, plain in ((_DASHES, "-"), (_DOTS, "."), (_BLANKS, " ")):
+        for m in re.finditer(r"(.)-(.)|(.)", chars, re.DOTALL):
+            if m.group(3) is not None:
+                table[ord(m.group(3))] = plain
+            else:
+                table.update(dict.fromkeys(range(ord(m.group(1)), ord(m.group(2)) + 1), plain))
+    return table
+
+
+_SEPARATORS: dict[int, str] | None = None
+# "(at)", "[dot]", "{at}", "<dot>": an e-mail written for people, not for harvesters
+_BRACKETED_EMAIL_WORD = LazyPattern(r"[(\[{<]\s*(?:at|dot)\s*[)\]}>]", re.IGNORECASE)
+_BRACKETS = str.maketrans("()[]{}<>", "        ")
 _WORD = re.compile(r"\S+")
 _ASCII_WORD = re.compile(r"[\x21-\x7e]+")
 _ASCII_SIGNAL = re.compile(r"[A-Za-z0-9@]")
@@ -147,7 +179,7 @@ class View:
 
 def build_view(text: str) -> View:
     if text.isascii():
-        folded = _fold_digit_lookalikes(text)
+        folded = _open_bracketed_email_words(_fold_digit_lookalikes(text))
         return View(text, text, None) if folded is text else View(text, folded, [])
     maps: list[_Map] = []
     current = text
@@ -160,8 +192,10 @@ def build_view(text: str) -> View:
         if stretches is not None:
             maps.append(_Map(stretches))
         if not current.isascii():
-            current = _fold_lookalikes(current)  # one character for one: the map stays as it is
-    current = _fold_digit_lookalikes(current)
+            current = _fold_separators(current)  # one character for one: the map stays as it is
+        if not current.isascii():
+            current = _fold_lookalikes(current)  # one character for one too
+    current = _open_bracketed_email_words(_fold_digit_lookalikes(current))
     if not maps and current == text:
         return View(text, text, None)
     return View(text, current, maps)
@@ -186,6 +220,33 @@ def _fold_digit_lookalikes(text: str) -> str:
         if any(c.isdigit() for c in before + after):
             runs.append(m.span())
     return _translate(text, runs)
+
+
+def _fold_separators(text: str) -> str:
+    """Look-alike dashes, dots and blanks as their ASCII separator (the same object when there are none)."""
+    global _SEPARATORS
+    if _SEPARATOR_LOOKALIKE.get().search(text) is None:
+        return text
+    if _SEPARATORS is None:
+        _SEPARATORS = _separator_table()
+    return text.translate(_SEPARATORS)
+
+
+def _open_bracketed_email_words(text: str) -> str:
+    """ "(at)" and "[dot]" with their brackets as spaces (the same object when there are none)."""
+    if "(" not in text and "[" not in text and "{" not in text and "<" not in text:
+        return text
+    spans = [m.span() for m in _BRACKETED_EMAIL_WORD.get().finditer(text)]
+    if not spans:
+        return text
+    pieces: list[str] = []
+    pos = 0
+    for start, end in spans:
+        pieces.append(text[pos:start])
+        pieces.append(text[start:end].translate(_BRACKETS))
+        pos = end
+    pieces.append(text[pos:])
+    return "".join(pieces)
 
 
 def _translate(text: str, spans: list[tuple[int, int]]) -> str:
