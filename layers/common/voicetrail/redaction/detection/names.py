@@ -137,8 +137,9 @@ _NAME_BREAKS = frozenset(
 )
 
 
-def detect_names_learned(text: str, tk: Tokens) -> list[Span]:
-    """Names found by the CRF tagger, one line (turn) at a time, with the previous line as context."""
+def detect_names_learned(text: str, tk: Tokens, *, remember: bool = True) -> list[Span]:
+    """Names found by the CRF tagger, one line (turn) at a time, with the previous line as context
+    (`remember=False`: every line tagged afresh, for tests of the memo below)."""
     if tk.n == 0:
         return []
     tagger: _names.NameTagger | None = None  # loaded on the first line worth tagging
@@ -173,7 +174,7 @@ def detect_names_learned(text: str, tk: Tokens) -> list[Span]:
                 question = questions.get(previous) or questions.setdefault(
                     previous, _names.question_type(previous)
                 )
-            found = seen.get((line, question))
+            found = seen.get((line, question)) if remember else None
             if found is None:
                 found = _tag_line(tagger, tk, first, k, _names.is_cased(line), question)
                 seen[(line, question)] = [
