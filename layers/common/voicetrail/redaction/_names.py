@@ -19,7 +19,8 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from itertools import pairwise
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~3 ms of cold start; only the type checker needs it
@@ -430,11 +431,46 @@ _Vec = tuple[float, float, float]
 _Roles = tuple[_Vec, _Vec, _Vec, _Vec, _Vec]
 
 
+class _RoleCache(dict[tuple[str, str, str], _Roles]):
+    """(raw, low, kind) -> the token's role weights on lines of one casing, computed on first use.
+
+    A dict with `__missing__`: `map(cache.__getitem__, keys)` finds every cached token in C, and only a
+    token seen for the first time runs Python."""
+
+    __slots__ = ("_roles",)
+
+    def __init__(self, roles: Callable[[str, str, str], _Roles]) -> None:
+        super().__init__()
+        self._roles = roles
+
+    def __missing__(self, key: tuple[str, str, str]) -> _Roles:
+        roles = self[key] = self._roles(*key)
+        return roles
+
+
+class _PairCache(dict[tuple[str, str], _Vec]):
+    """(word, word) -> the weights of one side's word-pair feature (`prefix` + "a|b"), read on first use."""
+
+    __slots__ = ("_get", "_prefix")
+
+    def __init__(self, state: Mapping[str, Sequence[float]], prefix: str) -> None:
+        super().__init__()
+        self._get = state.get
+        self._prefix = prefix
+
+    def __missing__(self, key: tuple[str, str]) -> _Vec:
+        w = self._get(self._prefix + key[0] + "|" + key[1])
+        vec = self[key] = (0.0, 0.0, 0.0) if w is None else (w[0], w[1], w[2])
+        return vec
+
+
 class NameTagger:
     """Tags the tokens of one turn as B(egin)/I(nside)/O(utside) of a person name."""
 
     __slots__ = (
-        "_bigram",
+        "_after",
+        "_before",
+        "_edge_score",
         "_flags",
         "_gaz",
         "_intrinsic",
@@ -458,11 +494,17 @@ class NameTagger:
         self.state = state
         self._gaz = gazetteer  # sorted "word\tflags" lines (UTF-8), searched by bisection
         self._intrinsic: dict[tuple[str, bool], list[str]] = {}
-        self._role_score: dict[tuple[str, str, bool], _Roles] = {}
+        # per casing of the line (written, transcribed): a token's features differ between the two
+        self._role_score = (
+            _RoleCache(lambda raw, low, kind: self._roles(raw, low, kind, False)),
+            _RoleCache(lambda raw, low, kind: self._roles(raw, low, kind, True)),
+        )
+        self._edge_score: dict[bool, _Roles] = {}
         self._turn_score: dict[tuple[str, str], list[_Vec]] = {}  # (question, length bucket): few keys
         self._summary: dict[str, str] = {}
         self._flags: dict[str, str] = {}
-        self._bigram: dict[tuple[str, str, str], Sequence[float]] = {}
+        self._before = _PairCache(state, "b-=")  # the two words before a token
+        self._after = _PairCache(state, "b+=")  # the two words after it
 
     @classmethod
     def load(cls, weights_path: str = WEIGHTS_PATH, gazetteer_path: str = GAZETTEER_PATH) -> NameTagger:
@@ -556,90 +598,97 @@ class NameTagger:
 
         Every feature but the two word bigrams depends on one token only (its own word, or a neighbour's in
         a fixed role: one or two before, one or two after) or on the turn (length, question, position). So
-        the weight of each (token, role) is summed once and cached, the turn's once per turn, and a token
-        costs six cached lookups and two bigram lookups (tests check the sums equal `features`)."""
+        the weight of each (token, role) is summed once and cached, the turn's once per turn, and each word
+        pair's once; the caches are looked up a whole turn at a time (`map`, in C), and a token costs one
+        addition of eight cached weight triples, in the order `features` lists them, so the floats are the
+        same to the last bit (tests check the sums equal `features`)."""
         n = len(lows)
         if n == 0:
             return []
-        state = self.state
-        cache = self._role_score
+        cache = self._role_score[cased]
         if len(cache) > 200_000:  # bounded: a call reuses a small vocabulary
             cache.clear()
-        kept = [i for i in range(n) if lows[i] not in FILLERS]
-        nb = _length_bucket(n - kinds.count("P"))
-        at = self._turn_score.get((question, nb))
-        if at is None:
-            turn = self._score(("n=" + nb, "q=" + question, "qn=" + question + nb))
-            at = self._turn_score[(question, nb)] = [
-                _plus(turn, self._score(("i=" + pos, "qi=" + question + pos))) for pos in ("0", "1", "2", "m")
-            ]
-        # per kept token: its own score and its score in each neighbour role, cached by (raw, kind, cased)
-        roles_of: list[_Roles] = []
-        for i in kept:
-            key = (raws[i], kinds[i], cased)
-            roles = cache.get(key)
-            if roles is None:
-                roles = cache[key] = self._roles(raws[i], lows[i], kinds[i], cased)
-            roles_of.append(roles)
-        edges = self._edges(cased)
-        zero = (0.0, 0.0, 0.0)
-        out: list[tuple[float, float, float]] = [zero] * n
-        if len(kept) < n:  # a hesitation carries only its own features and "filler"
-            filler = state.get("filler", zero)
-            for i in range(n):
-                if lows[i] in FILLERS:
-                    key = (raws[i], kinds[i], cased)
-                    roles = cache.get(key)
-                    if roles is None:
-                        roles = cache[key] = self._roles(raws[i], lows[i], kinds[i], cased)
-                    out[i] = _plus(roles[0], (filler[0], filler[1], filler[2]))
+        if FILLERS.isdisjoint(lows):
+            kept: Sequence[int] = range(n)
+            k_raws, k_lows, k_kinds = raws, lows, kinds
+        else:  # context skips hesitations, as in `_contexts`; a hesitation gets its own weights below
+            kept = [i for i in range(n) if lows[i] not in FILLERS]
+            k_raws = [raws[i] for i in kept]
+            k_lows = [lows[i] for i in kept]
+            k_kinds = [kinds[i] for i in kept]
         m = len(kept)
-        get = state.get
-        e_b1, e_b2, e_a1, e_a2, _ = edges
-        last_verb = -100  # as in `_contexts`
-        klass = WORD_CLASS
-        bigram = self._bigram
-        if len(bigram) > 200_000:
-            bigram.clear()
+        out: list[tuple[float, float, float]] = []
+        if m:
+            nb = _length_bucket(n - kinds.count("P"))
+            at = self._turn_score.get((question, nb))
+            if at is None:
+                turn = self._score(("n=" + nb, "q=" + question, "qn=" + question + nb))
+                at = self._turn_score[(question, nb)] = [
+                    _plus(turn, self._score(("i=" + pos, "qi=" + question + pos)))
+                    for pos in ("0", "1", "2", "m")
+                ]
+            if m > 3:
+                at = [*at[:3], *([at[3]] * (m - 3))]
+            # the kept tokens' role weights, with the turn's edges as two tokens either side: the token at r
+            # reads its own weights at r + 2, the weights as "one before" at r + 1, and so on
+            e_b1, e_b2, e_a1, e_a2, _ = self._edges(cased)
+            zero = (0.0, 0.0, 0.0)
+            edge_before: _Roles = (zero, e_b1, e_b2, zero, zero)
+            edge_after: _Roles = (zero, zero, zero, e_a1, e_a2)
+            roles = [
+                edge_before,
+                edge_before,
+                *map(cache.__getitem__, zip(k_raws, k_lows, k_kinds, strict=True)),
+                edge_after,
+                edge_after,
+            ]
+            before = self._before
+            after = self._after
+            if len(before) > 200_000 or len(after) > 200_000:
+                before.clear()
+                after.clear()
+            # word pairs: (two before, one before) and (one after, two after) of each token, "^"/"$" past
+            # the turn's edges
+            ahead = ["^", "^", *k_lows]
+            behind = [*k_lows[1:], "$", "$"]
+            w_bps = map(before.__getitem__, pairwise(ahead))
+            w_bns = map(after.__getitem__, pairwise(behind))
+            # not strict: the token's own roles (roles[4:], m long) end the loop before the padded lists
+            for q2, q1, q0, n1, n2, w_at, w_bp, w_bn in zip(
+                roles, roles[1:], roles[2:], roles[3:], roles[4:], at, w_bps, w_bns, strict=False
+            ):
+                w_o, w_b1, w_b2, w_a1, w_a2 = q0[0], q1[1], q2[2], n1[3], n2[4]
+                out.append(
+                    (
+                        w_o[0] + w_at[0] + w_b1[0] + w_b2[0] + w_a1[0] + w_a2[0] + w_bp[0] + w_bn[0],
+                        w_o[1] + w_at[1] + w_b1[1] + w_b2[1] + w_a1[1] + w_a2[1] + w_bp[1] + w_bn[1],
+                        w_o[2] + w_at[2] + w_b1[2] + w_b2[2] + w_a1[2] + w_a2[2] + w_bp[2] + w_bn[2],
+                    )
+                )
+            classes = list(map(WORD_CLASS.get, k_lows))
+            if "V" in classes and "P" in classes:
+                # "send sixty dollars to X": a preposition two to six words after a verb that takes a person
+                get = self.state.get
+                last_verb = 0 if classes[0] == "V" else -100  # as in `_contexts`
+                for r in range(1, m):
+                    if classes[r - 1] == "P" and 2 <= r - last_verb <= 6:
+                        w = get("vp=" + k_lows[r - 1], zero)
+                        s0, s1, s2 = out[r]
+                        out[r] = (s0 + w[0], s1 + w[1], s2 + w[2])
+                    if classes[r] == "V":
+                        last_verb = r
+        if m == n:
+            return out
+        # a hesitation carries only its own features and "filler"
+        full: list[tuple[float, float, float]] = [(0.0, 0.0, 0.0)] * n
         for r, i in enumerate(kept):
-            if r > 1:
-                w_b1, w_b2 = roles_of[r - 1][1], roles_of[r - 2][2]
-                p1, p2 = lows[kept[r - 1]], lows[kept[r - 2]]
-            elif r == 1:
-                w_b1, w_b2 = roles_of[0][1], e_b2
-                p1, p2 = lows[kept[0]], "^"
-            else:
-                w_b1, w_b2 = e_b1, e_b2
-                p1 = p2 = "^"
-            if r + 2 < m:
-                w_a1, w_a2 = roles_of[r + 1][3], roles_of[r + 2][4]
-                n1, n2 = lows[kept[r + 1]], lows[kept[r + 2]]
-            elif r + 1 < m:
-                w_a1, w_a2 = roles_of[r + 1][3], e_a2
-                n1, n2 = lows[kept[r + 1]], "$"
-            else:
-                w_a1, w_a2 = e_a1, e_a2
-                n1 = n2 = "$"
-            w_at = at[r] if r < 3 else at[3]
-            w_o = roles_of[r][0]
-            # word pairs, cached by (pair, side): a tuple key reuses the words' hashes, a joined string
-            # would be built and hashed afresh for every token
-            w_bp = bigram.get((p2, p1, "-"))
-            if w_bp is None:
-                w_bp = bigram[(p2, p1, "-")] = get("b-=" + p2 + "|" + p1, zero)
-            w_bn = bigram.get((n1, n2, "+"))
-            if w_bn is None:
-                w_bn = bigram[(n1, n2, "+")] = get("b+=" + n1 + "|" + n2, zero)
-            s0 = w_o[0] + w_at[0] + w_b1[0] + w_b2[0] + w_a1[0] + w_a2[0] + w_bp[0] + w_bn[0]
-            s1 = w_o[1] + w_at[1] + w_b1[1] + w_b2[1] + w_a1[1] + w_a2[1] + w_bp[1] + w_bn[1]
-            s2 = w_o[2] + w_at[2] + w_b1[2] + w_b2[2] + w_a1[2] + w_a2[2] + w_bp[2] + w_bn[2]
-            if 2 <= r - last_verb <= 6 and klass.get(p1) == "P":
-                w = get("vp=" + p1, zero)
-                s0, s1, s2 = s0 + w[0], s1 + w[1], s2 + w[2]
-            out[i] = (s0, s1, s2)
-            if klass.get(lows[i]) == "V":
-                last_verb = r
-        return out
+            full[i] = out[r]
+        w = self.state.get("filler", (0.0, 0.0, 0.0))
+        filler = (w[0], w[1], w[2])
+        for i in range(n):
+            if lows[i] in FILLERS:
+                full[i] = _plus(cache[(raws[i], lows[i], kinds[i])][0], filler)
+        return full
 
     def _score(self, feats: Sequence[str]) -> tuple[float, float, float]:
         return _sum(self.state, feats)
@@ -669,12 +718,11 @@ class NameTagger:
 
     def _edges(self, cased: bool) -> _Roles:
         """The weights of the turn's edges in each neighbour role: before the first token, after the last."""
-        key = ("", "^$", cased)
-        edges = self._role_score.get(key)
+        edges = self._edge_score.get(cased)
         if edges is None:
             b1 = ["w-1=^", "g-1=^", *(["c-1=^"] if cased else [])]
             a1 = ["w+1=$", "g+1=$", *(["c+1=$"] if cased else [])]
-            edges = self._role_score[key] = (
+            edges = self._edge_score[cased] = (
                 _sum(self.state, b1),
                 _sum(self.state, ["w-2=^"]),
                 _sum(self.state, a1),
@@ -757,11 +805,10 @@ class NameTagger:
         b0 = bias if self.labels[0] != "O" else 0.0
         b1 = bias if self.labels[1] != "O" else 0.0
         b2 = bias if self.labels[2] != "O" else 0.0
-        r = rows[0]
-        v0, v1, v2 = r[0] + b0, r[1] + b1, r[2] + b2
+        r0, r1, r2 = rows[0]
+        v0, v1, v2 = r0 + b0, r1 + b1, r2 + b2
         back: list[tuple[int, int, int]] = []
-        for t in range(1, n):
-            r = rows[t]
+        for r0, r1, r2 in rows[1:]:
             c0, c1, c2 = v0 + t00, v1 + t10, v2 + t20
             if c0 >= c1 and c0 >= c2:
                 n0, p0 = c0, 0
@@ -783,7 +830,7 @@ class NameTagger:
                 n2, p2 = c1, 1
             else:
                 n2, p2 = c2, 2
-            v0, v1, v2 = n0 + r[0] + b0, n1 + r[1] + b1, n2 + r[2] + b2
+            v0, v1, v2 = n0 + r0 + b0, n1 + r1 + b1, n2 + r2 + b2
             back.append((p0, p1, p2))
         y = 0 if v0 >= v1 and v0 >= v2 else 1 if v1 >= v2 else 2
         path = [y]

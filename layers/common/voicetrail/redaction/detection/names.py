@@ -141,12 +141,19 @@ _NAME_BREAKS = frozenset(
 )
 
 
-def detect_names_learned(text: str, tk: Tokens) -> list[Span]:
-    """Names found by the CRF tagger, one line (turn) at a time, with the previous line as context."""
+def detect_names_learned(text: str, tk: Tokens, *, remember: bool = True) -> list[Span]:
+    """Names found by the CRF tagger, one line (turn) at a time, with the previous line as context
+    (`remember=False`: every line tagged afresh, for tests of the memo below)."""
     if tk.n == 0:
         return []
     tagger: _names.NameTagger | None = None  # loaded on the first line worth tagging
     spans: list[Span] = []
+    # A line's names depend on its own text and on the previous line's question only (tokens never cross a
+    # line, and every rule reads the line's own tokens): a line seen again with the same question gets its
+    # findings again, shifted, without tagging. Transcripts repeat many lines ("AI: Is there anything else
+    # I can help with?", "User: Yes."). Kept for this text only, so no transcript outlives the call.
+    seen: dict[tuple[str, str], list[Span]] = {}
+    questions: dict[str, str] = {}
     line_start, k = 0, 0
     previous: str | None = None
     while True:
@@ -165,37 +172,57 @@ def detect_names_learned(text: str, tk: Tokens) -> list[Span]:
                 if newline < 0:
                     break
                 continue
-            cased = _names.is_cased(line)
-            question = _names.question_type(previous)
-            once = said_once(tk.lows, tk.types, first, k)
-            if once is None:
-                raws, lows, types = tk.raws[first:k], tk.lows[first:k], tk.types[first:k]
-            else:  # a stutter is read as said once: "in houston houston" is no first name and surname
-                raws = [tk.raws[i] for i in once]
-                lows = [tk.lows[i] for i in once]
-                types = [tk.types[i] for i in once]
-            rows = tagger.emissions(raws, lows, types, cased, question)
-            kept = [i for i in (once or range(first, k)) if tk.lows[i] not in _names.FILLERS]
-            wake = _wake_word(tk, kept)
-            found = len(spans)
-            for a, b in tagger.spans(tagger.decode(rows)):
-                if once is not None:
-                    a, b = once[a] - first, once[b - 1] + 1 - first
-                for piece in _name_pieces(tk, first + a, first + b):
-                    if wake is not None and piece[0] == tk.starts[wake]:  # "alexa call Theo": not Alexa
-                        if piece[1] == tk.ends[wake] or wake + 1 >= tk.n:
-                            continue
-                        piece = (tk.starts[wake + 1], piece[1], piece[2], piece[3])
-                    spans.append(piece)
-            spans.extend(_slot_names(tagger, tk, kept, cased, question))
-            if once is not None:  # a name said twice ("call theo theo") is covered twice
-                spans[found:] = [_through_repeats(tk, span, k) for span in spans[found:]]
+            if previous is None:
+                question = "0"
+            else:
+                question = questions.get(previous) or questions.setdefault(
+                    previous, _names.question_type(previous)
+                )
+            found = seen.get((line, question)) if remember else None
+            if found is None:
+                found = _tag_line(tagger, tk, first, k, _names.is_cased(line), question)
+                seen[(line, question)] = [
+                    (a - line_start, b - line_start, kind, p) for a, b, kind, p in found
+                ]
+                spans.extend(found)
+            else:
+                spans.extend([(a + line_start, b + line_start, kind, p) for a, b, kind, p in found])
             previous = line
         if newline < 0:
             break
         line_start = newline + 1
     if tagger is not None and spans:
         spans.extend(_repeated_mentions(tagger, tk, spans))
+    return spans
+
+
+def _tag_line(
+    tagger: _names.NameTagger, tk: Tokens, first: int, end: int, cased: bool, question: str
+) -> list[Span]:
+    """The names in the line of tokens first..end-1: the tagger's, then the slot rules'."""
+    spans: list[Span] = []
+    once = said_once(tk.lows, tk.types, first, end)
+    if once is None:
+        raws, lows, types = tk.raws[first:end], tk.lows[first:end], tk.types[first:end]
+    else:  # a stutter is read as said once: "in houston houston" is no first name and surname
+        raws = [tk.raws[i] for i in once]
+        lows = [tk.lows[i] for i in once]
+        types = [tk.types[i] for i in once]
+    rows = tagger.emissions(raws, lows, types, cased, question)
+    kept = [i for i in (once or range(first, end)) if tk.lows[i] not in _names.FILLERS]
+    wake = _wake_word(tk, kept)
+    for a, b in tagger.spans(tagger.decode(rows)):
+        if once is not None:
+            a, b = once[a] - first, once[b - 1] + 1 - first
+        for piece in _name_pieces(tk, first + a, first + b):
+            if wake is not None and piece[0] == tk.starts[wake]:  # "alexa call Theo": not Alexa
+                if piece[1] == tk.ends[wake] or wake + 1 >= tk.n:
+                    continue
+                piece = (tk.starts[wake + 1], piece[1], piece[2], piece[3])
+            spans.append(piece)
+    spans.extend(_slot_names(tagger, tk, kept, cased, question))
+    if once is not None:  # a name said twice ("call theo theo") is covered twice
+        spans = [_through_repeats(tk, span, end) for span in spans]
     return spans
 
 
