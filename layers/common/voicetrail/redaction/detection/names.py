@@ -160,8 +160,7 @@ def detect_names_learned(text: str, tk: Tokens, *, remember: bool = True) -> lis
         newline = text.find("\n", line_start)
         line_end = len(text) if newline < 0 else newline
         first = k
-        while k < tk.n and tk.starts[k] < line_end:
-            k += 1
+        k = bisect_left(tk.starts, line_end, k)  # the line's tokens: first..k-1
         line = text[line_start:line_end]
         if k > first and "W" in tk.types[first:k] and not _machine_value(line):
             tagger = tagger or _names.tagger()
@@ -368,8 +367,11 @@ def _slot_names(
                 and _first_name(tagger, tk, i, cased)
             ):
                 out.append((tk.starts[i], tk.ends[i], "name", 58))
+    raws = tk.raws
     for r in range(1, len(kept)):
         i = kept[r]
+        if cased and not raws[i][:1].isupper():
+            continue  # on a written line every rule below ends in a capitalised given name (`_first_name`)
         prev = lows[kept[r - 1]]
         person = False
         if prev in PERSON_VERBS:
