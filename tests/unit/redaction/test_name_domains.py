@@ -4,6 +4,7 @@ names."""
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -141,6 +142,10 @@ def test_a_wake_word_is_kept_and_the_person_after_it_redacted(text: str, expecte
         ("missus tabbot left a message", "tabbot"),
         # a spoken amount between the verb and the person
         ("wire two hundred fifty so dollars over to sandy for the tickets", "sandy"),
+        # a common given name after a preposition stays a name, even when it is a place too
+        ("please talk to jordan about it", "jordan"),
+        ("send the gift to georgia", "georgia"),
+        ("mister long called about the invoice", "long"),
         # a name said twice is redacted twice
         ("call theo theo", "theo theo"),
         ("share my location with omar uh omar", "omar omar"),
@@ -180,6 +185,20 @@ def test_spoken_subjects_titles_and_repeats_are_redacted(text: str, name: str) -
         "the doctor will call you back",
         "i need a doctor note for work",
         "mr and mrs",
+        # a degree word makes the next word an adjective; a preposition before a well-known place
+        "how long is the queue right now",
+        "how long would shipping take",
+        "that is way too long",
+        "we are driving to boston on sunday",
+        "what time is it in tokyo",
+        "flights from manila to dubai",
+        "the weather of australia in march",
+        # contractions and ordinary words the tagger met too rarely
+        "We'd like a table by the window.",
+        "they'd know the answer",
+        "you'd think so",
+        "he fell and hurt his knee",
+        "is there wifi on the train",
     ],
 )
 def test_stutters_things_and_titles_before_words_are_not_names(text: str) -> None:
@@ -243,3 +262,12 @@ def test_the_calls_own_names_are_found_again(turns: list[str], expected: list[st
     roles = ["user", "assistant"]
     out = redact_turns([Turn(roles[i % 2], t) for i, t in enumerate(turns)])
     assert [r.text for r in out] == expected
+
+
+def test_pii_free_utterances_are_almost_never_touched() -> None:
+    """138 PII-free utterances written for this check (tests/data/pii_free_utterances.json): at most 2 get
+    any finding (today 1: an unknown wake word, "olly", read as a name)."""
+    data = json.loads((ROOT / "tests" / "data" / "pii_free_utterances.json").read_text())
+    touched = [out.text for out in map(redact, data["utterances"]) if out.findings]
+    assert len(data["utterances"]) == 138
+    assert len(touched) <= 2, touched

@@ -323,7 +323,32 @@ NEVER_NAME = frozenset(
         "won't",
         "didn't",
         "isn't",
+        # ordinary words a surname list holds or the tagger met too rarely: "fell and hurt his knee"
+        "hurt",
+        "wifi",
     ]
+    # every pronoun contraction: "We'd like a table" (the tagger saw few of them in training)
+    + [
+        p + "'" + tail
+        for p in (
+            "i",
+            "you",
+            "we",
+            "they",
+            "he",
+            "she",
+            "it",
+            "that",
+            "there",
+            "who",
+            "what",
+            "where",
+            "here",
+        )
+        for tail in ("d", "ll", "ve", "re", "s", "m")
+    ]
+    + ["doesn't", "wasn't", "weren't", "haven't", "hasn't", "hadn't", "wouldn't", "couldn't", "shouldn't"]
+    + ["aren't", "ain't", "y'all", "ma'am", "o'clock"]
 )
 
 FILLERS = frozenset(("uh", "um", "umm", "uhm", "uhh", "er", "erm", "ah", "hmm", "mm"))

@@ -35,7 +35,7 @@ from voicetrail.redaction.lexicon.names import (
     TITLES,
 )
 from voicetrail.redaction.lexicon.numbers import TEENS, TENS, UNITS
-from voicetrail.redaction.lexicon.places import US_STATE_CODES
+from voicetrail.redaction.lexicon.places import US_STATE_CODES, WELL_KNOWN_PLACES
 
 _NAME_STRONG = re.compile(
     r"(?<![\w'])(?:my\s+(?:full\s+|first\s+|last\s+|middle\s+|maiden\s+|legal\s+)?name(?:'s|\s+is)|"
@@ -213,6 +213,8 @@ def _tag_line(
     for a, b in tagger.spans(tagger.decode(rows)):
         if once is not None:
             a, b = once[a] - first, once[b - 1] + 1 - first
+        if not cased and b - a == 1 and _place_or_degree(tagger, tk, first, first + a):
+            continue
         for piece in _name_pieces(tk, first + a, first + b):
             if wake is not None and piece[0] == tk.starts[wake]:  # "alexa call Theo": not Alexa
                 if piece[1] == tk.ends[wake] or wake + 1 >= tk.n:
@@ -223,6 +225,32 @@ def _tag_line(
     if once is not None:  # a name said twice ("call theo theo") is covered twice
         spans = [_through_repeats(tk, span, end) for span in spans]
     return spans
+
+
+# "how long", "too young", "so brown": a word after these is an adjective, whatever the name lists say.
+_DEGREE_WORDS = frozenset({"how", "too", "so", "very", "as"})
+# "drive to boston", "the capital of australia", "flights from manila"
+_PLACE_LEADS = frozenset(
+    {"to", "in", "from", "of", "near", "at", "around", "into", "via", "toward", "towards"}
+)
+
+
+def _place_or_degree(tagger: _names.NameTagger, tk: Tokens, first: int, i: int) -> bool:
+    """A lone lower-case word the tagger took for a name that the word before makes an adjective or a place.
+    Only ordinary words go after a degree word, and a common given name ("talk to jordan", "a card for
+    georgia") stays a name after a preposition: a person left in clear costs more than a place redacted."""
+    j = i - 1
+    while j >= first and tk.lows[j] in _names.FILLERS:
+        j -= 1
+    if j < first:
+        return False
+    prev, low = tk.lows[j], tk.lows[i]
+    if prev in _DEGREE_WORDS:
+        return "W" in tagger.cached_flags(low)
+    if prev in _PLACE_LEADS and low in WELL_KNOWN_PLACES:
+        flags = tagger.cached_flags(low)
+        return "F1" not in flags and "F2" not in flags
+    return False
 
 
 def said_once(lows: Sequence[str], types: Sequence[str], first: int, end: int) -> list[int] | None:
