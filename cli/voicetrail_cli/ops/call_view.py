@@ -103,7 +103,18 @@ def _event_detail(event: Any) -> str:
 
 
 def _recording(item: dict[str, Any]) -> dict[str, Any]:
-    """A recording pointer as a row: Twilio's (its RecordingSid and status) or Vapi's (the call's audio)."""
+    """A recording pointer as a row: Twilio's (its RecordingSid and status), audio kept here (ElevenLabs'
+    post_call_audio in S3: its object key, size and digest) or Vapi's (the call's audio)."""
+    audio = _kept_audio(item)
+    if audio is not None:
+        return {
+            "provider": item.get("source", {}).get("S", "-"),
+            "recording": audio.get("key", "-"),
+            "status": "kept in S3",
+            "bytes": audio.get("bytes"),
+            "sha256": audio.get("sha256"),
+            "content_type": audio.get("content_type"),
+        }
     if "recording_sid" in item:
         return {
             "provider": "twilio",
@@ -111,6 +122,18 @@ def _recording(item: dict[str, Any]) -> dict[str, Any]:
             "status": item.get("rec_status", {}).get("S", "-"),
         }
     return {"provider": "vapi", "recording": "the call's audio at Vapi", "status": "stored at Vapi"}
+
+
+def _kept_audio(item: dict[str, Any]) -> dict[str, Any] | None:
+    from voicetrail.domain.calls.ports import is_kept_audio
+
+    if not is_kept_audio(item["sk"]["S"]) or "body" not in item:
+        return None
+    try:
+        audio = json.loads(item["body"]["S"]).get("audio")
+    except (ValueError, AttributeError):
+        return None
+    return audio if isinstance(audio, dict) else None
 
 
 def _role(value: Any) -> str:

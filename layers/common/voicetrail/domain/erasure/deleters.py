@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
+from voicetrail.domain.calls.ports import is_kept_audio
 from voicetrail.domain.identity import (
     CALL_PREFIX,
     OBSERVED_PLATFORMS,
@@ -102,9 +103,13 @@ def recording_ref(item: Mapping[str, Any]) -> RecordingRef:
         sid = candidate if isinstance(candidate, str) else None
     pk = _s(item, "pk") or ""
     vapi = _s(item, "vapi_call_id") or _s(item, "a_vapi_call_id") or vapi_call_id_of_pk(pk)
+    # Audio we keep ourselves goes with its item (its object first): it points at nothing a platform holds.
+    kept_audio = is_kept_audio(_s(item, "sk") or "")
     platform_call = next(
         ((name, call) for name in OBSERVED_PLATFORMS if (call := platform_call_of_pk(pk, name))), None
     )
+    if kept_audio:
+        platform_call = None
     return RecordingRef(
         twilio_recording_sid=sid or None, vapi_call_id=vapi or None, platform_call=platform_call
     )

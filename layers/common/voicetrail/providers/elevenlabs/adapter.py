@@ -1,13 +1,16 @@
 """ElevenLabs Agents as the webhook service sees it: verifier, parser, common event, sanitizer, consent keys.
 
-`post_call_audio` is dropped before the pipeline: answered 200 (ElevenLabs disables webhooks that keep
-failing), counted, never stored or logged.
+`post_call_audio` never enters the pipeline: answered 200 (ElevenLabs disables webhooks that keep
+failing), counted and dropped; or, when the deployment keeps audio (ElevenLabsKeepAudio), its decoded
+audio goes to the S3 store under the `recording` class with a pointer record (providers.elevenlabs.audio).
+Audio is never logged or put in the table.
 """
 
 from __future__ import annotations
 
 from voicetrail.domain.identity import platform_call_key
 from voicetrail.pipeline.event import InboundEvent
+from voicetrail.providers.elevenlabs.audio import call_audio
 from voicetrail.providers.elevenlabs.keys import semantic_key
 from voicetrail.providers.elevenlabs.models import (
     POST_CALL_AUDIO,
@@ -87,4 +90,5 @@ ELEVENLABS = ProviderAdapter[ParsedElevenLabsEvent](
     sanitizer=sanitizer_for_event,
     consent_keys=_consent_keys,
     dropped=_dropped,
+    media=call_audio,
 )
