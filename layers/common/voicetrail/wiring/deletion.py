@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from voicetrail.domain.audit.trail import AuditTrail
-from voicetrail.domain.erasure.deleters import TwilioRecordingDeleter, VapiCallDeleter
+from voicetrail.domain.erasure.deleters import PlatformCallDeleter, TwilioRecordingDeleter, VapiCallDeleter
 from voicetrail.domain.erasure.eraser import ErasureService
 from voicetrail.domain.erasure.followups import FollowUpRunner
 from voicetrail.domain.erasure.providers import Provider, ProviderRegistry, standard_providers
@@ -93,7 +93,7 @@ def build_providers(settings: ExternalDeletionSettings) -> ProviderRegistry:
     return ProviderRegistry([*standard, *(platform_provider(d) for d in build_platform_deleters(settings))])
 
 
-def platform_provider(deleter: RetellCallDeleter | ElevenLabsConversationDeleter) -> Provider:
+def platform_provider(deleter: PlatformCallDeleter) -> Provider:
     """Retell or ElevenLabs: the call a `CALL#<platform>:<id>` partition names, deleted at the platform."""
     name = deleter.provider
 
