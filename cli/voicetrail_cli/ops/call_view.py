@@ -136,6 +136,18 @@ def _kept_audio(item: dict[str, Any]) -> dict[str, Any] | None:
     return audio if isinstance(audio, dict) else None
 
 
+def _platform_messages(events: Sequence[Any]) -> list[dict[str, Any]] | None:
+    """An ElevenLabs conversation's turns for the latency view (it has no end-of-call report)."""
+    from voicetrail.providers.elevenlabs.latency import timeline_messages
+
+    for e in events:
+        if e.source == "elevenlabs" and e.event_type == "post_call_transcription":
+            data = e.body.get("data")
+            transcript = data.get("transcript") if isinstance(data, dict) else None
+            return timeline_messages(transcript if isinstance(transcript, list) else [])
+    return None
+
+
 def _role(value: Any) -> str:
     return "assistant" if value == "bot" else str(value or "?")
 
@@ -183,8 +195,13 @@ def _platform_transcript(events: Sequence[Any]) -> list[dict[str, Any]]:
             data = e.body.get("data") or {}
             for turn in data.get("transcript") or [] if isinstance(data, dict) else []:
                 if isinstance(turn, dict) and turn.get("role") in ("agent", "user"):
+                    at = turn.get("time_in_call_secs")  # whole seconds from the start of the call
                     turns.append(
-                        {"at_ms": None, "role": str(turn["role"]), "text": str(turn.get("message") or "")}
+                        {
+                            "at_ms": int(at * 1000) if isinstance(at, int | float) and at >= 0 else None,
+                            "role": str(turn["role"]),
+                            "text": str(turn.get("message") or ""),
+                        }
                     )
         if len(turns) > len(best):
             best = turns
@@ -322,7 +339,7 @@ def build_call_view(call_id: str, items: Iterable[dict[str, Any]]) -> CallView:
     view.transcript = _transcript(events)
     report = next((e.body for e in events if e.event_type == "end-of-call-report"), None)
     if call_latency is not None or report is not None:
-        view.latency = latency_view(call_latency, report)
+        view.latency = latency_view(call_latency, report, messages=_platform_messages(events))
     if not view.cost and view.summary.get("cost_usd") is not None:
         view.cost = {"cost_usd": view.summary["cost_usd"]}
     return view
