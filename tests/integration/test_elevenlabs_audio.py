@@ -135,15 +135,30 @@ def test_by_default_the_audio_is_dropped(
     ids=["not-base64", "bad-padding", "empty"],
 )
 def test_broken_audio_is_a_400_and_empty_audio_is_dropped(
-    moto_table: Any, bucket: Any, monkeypatch: pytest.MonkeyPatch, full_audio: str, status: int
+    moto_table: Any,
+    bucket: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    full_audio: str,
+    status: int,
 ) -> None:
     module = handler(monkeypatch, ELEVENLABS_KEEP_AUDIO="true")
     payload = elevenlabs_events.post_call_audio(a_call())
     payload["data"]["full_audio"] = full_audio
+    capsys.readouterr()
     response = post(module, payload)
     assert response["statusCode"] == status
     assert full_audio not in response["body"] or not full_audio
     assert objects(bucket) == [] and items(moto_table) == []
+    emitted = [
+        json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')
+    ]
+    rejected = [m for m in emitted if "RequestRejected" in m]
+    dropped = [m for m in emitted if "EventDropped" in m]
+    if status == 400:  # counted per source for the dashboard's 4xx series
+        assert [(m["source"], m["reason"]) for m in rejected] == [("elevenlabs", "bad_request")]
+    else:
+        assert rejected == [] and [m["reason"] for m in dropped] == ["audio"]
 
 
 def test_audio_over_the_bound_is_answered_200_and_not_kept(

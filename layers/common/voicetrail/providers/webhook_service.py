@@ -24,7 +24,7 @@ from voicetrail.domain.calls.ports import KEPT_AUDIO_KEY, RECORDING_RECORD, PutO
 from voicetrail.domain.calls.state import platform_view_from_event
 from voicetrail.domain.latency import CallLatency, LatencyMetrics
 from voicetrail.domain.retention.classes import RetentionClass
-from voicetrail.errors import AuthenticationError, AuthFailure, PayloadTooLargeError
+from voicetrail.errors import AuthenticationError, AuthFailure, BadRequestError, PayloadTooLargeError
 from voicetrail.pipeline.event import InboundEvent, SanitizerFactory
 from voicetrail.transport.http import InboundRequest, Reply
 
@@ -148,12 +148,16 @@ class ProviderWebhookService(Generic[Parsed]):
         # The pepper is read while the request is authenticated (after a cold start or a cache expiry).
         with self._pipeline.identity.reading_ahead():
             self._authenticate(request)
-            parsed = self._adapter.parse(request.body)
-            reason = self._adapter.dropped(parsed)
-            if reason is not None and self._media is not None:
-                reason = self._keep_media(parsed, self._media)
-                if reason is None:
-                    return Reply(status=200, body={})  # kept: the audio never enters the pipeline
+            try:
+                parsed = self._adapter.parse(request.body)
+                reason = self._adapter.dropped(parsed)
+                if reason is not None and self._media is not None:
+                    reason = self._keep_media(parsed, self._media)
+                    if reason is None:
+                        return Reply(status=200, body={})  # kept: the audio never enters the pipeline
+            except BadRequestError:
+                self._metrics.count("RequestRejected", source=source, reason="bad_request")
+                raise
             if reason is not None:
                 self._metrics.count("EventDropped", source=source, reason=reason)
                 self._log.info("event dropped", extra={"source": source, "reason": reason})
