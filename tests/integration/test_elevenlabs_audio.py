@@ -301,3 +301,18 @@ def test_the_purge_function_deletes_kept_audio_when_the_bucket_is_configured(
     monkeypatch.delenv("LARGE_EVENTS_BUCKET")
     without = load_function("retention_purge", function_env(), monkeypatch)
     assert not isinstance(without.purger._deleter, HeldObjectsDeleter)
+
+
+def test_audio_is_not_kept_when_the_agents_observer_policy_keeps_no_caller_content(
+    moto_table: Any, bucket: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from voicetrail.storage.live import TableConfigSource
+
+    call = a_call(8)
+    TableConfigSource(moto_table, TABLE).store(
+        f"CONFIG#assistant#{call.agent_id}", json.dumps({"observer_policy": "withhold"})
+    )
+    module = handler(monkeypatch, ELEVENLABS_KEEP_AUDIO="true")
+    assert post(module, elevenlabs_events.post_call_audio(call))["statusCode"] == 200
+    assert objects(bucket) == []
+    assert not [i for i in items(moto_table) if i["pk"]["S"].startswith("CALL#")]
