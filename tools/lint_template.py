@@ -51,6 +51,7 @@ PARAMETER_SETS: dict[str, dict[str, str]] = {
         "PurgeSchedule": "rate(1 hour)",
         "EnableRetell": "true",
         "EnableElevenLabs": "true",
+        "ElevenLabsKeepAudio": "true",
     },
 }
 

@@ -160,6 +160,8 @@ class Intrinsics:
                 return self.evaluate(arg[0]) == self.evaluate(arg[1])
             if name == "Fn::Not":
                 return not self.evaluate(arg[0])
+            if name == "Fn::And":
+                return all(self.evaluate(a) for a in arg)
             if name == "Condition":
                 return self.condition(arg)
         raise ValueError(f"cannot evaluate {node!r} for the smoke environment")

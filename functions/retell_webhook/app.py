@@ -4,35 +4,15 @@ from __future__ import annotations
 
 from voicetrail.coldstart import init_done  # first: no cycle collection during init
 
-from typing import Any
-
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from voicetrail.infra.observability import PowertoolsRecorder, build_logger, build_metrics, tracer_decorator
 from voicetrail.providers.retell.adapter import RETELL
 from voicetrail.settings import RetellWebhookSettings
-from voicetrail.transport.routing import dispatch
-from voicetrail.wiring.observed import build_observed_service
+from voicetrail.wiring.observed import observed_function
 
-SERVICE = "retell_webhook"
 settings = RetellWebhookSettings.from_env()
-logger = build_logger(SERVICE)
-metrics = build_metrics(settings.metrics_namespace, SERVICE)
-service = build_observed_service(
-    RETELL,
-    settings,
-    settings.retell_key_ref,
-    logger=logger,
-    metrics=PowertoolsRecorder(metrics, settings.environment),
+function = observed_function(
+    RETELL, settings, settings.retell_key_ref, name="retell_webhook", path="/retell/webhook"
 )
-ROUTES = {("POST", "/retell/webhook"): service.handle}
-
-
-@logger.inject_lambda_context(clear_state=True)
-@metrics.log_metrics
-@tracer_decorator(settings.tracing_enabled, SERVICE)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return dispatch(event, ROUTES, logger)
-
+logger, metrics, service, ROUTES = function.logger, function.metrics, function.service, function.routes
+lambda_handler = function.lambda_handler
 
 init_done()  # last: everything above is the function's init

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from tests.template_support import dashboard_body
 from voicetrail_cli.ops.template import load_template
 
 pytestmark = pytest.mark.unit
@@ -137,8 +138,8 @@ def test_metrics_namespace_is_a_parameter(template: dict[str, Any]) -> None:
 
 
 def test_dashboard(template: dict[str, Any]) -> None:
-    (dashboard,) = resources(template, "AWS::CloudWatch::Dashboard").values()
-    body = json.loads(dashboard["Properties"]["DashboardBody"]["Fn::Sub"])
+    assert len(resources(template, "AWS::CloudWatch::Dashboard")) == 1
+    body = json.loads(dashboard_body(template))
     text = json.dumps(body)
     titles = [w["properties"].get("title", "") for w in body["widgets"]]
     assert any("latency" in t.lower() for t in titles)
@@ -163,6 +164,42 @@ def test_dashboard(template: dict[str, Any]) -> None:
         assert needle in text, needle
     for widget in body["widgets"]:
         assert widget["x"] + widget["width"] <= 24
+
+
+@pytest.mark.parametrize(
+    "conditions",
+    [
+        frozenset(),
+        frozenset({"RetellOn"}),
+        frozenset({"ElevenLabsOn"}),
+        frozenset({"RetellOn", "ElevenLabsOn"}),
+    ],
+    ids=["neither", "retell", "elevenlabs", "both"],
+)
+def test_the_platform_widgets_exist_exactly_with_their_functions(
+    template: dict[str, Any], conditions: frozenset[str]
+) -> None:
+    body = json.loads(dashboard_body(template, conditions))
+    titles = [w["properties"].get("title", "") for w in body["widgets"]]
+    for platform, condition, function in (
+        ("Retell", "RetellOn", "RetellWebhookFunction"),
+        ("ElevenLabs", "ElevenLabsOn", "ElevenLabsWebhookFunction"),
+    ):
+        title = f"{platform} webhook"
+        mine = [w for w in body["widgets"] if w["properties"].get("title", "").startswith(title)]
+        assert bool(mine) is (condition in conditions), titles
+        text = dashboard_body(template, conditions)
+        assert (f"${{{function}}}" in text) is (condition in conditions)  # never a missing resource
+        if mine:
+            metrics = json.dumps([w["properties"]["metrics"] for w in mine])
+            for needle in ("Invocations", "Errors", "AuthRejected", "RequestRejected", '"p99"'):
+                assert needle in metrics, needle
+    occupied = set()
+    for widget in body["widgets"]:
+        x, y, width, height = widget["x"], widget["y"], widget["width"], widget["height"]
+        cells = {(x + dx, y + dy) for dx in range(width) for dy in range(height)}
+        assert not cells & occupied, widget["properties"].get("title")  # no widget covers another
+        occupied |= cells
 
 
 def _statements(template: dict[str, Any]) -> list[dict[str, Any]]:

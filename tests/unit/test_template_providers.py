@@ -70,3 +70,35 @@ def test_errors_and_throttles_alarms_have_runbook_entries(template: dict[str, An
             {"Name": "FunctionName", "Value": {"Ref": f"{platform}WebhookFunction"}}
         ]
         assert (REPO_ROOT / "docs" / "runbook" / f"{name}.md").exists()
+
+
+def _conditional(function: dict[str, Any], condition: str) -> list[dict[str, Any]]:
+    return [
+        s
+        for policy in function["Properties"]["Policies"]
+        if "Fn::If" in policy and policy["Fn::If"][0] == condition
+        for s in policy["Fn::If"][1]["Statement"]
+    ]
+
+
+def test_kept_audio_is_off_by_default_and_its_s3_rights_exist_only_when_it_is_on(
+    template: dict[str, Any],
+) -> None:
+    assert template["Parameters"]["ElevenLabsKeepAudio"]["Default"] == "false"
+    assert template["Conditions"]["ElevenLabsAudioOn"] == {
+        "Fn::And": [{"Condition": "ElevenLabsOn"}, {"Fn::Equals": [{"Ref": "ElevenLabsKeepAudio"}, "true"]}]
+    }
+    resources = template["Resources"]
+    webhook = resources["ElevenLabsWebhookFunction"]
+    assert webhook["Properties"]["Environment"]["Variables"]["ELEVENLABS_KEEP_AUDIO"] == {
+        "Ref": "ElevenLabsKeepAudio"
+    }
+    recording_objects = {"Fn::Sub": "${LargeEventsBucket.Arn}/recording/*"}
+    [put] = _conditional(webhook, "ElevenLabsAudioOn")
+    assert put["Action"] == ["s3:PutObject"] and put["Resource"] == recording_objects
+    assert not any("s3:" in str(s["Action"]) for s in _statements(webhook))  # nothing unconditional
+    [delete] = _conditional(resources["RetentionPurgeFunction"], "ElevenLabsAudioOn")
+    assert delete["Action"] == ["s3:DeleteObject"] and delete["Resource"] == recording_objects
+    rules = resources["LargeEventsBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+    [rule] = [r for r in rules if r.get("Prefix") == "recording/"]
+    assert rule["ExpirationInDays"] == {"Ref": "RetentionDaysRecording"} and rule["Status"] == "Enabled"

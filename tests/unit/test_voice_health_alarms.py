@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.template_support import dashboard_body
 from voicetrail.domain import latency
 from voicetrail.domain.roi import FINAL_STATUS_METRICS
 from voicetrail_cli.ops.template import load_template
@@ -78,7 +79,7 @@ def test_telephony_failure_rate_alarm(template: dict[str, Any]) -> None:
 
 
 def test_dashboard_shows_latency_and_interruptions(template: dict[str, Any]) -> None:
-    body = template["Resources"]["OperationsDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    body = dashboard_body(template)
     # Substitute every ${...} with a number so the JSON parses; metric names must be the emitted ones.
     widgets = json.loads(re.sub(r"\$\{[^}]+\}", "1", body))["widgets"]
     titles = [w["properties"].get("title", "") for w in widgets]

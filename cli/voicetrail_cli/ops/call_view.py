@@ -103,7 +103,18 @@ def _event_detail(event: Any) -> str:
 
 
 def _recording(item: dict[str, Any]) -> dict[str, Any]:
-    """A recording pointer as a row: Twilio's (its RecordingSid and status) or Vapi's (the call's audio)."""
+    """A recording pointer as a row: Twilio's (its RecordingSid and status), audio kept here (ElevenLabs'
+    post_call_audio in S3: its object key, size and digest) or Vapi's (the call's audio)."""
+    audio = _kept_audio(item)
+    if audio is not None:
+        return {
+            "provider": item.get("source", {}).get("S", "-"),
+            "recording": audio.get("key", "-"),
+            "status": "kept in S3",
+            "bytes": audio.get("bytes"),
+            "sha256": audio.get("sha256"),
+            "content_type": audio.get("content_type"),
+        }
     if "recording_sid" in item:
         return {
             "provider": "twilio",
@@ -111,6 +122,30 @@ def _recording(item: dict[str, Any]) -> dict[str, Any]:
             "status": item.get("rec_status", {}).get("S", "-"),
         }
     return {"provider": "vapi", "recording": "the call's audio at Vapi", "status": "stored at Vapi"}
+
+
+def _kept_audio(item: dict[str, Any]) -> dict[str, Any] | None:
+    from voicetrail.domain.calls.ports import is_kept_audio
+
+    if not is_kept_audio(item["sk"]["S"]) or "body" not in item:
+        return None
+    try:
+        audio = json.loads(item["body"]["S"]).get("audio")
+    except (ValueError, AttributeError):
+        return None
+    return audio if isinstance(audio, dict) else None
+
+
+def _platform_messages(events: Sequence[Any]) -> list[dict[str, Any]] | None:
+    """An ElevenLabs conversation's turns for the latency view (it has no end-of-call report)."""
+    from voicetrail.providers.elevenlabs.latency import timeline_messages
+
+    for e in events:
+        if e.source == "elevenlabs" and e.event_type == "post_call_transcription":
+            data = e.body.get("data")
+            transcript = data.get("transcript") if isinstance(data, dict) else None
+            return timeline_messages(transcript if isinstance(transcript, list) else [])
+    return None
 
 
 def _role(value: Any) -> str:
@@ -160,8 +195,13 @@ def _platform_transcript(events: Sequence[Any]) -> list[dict[str, Any]]:
             data = e.body.get("data") or {}
             for turn in data.get("transcript") or [] if isinstance(data, dict) else []:
                 if isinstance(turn, dict) and turn.get("role") in ("agent", "user"):
+                    at = turn.get("time_in_call_secs")  # whole seconds from the start of the call
                     turns.append(
-                        {"at_ms": None, "role": str(turn["role"]), "text": str(turn.get("message") or "")}
+                        {
+                            "at_ms": int(at * 1000) if isinstance(at, int | float) and at >= 0 else None,
+                            "role": str(turn["role"]),
+                            "text": str(turn.get("message") or ""),
+                        }
                     )
         if len(turns) > len(best):
             best = turns
@@ -299,7 +339,7 @@ def build_call_view(call_id: str, items: Iterable[dict[str, Any]]) -> CallView:
     view.transcript = _transcript(events)
     report = next((e.body for e in events if e.event_type == "end-of-call-report"), None)
     if call_latency is not None or report is not None:
-        view.latency = latency_view(call_latency, report)
+        view.latency = latency_view(call_latency, report, messages=_platform_messages(events))
     if not view.cost and view.summary.get("cost_usd") is not None:
         view.cost = {"cost_usd": view.summary["cost_usd"]}
     return view

@@ -27,12 +27,15 @@ def latency_view(
     report_body: Mapping[str, Any] | None,
     *,
     slow_turn_ms: float = SLOW_TURN_MS,
+    messages: Sequence[Any] | None = None,
 ) -> dict[str, Any]:
     """The call's latency figures and its turns, each with the caller's words, the reply and the timing.
 
-    `report_body` is the stored (already redacted) end-of-call-report body; the words come from it.
+    `report_body` is the stored (already redacted) end-of-call-report body; the words come from it, or
+    from `messages` (role, message, secondsFromStart) for a platform without one (ElevenLabs).
     """
-    rows = turn_timeline(_report_messages(report_body), latency, slow_turn_ms=slow_turn_ms)
+    words = messages if messages is not None else _report_messages(report_body)
+    rows = turn_timeline(words, latency, slow_turn_ms=slow_turn_ms)
     return {
         "figures": latency.figures() if latency else None,
         "slow_turn_ms": slow_turn_ms,

@@ -20,6 +20,7 @@ from voicetrail.providers.vapi.predial import PredialPolicy
 from voicetrail.redaction import RedactionPolicy
 
 if TYPE_CHECKING:
+    from voicetrail.storage.audio import S3AudioStore
     from voicetrail.storage.large_bodies import S3BodyStore
 
 
@@ -303,6 +304,27 @@ class ElevenLabsWebhookSettings(ObservedWebhookSettings):
     # post_call_audio carries the whole call as base64: it must be answered (200, dropped), not refused
     # with a 413 that counts towards ElevenLabs disabling the webhook. Lambda's request limit is 6 MB.
     max_body_bytes: int = Field(default=6_291_456, alias="MAX_BODY_BYTES", ge=1024, le=10_485_760)
+    # Keep post_call_audio's decoded audio in the large-events bucket (`recording/`, the recording
+    # retention) with a pointer record in the table; off: the audio is dropped.
+    keep_audio: bool = Field(default=False, alias="ELEVENLABS_KEEP_AUDIO")
+    # Decoded audio above this is not kept (answered 200, counted `audio_too_large`).
+    max_audio_bytes: int = Field(default=4_718_592, alias="ELEVENLABS_MAX_AUDIO_BYTES", ge=1024, le=7_864_320)
+
+    @field_validator("keep_audio")
+    @classmethod
+    def _audio_needs_the_bucket(cls, value: bool, info: ValidationInfo) -> bool:
+        if value and not info.data.get("large_events_bucket"):
+            raise ValueError("keeping audio needs LARGE_EVENTS_BUCKET")
+        return value
+
+    def audio_store(self, events: Any) -> S3AudioStore | None:
+        """Where kept audio goes (`events`: the function's DynamoEventStore); None when audio is dropped."""
+        bodies = self.large_bodies() if self.keep_audio else None
+        if bodies is None:
+            return None
+        from voicetrail.storage.audio import S3AudioStore
+
+        return S3AudioStore(bodies, events)
 
     @field_validator("elevenlabs_secret_ref", mode="before")
     @classmethod

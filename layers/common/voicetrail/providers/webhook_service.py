@@ -2,11 +2,12 @@
 
 One request: bound the body (413), authenticate it with the platform's verifier against every active key
 (401 with a reason; one re-read of the secret store on a mismatch, for a key rotated since this process
-cached it), parse it (400 for a broken envelope), drop what must never be stored (ElevenLabs' audio: 200,
-counted), and hand the event to the provider-neutral pipeline (voicetrail.pipeline), which hashes the
-caller, asks the consent policy when the event carries caller content, sanitises, stores it exactly once
-and audits. A store outage is a 503, so the platform retries; every other outcome is a 200, duplicates
-included: the platform must never be made to resend what is already stored.
+cached it), parse it (400 for a broken envelope), drop what is not stored (ElevenLabs' audio: 200,
+counted; or, when the deployment keeps audio, the audio goes to the S3 store with a pointer record), and
+hand the event to the provider-neutral pipeline (voicetrail.pipeline), which hashes the caller, asks the
+consent policy when the event carries caller content, sanitises, stores it exactly once and audits. A
+store outage is a 503, so the platform retries; every other outcome is a 200, duplicates included: the
+platform must never be made to resend what is already stored.
 
 The platform's specifics live in a `ProviderAdapter`: its verifier, parser, semantic key, sanitizer spec and
 the fields it lifts into the common `InboundEvent`.
@@ -19,17 +20,18 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
-from voicetrail.domain.calls.ports import RECORDING_RECORD, PutOutcome, StoredEvent
+from voicetrail.domain.calls.ports import KEPT_AUDIO_KEY, RECORDING_RECORD, PutOutcome, StoredEvent
 from voicetrail.domain.calls.state import platform_view_from_event
 from voicetrail.domain.latency import CallLatency, LatencyMetrics
 from voicetrail.domain.retention.classes import RetentionClass
-from voicetrail.errors import AuthenticationError, AuthFailure, PayloadTooLargeError
+from voicetrail.errors import AuthenticationError, AuthFailure, BadRequestError, PayloadTooLargeError
 from voicetrail.pipeline.event import InboundEvent, SanitizerFactory
 from voicetrail.transport.http import InboundRequest, Reply
 
 if TYPE_CHECKING:
     from aws_lambda_powertools import Logger
 
+    from voicetrail.domain.calls.ports import AudioStore
     from voicetrail.domain.calls.state import CallLedger
     from voicetrail.domain.live.config import ConfigResolver
     from voicetrail.infra.observability import MetricsRecorder
@@ -37,6 +39,24 @@ if TYPE_CHECKING:
     from voicetrail.pipeline.store_once import EventPipeline
 
 Parsed = TypeVar("Parsed")
+
+
+@dataclass(frozen=True)
+class Media:
+    """A call's audio carried by an event (ElevenLabs' `post_call_audio`), decoded."""
+
+    call_id: str
+    data: bytes
+    content_type: str
+    event_ts_ms: int | None = None
+
+
+@dataclass(frozen=True)
+class MediaPolicy:
+    """Whether a deployment keeps the audio an event carries, where, and up to which decoded size."""
+
+    store: AudioStore
+    max_bytes: int
 
 
 class Verifier(Protocol):
@@ -60,6 +80,8 @@ class ProviderAdapter(Generic[Parsed]):
     dropped: Callable[[Parsed], str | None] = lambda parsed: None
     # The call's latency figures from its stored end-of-call event (the call record and latency alarms).
     latency: Callable[[StoredEvent], CallLatency | None] = lambda stored: None
+    # The audio a dropped event carries, for a deployment that keeps it (raises BadRequestError when broken).
+    media: Callable[[Parsed], Media | None] = lambda parsed: None
 
 
 class ConfigConsent:
@@ -101,10 +123,13 @@ class ProviderWebhookService(Generic[Parsed]):
         max_body_bytes: int,
         consent: ConfigConsent | None = None,
         ledger: CallLedger | None = None,
+        media: MediaPolicy | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        """`ledger` keeps the call's summary (what `voicetrail calls list` and the report read)."""
+        """`ledger` keeps the call's summary (what `voicetrail calls list` and the report read); `media`:
+        keep the audio of events that carry it (off: such events are dropped)."""
         self._adapter = adapter
+        self._media = media
         self._ledger = ledger
         self._secrets = secrets
         self._pipeline = pipeline
@@ -123,8 +148,16 @@ class ProviderWebhookService(Generic[Parsed]):
         # The pepper is read while the request is authenticated (after a cold start or a cache expiry).
         with self._pipeline.identity.reading_ahead():
             self._authenticate(request)
-            parsed = self._adapter.parse(request.body)
-            reason = self._adapter.dropped(parsed)
+            try:
+                parsed = self._adapter.parse(request.body)
+                reason = self._adapter.dropped(parsed)
+                if reason is not None and self._media is not None:
+                    reason = self._keep_media(parsed, self._media)
+                    if reason is None:
+                        return Reply(status=200, body={})  # kept: the audio never enters the pipeline
+            except BadRequestError:
+                self._metrics.count("RequestRejected", source=source, reason="bad_request")
+                raise
             if reason is not None:
                 self._metrics.count("EventDropped", source=source, reason=reason)
                 self._log.info("event dropped", extra={"source": source, "reason": reason})
@@ -138,6 +171,38 @@ class ProviderWebhookService(Generic[Parsed]):
                 after_store=self._merge_summary,
             )
         return Reply(status=200, body={})
+
+    def _keep_media(self, parsed: Parsed, policy: MediaPolicy) -> str | None:
+        """Keep the event's audio (object, then pointer record); why it was not kept, or None."""
+        media = self._adapter.media(parsed)  # BadRequestError (400) for audio that is not base64
+        if media is None:
+            return "audio"
+        if len(media.data) > policy.max_bytes:
+            return "audio_too_large"
+        if not self._content_policy(parsed)():
+            return "audio_withheld"  # the number's or agent's observer_policy keeps no caller content
+        now = self._clock()
+        retention = self._pipeline.retention
+        source = self._adapter.source
+        pointer = StoredEvent(
+            record=RECORDING_RECORD,
+            call_id=media.call_id,
+            event_key=KEPT_AUDIO_KEY,
+            source=source,
+            event_type=f"{source}.audio",
+            retention_class=RetentionClass.RECORDING,
+            expires_at=retention.expires_at(RetentionClass.RECORDING, now),
+            received_at_ms=int(now * 1000),
+            body={"kept_by": "voicetrail"},
+            event_ts_ms=media.event_ts_ms,
+        )
+        # A store failure raises StoreUnavailableError: 503, and the sender's retry stores it.
+        outcome = policy.store.keep(pointer, media.data, content_type=media.content_type, now=now)
+        self._metrics.count("AudioKept", source=source, outcome=outcome.value)
+        self._log.info(
+            "audio kept", extra={"source": source, "outcome": outcome.value, "bytes": len(media.data)}
+        )
+        return None
 
     def _merge_summary(self, stored: StoredEvent, outcome: PutOutcome, now: float) -> None:
         """What follows a stored event, idempotent (a resend completes what a crash interrupted): the

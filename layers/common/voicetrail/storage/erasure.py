@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from botocore.exceptions import BotoCoreError, ClientError
 
 from voicetrail.domain.items import BatchOutcome, ItemKey, RawItem
+from voicetrail.storage.audio import held_objects
 from voicetrail.storage.batch import BatchDeleter, query_items
 from voicetrail.storage.expressions import s
 from voicetrail.storage.failures import store_error
@@ -70,8 +71,9 @@ class DynamoCallerItems:
         return item
 
     def delete(self, keys: Sequence[ItemKey]) -> BatchOutcome:
-        # The S3 bodies first: an item is never deleted while its body could outlive it.
+        # The S3 bodies (and kept audio) first: an item is never deleted while its object could outlive it.
         objects = [self._objects.pop(k, "") for k in ((key.pk, key.sk) for key in keys)]
+        objects += held_objects(keys)
         if self._large is not None and any(objects):
             self._large.delete([o for o in objects if o])
         return _guarded(lambda: self._deleter.delete(keys))

@@ -11,6 +11,9 @@ its item is written with `body_s3` (the object key) in place of `body_gz`:
     (template.yaml `LargeEventsBucket`), and erasure deletes a caller's objects with their items;
   * the same idempotency: one key per (pk, sk), so a resend overwrites the object with the same body and
     its item write is a duplicate.
+
+A call's audio, when a deployment keeps it (ElevenLabs `post_call_audio`, storage.audio), lives in the same
+bucket under the `recording` class: `recording/<sha256(pk#sk)>.mp3`, likewise free of caller data.
 """
 
 from __future__ import annotations
@@ -33,6 +36,13 @@ def object_key(retention_class: str, pk: str, sk: str) -> str:
     return f"{retention_class}/{digest}.json.gz"
 
 
+def audio_object_key(pk: str, sk: str, extension: str = "mp3") -> str:
+    """The object of a kept-audio pointer item: derived from its keys, so whatever deletes the item (the
+    purge, erasure) finds the object without reading the item."""
+    digest = hashlib.sha256(f"{pk}#{sk}".encode("utf-8", "surrogatepass")).hexdigest()
+    return f"recording/{digest}.{extension}"
+
+
 def _error(exc: ClientError | BotoCoreError, operation: str) -> StoreUnavailableError | StoreRejectedError:
     code = str(exc.response.get("Error", {}).get("Code", "")) if isinstance(exc, ClientError) else ""
     detail = f"s3 {operation} failed: {code or type(exc).__name__}"
@@ -45,18 +55,17 @@ class S3BodyStore:
         self._bucket = bucket
         self._kms_key_id = kms_key_id
 
-    def put(self, key: str, data: bytes) -> None:
+    def put(
+        self, key: str, data: bytes, *, content_type: str = "application/json", encoding: str | None = "gzip"
+    ) -> None:
         extra: dict[str, str] = {"ServerSideEncryption": "aws:kms"}
         if self._kms_key_id:
             extra["SSEKMSKeyId"] = self._kms_key_id
+        if encoding:
+            extra["ContentEncoding"] = encoding
         try:
             self._client.put_object(
-                Bucket=self._bucket,
-                Key=key,
-                Body=data,
-                ContentType="application/json",
-                ContentEncoding="gzip",
-                **extra,
+                Bucket=self._bucket, Key=key, Body=data, ContentType=content_type, **extra
             )
         except (ClientError, BotoCoreError) as exc:
             raise _error(exc, "put_object") from None

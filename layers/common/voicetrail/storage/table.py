@@ -504,6 +504,18 @@ ITEM_TYPES: tuple[ItemType, ...] = (
         "at Vapi. The `REC` prefix keeps it out of the call's events.",
     ),
     ItemType(
+        "kept call audio pointer",
+        "events",
+        "CALL#elevenlabs:<conversation id>",
+        "REC#elevenlabs#audio",
+        (RetentionClass.RECORDING,),
+        EXPIRY,
+        ("call_id", "event_key", "source", "event_type", "received_at_ms", "event_ts_ms", "body"),
+        "Only with ElevenLabsKeepAudio: the call's audio is the object `recording/<sha256(pk#sk)>.mp3` of "
+        "the large-events bucket, and `body.audio` holds its key, size, sha256 and content type (never "
+        "the audio). The purge and erasure delete the object, then the item (storage.audio).",
+    ),
+    ItemType(
         "call summary",
         "call ledger",
         "CALL#<call key>",

@@ -10,12 +10,12 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from voicetrail.domain.audit.trail import AuditTrail
-from voicetrail.domain.erasure.deleters import TwilioRecordingDeleter, VapiCallDeleter
+from voicetrail.domain.erasure.deleters import PlatformCallDeleter, TwilioRecordingDeleter, VapiCallDeleter
 from voicetrail.domain.erasure.eraser import ErasureService
 from voicetrail.domain.erasure.followups import FollowUpRunner
 from voicetrail.domain.erasure.providers import Provider, ProviderRegistry, standard_providers
 from voicetrail.domain.identity import platform_call_of_pk
-from voicetrail.domain.items import RawItem
+from voicetrail.domain.items import ItemDeleter, RawItem
 from voicetrail.domain.retention.purge import PurgeConfig, RetentionPurger
 from voicetrail.infra.observability import MetricsRecorder
 from voicetrail.infra.secrets import SecretRef, SecretResolver
@@ -24,6 +24,7 @@ from voicetrail.settings import (
     OperatorSettings,
     PurgeRunSettings,
 )
+from voicetrail.storage.audio import HeldObjectsDeleter
 from voicetrail.storage.audit import DynamoAuditStore
 from voicetrail.storage.batch import BatchDeleter
 from voicetrail.storage.dynamo import dynamodb_client
@@ -36,6 +37,7 @@ from voicetrail.storage.purge import DynamoExpiredItems, DynamoPurgeCursor
 if TYPE_CHECKING:
     from voicetrail.providers.elevenlabs.deleter import ElevenLabsConversationDeleter
     from voicetrail.providers.retell.deleter import RetellCallDeleter
+    from voicetrail.storage.large_bodies import S3BodyStore
 
 
 def _credential(ref: SecretRef | None, cache: int) -> SecretResolver | None:
@@ -91,7 +93,7 @@ def build_providers(settings: ExternalDeletionSettings) -> ProviderRegistry:
     return ProviderRegistry([*standard, *(platform_provider(d) for d in build_platform_deleters(settings))])
 
 
-def platform_provider(deleter: RetellCallDeleter | ElevenLabsConversationDeleter) -> Provider:
+def platform_provider(deleter: PlatformCallDeleter) -> Provider:
     """Retell or ElevenLabs: the call a `CALL#<platform>:<id>` partition names, deleted at the platform."""
     name = deleter.provider
 
@@ -127,6 +129,7 @@ def build_purger(settings: PurgeRunSettings, *, metrics: MetricsRecorder) -> Ret
         metrics=metrics,
         audit=AuditTrail(DynamoAuditStore(client, table), retention=settings.retention),
         retention=settings.retention,
+        large_bodies=settings.large_bodies(),
         config=PurgeConfig(
             lookback_days=settings.lookback_days,
             safety_ms=settings.safety_ms,
@@ -142,14 +145,19 @@ def dynamo_purger(
     *,
     sleep: Callable[[float], None] = time.sleep,
     day_records: bool = True,
+    large_bodies: S3BodyStore | None = None,
     **options: Any,
 ) -> RetentionPurger:
     """A purger over one DynamoDB table (the function, the CLI and the tests build it this way).
-    `day_records=False`: ignore the expiry day records, read every bucket (benchmarks/purge.py's before)."""
+    `day_records=False`: ignore the expiry day records, read every bucket (benchmarks/purge.py's before).
+    `large_bodies`: the bucket of kept audio, whose objects go with their pointer items."""
+    deleter: ItemDeleter = BatchDeleter(client, table, sleep=sleep)
+    if large_bodies is not None:
+        deleter = HeldObjectsDeleter(deleter, large_bodies)
     return RetentionPurger(
         DynamoExpiredItems(client, table),
         DynamoPurgeCursor(client, table),
-        BatchDeleter(client, table, sleep=sleep),
+        deleter,
         days=DynamoExpiryDays(client, table) if day_records else None,
         **options,
     )

@@ -13,6 +13,14 @@ from voicetrail.domain.retention.classes import RetentionClass
 # What a call's stored record is: a webhook event, or a pointer to a recording a provider holds.
 EVENT_RECORD = "EVT"
 RECORDING_RECORD = "REC"
+# A call's audio kept in our own object store (ElevenLabs `post_call_audio`, when the deployment asks):
+# its pointer is the `REC#<source>#audio` record, of the `recording` retention class.
+KEPT_AUDIO_KEY = "audio"
+
+
+def is_kept_audio(sk: str) -> bool:
+    """Whether a sort key is a kept-audio pointer (the object goes wherever the item goes)."""
+    return sk.startswith(f"{RECORDING_RECORD}#") and sk.endswith(f"#{KEPT_AUDIO_KEY}") and sk.count("#") == 2
 
 
 class PutOutcome(StrEnum):
@@ -62,6 +70,16 @@ class EventStore(Protocol):
 
     def get_event(self, call_id: str, sk: str) -> StoredEvent | None:
         """The stored event at (call, sk), strongly consistent; None when absent."""
+        ...
+
+
+class AudioStore(Protocol):
+    """Where a call's audio is kept when a deployment keeps it: the bytes in an object store, a pointer
+    record (key, size, sha256, content type) in the table; never the audio in the table."""
+
+    def keep(self, pointer: StoredEvent, audio: bytes, *, content_type: str, now: float) -> PutOutcome:
+        """Store the audio once under the pointer's (pk, sk): a resend is a DUPLICATE that uploads nothing.
+        The object is written before its pointer. Raises StoreUnavailableError / StoreRejectedError."""
         ...
 
 

@@ -1,4 +1,6 @@
-"""Deleting what lives outside DynamoDB: recordings at Twilio, call artifacts at Vapi.
+"""Deleting what lives outside DynamoDB: recordings at Twilio, calls at Vapi (and, through the same
+`PlatformCallDeleter` with their own `CallDeleteSpec`, at Retell and ElevenLabs:
+providers.<platform>.deleter).
 
 Both adapters answer with an `ExternalOutcome` and never raise for a remote failure: the caller decides
 what a failure means (keep the pointer item, count an attempt, alarm after repeated failures).
@@ -23,6 +25,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
+from voicetrail.domain.calls.ports import is_kept_audio
 from voicetrail.domain.identity import (
     CALL_PREFIX,
     OBSERVED_PLATFORMS,
@@ -102,9 +105,13 @@ def recording_ref(item: Mapping[str, Any]) -> RecordingRef:
         sid = candidate if isinstance(candidate, str) else None
     pk = _s(item, "pk") or ""
     vapi = _s(item, "vapi_call_id") or _s(item, "a_vapi_call_id") or vapi_call_id_of_pk(pk)
+    # Audio we keep ourselves goes with its item (its object first): it points at nothing a platform holds.
+    kept_audio = is_kept_audio(_s(item, "sk") or "")
     platform_call = next(
         ((name, call) for name in OBSERVED_PLATFORMS if (call := platform_call_of_pk(pk, name))), None
     )
+    if kept_audio:
+        platform_call = None
     return RecordingRef(
         twilio_recording_sid=sid or None, vapi_call_id=vapi or None, platform_call=platform_call
     )
@@ -187,7 +194,60 @@ class TwilioRecordingDeleter:
         return self._delete(path, lambda token: {"auth": (sid, token)})
 
 
-class VapiCallDeleter:
+@dataclass(frozen=True)
+class CallDeleteSpec:
+    """How one platform deletes a call: `DELETE <path>` with the API key in one header, for a call id
+    that fully matches `call_id` (anything else is FAILED without a request)."""
+
+    provider: str
+    base_url: str
+    path: str  # with `{call_id}`
+    auth_header: str
+    auth_prefix: str  # "Bearer " or ""
+    call_id: re.Pattern[str]
+
+
+VAPI_DELETE = CallDeleteSpec("vapi", VAPI_API, "/call/{call_id}", "Authorization", "Bearer ", VAPI_CALL_ID)
+
+
+class PlatformCallDeleter:
+    """Deletes a call at a platform (Vapi, Retell, ElevenLabs) as its spec says, over `_AuthorisedDelete`:
+    unconfigured without a key; a 2xx is deleted, 404 gone, 408/409/423/425/429/5xx retry, else failed."""
+
+    def __init__(
+        self,
+        spec: CallDeleteSpec,
+        api_key: SecretResolver | None,
+        *,
+        base_url: str | None = None,
+        timeout: float = 10.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self._spec = spec
+        url = base_url or spec.base_url
+        self._delete = _AuthorisedDelete(api_key, url, timeout, transport) if api_key else None
+
+    @property
+    def provider(self) -> str:
+        return self._spec.provider
+
+    @property
+    def configured(self) -> bool:
+        return self._delete is not None
+
+    def delete_call(self, call_id: str) -> ExternalOutcome:
+        if self._delete is None:
+            return ExternalOutcome.UNCONFIGURED
+        spec = self._spec
+        if not spec.call_id.fullmatch(call_id):
+            return ExternalOutcome.FAILED
+        header, prefix = spec.auth_header, spec.auth_prefix
+        return self._delete(
+            spec.path.format(call_id=call_id), lambda key: {"headers": {header: f"{prefix}{key}"}}
+        )
+
+
+class VapiCallDeleter(PlatformCallDeleter):
     """`DELETE /call/{id}` with the private API key (Bearer). 503 means: erase failed, retry later."""
 
     def __init__(
@@ -198,18 +258,7 @@ class VapiCallDeleter:
         timeout: float = 10.0,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        self._delete = _AuthorisedDelete(api_key, base_url, timeout, transport) if api_key else None
-
-    @property
-    def configured(self) -> bool:
-        return self._delete is not None
-
-    def delete_call(self, call_id: str) -> ExternalOutcome:
-        if self._delete is None:
-            return ExternalOutcome.UNCONFIGURED
-        if not VAPI_CALL_ID.fullmatch(call_id):
-            return ExternalOutcome.FAILED
-        return self._delete(f"/call/{call_id}", lambda key: {"headers": {"Authorization": f"Bearer {key}"}})
+        super().__init__(VAPI_DELETE, api_key, base_url=base_url, timeout=timeout, transport=transport)
 
 
 def _from_status(status: int) -> ExternalOutcome:

@@ -36,6 +36,7 @@ from typing import Any
 
 from voicetrail.domain.audit.trail import AuditKind, AuditTrail
 from voicetrail.domain.callers import CallerHasher, PepperFingerprints, caller_id
+from voicetrail.domain.calls.ports import is_kept_audio
 from voicetrail.domain.erasure.deleters import recording_ref
 from voicetrail.domain.erasure.followups import DAY, DEFAULT_DEADLINE_DAYS, ErasureTask, ErasureTasks
 from voicetrail.domain.erasure.ports import CallerItems
@@ -126,6 +127,7 @@ class ErasureResult:
     calls_erased: int = 0
     items_deleted: Counter[str] = field(default_factory=Counter)
     items_failed: int = 0
+    audio_deleted: int = 0  # kept-audio pointers erased, each with its S3 object
     caller_items: int = 0
     here: list[PendingWork] = field(default_factory=list)
     providers: list[ProviderWork] = field(default_factory=list)
@@ -164,6 +166,7 @@ class ErasureResult:
             "items_deleted": dict(self.items_deleted),
             "items_deleted_total": sum(self.items_deleted.values()),
             "items_failed": self.items_failed,
+            "audio_objects_deleted": self.audio_deleted,
             "deadline_days": self.deadline_days,
             "due_at": _iso(self.due_at) if pending else None,
             "providers": [p.as_dict() for p in self.providers],
@@ -322,6 +325,10 @@ class ErasureService:
         details: dict[str, int | str] = {f"deleted_{k}": v for k, v in sorted(deleted.items())}
         details["providers_skipped"] = sum(1 for p, _ in targets if not p.configured)
         details["providers_queued"] = sum(1 for p, _ in targets if p.configured)
+        audio = sum(1 for key in classes if is_kept_audio(key.sk))
+        if audio:
+            details["audio_objects_deleted"] = audio
+            result.audio_deleted += audio
         self._audit.append(call_id, AuditKind.ERASURE, details, now)
 
     def _delete(
@@ -378,4 +385,5 @@ class ErasureService:
             "providers_pending": len(result._with("pending")),
             "providers_skipped": len(result._with("skipped")),
             "deadline_days": result.deadline_days,
+            **({"audio_objects_deleted": result.audio_deleted} if result.audio_deleted else {}),
         }

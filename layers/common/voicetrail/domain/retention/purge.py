@@ -15,6 +15,8 @@ How a run goes:
      item gets `purge_attempts + 1` and its TTL is held off (`expires_at` pushed `hold_days` ahead; the
      due time stays in `exp_sk`), so DynamoDB TTL can never drop the only pointer to an undeleted
      recording. From `alarm_after_attempts` on, every run counts it in `PurgeRecordingStuck` (alarmed).
+     A kept-audio pointer (`REC#<source>#audio`, storage.audio) points at nothing outside: it is deleted
+     with its S3 object (the object first), and counted in the audit record (`audio_objects_deleted`).
   4. Everything else is deleted in BatchWriteItem calls of <= 25 (UnprocessedItems retried with backoff).
   5. Before each page, batch and external call the run checks the Lambda deadline and stops cleanly with
      `safety_ms` to spare. Deleted items leave the index, so the next run resumes where this one stopped;
@@ -33,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from voicetrail.domain.audit.trail import AuditKind, AuditTrail
+from voicetrail.domain.calls.ports import is_kept_audio
 from voicetrail.domain.erasure.deleters import (
     CallArtifactDeleter,
     ExternalDeletions,
@@ -78,6 +81,7 @@ class PurgeReport:
     twilio_deleted: int = 0
     vapi_deleted: int = 0
     platforms_deleted: dict[str, int] = field(default_factory=dict)  # Retell and ElevenLabs calls
+    audio_deleted: int = 0  # kept-audio pointers deleted, each with its object (storage.audio)
     stopped_early: bool = False
     dry_run: bool = False
     duration_ms: int = 0
@@ -105,6 +109,8 @@ class PurgeReport:
             duration_ms=self.duration_ms,
             cursor_day=self.cursor_day,
         )
+        if self.audio_deleted:
+            details["audio_objects_deleted"] = self.audio_deleted
         return details
 
     def as_dict(self) -> dict[str, Any]:
@@ -123,6 +129,7 @@ class PurgeReport:
             "recordings_stuck": self.recordings_stuck,
             "twilio_recordings_deleted": self.twilio_deleted,
             "vapi_calls_deleted": self.vapi_deleted,
+            "audio_objects_deleted": self.audio_deleted,
             "stopped_early": self.stopped_early,
             "duration_ms": self.duration_ms,
             "cursor": self.cursor,
@@ -280,6 +287,7 @@ class RetentionPurger:
             outcome = self._deleter.delete([k for k, _ in chunk])
             for key in outcome.deleted:
                 report.deleted[classes[key]] += 1
+                report.audio_deleted += is_kept_audio(key.sk)
             if outcome.failed:
                 clean = False
                 report.failures += len(outcome.failed)

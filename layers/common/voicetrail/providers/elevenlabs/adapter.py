@@ -1,14 +1,20 @@
 """ElevenLabs Agents as the webhook service sees it: verifier, parser, common event, sanitizer, consent keys.
 
-`post_call_audio` is dropped before the pipeline: answered 200 (ElevenLabs disables webhooks that keep
-failing), counted, never stored or logged.
+`post_call_audio` never enters the pipeline: answered 200 (ElevenLabs disables webhooks that keep
+failing), counted and dropped; or, when the deployment keeps audio (ElevenLabsKeepAudio), its decoded
+audio goes to the S3 store under the `recording` class with a pointer record (providers.elevenlabs.audio).
+Audio is never logged or put in the table.
 """
 
 from __future__ import annotations
 
+from voicetrail.domain.calls.ports import StoredEvent
 from voicetrail.domain.identity import platform_call_key
+from voicetrail.domain.latency import CallLatency
 from voicetrail.pipeline.event import InboundEvent
+from voicetrail.providers.elevenlabs.audio import call_audio
 from voicetrail.providers.elevenlabs.keys import semantic_key
+from voicetrail.providers.elevenlabs.latency import elevenlabs_call_latency
 from voicetrail.providers.elevenlabs.models import (
     POST_CALL_AUDIO,
     POST_CALL_TRANSCRIPTION,
@@ -75,6 +81,14 @@ def _consent_keys(parsed: ParsedElevenLabsEvent) -> tuple[str | None, str | None
     return (number_id if isinstance(number_id, str) else None), parsed.event.data.agent_id
 
 
+def _latency(stored: StoredEvent) -> CallLatency | None:
+    """From `post_call_transcription` (the whole conversation): the parts ElevenLabs measured per turn."""
+    data = stored.body.get("data")
+    if stored.event_type != POST_CALL_TRANSCRIPTION or not isinstance(data, dict):
+        return None
+    return elevenlabs_call_latency(data)
+
+
 def _dropped(parsed: ParsedElevenLabsEvent) -> str | None:
     return "audio" if parsed.event.type == POST_CALL_AUDIO else None
 
@@ -87,4 +101,6 @@ ELEVENLABS = ProviderAdapter[ParsedElevenLabsEvent](
     sanitizer=sanitizer_for_event,
     consent_keys=_consent_keys,
     dropped=_dropped,
+    media=call_audio,
+    latency=_latency,
 )

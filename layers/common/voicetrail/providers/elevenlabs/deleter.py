@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from voicetrail.domain.erasure.deleters import ExternalOutcome, _AuthorisedDelete
+from voicetrail.domain.erasure.deleters import CallDeleteSpec, PlatformCallDeleter
 from voicetrail.providers.bounds import ID_PATTERN
 
 if TYPE_CHECKING:
@@ -21,12 +21,14 @@ if TYPE_CHECKING:
 
 ELEVENLABS_API = "https://api.elevenlabs.io"
 CONVERSATION_ID = re.compile(ID_PATTERN)
+# The conversation id is the call id of an ElevenLabs call.
+ELEVENLABS_DELETE = CallDeleteSpec(
+    "elevenlabs", ELEVENLABS_API, "/v1/convai/conversations/{call_id}", "xi-api-key", "", CONVERSATION_ID
+)
 
 
-class ElevenLabsConversationDeleter:
+class ElevenLabsConversationDeleter(PlatformCallDeleter):
     """Deletes an ElevenLabs conversation (transcript, audio, analysis) at ElevenLabs."""
-
-    provider = "elevenlabs"
 
     def __init__(
         self,
@@ -36,18 +38,4 @@ class ElevenLabsConversationDeleter:
         timeout: float = 10.0,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        self._delete = _AuthorisedDelete(api_key, base_url, timeout, transport) if api_key else None
-
-    @property
-    def configured(self) -> bool:
-        return self._delete is not None
-
-    def delete_call(self, call_id: str) -> ExternalOutcome:
-        """Delete the conversation `call_id` (the conversation id is the call id of an ElevenLabs call)."""
-        if self._delete is None:
-            return ExternalOutcome.UNCONFIGURED
-        if not CONVERSATION_ID.match(call_id):
-            return ExternalOutcome.FAILED
-        return self._delete(
-            f"/v1/convai/conversations/{call_id}", lambda key: {"headers": {"xi-api-key": key}}
-        )
+        super().__init__(ELEVENLABS_DELETE, api_key, base_url=base_url, timeout=timeout, transport=transport)

@@ -10,7 +10,7 @@ The scheme, as the official SDK implements it (elevenlabs 2.78.0, `elevenlabs/we
   would stay replayable for as long as the attacker likes.
 
 Differences from the SDK, all stricter, never looser except where noted (the SDK is this module's test
-oracle, tests/unit/test_elevenlabs_signature.py):
+oracle, tests/unit/test_observed_signatures.py):
 * `t` must be 1-12 ASCII digits (the SDK's `int()` also takes signs, spaces, underscores and other
   scripts' digits, and raises ValueError on anything else: an exception a handler would turn into a 500);
 * exactly one `t`; each `v0` must be 64 lower-case hex digits. Several `v0` values are accepted and any

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from voicetrail.domain.erasure.deleters import ExternalOutcome, _AuthorisedDelete
+from voicetrail.domain.erasure.deleters import CallDeleteSpec, PlatformCallDeleter
 from voicetrail.providers.bounds import ID_PATTERN
 
 if TYPE_CHECKING:
@@ -22,12 +22,13 @@ if TYPE_CHECKING:
 
 RETELL_API = "https://api.retellai.com"
 CALL_ID = re.compile(ID_PATTERN)
+RETELL_DELETE = CallDeleteSpec(
+    "retell", RETELL_API, "/v2/delete-call/{call_id}", "Authorization", "Bearer ", CALL_ID
+)
 
 
-class RetellCallDeleter:
+class RetellCallDeleter(PlatformCallDeleter):
     """Deletes a Retell call and its data (recording, transcript, logs) at Retell."""
-
-    provider = "retell"
 
     def __init__(
         self,
@@ -37,17 +38,4 @@ class RetellCallDeleter:
         timeout: float = 10.0,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        self._delete = _AuthorisedDelete(api_key, base_url, timeout, transport) if api_key else None
-
-    @property
-    def configured(self) -> bool:
-        return self._delete is not None
-
-    def delete_call(self, call_id: str) -> ExternalOutcome:
-        if self._delete is None:
-            return ExternalOutcome.UNCONFIGURED
-        if not CALL_ID.match(call_id):
-            return ExternalOutcome.FAILED
-        return self._delete(
-            f"/v2/delete-call/{call_id}", lambda key: {"headers": {"Authorization": f"Bearer {key}"}}
-        )
+        super().__init__(RETELL_DELETE, api_key, base_url=base_url, timeout=timeout, transport=transport)

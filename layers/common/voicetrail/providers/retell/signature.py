@@ -8,7 +8,7 @@ docs describe it (docs.retellai.com/features/secure-webhook):
 * `v` is the signing time in Unix milliseconds; the SDK refuses one more than 5 minutes away from now,
   in either direction.
 
-This verifier accepts a strict subset of what the SDK accepts (tests/unit/test_retell_signature.py uses the
+This verifier accepts a strict subset of what the SDK accepts (tests/unit/test_observed_signatures.py uses the
 SDK as an oracle): ASCII digits only (the SDK's `\\d` also matches other scripts' digits), at most 16 of
 them, and the header's outer whitespace ignored as HTTP does. Several keys may be active at once (a key
 rotation); each is compared in constant time. Older integrations signed the body alone, with no
