@@ -130,6 +130,7 @@ $(LAMBDA_VENV)/.installed: layers/common/requirements.txt requirements/dev.txt
 
 bench-cold: $(STAMP) $(LAMBDA_VENV)/.installed
 	$(PY) benchmarks/cold_init.py --python $(LAMBDA_VENV)/bin/python
+	$(PY) benchmarks/provider_cold_init.py --python $(LAMBDA_VENV)/bin/python
 
 # The name tagger (docs/concepts/redaction.md): retrain it, or check that retraining gives the shipped model.
 train-names: $(STAMP)
