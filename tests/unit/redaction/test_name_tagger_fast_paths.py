@@ -4,14 +4,27 @@
 reading every weight from the state afresh, must give the same floats to the last bit on random turns.
 `detect_names_learned` reuses the findings of a line seen before with the same question; the texts here
 repeat lines under different questions, and each line's findings must be what tagging it afresh gives.
+The shortcuts of `question_type` (a case-folded look for the words its patterns need), `said_once` (no two
+equal neighbours) and `NameTagger.spans` (no name label) give what the searches and walks they skip give.
 """
 
 from __future__ import annotations
 
+import re
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from voicetrail.redaction._names import FILLERS, WORD_CLASS, NameTagger, _length_bucket, _sum, tagger
+from voicetrail.redaction import _names
+from voicetrail.redaction._names import (
+    FILLERS,
+    WORD_CLASS,
+    NameTagger,
+    _length_bucket,
+    _sum,
+    question_type,
+    tagger,
+)
 from voicetrail.redaction.detection import names
 from voicetrail.redaction.detection.tokens import Tokens
 
@@ -113,3 +126,64 @@ def test_repeated_lines_get_the_findings_tagging_them_afresh_gives(order: list[s
     tk = Tokens(text)
     remembered = names.detect_names_learned(text, tk)
     assert remembered == names.detect_names_learned(text, tk, remember=False)
+
+
+# words the question patterns look for, in odd cases and with the characters that match a letter only
+# without regard to case (the long s, the Kelvin sign, the dotless i)
+QUESTION_WORDS = [
+    *("name", "NAME", "Names", "nAme's", "spell", "SPELLED", "\u017fpell", "who", "WHO's", "whom", "whose"),
+    *("who am \u0131 speaking", "may I ask who", "with whom", "what", "Can", "?", "is", "calling"),
+    *("\u212aate", "hello", "the", "account", "my", "\u017f", "\u0131", "wh", "nam", "spel", ",", "-"),
+]
+
+
+def _question_type_plainly(line: str) -> str:
+    if _names._ASK_NAME.search(line):
+        return "NAME"
+    if _names._ASK_WHO.search(line):
+        return "WHO"
+    if _names._ASK_OTHER.search(line):
+        return "Q"
+    return "S"
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(QUESTION_WORDS), max_size=8), st.sampled_from([" ", "", "  ", "\n"]))
+def test_question_type_equals_the_three_searches(words: list[str], sep: str) -> None:
+    line = sep.join(words)
+    assert question_type(line) == _question_type_plainly(line)
+
+
+def test_casefold_keeps_every_letter_the_question_patterns_match_without_case() -> None:
+    """`question_type` skips the searches when the case-folded line lacks "name", "spell" and "who": every
+    character that matches one of their letters case-insensitively must fold onto that letter."""
+    everything = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000)
+    for letter in sorted(set("namespellwho")):
+        for char in set(re.findall(re.escape(letter), everything, re.IGNORECASE)):
+            assert letter in char.casefold(), (letter, hex(ord(char)))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(["theo", "Theo", "uh", "n", "n", "houston", "42", "42", ",", "to"]), max_size=12)
+)
+def test_said_once_without_hesitations_equals_the_loop(words: list[str]) -> None:
+    tk = Tokens(" ".join(words))
+    hesitates = not FILLERS.isdisjoint(tk.lows)
+    fast = names.said_once(tk.lows, tk.types, 0, tk.n, hesitates)
+    assert fast == names.said_once(tk.lows, tk.types, 0, tk.n)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=2), max_size=12))
+def test_spans_of_labels_equal_a_walk_over_them(labels: list[int]) -> None:
+    t = tagger()
+    walked: list[tuple[int, int]] = []
+    start = -1
+    for i, y in enumerate([*labels, t.labels.index("O")]):
+        if t.labels[y] != "O" and start < 0:
+            start = i
+        elif t.labels[y] == "O" and start >= 0:
+            walked.append((start, i))
+            start = -1
+    assert t.spans(labels) == walked

@@ -409,9 +409,15 @@ def question_type(previous_line: str | None) -> str:
     """What the previous turn asked for: NAME, WHO, Q (another question), S (a statement) or 0 (no turn)."""
     if previous_line is None:
         return "0"
-    if _ASK_NAME.search(previous_line):
+    # Every match of _ASK_NAME holds "name", "spell" or "who" and every match of _ASK_WHO "who", in some
+    # case: a line without them (most lines) skips both searches. `casefold` maps each character these
+    # patterns match without regard to case onto the letter itself, the long s and the Kelvin sign too (a
+    # test checks it over all of Unicode), so the test below never misses a line the patterns would match.
+    folded = previous_line.casefold()
+    who = "who" in folded
+    if (who or "name" in folded or "spell" in folded) and _ASK_NAME.search(previous_line):
         return "NAME"
-    if _ASK_WHO.search(previous_line):
+    if who and _ASK_WHO.search(previous_line):
         return "WHO"
     if _ASK_OTHER.search(previous_line):
         return "Q"
@@ -868,6 +874,8 @@ class NameTagger:
     def spans(self, labels: list[int]) -> list[tuple[int, int]]:
         """(first, last+1) token index ranges labelled as names; adjacent names form one range."""
         names = self.labels
+        if "O" in names and labels.count(names.index("O")) == len(labels):
+            return []  # most turns name no one: counted in C, not walked label by label
         out: list[tuple[int, int]] = []
         start = -1
         for i, y in enumerate(labels):

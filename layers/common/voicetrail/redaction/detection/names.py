@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections.abc import Sequence
+from operator import eq
 
 import voicetrail.redaction._names as _names
 from voicetrail.redaction.detection.tokens import Span, Tokens, anchored, capitalised, skip_leadin
@@ -200,7 +201,9 @@ def _tag_line(
 ) -> list[Span]:
     """The names in the line of tokens first..end-1: the tagger's, then the slot rules'."""
     spans: list[Span] = []
-    once = said_once(tk.lows, tk.types, first, end)
+    # most lines hold no hesitation: their kept tokens are all of them (or all said once), built in C
+    hesitates = not _names.FILLERS.isdisjoint(tk.lows[first:end])
+    once = said_once(tk.lows, tk.types, first, end, hesitates)
     if once is None:
         raws, lows, types = tk.raws[first:end], tk.lows[first:end], tk.types[first:end]
     else:  # a stutter is read as said once: "in houston houston" is no first name and surname
@@ -208,7 +211,10 @@ def _tag_line(
         lows = [tk.lows[i] for i in once]
         types = [tk.types[i] for i in once]
     rows = tagger.emissions(raws, lows, types, cased, question)
-    kept = [i for i in (once or range(first, end)) if tk.lows[i] not in _names.FILLERS]
+    if hesitates:
+        kept = [i for i in (once or range(first, end)) if tk.lows[i] not in _names.FILLERS]
+    else:
+        kept = list(once or range(first, end))
     wake = _wake_word(tk, kept)
     for a, b in tagger.spans(tagger.decode(rows)):
         if once is not None:
@@ -253,10 +259,19 @@ def _place_or_degree(tagger: _names.NameTagger, tk: Tokens, first: int, i: int) 
     return False
 
 
-def said_once(lows: Sequence[str], types: Sequence[str], first: int, end: int) -> list[int] | None:
+def said_once(
+    lows: Sequence[str], types: Sequence[str], first: int, end: int, hesitates: bool = True
+) -> list[int] | None:
     """The token indices first..end-1 without the words said again right after themselves (hesitations
     between count as nothing: "houston uh houston"), or None when the line repeats no word. One-letter words
-    stay: "n n" is a double letter when a name is spelled. Training reads its turns the same way."""
+    stay: "n n" is a double letter when a name is spelled. Training reads its turns the same way.
+    `hesitates=False` promises no hesitation among the tokens."""
+    if not hesitates:
+        # without hesitations a word said again stands right after itself: most lines have no two equal
+        # neighbours, found in C (`map(eq, ...)`) without the loop below
+        line = lows[first:end]
+        if not any(map(eq, line, line[1:])):
+            return None
     once: list[int] | None = None
     last = ""  # the last word kept, fillers skipped
     for i in range(first, end):
@@ -315,8 +330,8 @@ def _repeated_mentions(tagger: _names.NameTagger, tk: Tokens, spans: list[Span])
     covered = sorted(found)
     out: list[Span] = []
     j = 0
-    for i in range(tk.n):
-        if tk.lows[i] not in learnt or tk.types[i] != "W":
+    for i in tk.positions(learnt):  # the learnt words' tokens in order, from the index: not every token
+        if tk.types[i] != "W":
             continue
         start, end = tk.starts[i], tk.ends[i]
         while j < len(covered) and covered[j][1] <= start:

@@ -13,6 +13,7 @@ import gc
 import re
 from bisect import bisect_right
 from collections.abc import Sequence
+from operator import itemgetter
 
 from voicetrail.redaction.detection.addresses import detect_addresses, detect_zip_after_state
 from voicetrail.redaction.detection.cues import Context
@@ -111,7 +112,11 @@ def merge(spans: list[Span]) -> list[Span]:
     """Union overlapping spans; the kind of the highest-priority member wins."""
     if not spans:
         return []
-    spans.sort(key=lambda s: (s[0], -s[1]))
+    # by start, the longest first at one start: two stable sorts with C keys (end descending, then start)
+    # give the order of one sort by (start, -end), equal spans in their original order, without a tuple
+    # built per span
+    spans.sort(key=itemgetter(1), reverse=True)
+    spans.sort(key=itemgetter(0))
     out: list[Span] = [spans[0]]
     for s in spans[1:]:
         cur = out[-1]
