@@ -113,6 +113,20 @@ class Deployment:
 
         return boto3.client("dynamodb", region_name=self.region)
 
+    def s3(self) -> Any:
+        """An S3 client: the local stack's (its moto server serves S3 at the same endpoint) or AWS's."""
+        import boto3
+
+        if self.dynamodb_endpoint:
+            return boto3.client(
+                "s3",
+                endpoint_url=self.dynamodb_endpoint,
+                region_name="us-east-1",
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",  # noqa: S106 - moto's fake credentials
+            )
+        return boto3.client("s3")
+
     def output(self, key: str) -> str | None:
         return self.outputs.get(key)
 

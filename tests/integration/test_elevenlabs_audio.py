@@ -316,3 +316,54 @@ def test_audio_is_not_kept_when_the_agents_observer_policy_keeps_no_caller_conte
     assert post(module, elevenlabs_events.post_call_audio(call))["statusCode"] == 200
     assert objects(bucket) == []
     assert not [i for i in items(moto_table) if i["pk"]["S"].startswith("CALL#")]
+
+
+def test_erasing_from_the_cli_deletes_the_audio_object_too(
+    moto_table: Any, bucket: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`voicetrail erase` run from an operator's machine (no operator route): the same receipt, the kept
+    audio gone from the bucket, not left to the lifecycle rule."""
+    from typer.testing import CliRunner
+
+    from tests.conftest import PEPPER
+    from voicetrail_cli.main import app
+
+    call, call_id = _store_call_with_audio(monkeypatch, 8)
+    assert len(objects(bucket)) == 1
+    monkeypatch.setenv("CLI_TEST_PEPPER", PEPPER)
+    for var in ("RETELL_DELETION_KEY_REF", "ELEVENLABS_API_KEY_REF", "VAPI_API_KEY_REF"):
+        monkeypatch.delenv(var, raising=False)
+    args = ["erase", "--phone", call.identity.phone, "--table", TABLE, "--pepper-ref", "env:CLI_TEST_PEPPER"]
+    result = CliRunner().invoke(app, [*args, "--large-events-bucket", BUCKET, "--json"])
+    assert result.exit_code in (0, 3), result.output
+    receipt = json.loads(result.output)
+    assert receipt["calls_erased"] == 1 and receipt["audio_objects_deleted"] == 1
+    assert objects(bucket) == []
+    assert not [i for i in items(moto_table) if i["pk"]["S"] == f"CALL#{call_id}" and "REC#" in i["sk"]["S"]]
+
+
+def test_the_cli_purge_deletes_kept_audio_with_its_pointer(
+    moto_table: Any, bucket: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`voicetrail purge` builds the same purger as the scheduled function: the bucket and the platform
+    deleters go in (its clock is the real one, so the deletion itself is proven by the purge test above)."""
+    from typer.testing import CliRunner
+
+    import voicetrail.wiring.deletion as deletion
+    from voicetrail_cli.main import app
+
+    seen: dict[str, Any] = {}
+    real = deletion.dynamo_purger
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        seen.update(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(deletion, "dynamo_purger", spy)
+    monkeypatch.setenv("RETELL_DELETION_KEY_REF", "env:CLI_RETELL_KEY")
+    monkeypatch.setenv("CLI_RETELL_KEY", "retell-key")
+    monkeypatch.delenv("ELEVENLABS_API_KEY_REF", raising=False)
+    result = CliRunner().invoke(app, ["purge", "--table", TABLE, "--large-events-bucket", BUCKET, "--json"])
+    assert result.exit_code == 0, result.output
+    assert seen["large_bodies"] is not None
+    assert set(seen["platforms"]) == {"retell"}  # ElevenLabs has no key here: skipped, never pending

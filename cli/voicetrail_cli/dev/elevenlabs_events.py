@@ -57,6 +57,17 @@ def script(rng: random.Random, *, start_s: int = 1_764_979_200) -> ElevenLabsCal
     )
 
 
+def _turn_metrics(i: int) -> dict[str, Any]:
+    """An agent reply's time to first byte of the model and of the voice, in the documented shape (the
+    platform sends none for the greeting): varied, but fixed per turn so a replay sends the same body."""
+    return {
+        "metrics": {
+            "convai_llm_service_ttfb": {"elapsed_time": round(0.31 + 0.07 * (i % 5), 2)},
+            "convai_tts_service_ttfb": {"elapsed_time": round(0.18 + 0.04 * (i % 3), 2)},
+        }
+    }
+
+
 def _transcript(s: ElevenLabsCallScript) -> list[dict[str, Any]]:
     who = s.identity
     turns: list[dict[str, Any]] = []
@@ -68,7 +79,7 @@ def _transcript(s: ElevenLabsCallScript) -> list[dict[str, Any]]:
             "tool_results": [],
             "feedback": None,
             "time_in_call_secs": 3 * i,
-            "conversation_turn_metrics": None,
+            "conversation_turn_metrics": _turn_metrics(i) if role == "agent" and i else None,
             "interrupted": False,
             "original_message": text if role == "user" else None,
             "source_medium": "audio",

@@ -71,6 +71,36 @@ def _providers(
     return twilio, vapi
 
 
+def _platforms(target: Deployment, retell_key_ref: str | None, elevenlabs_key_ref: str | None) -> list[Any]:
+    """The Retell and ElevenLabs deleters (unconfigured, so skipped, without a key)."""
+    from voicetrail.providers.elevenlabs.deleter import ElevenLabsConversationDeleter
+    from voicetrail.providers.retell.deleter import RetellCallDeleter
+    from voicetrail.settings import ExternalDeletionSettings
+
+    defaults = ExternalDeletionSettings.model_fields
+    retell = RetellCallDeleter(
+        _credential(retell_key_ref or target.secret_ref("RetellApiKeySecretArn")),
+        base_url=os.environ.get("RETELL_API_BASE_URL") or str(defaults["retell_api_base_url"].default),
+    )
+    elevenlabs = ElevenLabsConversationDeleter(
+        _credential(elevenlabs_key_ref or target.secret_ref("ElevenLabsApiKeySecretArn")),
+        base_url=os.environ.get("ELEVENLABS_API_BASE_URL")
+        or str(defaults["elevenlabs_api_base_url"].default),
+    )
+    return [retell, elevenlabs]
+
+
+def _large_bodies(target: Deployment, bucket: str | None) -> Any:
+    """The large-events bucket (kept audio, large bodies), whose objects go with their items; None
+    without one."""
+    bucket = bucket or target.output("LargeEventsBucketName")
+    if not bucket:
+        return None
+    from voicetrail.storage.large_bodies import S3BodyStore
+
+    return S3BodyStore(target.s3(), bucket)
+
+
 def _credential(ref: str | None) -> Any:
     """A provider credential, or None (not configured): an `env:` ref to an unset variable is none."""
     if ref and ref.startswith("env:") and not os.environ.get(ref.removeprefix("env:")):
@@ -86,6 +116,29 @@ TwilioTokenOpt = Annotated[
     typer.Option(
         envvar="TWILIO_AUTH_TOKEN_REF",
         help="Twilio auth token ref: secretsmanager:<id>|ssm:|env: (default with --stack: its secret).",
+    ),
+]
+RetellKeyOpt = Annotated[
+    str | None,
+    typer.Option(
+        envvar="RETELL_DELETION_KEY_REF",
+        help="Retell API key ref (call deletes; default with --stack: its secret).",
+    ),
+]
+ElevenLabsKeyOpt = Annotated[
+    str | None,
+    typer.Option(
+        envvar="ELEVENLABS_API_KEY_REF",
+        help="ElevenLabs API key ref (conversation deletes; default with --stack: its secret).",
+    ),
+]
+BucketOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--large-events-bucket",
+        envvar="LARGE_EVENTS_BUCKET",
+        help="The large-events bucket (stack output LargeEventsBucketName): kept audio and large bodies "
+        "are deleted with their items.",
     ),
 ]
 VapiKeyOpt = Annotated[
@@ -120,6 +173,9 @@ def erase(
     vapi_key_ref: VapiKeyOpt = None,
     twilio_api_base_url: TwilioBaseOpt = None,
     vapi_api_base_url: VapiBaseOpt = "https://api.vapi.ai",
+    retell_key_ref: RetellKeyOpt = None,
+    elevenlabs_key_ref: ElevenLabsKeyOpt = None,
+    large_events_bucket: BucketOpt = None,
     deadline: Annotated[
         int,
         typer.Option(
@@ -156,7 +212,7 @@ def erase(
             )
         from voicetrail.domain.audit.trail import AuditTrail
         from voicetrail.domain.erasure.eraser import ErasureService
-        from voicetrail.domain.erasure.providers import standard_providers
+        from voicetrail.domain.erasure.providers import ProviderRegistry, standard_providers
         from voicetrail.storage.audit import DynamoAuditStore
         from voicetrail.storage.erasure import DynamoCallerItems
         from voicetrail.storage.erasure_tasks import DynamoErasureTasks
@@ -167,11 +223,16 @@ def erase(
         twilio, vapi = _providers(
             target, twilio_account_sid, twilio_token_ref, vapi_key_ref, twilio_api_base_url, vapi_api_base_url
         )
+        from voicetrail.wiring.deletion import platform_provider
+
+        platforms = _platforms(target, retell_key_ref, elevenlabs_key_ref)
         service = ErasureService(
-            DynamoCallerItems(client, target.table),
+            DynamoCallerItems(client, target.table, large_bodies=_large_bodies(target, large_events_bucket)),
             pepper=secret_resolver(pepper_ref),
             fingerprints=DynamoPepperFingerprints(client, target.table),
-            providers=standard_providers(twilio, vapi),
+            providers=ProviderRegistry(
+                [*standard_providers(twilio, vapi), *(platform_provider(d) for d in platforms)]
+            ),
             tasks=DynamoErasureTasks(client, target.table),
             audit=AuditTrail(DynamoAuditStore(client, target.table)),
         )
@@ -307,9 +368,13 @@ def purge(
     vapi_key_ref: VapiKeyOpt = None,
     twilio_api_base_url: TwilioBaseOpt = None,
     vapi_api_base_url: VapiBaseOpt = "https://api.vapi.ai",
+    retell_key_ref: RetellKeyOpt = None,
+    elevenlabs_key_ref: ElevenLabsKeyOpt = None,
+    large_events_bucket: BucketOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Run the retention purge once from here (the scheduled function does the same)."""
+    """Run the retention purge once from here (the scheduled function does the same): expired items,
+    their kept audio and large bodies in S3, and the calls at Twilio, Vapi, Retell and ElevenLabs."""
     from voicetrail.domain.audit.trail import AuditTrail
     from voicetrail.storage.audit import DynamoAuditStore
     from voicetrail.wiring.deletion import dynamo_purger
@@ -320,7 +385,16 @@ def purge(
         target, twilio_account_sid, twilio_token_ref, vapi_key_ref, twilio_api_base_url, vapi_api_base_url
     )
     audit = AuditTrail(DynamoAuditStore(client, target.table))
-    purger = dynamo_purger(client, target.table, recordings=twilio, calls=vapi, audit=audit)
+    platforms = _platforms(target, retell_key_ref, elevenlabs_key_ref)
+    purger = dynamo_purger(
+        client,
+        target.table,
+        recordings=twilio,
+        calls=vapi,
+        platforms={d.provider: d for d in platforms if d.configured},
+        audit=audit,
+        large_bodies=_large_bodies(target, large_events_bucket),
+    )
     result = purger.run(dry_run=dry_run, from_days=from_days).as_dict()
     if as_json:
         emit_json(result)
