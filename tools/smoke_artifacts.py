@@ -11,8 +11,10 @@ no PYTHON* variables) whose site-packages hold only the boto3 stack that the Lam
 * reports the status, the modules it imported from the artifacts without a shipped .pyc, and whether
   the X-Ray SDK was loaded.
 
-DynamoDB, Secrets Manager, SSM and Comprehend are a moto server on loopback (AWS_ENDPOINT_URL). The events
-are signed as Vapi and Twilio sign them. Run it with `make smoke`, which builds the x86_64 variant first.
+DynamoDB, Secrets Manager, SSM, S3 and Comprehend are a moto server on loopback (AWS_ENDPOINT_URL). The
+events are signed as Vapi, Twilio, Retell and ElevenLabs sign them; the Retell and ElevenLabs functions run in
+their own option set, with the ElevenLabs audio kept in S3 (the PutObject must happen). Run it with
+`make smoke`, which builds the x86_64 variant first.
 """
 
 from __future__ import annotations
@@ -41,7 +43,11 @@ SECRET_NAMES = {
     "TwilioAuthTokenSecret": "smoke/twilio-auth-token",
     "HashPepperSecret": "smoke/hash-pepper",
     "VapiApiKeySecret": "smoke/vapi-api-key",
+    "RetellApiKeySecret": "smoke/retell-api-key",
+    "ElevenLabsWebhookSecret": "smoke/elevenlabs-webhook",
+    "ElevenLabsApiKeySecret": "smoke/elevenlabs-api-key",
 }
+LARGE_EVENTS_BUCKET = "voicetrail-smoke-large-events"
 
 # Option set -> (template parameters, functions to run). Every documented option is on in at least one set.
 VARIANTS: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
@@ -64,6 +70,15 @@ VARIANTS: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
             "LogLevel": "DEBUG",
         },
         ("VapiWebhookFunction", "TwilioStatusFunction", "RetentionPurgeFunction", "OperatorApiFunction"),
+    ),
+    "Retell and ElevenLabs (audio kept in S3)": (
+        {"EnableRetell": "true", "EnableElevenLabs": "true", "ElevenLabsKeepAudio": "true"},
+        (
+            "RetellWebhookFunction",
+            "ElevenLabsWebhookFunction",
+            "RetentionPurgeFunction",
+            "OperatorApiFunction",
+        ),
     ),
 }
 
@@ -134,8 +149,8 @@ class Intrinsics:
             "AWS::Partition": "aws",
             "AWS::AccountId": "123456789012",
             "EventsTable": TABLE,
-            # Only bodies over the item limit go there: the smoke events never reach it.
-            "LargeEventsBucket": "voicetrail-smoke-large-events",
+            # Bodies over the item limit and kept ElevenLabs audio go there.
+            "LargeEventsBucket": LARGE_EVENTS_BUCKET,
             **SECRET_NAMES,
         }
         self.conditions = template.get("Conditions", {})
@@ -239,6 +254,37 @@ def twilio_events(env: dict[str, str], token: str) -> list[dict[str, Any]]:
     return events
 
 
+def retell_events(key: str) -> list[dict[str, Any]]:
+    from voicetrail.providers.retell.signature import sign
+
+    call_id = "call_" + uuid.uuid4().hex  # a new call per run: a redelivery skips the pipeline
+    events = []
+    for fixture in ("call_started.json", "call_ended.json"):
+        payload = json.loads((FIXTURES / "retell" / fixture).read_text())
+        payload["call"]["call_id"] = call_id
+        body = json.dumps(payload).encode()
+        headers = {
+            "content-type": "application/json",
+            **sign(body, key, timestamp_ms=int(time.time() * 1000)),
+        }
+        events.append(_http_event("/retell/webhook", body, headers, "/retell/webhook"))
+    return events
+
+
+def elevenlabs_events(secret: str) -> list[dict[str, Any]]:
+    from voicetrail.providers.elevenlabs.signature import sign
+
+    conversation_id = "conv_" + uuid.uuid4().hex
+    events = []
+    for fixture in ("post_call_transcription.json", "post_call_audio.json"):
+        payload = json.loads((FIXTURES / "elevenlabs" / fixture).read_text())
+        payload["data"]["conversation_id"] = conversation_id
+        body = json.dumps(payload).encode()
+        headers = {"content-type": "application/json", **sign(body, secret, timestamp=int(time.time()))}
+        events.append(_http_event("/elevenlabs/webhook", body, headers, "/elevenlabs/webhook"))
+    return events
+
+
 def purge_events() -> list[dict[str, Any]]:
     return [
         {
@@ -264,6 +310,7 @@ def operator_events() -> list[dict[str, Any]]:
 EXPECTED_CALLS = {
     ("VapiWebhookFunction", "EnableComprehendPass"): "comprehend.DetectPiiEntities",
     ("VapiWebhookFunction", "LiveConfigSource"): "ssm.GetParameter",
+    ("ElevenLabsWebhookFunction", "ElevenLabsKeepAudio"): "s3.PutObject",
 }
 
 EXPECTED = {
@@ -271,6 +318,8 @@ EXPECTED = {
     "TwilioStatusFunction": [204, 204],
     "RetentionPurgeFunction": ["ok"],
     "OperatorApiFunction": [200],
+    "RetellWebhookFunction": [200, 200],
+    "ElevenLabsWebhookFunction": [200, 200],
 }
 
 
@@ -307,6 +356,7 @@ def start_fake_aws(template: dict[str, Any], values: dict[str, str]) -> tuple[An
     # so the end-of-call report's transcript reaches the Comprehend pass.
     ssm = session.client("ssm", endpoint_url=endpoint)
     ssm.put_parameter(Name="/voicetrail/dev/live/default", Value='{"consent_required": false}', Type="String")
+    session.client("s3", endpoint_url=endpoint).create_bucket(Bucket=LARGE_EVENTS_BUCKET)
     return server, endpoint
 
 
@@ -344,6 +394,7 @@ def main() -> int:
 
     template = load_template()
     vapi_secret, twilio_token = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+    retell_key, elevenlabs_secret = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
     server, endpoint = start_fake_aws(
         template,
         {
@@ -351,6 +402,9 @@ def main() -> int:
             "TwilioAuthTokenSecret": json.dumps({"primary": twilio_token}),
             "HashPepperSecret": json.dumps({"pepper": secrets.token_hex(32)}),
             "VapiApiKeySecret": json.dumps({"key": secrets.token_urlsafe(24)}),
+            "RetellApiKeySecret": json.dumps({"current": retell_key}),
+            "ElevenLabsWebhookSecret": json.dumps({"current": elevenlabs_secret}),
+            "ElevenLabsApiKeySecret": json.dumps({"key": secrets.token_urlsafe(24)}),
         },
     )
     aws_env = {
@@ -378,6 +432,8 @@ def main() -> int:
                     "TwilioStatusFunction": lambda e=env: twilio_events(e, twilio_token),
                     "RetentionPurgeFunction": purge_events,
                     "OperatorApiFunction": operator_events,
+                    "RetellWebhookFunction": lambda: retell_events(retell_key),
+                    "ElevenLabsWebhookFunction": lambda: elevenlabs_events(elevenlabs_secret),
                 }[logical_id]()
                 result = run_function(args.runtime_python, args.build_dir, logical_id, env, events)
                 tracing = env.get("VOICETRAIL_TRACING") == "true"
