@@ -187,3 +187,85 @@ def test_spans_of_labels_equal_a_walk_over_them(labels: list[int]) -> None:
             walked.append((start, i))
             start = -1
     assert t.spans(labels) == walked
+
+
+# At most 28 features a token (`NameTagger.features`): 10 of its own (word, possessive, four gazetteer flags,
+# non-ASCII, prefix and suffix, shape) and 18 of context; checked on the random turns below.
+MAX_FEATURES = 32
+
+
+def test_weights_sum_exactly_in_any_order() -> None:
+    """`NameTagger.margin_rows` adds a token's weights in another order than `emissions` and takes the O
+    score off each: the same floats only if every partial sum is exact. Every weight is a multiple of one
+    power of two, and a token's weights (a few dozen features) sum far below 2**53 of that unit."""
+    weights = [w for w in tagger().state._weights if w]  # type: ignore[attr-defined]
+    # every float is p / q with q a power of two: all weights are multiples of 1 / (the largest q)
+    unit = 1 / max(w.as_integer_ratio()[1] for w in weights)
+    assert unit >= 2.0**-60  # a float32's unit: the weights file holds float32
+    # a sum of up to MAX_FEATURES weights, or of their differences, stays below 2**53 units: exact
+    assert 2 * MAX_FEATURES * max(map(abs, weights)) < 2**53 * unit
+
+
+_PLAIN = [w for w in VOCABULARY if w.lower() not in FILLERS]
+_TURN = st.tuples(
+    # half the words from verbs, prepositions and amounts, so that "vp" (a preposition 2-6 words after a
+    # verb) comes often; a clock time is a token of its own kind (X). A hesitation anywhere sends the turn
+    # to `emissions`: one turn in four has one.
+    st.lists(
+        st.sampled_from([*_PLAIN, "10:30"]) | st.sampled_from(["pay", "call", "to", "with", "sixty", "Theo"]),
+        max_size=16,
+    ),
+    st.sampled_from(["", "", "", "uh"]),
+    st.booleans(),
+    st.sampled_from(["0", "NAME", "WHO", "Q", "S"]),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_TURN, max_size=12))
+def test_batched_margins_equal_each_turns_emissions(turns: list[tuple[list[str], str, bool, str]]) -> None:
+    t = tagger()
+    batch: list[_names.Turn] = []
+    for words, hesitation, cased, question in turns:
+        tk = Tokens(" ".join([*words[:3], hesitation, *words[3:]]))
+        batch.append((tk.raws, tk.lows, tk.types, cased, question))
+        assert all(len(f) <= MAX_FEATURES for f in t.features(tk.raws, tk.lows, tk.types, cased, question))
+    rows = t.margin_rows(batch)
+    for turn, margins in zip(batch, rows, strict=True):
+        if margins is None:  # a hesitation: left to `emissions`
+            assert not FILLERS.isdisjoint(turn[1])
+        else:
+            assert margins == [_names._margin(e) for e in t.emissions(*turn)]
+    labels = t.tag_batch(batch)
+    assert labels == [t.decode(t.emissions(*turn)) for turn in batch]
+    assert t.tag_batch(batch, bias=0.0) == [t.decode(t.emissions(*turn), 0.0) for turn in batch]
+
+
+BATCH_LINES = [
+    *LINES,
+    "User: uh my wife Maria paid Theo at 10:30",
+    "AI: Who am I speaking with?",
+    "User: call will will",
+    "User: Please send sixty dollars to Grace Chen.",
+    "alexa call Theo",
+    "AI: Thanks Hope!",
+]
+
+
+@settings(max_examples=60, deadline=None)
+@given(order=st.lists(st.sampled_from(BATCH_LINES), min_size=1, max_size=30))
+def test_batched_lines_get_the_findings_of_tagging_each_line(order: list[str]) -> None:
+    """`detect_names_learned` tags all lines in one batch; tagging each line alone gives the same."""
+    text = "\n".join(order)
+    tk = Tokens(text)
+    batched = names.detect_names_learned(text, tk)
+    one_by_one = NameTagger.tag_batch
+
+    def each(self: NameTagger, turns: list[_names.Turn], bias: float = _names.RECALL_BIAS) -> list[list[int]]:
+        return [self.decode(self.emissions(*turn), bias) for turn in turns]
+
+    NameTagger.tag_batch = each  # type: ignore[method-assign]
+    try:
+        assert batched == names.detect_names_learned(text, tk)
+    finally:
+        NameTagger.tag_batch = one_by_one  # type: ignore[method-assign]

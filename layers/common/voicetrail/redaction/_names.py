@@ -21,6 +21,7 @@ import re
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from itertools import pairwise
+from operator import add
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~3 ms of cold start; only the type checker needs it
@@ -495,6 +496,76 @@ class _PairCache(dict[tuple[str, str], _Vec]):
         return vec
 
 
+# A token's label scores as margins over O: (B - O) + (I - O)j. Viterbi compares paths, and every path
+# gives each token one label, so taking the O score off all three labels of a token shifts every path by the
+# same amount and leaves the best path where it was; one complex number per token makes a column of a whole
+# batch one C-level addition (`map(add, ...)`).
+def _margin(w: Sequence[float]) -> complex:
+    return complex(w[0] - w[2], w[1] - w[2])
+
+
+_Key = tuple[str, str, str]  # (raw, low, kind) of a token
+# The slot between two turns in a batch (`NameTagger.tag_batch`), as a token id; no token gets it.
+_EDGE = 0
+_EDGES = (_EDGE, _EDGE)
+
+
+class _TokenIds(dict[_Key, int]):
+    """(raw, low, kind) -> a small int, given on first use: the batch's pair caches are keyed by two ints,
+    hashed and compared much faster than two tuples of strings."""
+
+    __slots__ = ("tokens",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tokens: list[_Key] = [("", "", "")]  # by id; id 0 is the edge slot
+
+    def __missing__(self, key: _Key) -> int:
+        i = self[key] = len(self.tokens)
+        self.tokens.append(key)
+        return i
+
+    def clear(self) -> None:
+        super().clear()
+        del self.tokens[1:]
+
+
+class _IdMargins(dict[int, complex]):
+    """token id -> a margin computed on first use: `map(cache.__getitem__, ids)` runs in C for known ids."""
+
+    __slots__ = ("_make",)
+
+    def __init__(self, make: Callable[[int], complex]) -> None:
+        super().__init__()
+        self._make = make
+
+    def __missing__(self, key: int) -> complex:
+        margin = self[key] = self._make(key)
+        return margin
+
+
+class _PairMargins(dict[tuple[int, int], complex]):
+    """(id, id) of two neighbouring slots -> a margin computed on first use."""
+
+    __slots__ = ("_make",)
+
+    def __init__(self, make: Callable[[int, int], complex]) -> None:
+        super().__init__()
+        self._make = make
+
+    def __missing__(self, key: tuple[int, int]) -> complex:
+        margin = self[key] = self._make(*key)
+        return margin
+
+
+# Verbs that take a person and prepositions (word classes V and P): a turn holding both may need "vp=".
+_PERSON_VERBS = frozenset(w for w, c in WORD_CLASS.items() if c == "V")
+_PREPOSITIONS = frozenset(w for w, c in WORD_CLASS.items() if c == "P")
+
+# A turn for `NameTagger.tag_batch`: raws, lows, kinds, cased, question (the arguments of `emissions`).
+Turn = tuple[Sequence[str], Sequence[str], Sequence[str], bool, str]
+
+
 class NameTagger:
     """Tags the tokens of one turn as B(egin)/I(nside)/O(utside) of a person name."""
 
@@ -505,8 +576,13 @@ class NameTagger:
         "_flags",
         "_gaz",
         "_intrinsic",
+        "_margin_left",
+        "_margin_own",
+        "_margin_right",
+        "_margin_turn",
         "_role_score",
         "_summary",
+        "_token_ids",
         "_turn_score",
         "labels",
         "state",
@@ -536,6 +612,22 @@ class NameTagger:
         self._flags: dict[str, str] = {}
         self._before = _PairCache(state, "b-=")  # the two words before a token
         self._after = _PairCache(state, "b+=")  # the two words after it
+        # for `tag_batch`, per casing: a token's own weights; the weights a token reads from the two slots
+        # before it (as the word two before, one before, and their pair) and from the two after it
+        self._token_ids = _TokenIds()
+        self._margin_own = (
+            _IdMargins(lambda key: self._own_margin(key, False)),
+            _IdMargins(lambda key: self._own_margin(key, True)),
+        )
+        self._margin_left = (
+            _PairMargins(lambda a, b: self._left_margin(a, b, False)),
+            _PairMargins(lambda a, b: self._left_margin(a, b, True)),
+        )
+        self._margin_right = (
+            _PairMargins(lambda a, b: self._right_margin(a, b, False)),
+            _PairMargins(lambda a, b: self._right_margin(a, b, True)),
+        )
+        self._margin_turn: dict[tuple[str, str, int], list[complex]] = {}
 
     @classmethod
     def load(cls, weights_path: str = WEIGHTS_PATH, gazetteer_path: str = GAZETTEER_PATH) -> NameTagger:
@@ -651,13 +743,7 @@ class NameTagger:
         out: list[tuple[float, float, float]] = []
         if m:
             nb = _length_bucket(n - kinds.count("P"))
-            at = self._turn_score.get((question, nb))
-            if at is None:
-                turn = self._score(("n=" + nb, "q=" + question, "qn=" + question + nb))
-                at = self._turn_score[(question, nb)] = [
-                    _plus(turn, self._score(("i=" + pos, "qi=" + question + pos)))
-                    for pos in ("0", "1", "2", "m")
-                ]
+            at = self._turn_score.get((question, nb)) or self._turn(question, nb)
             if m > 3:
                 at = [*at[:3], *([at[3]] * (m - 3))]
             # the kept tokens' role weights, with the turn's edges as two tokens either side: the token at r
@@ -720,6 +806,169 @@ class NameTagger:
             if lows[i] in FILLERS:
                 full[i] = _plus(cache[(raws[i], lows[i], kinds[i])][0], filler)
         return full
+
+    def _turn(self, question: str, nb: str) -> list[_Vec]:
+        """The turn's weights (length bucket, question) plus those of the position: at 0, 1, 2 and later."""
+        turn = self._score(("n=" + nb, "q=" + question, "qn=" + question + nb))
+        at = self._turn_score[(question, nb)] = [
+            _plus(turn, self._score(("i=" + pos, "qi=" + question + pos))) for pos in ("0", "1", "2", "m")
+        ]
+        return at
+
+    def tag_batch(self, turns: Sequence[Turn], bias: float = RECALL_BIAS) -> list[list[int]]:
+        """`decode(emissions(*turn), bias)` for each turn, the emissions of all turns summed at once
+        (`margin_rows`). Only the Viterbi sums, which leave out the O scores here, may round differently
+        from `decode`'s, which could move a label on an exact tie between two paths."""
+        rows = self.margin_rows(turns) if self.labels == ["B", "I", "O"] else [None] * len(turns)
+        out: list[list[int]] = []
+        for turn, margins in zip(turns, rows, strict=True):
+            if margins is None:
+                out.append(self.decode(self.emissions(*turn), bias))
+            else:
+                out.append(self._decode_margins(margins, bias) if margins else [])
+        return out
+
+    def margin_rows(self, turns: Sequence[Turn]) -> list[list[complex] | None]:
+        """Per turn, `emissions(*turn)` as margins over O (`_margin`), or None for a turn with a hesitation
+        (rare; its context skips the hesitation: `tag_batch` sends it through `emissions`). Labels B, I, O.
+
+        Per turn, `emissions` spends most of its time setting up (lists, caches, a `zip` of eight columns)
+        for a dozen tokens. Here the turns' tokens are laid end to end, two edge slots between turns, and
+        each token's score is four columns added in C (`map(add, ...)` over the whole batch): its own
+        weights, the turn's (length, question, position), what it reads from the two slots before it
+        (their words as its neighbours, and the word pair) and from the two after it.
+
+        The margins are those of `emissions`' sums to the last bit, although added in another order: every
+        weight is a float32, a multiple of one power of two, and no sum comes near 2**53 of it, so every
+        partial sum is exact (a test checks this of the weights file)."""
+        out: list[list[complex] | None] = [None] * len(turns)
+        ids = self._token_ids
+        caches = (ids, *self._margin_own, *self._margin_left, *self._margin_right)
+        if any(len(cache) > 200_000 for cache in caches):  # bounded across calls: a call reuses a vocabulary
+            for cache in caches:
+                cache.clear()
+        # per casing: the slots (keys), the turn weights per slot, the turns' places
+        slots: tuple[list[int], list[int]] = ([_EDGE, _EDGE], [_EDGE, _EDGE])
+        at: tuple[list[complex], list[complex]] = ([0j, 0j], [0j, 0j])
+        places: tuple[list[tuple[int, int, int]], list[tuple[int, int, int]]] = ([], [])  # turn, slot, n
+        verbs: list[tuple[bool, int, Sequence[str]]] = []  # turns that may need "vp="
+        for j, (raws, lows, kinds, cased, question) in enumerate(turns):
+            n = len(lows)
+            if n == 0:
+                out[j] = []
+                continue
+            if not FILLERS.isdisjoint(lows):
+                continue
+            keys = slots[cased]
+            places[cased].append((j, len(keys), n))
+            keys += map(ids.__getitem__, zip(raws, lows, kinds, strict=True))
+            keys += _EDGES
+            nb = _length_bucket(n - kinds.count("P"))
+            at[cased].extend(self._margin_turn.get((question, nb, n)) or self._turn_margins(question, nb, n))
+            if not _PERSON_VERBS.isdisjoint(lows) and not _PREPOSITIONS.isdisjoint(lows):
+                verbs.append((cased, len(keys) - n - 2, lows))
+        get = self.state.get
+        for cased in (False, True):
+            keys = slots[cased]
+            if not places[cased]:
+                continue
+            pairs = list(pairwise(keys))
+            # the token at slot s: own and turn weights at s, the left pair at s - 2, the right pair at s + 1
+            sums = list(
+                map(
+                    add,
+                    map(
+                        add,
+                        map(add, map(self._margin_own[cased].__getitem__, keys[2:]), at[cased][2:]),
+                        map(self._margin_left[cased].__getitem__, pairs),
+                    ),
+                    map(self._margin_right[cased].__getitem__, pairs[3:]),
+                )
+            )
+            for verb_cased, slot, lows in verbs:
+                if verb_cased != cased:
+                    continue
+                # "send sixty dollars to X": a preposition two to six words after a verb, as in `emissions`
+                classes = list(map(WORD_CLASS.get, lows))
+                last_verb = 0 if classes[0] == "V" else -100
+                for r in range(1, len(lows)):
+                    if classes[r - 1] == "P" and 2 <= r - last_verb <= 6:
+                        sums[slot - 2 + r] += _margin(get("vp=" + lows[r - 1], (0.0, 0.0, 0.0)))
+                    if classes[r] == "V":
+                        last_verb = r
+            for j, slot, n in places[cased]:
+                out[j] = sums[slot - 2 : slot - 2 + n]
+        return out
+
+    def _turn_margins(self, question: str, nb: str, n: int) -> list[complex]:
+        """The turn weights of n tokens as margins (position 0, 1, 2, then later), and two edge slots."""
+        vecs = self._turn_score.get((question, nb)) or self._turn(question, nb)
+        first, second, third, later = map(_margin, vecs)
+        margins = [first, second, third][:n] + [later] * (n - 3) + [0j, 0j]
+        if n <= 64:  # most turns are short: the few lengths are kept
+            self._margin_turn[(question, nb, n)] = margins
+        return margins
+
+    def _own_margin(self, token: int, cased: bool) -> complex:
+        return 0j if token == _EDGE else _margin(self._role_score[cased][self._token_ids.tokens[token]][0])
+
+    def _left_margin(self, a: int, b: int, cased: bool) -> complex:
+        """What a token reads from the slots a, b before it: a as the word two before, b as the one
+        before, and the pair (the turn's edge "^" at an edge slot)."""
+        cache, keys = self._role_score[cased], self._token_ids.tokens
+        e_b1, e_b2, _, _, _ = self._edges(cased)
+        w_b2 = e_b2 if a == _EDGE else cache[keys[a]][2]
+        w_b1 = e_b1 if b == _EDGE else cache[keys[b]][1]
+        w_bp = self._before[("^" if a == _EDGE else keys[a][1], "^" if b == _EDGE else keys[b][1])]
+        return _margin(w_b2) + _margin(w_b1) + _margin(w_bp)
+
+    def _right_margin(self, a: int, b: int, cased: bool) -> complex:
+        """What a token reads from the slots a, b after it: a as the word one after, b as the one two
+        after, and the pair (the turn's edge "$" at an edge slot)."""
+        cache, keys = self._role_score[cased], self._token_ids.tokens
+        _, _, e_a1, e_a2, _ = self._edges(cased)
+        w_a1 = e_a1 if a == _EDGE else cache[keys[a]][3]
+        w_a2 = e_a2 if b == _EDGE else cache[keys[b]][4]
+        w_bn = self._after[("$" if a == _EDGE else keys[a][1], "$" if b == _EDGE else keys[b][1])]
+        return _margin(w_a1) + _margin(w_a2) + _margin(w_bn)
+
+    def _decode_margins(self, rows: Sequence[complex], bias: float) -> list[int]:
+        """`decode` over margins (B - O) + (I - O)j, labels B, I, O: the O score of every token is 0."""
+        (t00, t01, t02), (t10, t11, t12), (t20, t21, t22) = self.trans
+        m = rows[0]
+        v0, v1, v2 = m.real + bias, m.imag + bias, 0.0
+        back: list[tuple[int, int, int]] = []
+        for m in rows[1:]:
+            c0, c1, c2 = v0 + t00, v1 + t10, v2 + t20
+            if c0 >= c1 and c0 >= c2:
+                n0, p0 = c0, 0
+            elif c1 >= c2:
+                n0, p0 = c1, 1
+            else:
+                n0, p0 = c2, 2
+            c0, c1, c2 = v0 + t01, v1 + t11, v2 + t21
+            if c0 >= c1 and c0 >= c2:
+                n1, p1 = c0, 0
+            elif c1 >= c2:
+                n1, p1 = c1, 1
+            else:
+                n1, p1 = c2, 2
+            c0, c1, c2 = v0 + t02, v1 + t12, v2 + t22
+            if c0 >= c1 and c0 >= c2:
+                v2, p2 = c0, 0
+            elif c1 >= c2:
+                v2, p2 = c1, 1
+            else:
+                v2, p2 = c2, 2
+            v0, v1 = n0 + m.real + bias, n1 + m.imag + bias
+            back.append((p0, p1, p2))
+        y = 0 if v0 >= v1 and v0 >= v2 else 1 if v1 >= v2 else 2
+        path = [y]
+        for ptr in reversed(back):
+            y = ptr[y]
+            path.append(y)
+        path.reverse()
+        return path
 
     def _score(self, feats: Sequence[str]) -> tuple[float, float, float]:
         return _sum(self.state, feats)

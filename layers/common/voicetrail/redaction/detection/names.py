@@ -148,12 +148,13 @@ def detect_names_learned(text: str, tk: Tokens, *, remember: bool = True) -> lis
     if tk.n == 0:
         return []
     tagger: _names.NameTagger | None = None  # loaded on the first line worth tagging
-    spans: list[Span] = []
     # A line's names depend on its own text and on the previous line's question only (tokens never cross a
     # line, and every rule reads the line's own tokens): a line seen again with the same question gets its
     # findings again, shifted, without tagging. Transcripts repeat many lines ("AI: Is there anything else
     # I can help with?", "User: Yes."). Kept for this text only, so no transcript outlives the call.
-    seen: dict[tuple[str, str], list[Span]] = {}
+    seen: dict[tuple[str, str], int] = {}  # -> index in `lines`
+    lines: list[_Line] = []  # the lines to tag, each once
+    order: list[tuple[int, int]] = []  # (line start, index in `lines`) of every tagged line, in text order
     questions: dict[str, str] = {}
     line_start, k = 0, 0
     previous: str | None = None
@@ -178,45 +179,64 @@ def detect_names_learned(text: str, tk: Tokens, *, remember: bool = True) -> lis
                 question = questions.get(previous) or questions.setdefault(
                     previous, _names.question_type(previous)
                 )
-            found = seen.get((line, question)) if remember else None
-            if found is None:
-                found = _tag_line(tagger, tk, first, k, _names.is_cased(line), question)
-                seen[(line, question)] = [
-                    (a - line_start, b - line_start, kind, p) for a, b, kind, p in found
-                ]
-                spans.extend(found)
-            else:
-                spans.extend([(a + line_start, b + line_start, kind, p) for a, b, kind, p in found])
+            index = seen.get((line, question), -1) if remember else -1
+            if index < 0:
+                index = seen[(line, question)] = len(lines)
+                lines.append(_Line(tk, first, k, line_start, _names.is_cased(line), question))
+            order.append((line_start, index))
             previous = line
         if newline < 0:
             break
         line_start = newline + 1
-    if tagger is not None and spans:
+    if tagger is None or not lines:
+        return []
+    # every line's labels at once: the emissions of the whole text are summed in a few C-level passes
+    labels = tagger.tag_batch([(ln.raws, ln.lows, ln.types, ln.cased, ln.question) for ln in lines])
+    found = [_line_names(tagger, tk, ln, y) for ln, y in zip(lines, labels, strict=True)]
+    spans: list[Span] = []
+    for start, index in order:
+        ln = lines[index]
+        if ln.start == start:  # the line where it was tagged
+            spans.extend(found[index])
+        else:
+            shift = start - ln.start
+            spans.extend([(a + shift, b + shift, kind, p) for a, b, kind, p in found[index]])
+    if spans:
         spans.extend(_repeated_mentions(tagger, tk, spans))
     return spans
 
 
-def _tag_line(
-    tagger: _names.NameTagger, tk: Tokens, first: int, end: int, cased: bool, question: str
-) -> list[Span]:
-    """The names in the line of tokens first..end-1: the tagger's, then the slot rules'."""
+class _Line:
+    """A line to tag: its tokens first..end-1, and the ones the tagger reads (a stutter said once)."""
+
+    __slots__ = ("cased", "end", "first", "hesitates", "lows", "once", "question", "raws", "start", "types")
+
+    def __init__(self, tk: Tokens, first: int, end: int, start: int, cased: bool, question: str) -> None:
+        self.first, self.end, self.start, self.cased, self.question = first, end, start, cased, question
+        # most lines hold no hesitation: their kept tokens are all of them (or all said once), built in C
+        self.hesitates = not _names.FILLERS.isdisjoint(tk.lows[first:end])
+        self.once = once = said_once(tk.lows, tk.types, first, end, self.hesitates)
+        self.raws: Sequence[str]
+        self.lows: Sequence[str]
+        self.types: Sequence[str]
+        if once is None:
+            self.raws, self.lows, self.types = tk.raws[first:end], tk.lows[first:end], tk.types[first:end]
+        else:  # a stutter is read as said once: "in houston houston" is no first name and surname
+            self.raws = [tk.raws[i] for i in once]
+            self.lows = [tk.lows[i] for i in once]
+            self.types = [tk.types[i] for i in once]
+
+
+def _line_names(tagger: _names.NameTagger, tk: Tokens, ln: _Line, labels: list[int]) -> list[Span]:
+    """The names in a line given the tagger's labels of its tokens: the tagger's, then the slot rules'."""
+    first, end, once, cased = ln.first, ln.end, ln.once, ln.cased
     spans: list[Span] = []
-    # most lines hold no hesitation: their kept tokens are all of them (or all said once), built in C
-    hesitates = not _names.FILLERS.isdisjoint(tk.lows[first:end])
-    once = said_once(tk.lows, tk.types, first, end, hesitates)
-    if once is None:
-        raws, lows, types = tk.raws[first:end], tk.lows[first:end], tk.types[first:end]
-    else:  # a stutter is read as said once: "in houston houston" is no first name and surname
-        raws = [tk.raws[i] for i in once]
-        lows = [tk.lows[i] for i in once]
-        types = [tk.types[i] for i in once]
-    rows = tagger.emissions(raws, lows, types, cased, question)
-    if hesitates:
+    if ln.hesitates:
         kept = [i for i in (once or range(first, end)) if tk.lows[i] not in _names.FILLERS]
     else:
         kept = list(once or range(first, end))
     wake = _wake_word(tk, kept)
-    for a, b in tagger.spans(tagger.decode(rows)):
+    for a, b in tagger.spans(labels):
         if once is not None:
             a, b = once[a] - first, once[b - 1] + 1 - first
         if not cased and b - a == 1 and _place_or_degree(tagger, tk, first, first + a):
@@ -227,7 +247,7 @@ def _tag_line(
                     continue
                 piece = (tk.starts[wake + 1], piece[1], piece[2], piece[3])
             spans.append(piece)
-    spans.extend(_slot_names(tagger, tk, kept, cased, question))
+    spans.extend(_slot_names(tagger, tk, kept, cased, ln.question))
     if once is not None:  # a name said twice ("call theo theo") is covered twice
         spans = [_through_repeats(tk, span, end) for span in spans]
     return spans
