@@ -269,3 +269,27 @@ def test_batched_lines_get_the_findings_of_tagging_each_line(order: list[str]) -
         assert batched == names.detect_names_learned(text, tk)
     finally:
         NameTagger.tag_batch = one_by_one  # type: ignore[method-assign]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from([*VOCABULARY, "alexa", "june", "Bill", "grace", "I", "doctor", "okafor"])))
+def test_slot_rules_visit_every_word_that_may_be_a_given_name(words: list[str]) -> None:
+    """`_slot_names` visits only the words `_given_names` lets through (and those after a title): every
+    word `_first_name` takes must be among them."""
+    t = tagger()
+    tk = Tokens(" ".join(words))
+    given = names._given_names(t)
+    for cased in (True, False):
+        for i in range(tk.n):
+            if names._first_name(t, tk, i, cased):
+                assert given[tk.lows[i]]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from(["a", "b", "A", "c", "-", "1", "a1"]), max_size=30),
+    st.sets(st.sampled_from("abc-1")),
+)
+def test_positions_equal_a_scan_of_the_tokens(words: list[str], wanted: set[str]) -> None:
+    tk = Tokens(" ".join(words))
+    assert tk.positions(wanted) == [i for i, low in enumerate(tk.lows) if low in wanted]

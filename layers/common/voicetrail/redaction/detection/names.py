@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections.abc import Sequence
+from itertools import compress
 from operator import eq
 
 import voicetrail.redaction._names as _names
@@ -372,6 +373,37 @@ def _wake_word(tk: Tokens, kept: list[int]) -> int | None:
     return None
 
 
+class _GivenNames(dict[str, bool]):
+    """lower-case word -> whether `_first_name` may hold for it (the word alone, before type and case are
+    looked at), computed on first use: `map(given.__getitem__, lows)` runs in C for known words."""
+
+    __slots__ = ("tagger",)
+
+    def __init__(self, tagger: _names.NameTagger) -> None:
+        super().__init__()
+        self.tagger = tagger
+
+    def __missing__(self, low: str) -> bool:
+        if len(self) > 50_000:  # bounded: a call reuses a small vocabulary
+            self.clear()
+        given = self[low] = (
+            len(low) >= 2
+            and low not in _names.NEVER_NAME
+            and low not in WAKE_WORDS
+            and "F" in self.tagger.cached_flags(low)
+        )
+        return given
+
+
+_GIVEN: list[_GivenNames] = []  # of the tagger in use
+
+
+def _given_names(tagger: _names.NameTagger) -> _GivenNames:
+    if not _GIVEN or _GIVEN[0].tagger is not tagger:
+        _GIVEN[:] = [_GivenNames(tagger)]
+    return _GIVEN[0]
+
+
 def _first_name(tagger: _names.NameTagger, tk: Tokens, i: int, cased: bool) -> bool:
     """A word that name lists know as a given name, written as a name on a cased line."""
     low, raw = tk.lows[i], tk.raws[i]
@@ -399,16 +431,27 @@ def _slot_names(
     word weights pull towards "no name"; the word must be in the given-name lists."""
     out: list[Span] = []
     lows = tk.lows
-    words = [i for i in kept if tk.types[i] == "W"]
-    if (
-        question in ("NAME", "WHO")
-        and 1 <= len(words) <= 2
-        and len(kept) <= len(words) + 2
-        and all(_first_name(tagger, tk, i, cased) and lows[i] not in RELATIONS for i in words)
-    ):
-        return [(tk.starts[words[0]], tk.ends[words[-1]], "name", 58)]
+    if question in ("NAME", "WHO"):
+        words = [i for i in kept if tk.types[i] == "W"]
+        if (
+            1 <= len(words) <= 2
+            and len(kept) <= len(words) + 2
+            and all(_first_name(tagger, tk, i, cased) and lows[i] not in RELATIONS for i in words)
+        ):
+            return [(tk.starts[words[0]], tk.ends[words[-1]], "name", 58)]
+    # Every rule below ends in `_first_name` of one word, but the title rule of a transcript: only the ranks
+    # of words that may pass it, and of words after a title, are visited (found in C), most lines none.
+    kept_lows = list(map(lows.__getitem__, kept))
+    given = _given_names(tagger)
+    ranks = list(compress(range(len(kept)), map(given.__getitem__, kept_lows)))
+    if not cased and not TITLES.isdisjoint(kept_lows):
+        after_title = [r + 1 for r in compress(range(len(kept)), map(TITLES.__contains__, kept_lows))]
+        ranks = sorted({*ranks, *after_title})
+    if not ranks:
+        return out
     mid_capitals: bool | None = None  # decided on the first word that needs it
-    for r in range(len(kept) - 1):
+    # the rules of this loop name the word at rank r or r + 1
+    for r in sorted({q for c in ranks for q in (c - 1, c) if 0 <= q < len(kept) - 1}):
         opens = r == 0 or lows[kept[r - 1]] in _SENTENCE_PUNCT
         # a person opening the turn or a sentence, then what they did: "Dawn requested $30 from you"
         if opens and lows[kept[r + 1]] in SUBJECT_VERBS:
@@ -431,7 +474,9 @@ def _slot_names(
             ):
                 out.append((tk.starts[i], tk.ends[i], "name", 58))
     raws = tk.raws
-    for r in range(1, len(kept)):
+    for r in ranks:  # the rules of this loop name the word at rank r
+        if not 1 <= r < len(kept):
+            continue
         i = kept[r]
         if cased and not raws[i][:1].isupper():
             continue  # on a written line every rule below ends in a capitalised given name (`_first_name`)

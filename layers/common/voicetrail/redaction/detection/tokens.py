@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from itertools import accumulate, compress
 from operator import itemgetter, sub
@@ -163,14 +164,11 @@ class Tokens:
         instead of every token: one index per text, built on first use."""
         index = self._index
         if index is None:
-            index = {}
-            for i, low in enumerate(self.lows):
-                found = index.get(low)
-                if found is None:
-                    index[low] = [i]
-                else:
-                    found.append(i)
-            self._index = index
+            # each token's index appended to its word's list in C, not in a Python loop over the tokens:
+            # `list.append(index[low], i)` for every token in order, `any` driving the map (append gives None)
+            grouped: defaultdict[str, list[int]] = defaultdict(list)
+            any(map(list.append, map(grouped.__getitem__, self.lows), range(self.n)))
+            index = self._index = dict(grouped)
         out: list[int] = []
         for word in words:
             found = index.get(word)
