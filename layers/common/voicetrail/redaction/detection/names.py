@@ -215,13 +215,14 @@ class _Line:
     def __init__(self, tk: Tokens, first: int, end: int, start: int, cased: bool, question: str) -> None:
         self.first, self.end, self.start, self.cased, self.question = first, end, start, cased, question
         # most lines hold no hesitation: their kept tokens are all of them (or all said once), built in C
-        self.hesitates = not _names.FILLERS.isdisjoint(tk.lows[first:end])
+        lows = tk.lows[first:end]
+        self.hesitates = not _names.FILLERS.isdisjoint(lows)
         self.once = once = said_once(tk.lows, tk.types, first, end, self.hesitates)
         self.raws: Sequence[str]
         self.lows: Sequence[str]
         self.types: Sequence[str]
         if once is None:
-            self.raws, self.lows, self.types = tk.raws[first:end], tk.lows[first:end], tk.types[first:end]
+            self.raws, self.lows, self.types = tk.raws[first:end], lows, tk.types[first:end]
         else:  # a stutter is read as said once: "in houston houston" is no first name and surname
             self.raws = [tk.raws[i] for i in once]
             self.lows = [tk.lows[i] for i in once]
@@ -236,8 +237,10 @@ def _line_names(tagger: _names.NameTagger, tk: Tokens, ln: _Line, labels: list[i
         kept = [i for i in (once or range(first, end)) if tk.lows[i] not in _names.FILLERS]
     else:
         kept = list(once or range(first, end))
-    wake = _wake_word(tk, kept)
+    wake: int | None = -1  # the wake word, looked for at the first name the tagger found
     for a, b in tagger.spans(labels):
+        if wake == -1:
+            wake = _wake_word(tk, kept)
         if once is not None:
             a, b = once[a] - first, once[b - 1] + 1 - first
         if not cased and b - a == 1 and _place_or_degree(tagger, tk, first, first + a):
@@ -620,7 +623,7 @@ def _machine_value(line: str) -> bool:
     """One word with digits or URL/ID punctuation ("inboundPhoneCall" stays in, "wss://...", "CA79cb..."
     and "2026-11-25T14:00" are out): metadata fields of every webhook, never a person's name. Three linear
     scans (a single `\\S*[...]\\S*` pattern backtracks quadratically over a long word)."""
-    if _SPACE.search(line) is not None:
+    if " " in line or _SPACE.search(line) is not None:  # most lines have a space, found without the regex
         return False
     return _MACHINE_CHAR.search(line) is not None or _LOCALE.fullmatch(line) is not None
 
