@@ -3,11 +3,14 @@ cannot hide a value, and text without them is redacted exactly as before."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from voicetrail.redaction import redact, redact_turns
+from voicetrail.redaction.detection import view
 from voicetrail.redaction.detection.view import build_view
 from voicetrail.redaction.types import Turn
 
@@ -212,3 +215,18 @@ def test_the_look_alike_table_is_the_generated_one() -> None:
     assert table == build()
     assert table["\u0430"] == "a" and table["\u041e"] == "O"  # Cyrillic a and O
     assert not any(ch.isdecimal() for ch in table)  # digits are mapped by value, never folded
+
+
+def test_the_shapes_of_ascii_characters_are_what_the_look_alike_patterns_see() -> None:
+    for c in range(128):
+        shape = chr(c).translate(view._SHAPES)
+        assert (shape != " ") == bool(re.match(r"\w", chr(c))), c
+        assert (shape == "0") == bool(re.match(r"[0-9]", chr(c))), c
+        assert (shape == "L") == (chr(c) in "OoIl"), c
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="0123456789OoIlLx _-./", max_size=40))
+def test_look_alike_digits_fold_as_the_pattern_scans_fold(text: str) -> None:
+    """The shapes' shortcut skips the scans only when they would change nothing."""
+    assert view._fold_digit_lookalikes(text) == view._fold_digit_lookalikes_scan(text)
