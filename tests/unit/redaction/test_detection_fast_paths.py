@@ -10,10 +10,11 @@ IBAN detector's quick search for an opening never rules out a place the full pat
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from voicetrail.redaction.detection import ibans
+from voicetrail.redaction.detection import emails, ibans
 from voicetrail.redaction.detection.pipeline import merge
 from voicetrail.redaction.detection.tokens import TOKEN_RE, Span, Tokens, classify_token
 
@@ -95,3 +96,40 @@ def test_merge_equals_merging_after_one_sort_by_start_and_longest(spans: list[Sp
         else:
             merged.append(s)
     assert merge(list(spans)) == merged
+
+
+_EMAIL_PIECES = [
+    "email",
+    "e-mail",
+    "E-MAIL",
+    "eMail",
+    "mail",
+    "gmail",
+    " is ",
+    ":",
+    " me ",
+    " at ",
+    " to ",
+    "it's",
+]
+_EMAIL_PIECES += [" address", " ", "e", "-", "x", "maria", "@", ".com", " dot ", "DOT", "com", "\u0130", "\n"]
+_EMAIL_PIECES += ["jo at gmail dot com", "JO AT GMAIL DOT NET", "jo@gmail.com"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(_EMAIL_PIECES), max_size=20))
+def test_email_cues_equal_the_scan_of_the_pattern(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    assert [m.span() for m in emails._email_cues(text)] == [
+        m.span() for m in emails._EMAIL_CUE.finditer(text)
+    ]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(_EMAIL_PIECES), max_size=20))
+def test_emails_found_without_dot_equal_those_of_the_full_pattern(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    fast = emails.detect_emails(text)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(emails, "_PERIOD_TLD", emails._DOT_TLD)
+        assert fast == emails.detect_emails(text)

@@ -27,6 +27,9 @@ _EMAIL_SPOKEN = LazyPattern(
 )
 # "dot com" / ".com": any word, then a set look-up (a 100-word alternation costs ~1.5 ms of cold start)
 _DOT_TLD = re.compile(r"(?:\bdot\s+|\.)([a-z]{2,13})\b", re.IGNORECASE)
+# The same without "dot": a pattern that opens with a literal is scanned ~20 times faster, and an ASCII text
+# without "dot" in any case gives the same matches.
+_PERIOD_TLD = re.compile(r"\.([a-z]{2,13})\b", re.IGNORECASE)
 _TLD_SET = frozenset(TLDS.split("|"))
 _TYPED_AT = re.compile(r"\S@\S")
 _LAST_WORD = re.compile(r"([A-Za-z0-9']+)$")
@@ -48,7 +51,8 @@ def detect_emails(text: str) -> list[Span]:
             typed_ends.add(m.end())
             done = m.end()
         at = text.find("@", at + 1)
-    for tld in _DOT_TLD.finditer(text):
+    lowered = text.lower() if text.isascii() else None  # ASCII: lower-casing maps letter for letter
+    for tld in (_DOT_TLD if lowered is None or "dot" in lowered else _PERIOD_TLD).finditer(text):
         if tld.end() in typed_ends or tld.group(1).lower() not in _TLD_SET:
             continue  # a typed address already found needs no spoken reading
         # a spoken address always ends in "dot com"/".com" with "at" shortly before: search only there
@@ -89,9 +93,31 @@ _EMAIL_PREFIX_TOKEN = re.compile(r"[a-z0-9][a-z0-9_.+'-]*", re.IGNORECASE)
 _MAX_PREFIX_TOKENS = 12
 
 
+def _email_cues(text: str) -> list[re.Match[str]]:
+    """`_EMAIL_CUE.finditer(text)`. Every cue opens with "email" or "e-mail": in an ASCII text the pattern
+    is tried only one and two characters before each "mail" (in any case), left to right without overlap,
+    not scanned over every position (~20 ms a megabyte)."""
+    if not text.isascii():
+        return list(_EMAIL_CUE.finditer(text))
+    lowered = text.lower()  # ASCII: letter for letter, so offsets stay
+    cues: list[re.Match[str]] = []
+    done = 0
+    at = lowered.find("mail")
+    while at >= 0:
+        for start in (at - 2, at - 1):
+            if start >= done and lowered.startswith("e-" if start == at - 2 else "e", start):
+                m = _EMAIL_CUE.match(text, start)
+                if m is not None:
+                    cues.append(m)
+                    done = m.end()
+                    break
+        at = lowered.find("mail", at + 4)
+    return cues
+
+
 def detect_email_prefixes(text: str) -> list[Span]:
     spans: list[Span] = []
-    for cue in _EMAIL_CUE.finditer(text):
+    for cue in _email_cues(text):
         position, end, tokens, spoken_separator = cue.end(), cue.end(), 0, False
         first = True
         while tokens < _MAX_PREFIX_TOKENS:
