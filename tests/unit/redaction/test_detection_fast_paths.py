@@ -14,7 +14,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from voicetrail.redaction.detection import emails, ibans
+from voicetrail.redaction.detection import addresses, emails, ibans
 from voicetrail.redaction.detection.pipeline import merge
 from voicetrail.redaction.detection.tokens import TOKEN_RE, Span, Tokens, classify_token
 
@@ -133,3 +133,14 @@ def test_emails_found_without_dot_equal_those_of_the_full_pattern(pieces: list[s
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(emails, "_PERIOD_TLD", emails._DOT_TLD)
         assert fast == emails.detect_emails(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(["P.O. ", "p o ", "PO", " ", "box ", "BOX", "Box", "bo", "x", "12", "\u0130"]))
+)
+def test_po_boxes_equal_the_scan_of_the_pattern(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    assert [m.span() for m in addresses._po_boxes(text)] == [
+        m.span() for m in addresses._PO_BOX.finditer(text)
+    ]

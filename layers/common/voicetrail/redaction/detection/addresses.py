@@ -62,6 +62,14 @@ _COUNTRY_FIRST = frozenset(words[0] for words in COUNTRIES)
 _PO_BOX = re.compile(r"\bp\.?\s?o\.?\s+box\s+", re.IGNORECASE)
 
 
+def _po_boxes(text: str) -> list[re.Match[str]]:
+    """`_PO_BOX.finditer(text)`; every match holds "box", so an ASCII text without it in any case skips the
+    scan (~20 ms a megabyte)."""
+    if text.isascii() and "box" not in text.lower():
+        return []
+    return list(_PO_BOX.finditer(text))
+
+
 def detect_addresses(text: str, tk: Tokens, runs: list[Run]) -> list[Span]:
     spans: list[Span] = []
     run_by_last = {r.last: r for r in runs}
@@ -86,7 +94,7 @@ def detect_addresses(text: str, tk: Tokens, runs: list[Run]) -> list[Span]:
         end_tok = tail_end(tk, s + 1, run_first)
         spans.append((run.start, tk.ends[end_tok - 1], "address", 80))
 
-    for m in _PO_BOX.finditer(text):
+    for m in _po_boxes(text):
         i = tk.index_at(m.end())
         if i in run_first:
             end = tail_end(tk, run_first[i].last + 1, run_first)
