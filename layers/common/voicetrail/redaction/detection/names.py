@@ -195,15 +195,17 @@ def detect_names_learned(text: str, tk: Tokens, *, remember: bool = True) -> lis
     labels = tagger.tag_batch([(ln.raws, ln.lows, ln.types, ln.cased, ln.question) for ln in lines])
     found = [_line_names(tagger, tk, ln, y) for ln, y in zip(lines, labels, strict=True)]
     spans: list[Span] = []
+    tagged: list[Span] = []  # the findings where each line was tagged: a line's copies hold no new word
     for start, index in order:
         ln = lines[index]
         if ln.start == start:  # the line where it was tagged
             spans.extend(found[index])
+            tagged.extend(found[index])
         else:
             shift = start - ln.start
             spans.extend([(a + shift, b + shift, kind, p) for a, b, kind, p in found[index]])
     if spans:
-        spans.extend(_repeated_mentions(tagger, tk, spans))
+        spans.extend(_repeated_mentions(tagger, tk, spans, tagged))
     return spans
 
 
@@ -331,14 +333,19 @@ def _through_repeats(tk: Tokens, span: Span, end: int) -> Span:
 _MAX_LEARNT_WORDS = 200
 
 
-def _repeated_mentions(tagger: _names.NameTagger, tk: Tokens, spans: list[Span]) -> list[Span]:
+def _repeated_mentions(
+    tagger: _names.NameTagger, tk: Tokens, spans: list[Span], learn_from: list[Span] | None = None
+) -> list[Span]:
     """Other mentions, anywhere in the text, of name words found in it ("Theo" tagged when he was paid is
     also "theo" in "theo never answered" three turns later): the call's own context. Only words the name
     lists hold and the English word lists do not, at least three letters long, so that a word the tagger
-    took wrongly in one turn ("Noted") or a name that is also a word ("Grace") does not spread."""
+    took wrongly in one turn ("Noted") or a name that is also a word ("Grace") does not spread.
+
+    `learn_from`: the spans, in order, without those that cover the same words as an earlier one (a
+    repeated line's), which teach nothing new; all spans by default."""
     found = {(s, e) for s, e, _, _ in spans}
     learnt: set[str] = set()
-    for s, _e, _, _ in spans:
+    for s, _e, _, _ in spans if learn_from is None else learn_from:
         k = tk.index_at(s)
         while k < tk.n and tk.starts[k] < _e:
             low = tk.lows[k]
