@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -293,3 +294,44 @@ def test_slot_rules_visit_every_word_that_may_be_a_given_name(words: list[str]) 
 def test_positions_equal_a_scan_of_the_tokens(words: list[str], wanted: set[str]) -> None:
     tk = Tokens(" ".join(words))
     assert tk.positions(wanted) == [i for i, low in enumerate(tk.lows) if low in wanted]
+
+
+class _EveryWord(dict[str, bool]):
+    """Takes every word for a possible given name: the slot rules then visit every word, as plainly."""
+
+    def __missing__(self, key: str) -> bool:
+        return True
+
+
+SLOT_LINES = [
+    *BATCH_LINES,
+    "call Will",
+    "ok, hi will",
+    "pay bill",
+    "Thanks Hope!",
+    "did june call back",
+    "is frank still working there",
+    "doctor okafor said so",
+    "mr cleaver and ms smith",
+    "see ms cleaver today",
+    "My daughter Hope is here.",
+    "Is Grace still working there?",
+    "Dawn requested $30 from you",
+    "uh Maria",
+    "text Grace good night",
+    "send one hundred fifty dollars to june",
+    "Faith",
+]
+
+
+@settings(max_examples=100, deadline=None)
+@given(order=st.lists(st.sampled_from(SLOT_LINES), min_size=1, max_size=12))
+def test_the_given_name_shortcuts_find_what_visiting_every_word_finds(order: list[str]) -> None:
+    """Lines without a tagged name or a possible given name skip the slot rules, and the rules visit only
+    the possible given names (and words after a title): visiting every word finds the same."""
+    text = "\n".join(order)
+    tk = Tokens(text)
+    fast = names.detect_names_learned(text, tk)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(names, "_given_names", lambda tagger: _EveryWord())
+        assert fast == names.detect_names_learned(text, tk)

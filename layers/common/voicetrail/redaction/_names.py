@@ -627,7 +627,7 @@ class NameTagger:
             _PairMargins(lambda a, b: self._right_margin(a, b, False)),
             _PairMargins(lambda a, b: self._right_margin(a, b, True)),
         )
-        self._margin_turn: dict[tuple[str, str, int], list[complex]] = {}
+        self._margin_turn: dict[tuple[str, int, int], list[complex]] = {}  # (question, words, tokens)
 
     @classmethod
     def load(cls, weights_path: str = WEIGHTS_PATH, gazetteer_path: str = GAZETTEER_PATH) -> NameTagger:
@@ -863,8 +863,9 @@ class NameTagger:
             places[cased].append((j, len(keys), n))
             keys += map(ids.__getitem__, zip(raws, lows, kinds, strict=True))
             keys += _EDGES
-            nb = _length_bucket(n - kinds.count("P"))
-            at[cased].extend(self._margin_turn.get((question, nb, n)) or self._turn_margins(question, nb, n))
+            words = n - kinds.count("P")
+            turn_at = self._margin_turn.get((question, words, n))
+            at[cased].extend(turn_at or self._turn_margins(question, words, n))
             if not _PERSON_VERBS.isdisjoint(lows) and not _PREPOSITIONS.isdisjoint(lows):
                 verbs.append((cased, len(keys) - n - 2, lows))
         get = self.state.get
@@ -900,13 +901,15 @@ class NameTagger:
                 out[j] = sums[slot - 2 : slot - 2 + n]
         return out
 
-    def _turn_margins(self, question: str, nb: str, n: int) -> list[complex]:
-        """The turn weights of n tokens as margins (position 0, 1, 2, then later), and two edge slots."""
+    def _turn_margins(self, question: str, words: int, n: int) -> list[complex]:
+        """The turn weights of n tokens, `words` of them no punctuation, as margins (position 0, 1, 2, then
+        later), and two edge slots."""
+        nb = _length_bucket(words)
         vecs = self._turn_score.get((question, nb)) or self._turn(question, nb)
         first, second, third, later = map(_margin, vecs)
         margins = [first, second, third][:n] + [later] * (n - 3) + [0j, 0j]
         if n <= 64:  # most turns are short: the few lengths are kept
-            self._margin_turn[(question, nb, n)] = margins
+            self._margin_turn[(question, words, n)] = margins
         return margins
 
     def _own_margin(self, token: int, cased: bool) -> complex:

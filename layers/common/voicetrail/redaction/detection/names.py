@@ -234,13 +234,22 @@ class _Line:
 def _line_names(tagger: _names.NameTagger, tk: Tokens, ln: _Line, labels: list[int]) -> list[Span]:
     """The names in a line given the tagger's labels of its tokens: the tagger's, then the slot rules'."""
     first, end, once, cased = ln.first, ln.end, ln.once, ln.cased
+    tagged = tagger.spans(labels)
+    if (
+        not tagged
+        and not any(map(_given_names(tagger).__getitem__, ln.lows))
+        and (cased or TITLES.isdisjoint(ln.lows))
+    ):
+        # no name tagged, and no word the slot rules could take (see `_slot_names`; the tagger's tokens
+        # hold the line's kept ones): most lines end here, without the lists below
+        return []
     spans: list[Span] = []
     if ln.hesitates:
         kept = [i for i in (once or range(first, end)) if tk.lows[i] not in _names.FILLERS]
     else:
         kept = list(once or range(first, end))
     wake: int | None = -1  # the wake word, looked for at the first name the tagger found
-    for a, b in tagger.spans(labels):
+    for a, b in tagged:
         if wake == -1:
             wake = _wake_word(tk, kept)
         if once is not None:
