@@ -335,3 +335,11 @@ def test_the_given_name_shortcuts_find_what_visiting_every_word_finds(order: lis
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(names, "_given_names", lambda tagger: _EveryWord())
         assert fast == names.detect_names_learned(text, tk)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="abcXYZ1'\u00e9\u00c9-", max_size=10))
+def test_a_word_with_a_lower_case_tail_is_no_code_word(raw: str) -> None:
+    """`_name_pieces` skips the code-word search when the word past its third character is lower case."""
+    if raw[3:].islower():
+        assert names._CODE_WORD.search(raw) is None

@@ -219,7 +219,9 @@ class _Line:
         # most lines hold no hesitation: their kept tokens are all of them (or all said once), built in C
         lows = tk.lows[first:end]
         self.hesitates = not _names.FILLERS.isdisjoint(lows)
-        self.once = once = said_once(tk.lows, tk.types, first, end, self.hesitates)
+        # without hesitations, no two equal neighbours means no stutter (`said_once`), found in C here
+        stutters = self.hesitates or any(map(eq, lows, lows[1:]))
+        self.once = once = said_once(tk.lows, tk.types, first, end, self.hesitates) if stutters else None
         self.raws: Sequence[str]
         self.lows: Sequence[str]
         self.types: Sequence[str]
@@ -652,7 +654,8 @@ def _name_pieces(tk: Tokens, i: int, j: int) -> list[Span]:
         boundary = (
             m == j
             or tk.types[m] in ("N", "A", "X")  # digits are never part of a name
-            or _CODE_WORD.search(tk.raws[m]) is not None
+            # a capital after three lower-case letters: none when the tail past the third is lower case
+            or (not tk.raws[m][3:].islower() and _CODE_WORD.search(tk.raws[m]) is not None)
             or tk.lows[m] in _NAME_BREAKS
             or (tk.lows[m] in _names.NEVER_NAME and not _initial(tk, start, m))
             or tk.raws[m] in US_STATE_CODES  # "Duluth, MN"
