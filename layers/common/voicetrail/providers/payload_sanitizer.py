@@ -36,8 +36,8 @@ from voicetrail.providers.vapi.sanitize import (
     META,
     URL_MARKER,
     SanitizedMessage,
-    _blank_text,
     _name_parts,
+    _Walk,  # the same zone rules as Vapi's: one state of one sanitisation
 )
 from voicetrail.redaction import DEFAULT_POLICY, RedactionPolicy, redact
 from voicetrail.redaction.learnt_names import learnt_names_pattern
@@ -78,30 +78,6 @@ class PayloadSpec:
     json_text: frozenset[str]  # strings that hold JSON (tool arguments and results): walked decoded
     arguments: frozenset[str]  # containers whose values are masked by their key's PII kind
     second_pass: frozenset[str]  # long free text worth the optional remote second pass
-
-
-@dataclass
-class _Walk:
-    """The state of one sanitisation: how text of each zone is treated, and what was found."""
-
-    redact_rule: Callable[[str, bool], str]
-    policy: Callable[[], bool]
-    findings: Counter[str]
-    learnt: set[str]
-    content_kept: bool = False
-    decision: bool | None = None
-
-    def text(self, value: str, zone: str, *, deep: bool) -> str:
-        if zone != CONTENT:
-            return self.redact_rule(value, False)
-        if not value.strip():
-            return value
-        if self.decision is None:
-            self.decision = bool(self.policy())
-        if not self.decision:
-            return _blank_text(value)
-        self.content_kept = True
-        return self.redact_rule(value, deep)
 
 
 @dataclass
