@@ -144,69 +144,147 @@ _NAME_BREAKS = frozenset(
 
 
 def detect_names_learned(text: str, tk: Tokens, *, remember: bool = True) -> list[Span]:
-    """Names found by the CRF tagger, one line (turn) at a time, with the previous line as context
-    (`remember=False`: every line tagged afresh, for tests of the memo below)."""
-    if tk.n == 0:
-        return []
-    tagger: _names.NameTagger | None = None  # loaded on the first line worth tagging
-    # A line's names depend on its own text and on the previous line's question only (tokens never cross a
-    # line, and every rule reads the line's own tokens): a line seen again with the same question gets its
-    # findings again, shifted, without tagging. Transcripts repeat many lines ("AI: Is there anything else
-    # I can help with?", "User: Yes."). Kept for this text only, so no transcript outlives the call.
-    seen: dict[tuple[str, str], int] = {}  # -> index in `lines`
-    lines: list[_Line] = []  # the lines to tag, each once
-    order: list[tuple[int, int]] = []  # (line start, index in `lines`) of every tagged line, in text order
-    questions: dict[str, str] = {}
-    line_start, k = 0, 0
-    previous: str | None = None
-    while True:
-        newline = text.find("\n", line_start)
-        line_end = len(text) if newline < 0 else newline
-        first = k
-        k = bisect_left(tk.starts, line_end, k)  # the line's tokens: first..k-1
-        line = text[line_start:line_end]
-        if k > first and "W" in tk.types[first:k] and not _machine_value(line):
-            tagger = tagger or _names.tagger()
-            if previous is None and " " not in line.strip() and not _known_names(tagger, tk, first, k):
-                # one word alone, no question before it: "twilio", "inboundPhoneCall" are metadata values;
-                # only a word the name lists know ("Maria") is taken for a name there
-                line_start = newline + 1
-                if newline < 0:
-                    break
+    """Names found by the CRF tagger, one line (turn) at a time, with the previous line as context, and
+    the other mentions of the name words learnt (`remember=False`: every line tagged afresh, for tests of
+    the memo in `NameMemory`). A long text is read in windows (see `pipeline`) with one `NameMemory`."""
+    memory = NameMemory(remember=remember)
+    spans = memory.tag_lines(text, tk, 0, len(text))
+    return spans + mentions(tk, memory.learnt, spans, 0, len(text))
+
+
+class NameMemory:
+    """What the name tagger carries from one line of a text to the next, so that a text read window by
+    window gets the names it gets when read whole: the previous line (its question is the next line's
+    context), the findings of every line tagged so far, and the name words learnt.
+
+    A line's names depend on its own text and on the previous line's question only (tokens never cross a
+    line, and every rule reads the line's own tokens): a line seen again with the same question gets its
+    findings again, shifted, without tagging. Transcripts repeat many lines ("AI: Is there anything else
+    I can help with?", "User: Yes."). Kept for one text only, so no transcript outlives the call."""
+
+    __slots__ = ("_found", "_questions", "_remember", "_seen", "learnt", "learnt_order", "previous", "tagger")
+
+    def __init__(self, *, remember: bool = True) -> None:
+        self._remember = remember
+        self.tagger: _names.NameTagger | None = None  # loaded on the first line worth tagging
+        self.previous: str | None = None  # the last line tagged
+        self._seen: dict[tuple[str, str], int] = {}  # (line, question) -> index in `_found`
+        self._found: list[list[Span]] = []  # each line's findings, offsets from its start
+        self._questions: dict[str, str] = {}
+        # the name words to look for again (`mentions`): the first _MAX_LEARNT_WORDS the findings taught,
+        # and the order they were learnt in
+        self.learnt: set[str] = set()
+        self.learnt_order: list[str] = []
+
+    def tag_lines(self, text: str, tk: Tokens, start: int, stop: int) -> list[Span]:
+        """The tagger's names in the lines of `text` that start in start..stop-1 (`start` opens a line, and
+        the lines before it in the text were read through this memory, in order)."""
+        lines: list[_Line] = []  # the lines to tag here, each once
+        order: list[tuple[int, int]] = []  # (line start, index in `_found`) of every tagged line, in order
+        fresh = len(self._found)  # `_found` entries from here on are the lines in `lines`
+        line_start, k = start, tk.index_at(start)
+        while line_start < stop:
+            newline = text.find("\n", line_start)
+            line_end = len(text) if newline < 0 else newline
+            first = k
+            k = bisect_left(tk.starts, line_end, k)  # the line's tokens: first..k-1
+            line = text[line_start:line_end]
+            if k > first and "W" in tk.types[first:k] and not _machine_value(line):
+                self.tagger = tagger = self.tagger or _names.tagger()
+                if (
+                    self.previous is None
+                    and " " not in line.strip()
+                    and not _known_names(tagger, tk, first, k)
+                ):
+                    # one word alone, no question before it: "twilio", "inboundPhoneCall" are metadata
+                    # values; only a word the name lists know ("Maria") is taken for a name there
+                    if newline < 0:
+                        break
+                    line_start = newline + 1
+                    continue
+                question = self._question()
+                index = self._seen.get((line, question), -1) if self._remember else -1
+                if index < 0:
+                    index = self._seen[(line, question)] = len(self._found)
+                    self._found.append([])
+                    lines.append(_Line(tk, first, k, line_start, _names.is_cased(line), question))
+                order.append((line_start, index))
+                self.previous = line
+            if newline < 0:
+                break
+            line_start = newline + 1
+        if not order or self.tagger is None:  # the tagger is loaded once a line is tagged
+            return []
+        tagger = self.tagger
+        if lines:
+            # every new line's labels at once: the emissions are summed in a few C-level passes
+            labels = tagger.tag_batch([(ln.raws, ln.lows, ln.types, ln.cased, ln.question) for ln in lines])
+            for offset, (ln, y) in enumerate(zip(lines, labels, strict=True)):
+                at = ln.start
+                self._found[fresh + offset] = [
+                    (a - at, b - at, kind, p) for a, b, kind, p in _line_names(tagger, tk, ln, y)
+                ]
+        spans: list[Span] = []
+        for line_start, index in order:
+            found = self._found[index]
+            if not found:
                 continue
-            if previous is None:
-                question = "0"
-            else:
-                question = questions.get(previous) or questions.setdefault(
-                    previous, _names.question_type(previous)
-                )
-            index = seen.get((line, question), -1) if remember else -1
-            if index < 0:
-                index = seen[(line, question)] = len(lines)
-                lines.append(_Line(tk, first, k, line_start, _names.is_cased(line), question))
-            order.append((line_start, index))
-            previous = line
-        if newline < 0:
-            break
-        line_start = newline + 1
-    if tagger is None or not lines:
+            shifted = [(a + line_start, b + line_start, kind, p) for a, b, kind, p in found]
+            if index >= fresh and lines[index - fresh].start == line_start:
+                # the line where it was tagged: a line's copies hold no new word
+                self._learn(tagger, tk, shifted)
+            spans.extend(shifted)
+        return spans
+
+    def _question(self) -> str:
+        previous = self.previous
+        if previous is None:
+            return "0"
+        return self._questions.get(previous) or self._questions.setdefault(
+            previous, _names.question_type(previous)
+        )
+
+    def _learn(self, tagger: _names.NameTagger, tk: Tokens, spans: list[Span]) -> None:
+        """Learn the name words of `spans`: only words the name lists hold and the English word lists do
+        not, at least three letters long, so that a word the tagger took wrongly in one turn ("Noted") or a
+        name that is also a word ("Grace") does not spread."""
+        learnt = self.learnt
+        for s, e, _, _ in spans:
+            if len(learnt) >= _MAX_LEARNT_WORDS:
+                return
+            k = tk.index_at(s)
+            while k < tk.n and tk.starts[k] < e:
+                low = tk.lows[k]
+                if tk.types[k] == "W" and len(low) >= 3 and low not in _names.NEVER_NAME:
+                    flags = tagger.cached_flags(low)
+                    if ("F" in flags or "L" in flags) and "W" not in flags and low not in learnt:
+                        learnt.add(low)
+                        self.learnt_order.append(low)
+                k += 1
+
+
+def mentions(tk: Tokens, words: set[str], tagged: list[Span], start: int, stop: int) -> list[Span]:
+    """Other mentions, in start..stop-1, of name words learnt in the text (`NameMemory.learnt`): "Theo"
+    tagged when he was paid is also "theo" in "theo never answered" three turns later, or three turns
+    before: the call's own context. `tagged` holds the tagger's findings in start..stop-1 (a word inside
+    one is no other mention)."""
+    if not words:
         return []
-    # every line's labels at once: the emissions of the whole text are summed in a few C-level passes
-    labels = tagger.tag_batch([(ln.raws, ln.lows, ln.types, ln.cased, ln.question) for ln in lines])
-    found = [_line_names(tagger, tk, ln, y) for ln, y in zip(lines, labels, strict=True)]
-    spans: list[Span] = []
-    tagged: list[Span] = []  # the findings where each line was tagged: a line's copies hold no new word
-    for start, index in order:
-        ln = lines[index]
-        if ln.start == start:  # the line where it was tagged
-            spans.extend(found[index])
-            tagged.extend(found[index])
-        else:
-            shift = start - ln.start
-            spans.extend([(a + shift, b + shift, kind, p) for a, b, kind, p in found[index]])
-    if spans:
-        spans.extend(_repeated_mentions(tagger, tk, spans, tagged))
-    return spans
+    covered = sorted((s, e) for s, e, _, _ in tagged)
+    out: list[Span] = []
+    j = 0
+    for i in tk.positions(words):  # the words' tokens in order, from the index: not every token
+        if tk.types[i] != "W":
+            continue
+        begin, end = tk.starts[i], tk.ends[i]
+        if not start <= begin < stop:
+            continue
+        while j < len(covered) and covered[j][1] <= begin:
+            j += 1
+        if j < len(covered) and covered[j][0] <= begin:
+            continue  # already inside a finding
+        out.append((begin, end, "name", 57))
+    return out
 
 
 class _Line:
@@ -342,46 +420,6 @@ def _through_repeats(tk: Tokens, span: Span, end: int) -> Span:
 # At most this many name words are looked for again (the first found): a call names few people, and the set
 # stays small whatever the text.
 _MAX_LEARNT_WORDS = 200
-
-
-def _repeated_mentions(
-    tagger: _names.NameTagger, tk: Tokens, spans: list[Span], learn_from: list[Span] | None = None
-) -> list[Span]:
-    """Other mentions, anywhere in the text, of name words found in it ("Theo" tagged when he was paid is
-    also "theo" in "theo never answered" three turns later): the call's own context. Only words the name
-    lists hold and the English word lists do not, at least three letters long, so that a word the tagger
-    took wrongly in one turn ("Noted") or a name that is also a word ("Grace") does not spread.
-
-    `learn_from`: the spans, in order, without those that cover the same words as an earlier one (a
-    repeated line's), which teach nothing new; all spans by default."""
-    found = {(s, e) for s, e, _, _ in spans}
-    learnt: set[str] = set()
-    for s, _e, _, _ in spans if learn_from is None else learn_from:
-        k = tk.index_at(s)
-        while k < tk.n and tk.starts[k] < _e:
-            low = tk.lows[k]
-            if tk.types[k] == "W" and len(low) >= 3 and low not in _names.NEVER_NAME:
-                flags = tagger.cached_flags(low)
-                if ("F" in flags or "L" in flags) and "W" not in flags:
-                    learnt.add(low)
-            k += 1
-        if len(learnt) >= _MAX_LEARNT_WORDS:
-            break
-    if not learnt:
-        return []
-    covered = sorted(found)
-    out: list[Span] = []
-    j = 0
-    for i in tk.positions(learnt):  # the learnt words' tokens in order, from the index: not every token
-        if tk.types[i] != "W":
-            continue
-        start, end = tk.starts[i], tk.ends[i]
-        while j < len(covered) and covered[j][1] <= start:
-            j += 1
-        if j < len(covered) and covered[j][0] <= start:
-            continue  # already inside a finding
-        out.append((start, end, "name", 57))
-    return out
 
 
 def _wake_word(tk: Tokens, kept: list[int]) -> int | None:
