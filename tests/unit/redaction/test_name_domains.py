@@ -271,3 +271,27 @@ def test_pii_free_utterances_are_almost_never_touched() -> None:
     touched = [out.text for out in map(redact, data["utterances"]) if out.findings]
     assert len(data["utterances"]) == 138
     assert len(touched) <= 2, touched
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Vapi writes a call's transcript with "AI:" before the assistant's turns
+        (
+            "User: hi there\nAI: Is there anything else I can help you with today?\nUser: no",
+            "User: hi there\nAI: Is there anything else I can help you with today?\nUser: no",
+        ),
+        (
+            "AI: Thank you for calling, this is Rosa. How can I help you today?",
+            "AI: Thank you for calling, this is [NAME]. How can I help you today?",
+        ),
+        ("Is this an AI?", "Is this an AI?"),
+        ("are you an ai or a real person", "are you an ai or a real person"),
+        # the name Ai stays a name with a surname or after a cue
+        ("my name is Ai Tanaka", "my name is [NAME]"),
+        ("Ai Tanaka called yesterday", "[NAME] called yesterday"),
+        ("AI: hello\nUser: my daughter Ai will call", "AI: hello\nUser: my daughter [NAME] will call"),
+    ],
+)
+def test_ai_is_a_word_in_a_voice_ai_call(text: str, expected: str) -> None:
+    assert redact(text).text == expected

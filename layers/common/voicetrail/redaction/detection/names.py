@@ -18,6 +18,7 @@ from voicetrail.redaction.lexicon.name_slots import (
     AUX_FOLLOWERS,
     GREETINGS,
     MESSAGE_VERBS,
+    NOT_A_NAME_ALONE,
     NOT_A_PERSON_AFTER,
     OBJECT_PREPOSITIONS,
     PERSON_PREDICATES,
@@ -337,6 +338,9 @@ def _line_names(tagger: _names.NameTagger, tk: Tokens, ln: _Line, labels: list[i
         if not cased and b - a == 1 and _place_or_degree(tagger, tk, first, first + a):
             continue
         for piece in _name_pieces(tk, first + a, first + b):
+            k = tk.index_at(piece[0])
+            if tk.ends[k] == piece[1] and tk.lows[k] in NOT_A_NAME_ALONE:  # "AI: How can I help?"
+                continue
             if wake is not None and piece[0] == tk.starts[wake]:  # "alexa call Theo": not Alexa
                 if piece[1] == tk.ends[wake] or wake + 1 >= tk.n:
                     continue

@@ -55,6 +55,10 @@ NOT_A_PERSON_AFTER = {
     "give": frozenset(("will", "may", "chance")),
     "gave": frozenset(("will", "may", "chance")),
 }
+# Words the name lists hold that a voice-AI call says as words: "AI" labels the assistant's turns in a
+# transcript ("AI: ..."), and callers ask "am I talking to an AI?". The tagger's name of this one word alone
+# is dropped; with a surname ("Ai Tanaka") or after a cue ("my name is Ai", "my daughter Ai") it stays.
+NOT_A_NAME_ALONE = frozenset(("ai",))
 # Wake words of voice assistants, and what may stand between them and the command.
 WAKE_WORDS = frozenset(("alexa", "siri", "google", "cortana", "bixby", "computer"))
 WAKE_LEADS = frozenset(("hey", "ok", "okay", "hi", "yo"))
