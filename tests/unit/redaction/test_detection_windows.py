@@ -110,9 +110,7 @@ def test_a_number_read_over_more_lines_than_a_margin_holds_is_covered_whole() ->
 
 
 def test_turns_of_a_conversation_in_windows() -> None:
-    turns = [
-        Turn("user" if k % 2 else "assistant", case["text"]) for k, case in enumerate(CASES[:200])
-    ]
+    turns = [Turn("user" if k % 2 else "assistant", case["text"]) for k, case in enumerate(CASES[:200])]
     with _windows(300, 80):
         windowed = redact_turns(turns)
     whole = redact_turns(turns)
