@@ -16,6 +16,7 @@ from voicetrail.redaction.lexicon.dates import MONTHS, WEEKDAYS
 from voicetrail.redaction.lexicon.name_slots import (
     AFTER_PERSON,
     AUX_FOLLOWERS,
+    ENDEARMENTS,
     GREETINGS,
     MESSAGE_VERBS,
     NOT_A_NAME_ALONE,
@@ -335,11 +336,13 @@ def _line_names(tagger: _names.NameTagger, tk: Tokens, ln: _Line, labels: list[i
             wake = _wake_word(tk, kept)
         if once is not None:
             a, b = once[a] - first, once[b - 1] + 1 - first
-        if not cased and b - a == 1 and _place_or_degree(tagger, tk, first, first + a):
-            continue
         for piece in _name_pieces(tk, first + a, first + b):
             k = tk.index_at(piece[0])
-            if tk.ends[k] == piece[1] and tk.lows[k] in NOT_A_NAME_ALONE:  # "AI: How can I help?"
+            if tk.ends[k] == piece[1] and (
+                tk.lows[k] in NOT_A_NAME_ALONE  # "AI: How can I help?"
+                # on a written line only a word written in lower case: "pay Bill" is a person
+                or ((not cased or tk.raws[k].islower()) and _ordinary_word_here(tagger, tk, first, k, end))
+            ):
                 continue
             if wake is not None and piece[0] == tk.starts[wake]:  # "alexa call Theo": not Alexa
                 if piece[1] == tk.ends[wake] or wake + 1 >= tk.n:
@@ -354,28 +357,53 @@ def _line_names(tagger: _names.NameTagger, tk: Tokens, ln: _Line, labels: list[i
 
 # "how long", "too young", "so brown": a word after these is an adjective, whatever the name lists say.
 _DEGREE_WORDS = frozenset({"how", "too", "so", "very", "as"})
+# "a grant", "the bill", "your will": a word after these is a thing, whatever the name lists say ("her" is
+# left out: "tell her grace said hi")
+_DETERMINERS = frozenset(
+    ("a", "an", "the", "this", "that", "these", "those", "my", "your", "his", "its", "our", "their", "some",
+     "any", "no", "every", "each")
+)  # fmt: skip
+# "can you page the nurse", "we bill you": between a subject and an object stands a verb
+_SUBJECTS = frozenset(("i", "you", "we", "they"))
+_OBJECTS = frozenset(
+    ("the", "a", "an", "my", "your", "our", "their", "his", "this", "that", "it", "me", "him", "them", "us")
+)
 # "drive to boston", "the capital of australia", "flights from manila"
 _PLACE_LEADS = frozenset(
     {"to", "in", "from", "of", "near", "at", "around", "into", "via", "toward", "towards"}
 )
 
 
-def _place_or_degree(tagger: _names.NameTagger, tk: Tokens, first: int, i: int) -> bool:
-    """A lone lower-case word the tagger took for a name that the word before makes an adjective or a place.
-    Only ordinary words go after a degree word, and a common given name ("talk to jordan", "a card for
-    georgia") stays a name after a preposition: a person left in clear costs more than a place redacted."""
+def _ordinary_word_here(tagger: _names.NameTagger, tk: Tokens, first: int, i: int, end: int) -> bool:
+    """A lone lower-case word the tagger took for a name that the words around it make an ordinary word:
+    an adjective after a degree word ("how long"), a place after a preposition ("drive to boston"), a thing
+    after an article or a possessive ("we got a grant"), the object of a phrase ("pay cash"), an endearment
+    after a thank-you ("thank you honey"), a verb
+    between a subject and its object ("can you page the nurse"), an idiom ("to be frank"). Each but the
+    phrase and the place needs a word an English word list holds, and a common given name stays a name
+    after a preposition ("talk to jordan", "a card for georgia"): a person left in clear costs more than a
+    word redacted. `first..end-1` are the line's tokens."""
     j = i - 1
     while j >= first and tk.lows[j] in _names.FILLERS:
         j -= 1
     if j < first:
         return False
     prev, low = tk.lows[j], tk.lows[i]
-    if prev in _DEGREE_WORDS:
-        return "W" in tagger.cached_flags(low)
+    if low in NOT_A_PERSON_AFTER.get(prev, ()):
+        return True
+    if low in ENDEARMENTS and (prev in GREETINGS or prev in ("you", ",")):  # "thank you honey"
+        return True
     if prev in _PLACE_LEADS and low in WELL_KNOWN_PLACES:
         flags = tagger.cached_flags(low)
         return "F1" not in flags and "F2" not in flags
-    return False
+    if not (
+        prev in _DEGREE_WORDS
+        or prev in _DETERMINERS
+        or (prev in _SUBJECTS and i + 1 < end and tk.lows[i + 1] in _OBJECTS)
+        or (prev == "be" and j > first and tk.lows[j - 1] == "to")
+    ):
+        return False
+    return "W" in tagger.cached_flags(low)
 
 
 def said_once(
@@ -478,11 +506,33 @@ def _first_name(tagger: _names.NameTagger, tk: Tokens, i: int, cased: bool) -> b
 
 
 def _ends_request(tk: Tokens, kept: list[int], r: int) -> bool:
-    """Nothing after the person but the end of the turn, punctuation, a number or a short tail word."""
+    """Nothing after the person but the end of the turn, punctuation, a number (in digits or words: "pay
+    grace sixty dollars"), a short tail word, or the call asked for ("give faith a call")."""
     if r + 1 >= len(kept):
         return True
     nxt = kept[r + 1]
-    return tk.types[nxt] in ("P", "N", "A") or tk.lows[nxt] in AFTER_PERSON
+    low = tk.lows[nxt]
+    if tk.types[nxt] in ("P", "N", "A") or low in AFTER_PERSON or low in UNITS or low in TEENS or low in TENS:
+        return True
+    return low == "a" and r + 2 < len(kept) and tk.lows[kept[r + 2]] in _CALLS
+
+
+# "give faith a call": what a person is given
+_CALLS = frozenset(("call", "ring", "shout", "buzz", "text", "bell"))
+
+
+def _after_thank_you(tk: Tokens, kept: list[int], r: int) -> bool:
+    """The word at rank r follows "thank you" (and a comma) opening the turn or a clause: "thank you
+    grace", "Thank you, Grace."."""
+    p = r - 1
+    if tk.lows[kept[p]] == ",":
+        p -= 1
+    return (
+        p >= 1
+        and tk.lows[kept[p]] == "you"
+        and tk.lows[kept[p - 1]] == "thank"
+        and (p == 1 or tk.types[kept[p - 2]] == "P")
+    )
 
 
 def _slot_names(
@@ -564,9 +614,11 @@ def _slot_names(
             continue
         elif cased and prev in RELATIONS:
             person = True
+        elif _after_thank_you(tk, kept, r):
+            person = lows[i] not in ENDEARMENTS and _ends_request(tk, kept, r)
         elif prev in GREETINGS and (r == 1 or tk.types[kept[r - 2]] == "P"):
             # "Thanks Hope!", "ok, hi will": a greeting opening the turn or a clause, then the person
-            person = _ends_request(tk, kept, r)
+            person = lows[i] not in ENDEARMENTS and _ends_request(tk, kept, r)
         elif mid_capitals is None or mid_capitals:
             # written text capitalises names, not words: "Is Grace still working there?" ("in May" and
             # "on Sunday" excepted, and lines that capitalise most words, as titles do)

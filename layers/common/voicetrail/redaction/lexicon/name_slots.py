@@ -37,6 +37,9 @@ PERSON_PREDICATES = _words(
 )
 # Greetings and thanks addressing the person after them ("thanks Hope", "hi Will, it's me").
 GREETINGS = _words("hi hello hey thanks thank bye goodbye dear morning evening afternoon cheers")
+# What a greeting or a thank-you calls someone that is no name, though some name lists hold it ("thank you
+# love", "thanks honey").
+ENDEARMENTS = _words("love honey dear sweetie sweetheart darling hun hon babe baby sir madam buddy mate pal")
 # The prepositions that introduce the person after such a verb: "send $60 to X", "share it with X".
 OBJECT_PREPOSITIONS = frozenset(("to", "with", "from", "for"))
 # Words that may follow the person at the end of such a request ("call Will on speaker", "text Hope now").
@@ -56,9 +59,10 @@ NOT_A_PERSON_AFTER = {
     "gave": frozenset(("will", "may", "chance")),
 }
 # Words the name lists hold that a voice-AI call says as words: "AI" labels the assistant's turns in a
-# transcript ("AI: ..."), and callers ask "am I talking to an AI?". The tagger's name of this one word alone
+# transcript ("AI: ..."), and callers ask "am I talking to an AI?" or "is this chatgpt?". Names people
+# also bear ("Claude", "Jarvis") are not here. The tagger's name of this one word alone
 # is dropped; with a surname ("Ai Tanaka") or after a cue ("my name is Ai", "my daughter Ai") it stays.
-NOT_A_NAME_ALONE = frozenset(("ai",))
+NOT_A_NAME_ALONE = frozenset(("ai", "chatgpt", "gpt", "gemini", "cortana", "bixby", "siri", "alexa"))
 # Wake words of voice assistants, and what may stand between them and the command.
 WAKE_WORDS = frozenset(("alexa", "siri", "google", "cortana", "bixby", "computer"))
 WAKE_LEADS = frozenset(("hey", "ok", "okay", "hi", "yo"))
