@@ -323,3 +323,23 @@ def test_the_words_around_a_word_name(text: str, expected: str) -> None:
 )
 def test_ai_is_a_word_in_a_voice_ai_call(text: str, expected: str) -> None:
     assert redact(text).text == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a surname that is also a word, after a given name found alone, is part of the name
+        ("I'm the caregiver for Horacio Link.", "I'm the caregiver for [NAME]."),
+        ("i'm the caregiver for horacio link", "i'm the caregiver for [NAME]"),
+        ("Please transfer me to Tom Wood.", "Please transfer me to [NAME]."),
+        ("can i speak with sarah hill please", "can i speak with [NAME] please"),
+        # but not a word written otherwise, a word that ends a request, a time or an endearment
+        ("call maria back please", "call [NAME] back please"),
+        ("I spoke with Maria today.", "I spoke with [NAME] today."),
+        ("thank you maria love you", "thank you [NAME] love you"),
+        ("tom won the raffle", "[NAME] won the raffle"),
+        ("Tell Maria the hunt is on.", "Tell [NAME] the hunt is on."),
+    ],
+)
+def test_a_surname_that_is_a_word_after_a_given_name(text: str, expected: str) -> None:
+    assert redact(text).text == expected

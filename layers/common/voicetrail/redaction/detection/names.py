@@ -348,6 +348,8 @@ def _line_names(tagger: _names.NameTagger, tk: Tokens, ln: _Line, labels: list[i
                 if piece[1] == tk.ends[wake] or wake + 1 >= tk.n:
                     continue
                 piece = (tk.starts[wake + 1], piece[1], piece[2], piece[3])
+            if tk.ends[k] == piece[1] and k + 1 < end:
+                piece = _with_surname(tagger, tk, piece, k, cased)
             spans.append(piece)
     spans.extend(_slot_names(tagger, tk, kept, cased, ln.question))
     if once is not None:  # a name said twice ("call theo theo") is covered twice
@@ -435,6 +437,43 @@ def said_once(
             once.append(i)
         last = low if types[i] == "W" else ""
     return once
+
+
+# Surnames that follow a given name as its verb: "maria rose early", "tom won"
+_VERBS_AFTER_A_NAME = frozenset(
+    ("rose", "won", "left", "lay", "stood", "bore", "drew", "saw", "rang", "sang")
+)
+
+
+def _with_surname(tagger: _names.NameTagger, tk: Tokens, piece: Span, k: int, cased: bool) -> Span:
+    """A given name found alone (token k), stretched over the surname right after it that is also a word
+    ("Horacio Link", "tom wood"): the tagger's word weights keep such a surname out, and it would be left
+    in clear beside the redacted given name. Only a word the surname lists hold, written like the given
+    name (capitalised on a written line, lower case in a transcript), and no word that ends a request or
+    names a time."""
+    if "F" not in tagger.cached_flags(tk.lows[k]):
+        return piece
+    j = k + 1
+    raw, low = tk.raws[j], tk.lows[j]
+    if tk.types[j] != "W" or len(raw) < 2 or not raw.isalpha():
+        return piece
+    if not ((raw[:1].isupper() and raw[1:].islower()) if cased else raw.islower()):
+        return piece
+    if (
+        low in NAME_STOPWORDS
+        or low in _names.NEVER_NAME
+        or low in AFTER_PERSON
+        or low in MONTHS
+        or low in WEEKDAYS
+        or low in TITLES
+        or low in RELATIONS
+        or low in _names.FILLERS
+        or low in ENDEARMENTS  # "thank you maria love you"
+        or low in _VERBS_AFTER_A_NAME
+        or "L" not in tagger.cached_flags(low)
+    ):
+        return piece
+    return (piece[0], tk.ends[j], piece[2], piece[3])
 
 
 def _through_repeats(tk: Tokens, span: Span, end: int) -> Span:
