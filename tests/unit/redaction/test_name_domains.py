@@ -343,3 +343,28 @@ def test_ai_is_a_word_in_a_voice_ai_call(text: str, expected: str) -> None:
 )
 def test_a_surname_that_is_a_word_after_a_given_name(text: str, expected: str) -> None:
     assert redact(text).text == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a given name's possessive is the name
+        ("is this Theo's phone?", "is this [NAME] phone?"),
+        ("get directions to Mistie's", "get directions to [NAME]"),
+        ("this is john's wife", "this is [NAME] wife"),
+        ("it's my son Theo\u2019s prescription", "it's my son [NAME] prescription"),
+        # a business or a day named so is not, nor an ordinary possessive
+        ("I was at Wendy's when you called", "I was at Wendy's when you called"),
+        ("I was at wendy's when you called", "I was at wendy's when you called"),
+        ("order from papa john's", "order from papa john's"),
+        ("I shop at Trader Joe's", "I shop at Trader Joe's"),
+        ("Sam's Club membership", "Sam's Club membership"),
+        (
+            "my mother's prescription is ready at the doctor's office",
+            "my mother's prescription is ready at the doctor's office",
+        ),
+        ("what's today's date", "what's today's date"),
+    ],
+)
+def test_possessives(text: str, expected: str) -> None:
+    assert redact(text).text == expected

@@ -209,7 +209,9 @@ class NameMemory:
                 if index < 0:
                     index = self._seen[(line, question)] = len(self._found)
                     self._found.append([])
-                    lines.append(_Line(tk, first, k, line_start, _names.is_cased(line), question))
+                    line_ = _Line(tk, first, k, line_start, _names.is_cased(line), question)
+                    line_.possessive = "'s" in line or "\u2019s" in line
+                    lines.append(line_)
                 order.append((line_start, index))
                 self.previous = line
             if newline < 0:
@@ -292,10 +294,14 @@ def mentions(tk: Tokens, words: set[str], tagged: list[Span], start: int, stop: 
 class _Line:
     """A line to tag: its tokens first..end-1, and the ones the tagger reads (a stutter said once)."""
 
-    __slots__ = ("cased", "end", "first", "hesitates", "lows", "once", "question", "raws", "start", "types")
+    __slots__ = (
+        "cased", "end", "first", "hesitates", "lows", "once", "possessive", "question", "raws", "start",
+        "types",
+    )  # fmt: skip
 
     def __init__(self, tk: Tokens, first: int, end: int, start: int, cased: bool, question: str) -> None:
         self.first, self.end, self.start, self.cased, self.question = first, end, start, cased, question
+        self.possessive = False  # the line holds a possessive ("Theo's"), for `_possessive_names`
         # most lines hold no hesitation: their kept tokens are all of them (or all said once), built in C
         lows = tk.lows[first:end]
         self.hesitates = not _names.FILLERS.isdisjoint(lows)
@@ -319,6 +325,7 @@ def _line_names(tagger: _names.NameTagger, tk: Tokens, ln: _Line, labels: list[i
     tagged = tagger.spans(labels)
     if (
         not tagged
+        and not ln.possessive
         and not any(map(_given_names(tagger).__getitem__, ln.lows))
         and (cased or TITLES.isdisjoint(ln.lows))
     ):
@@ -340,6 +347,7 @@ def _line_names(tagger: _names.NameTagger, tk: Tokens, ln: _Line, labels: list[i
             k = tk.index_at(piece[0])
             if tk.ends[k] == piece[1] and (
                 tk.lows[k] in NOT_A_NAME_ALONE  # "AI: How can I help?"
+                or (ln.possessive and _business(tk, k, first, end))  # "Trader Joe's"
                 # on a written line only a word written in lower case: "pay Bill" is a person
                 or ((not cased or tk.raws[k].islower()) and _ordinary_word_here(tagger, tk, first, k, end))
             ):
@@ -352,6 +360,8 @@ def _line_names(tagger: _names.NameTagger, tk: Tokens, ln: _Line, labels: list[i
                 piece = _with_surname(tagger, tk, piece, k, cased)
             spans.append(piece)
     spans.extend(_slot_names(tagger, tk, kept, cased, ln.question))
+    if ln.possessive:
+        spans.extend(_possessive_names(tagger, tk, kept, cased))
     if once is not None:  # a name said twice ("call theo theo") is covered twice
         spans = [_through_repeats(tk, span, end) for span in spans]
     return spans
@@ -443,6 +453,57 @@ def said_once(
 _VERBS_AFTER_A_NAME = frozenset(
     ("rose", "won", "left", "lay", "stood", "bore", "drew", "saw", "rang", "sang")
 )
+
+
+# Businesses named with a given name's possessive ("Wendy's", "Macy's"), and the words around one that make
+# it a business or a day ("Papa John's", "Trader Joe's", "Sam's Club", "Carl's Jr", "St. Patrick's Day").
+_POSSESSIVE_BUSINESSES = frozenset(
+    ("wendy", "denny", "macy", "mcdonald", "kohl", "lowe", "arby", "chili", "applebee", "dillard", "domino",
+     "hardee", "culver", "friendly", "popeye", "zaxby", "claire", "moe", "reese", "kellogg", "levi", "dick",
+     "bojangle", "valentine")
+)  # fmt: skip
+_BEFORE_A_BUSINESS = frozenset(("papa", "trader", "jimmy", "st", "saint", "uncle", "aunt", "ben"))
+_AFTER_A_BUSINESS = frozenset(("club", "jr", "secret", "day", "eve", "pizza", "restaurant", "diner", "bar"))
+
+
+def _business(tk: Tokens, k: int, first: int, end: int) -> bool:
+    """Token k is a possessive that names a business or a day, in the line's tokens first..end-1."""
+    low = tk.lows[k]
+    if not low.endswith("'s"):
+        return False
+    j = k - 1
+    if j >= first and tk.lows[j] == "." and j > first:  # "St. Patrick's"
+        j -= 1
+    return (
+        low[:-2] in _POSSESSIVE_BUSINESSES
+        or (j >= first and tk.lows[j] in _BEFORE_A_BUSINESS)
+        or (k + 1 < end and tk.lows[k + 1] in _AFTER_A_BUSINESS)
+    )
+
+
+def _possessive_names(tagger: _names.NameTagger, tk: Tokens, kept: list[int], cased: bool) -> list[Span]:
+    """A given name's possessive ("is this Theo's phone?", "calling about kwame's appointment"): the name
+    lists hold "theo", not "theo's", so neither the tagger nor the slot rules see it. Written like a name
+    on a cased line; in a transcript a word no English word list holds, or a common given name ("john's
+    wife"). Not a business or a day named so ("Wendy's", "Trader Joe's", "St. Patrick's Day")."""
+    out: list[Span] = []
+    for i in kept:
+        low = tk.lows[i]
+        if len(low) < 5 or not low.endswith("'s") or tk.types[i] != "W":
+            continue
+        stem, raw = low[:-2], tk.raws[i]
+        if stem in _names.NEVER_NAME or stem in WAKE_WORDS or _business(tk, i, kept[0], kept[-1] + 1):
+            continue
+        flags = tagger.cached_flags(stem)
+        if "F" not in flags:
+            continue
+        if cased:
+            if not (raw[:1].isupper() and raw[1:-2].islower()):
+                continue
+        elif "W" in flags and stem not in COMMON_FIRST_NAMES:
+            continue
+        out.append((tk.starts[i], tk.ends[i], "name", 58))
+    return out
 
 
 def _with_surname(tagger: _names.NameTagger, tk: Tokens, piece: Span, k: int, cased: bool) -> Span:
