@@ -283,6 +283,12 @@ def test_pii_free_utterances_are_almost_never_touched() -> None:
         ("thank you grace", "thank you [NAME]"),
         ("Thank you, Grace.", "Thank you, [NAME]."),
         ("give faith a call tomorrow", "give [NAME] a call tomorrow"),
+        # the person as the first object, the thing the second
+        ("Send Will the file", "Send [NAME] the file"),
+        ("pay alpha the 150", "pay [NAME] the 150"),
+        ("send grace the sixty dollars", "send [NAME] the sixty dollars"),
+        ("send will the file", "send will the file"),  # in a transcript only an amount tells
+        ("pay bill the 150", "pay bill the 150"),
         ("thanks bill", "thanks [NAME]"),
         # and where they make them a word
         ("thank you honey", "thank you honey"),

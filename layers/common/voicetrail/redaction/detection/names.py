@@ -617,6 +617,20 @@ def _ends_request(tk: Tokens, kept: list[int], r: int) -> bool:
     return low == "a" and r + 2 < len(kept) and tk.lows[kept[r + 2]] in _CALLS
 
 
+def _before_an_object(tk: Tokens, kept: list[int], r: int, cased: bool) -> bool:
+    """The person is the first object of the verb, the thing the second: "Send Will the file", "pay alpha
+    the 150". On a written line the capital tells the person; in a transcript only an amount after the
+    article does ("give faith the benefit of the doubt" is a phrase)."""
+    if r + 2 >= len(kept) or tk.lows[kept[r + 1]] not in _SECOND_OBJECT:
+        return False
+    if cased:
+        return True
+    after = kept[r + 2]
+    low = tk.lows[after]
+    return tk.types[after] in ("N", "A") or low == "$" or low in UNITS or low in TEENS or low in TENS
+
+
+_SECOND_OBJECT = frozenset(("the", "my", "your", "his", "her", "their", "our", "this", "that"))
 # "give faith a call": what a person is given
 _CALLS = frozenset(("call", "ring", "shout", "buzz", "text", "bell"))
 
@@ -704,7 +718,7 @@ def _slot_names(
                 capital = cased and tk.raws[i][:1].isupper()  # "tell Will I'm late"
                 person = not phrase and (capital or lows[kept[r + 1]] not in AUX_FOLLOWERS)
             else:
-                person = not phrase and _ends_request(tk, kept, r)
+                person = not phrase and (_ends_request(tk, kept, r) or _before_an_object(tk, kept, r, cased))
         elif prev in OBJECT_PREPOSITIONS and r >= 2 and _verb_before(lows, kept, r):
             person = _ends_request(tk, kept, r)
         elif not cased and prev in TITLES:
