@@ -148,6 +148,8 @@ def _layer_modules(*parts: str) -> list[Path]:
 _NOT_IN_DOMAIN = (
     "voicetrail.storage",
     "voicetrail.providers",
+    "voicetrail.transport",
+    "voicetrail.pipeline",
     "voicetrail.wiring",
     "voicetrail.settings",
     "boto3",
@@ -160,6 +162,17 @@ _NOT_IN_DOMAIN = (
 def test_domain_modules_import_no_storage_provider_or_client(path: Path) -> None:
     bad = sorted(n for n in _imports(path) if n.startswith(_NOT_IN_DOMAIN))
     assert bad == []
+
+
+@pytest.mark.parametrize("path", _layer_modules("redaction"), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_redaction_imports_nothing_of_voicetrail_but_itself(path: Path) -> None:
+    # pure: the log formatter (infra) and every provider use it, and it uses none of them; the optional
+    # Comprehend pass gets its client from the wiring
+    bad = sorted(
+        n for n in _imports(path) if n.startswith("voicetrail.") and not n.startswith("voicetrail.redaction")
+    )
+    assert bad == []
+    assert not any(n.split(".")[0] in ("boto3", "botocore") for n in _imports(path))
 
 
 def test_only_the_storage_package_imports_the_table_model() -> None:

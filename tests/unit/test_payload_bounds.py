@@ -14,6 +14,7 @@ from voicetrail.domain.callers import CallerHasher
 from voicetrail.domain.calls.ports import StoredEvent
 from voicetrail.domain.identity import MAX_KEY_PART_BYTES, key_part
 from voicetrail.domain.retention.classes import RetentionClass
+from voicetrail.domain.tree import Branch, Leaf, rebuild
 from voicetrail.errors import BadRequestError, to_http_error
 from voicetrail.providers.vapi.idempotency import semantic_key
 from voicetrail.providers.vapi.messages import parse_envelope
@@ -22,12 +23,9 @@ from voicetrail.storage.dynamo import to_item
 from voicetrail.storage.table import MAX_EVENT_KEY_BYTES, call_pk, event_sk, tool_sk
 from voicetrail.transport.payload import (
     MAX_DEPTH,
-    Branch,
-    Leaf,
     bounded_attributes,
     depth,
     loads,
-    rebuild,
 )
 
 pytestmark = pytest.mark.unit

@@ -94,8 +94,10 @@ def test_large_text_is_chunked_under_the_request_limit() -> None:
     assert adapter.calls == len(fake.texts) > 1
 
 
-def test_from_boto3_builds_a_client(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_wiring_builds_a_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    from voicetrail.wiring.comprehend import comprehend_second_pass
+
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "x")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "x")
-    adapter = ComprehendPiiPass.from_boto3(region_name="eu-west-1")
+    adapter = comprehend_second_pass(region_name="eu-west-1")
     assert adapter._client.meta.region_name == "eu-west-1"

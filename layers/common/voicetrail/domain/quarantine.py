@@ -28,8 +28,8 @@ from enum import StrEnum
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlencode
 
+from voicetrail.domain.tree import Branch, Leaf, rebuild
 from voicetrail.errors import BadRequestError, StoreRejectedError, StoreUnavailableError, VoicetrailError
-from voicetrail.transport.payload import Branch, Leaf, rebuild
 
 MAX_KEPT_CHARS = 100_000
 

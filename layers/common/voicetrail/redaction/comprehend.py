@@ -2,7 +2,8 @@
 
 Off by default: it adds a network round trip (tens of ms), so use it for end-of-call transcripts, not
 per-utterance webhooks. It receives the already-redacted text, so digits and emails never leave the
-function; only the words the local pass kept are sent. boto3 is imported only by `from_boto3`.
+function; only the words the local pass kept are sent. The client is built by the wiring
+(`voicetrail.wiring.comprehend`): this module imports neither boto3 nor the AWS adapters.
 """
 
 from __future__ import annotations
@@ -51,14 +52,6 @@ class ComprehendPiiPass:
         self._max_bytes = max_request_bytes
         self.calls = 0
         self.failures = 0
-
-    @classmethod
-    def from_boto3(cls, region_name: str | None = None, **kwargs: Any) -> ComprehendPiiPass:
-        # Up the floors on purpose (infra's log formatter uses redaction), and lazily: the shared AWS
-        # session is needed only by the optional Comprehend pass, and boto3 stays off the other paths.
-        from voicetrail.infra import aws
-
-        return cls(aws.client("comprehend", region=region_name), **kwargs)
 
     def detect(self, text: str) -> list[tuple[str, int, int]]:
         """(kind, start, end) character offsets into `text`. Raises what the client raises

@@ -11,7 +11,8 @@ and nothing else. Its bounds (docs/reference/limits.md):
     hasher's) can write it. Each is replaced with U+FFFD at parse, before anything else sees the text:
     a JavaScript string cut inside an emoji produces exactly this, and the rest of the message is good.
 
-`rebuild` is the one walk over a parsed payload: an explicit stack, so no depth can exhaust Python's.
+`voicetrail.domain.tree.rebuild` is the one walk over a parsed payload: an explicit stack, so no depth can
+exhaust Python's.
 
 `key_part` (voicetrail.domain.identity) bounds what a sender chose and a key is built from (call ids,
 types, roles, statuses, campaign and tool-call ids): past MAX_KEY_PART_BYTES it becomes `h~<digest>`. The
@@ -23,12 +24,13 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable, Iterable
-from typing import Any, Generic, NamedTuple, TypeVar
+from collections.abc import Iterable
+from typing import Any
 
 # Up the floors on purpose: a closed-set token that is not one is bounded exactly as a key part is, by
 # the domain's one rule for naming what a sender chose (identity.key_part), never by a second copy.
 from voicetrail.domain.identity import key_part
+from voicetrail.domain.tree import Branch, Leaf, rebuild
 from voicetrail.errors import PayloadBoundsError
 
 MAX_DEPTH = 64
@@ -36,55 +38,6 @@ _LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
 # A JSON \u escape of a surrogate: only a body containing one can hold a lone surrogate after parsing
 # (strict UTF-8 decoding refuses encoded surrogates), so other bodies skip the repair walk.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
-
-Ctx = TypeVar("Ctx")
-
-
-class Leaf(NamedTuple):
-    """A value the walk keeps (or replaces) as is."""
-
-    value: Any
-
-
-class Branch(NamedTuple, Generic[Ctx]):
-    """A container the walk descends into: an empty output container and its entries, each
-    (key or index in the output, child value, the child's context)."""
-
-    container: dict[Any, Any] | list[Any]
-    entries: Iterable[tuple[Any, Any, Ctx]]
-
-
-Step = Callable[[Any, Ctx], "Leaf | Branch[Ctx]"]
-
-
-def rebuild(root: Any, ctx: Ctx, step: Step[Ctx]) -> Any:
-    """A new tree from `root`: `step` maps each node to a Leaf or a Branch, visited in document order.
-
-    Output containers are created when their node is visited and filled as their children are, so the
-    result keeps the input's key order; a Branch may leave entries out (dropped keys).
-    """
-    holder: list[Any] = [None]
-    stack: list[tuple[Any, Ctx, dict[Any, Any] | list[Any], Any]] = [(root, ctx, holder, 0)]
-    while stack:
-        value, context, parent, slot = stack.pop()
-        result = step(value, context)
-        if isinstance(result, Leaf):
-            _put(parent, slot, result.value)
-            continue
-        container = result.container
-        _put(parent, slot, container)
-        children = list(result.entries)
-        if isinstance(container, list):
-            container.extend([None] * len(children))
-            children = [(index, child, child_ctx) for index, (_, child, child_ctx) in enumerate(children)]
-        else:
-            container.update(dict.fromkeys(key for key, _, _ in children))
-        stack.extend((child, child_ctx, container, key) for key, child, child_ctx in reversed(children))
-    return holder[0]
-
-
-def _put(container: dict[Any, Any] | list[Any], slot: Any, value: Any) -> None:
-    container[slot] = value
 
 
 def depth(value: Any) -> int:

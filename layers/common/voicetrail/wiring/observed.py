@@ -27,7 +27,6 @@ from voicetrail.providers.webhook_service import (
     ProviderAdapter,
     ProviderWebhookService,
 )
-from voicetrail.redaction import ComprehendPiiPass
 from voicetrail.settings import ObservedWebhookSettings
 from voicetrail.storage.audit import DynamoAuditStore
 from voicetrail.storage.dynamo import DynamoEventStore, dynamodb_client
@@ -35,6 +34,7 @@ from voicetrail.storage.ledger import DynamoCallLedger
 from voicetrail.storage.names import DynamoNameMemory
 from voicetrail.storage.pepper import DynamoPepperFingerprints
 from voicetrail.transport.routing import Route, dispatch
+from voicetrail.wiring.comprehend import comprehend_second_pass
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.metrics import Metrics
@@ -87,7 +87,7 @@ def build_observed_service(
         telemetry=Telemetry(metrics, logger),
         redaction=Redaction(
             policy=settings.redaction_policy(),
-            second_pass=ComprehendPiiPass.from_boto3() if settings.comprehend_second_pass else None,
+            second_pass=comprehend_second_pass() if settings.comprehend_second_pass else None,
         ),
     )
     return ProviderWebhookService(

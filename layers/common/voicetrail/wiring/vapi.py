@@ -16,7 +16,6 @@ from voicetrail.providers.vapi.predial import PredialGate, RecordedConsent
 from voicetrail.providers.vapi.replies import PredialResponder, base_responders
 from voicetrail.providers.vapi.service import LiveHooks, VapiRequestGate, VapiWebhookService
 from voicetrail.providers.vapi.topology import CallTopology
-from voicetrail.redaction import ComprehendPiiPass
 from voicetrail.settings import VapiWebhookSettings
 from voicetrail.storage.audit import DynamoAuditStore
 from voicetrail.storage.dnc import DynamoDoNotCallList
@@ -26,6 +25,7 @@ from voicetrail.storage.live import DynamoLiveStore
 from voicetrail.storage.names import DynamoNameMemory
 from voicetrail.storage.pepper import DynamoPepperFingerprints
 from voicetrail.storage.topology import DynamoTopologyStore
+from voicetrail.wiring.comprehend import comprehend_second_pass
 from voicetrail.wiring.quarantine import build_quarantine
 
 
@@ -70,7 +70,7 @@ def build_vapi_service(
         telemetry=Telemetry(metrics, logger),
         redaction=Redaction(
             policy=policy,
-            second_pass=ComprehendPiiPass.from_boto3() if settings.comprehend_second_pass else None,
+            second_pass=comprehend_second_pass() if settings.comprehend_second_pass else None,
         ),
     )
     request_gate = VapiRequestGate(

@@ -36,6 +36,7 @@ import json
 from typing import Any
 
 from voicetrail.domain.identity import key_part
+from voicetrail.domain.tree import Branch, Leaf, rebuild
 from voicetrail.providers.vapi.messages import (
     FINAL_TRANSCRIPT_TYPE,
     CampaignPredial,
@@ -46,7 +47,6 @@ from voicetrail.providers.vapi.messages import (
     Transcript,
     UserInterrupted,
 )
-from voicetrail.transport.payload import Branch, Leaf, rebuild
 
 _VOLATILE_PREFIXES = ("presigned",)
 _MAX_PART_BYTES = 128
@@ -59,7 +59,7 @@ _REPEATABLE_STATUSES = frozenset({"forwarding"})
 
 
 def _stable(value: Any) -> Any:
-    """The value without its volatile parts, walked without recursion (transport.payload.rebuild)."""
+    """The value without its volatile parts, walked without recursion (domain.tree.rebuild)."""
 
     def step(node: Any, _: None) -> Leaf | Branch[None]:
         if isinstance(node, dict):

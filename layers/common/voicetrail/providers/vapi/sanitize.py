@@ -33,12 +33,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from voicetrail.domain.callers import CallerHasher
+from voicetrail.domain.tree import Branch, Leaf, rebuild
 from voicetrail.errors import BadRequestError
 from voicetrail.providers.vapi.messages import SPEC_TYPES
 from voicetrail.redaction import DEFAULT_POLICY, RedactionPolicy, redact
 from voicetrail.redaction.learnt_names import learnt_names_pattern
 from voicetrail.transport import payload
-from voicetrail.transport.payload import Branch, Leaf, rebuild
 
 if TYPE_CHECKING:
     from voicetrail.redaction import SecondPass as _SecondPass
@@ -339,7 +339,7 @@ class MessageSanitizer:
 
     def _field(self, key: str, value: Any, *, parent: str, zone: str, walk: _Walk) -> Any:
         """The sanitised value of one field (`key` lower-cased) and everything under it, walked with an
-        explicit stack (transport.payload.rebuild): no nesting exhausts Python's recursion limit."""
+        explicit stack (domain.tree.rebuild): no nesting exhausts Python's recursion limit."""
 
         def step(node: Any, ctx: _Place) -> Leaf | Branch[_Place]:
             return self._step(node, ctx, walk)
