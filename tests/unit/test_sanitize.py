@@ -73,6 +73,15 @@ def test_structural_fields_are_kept_verbatim() -> None:
     assert body["startedAt"] == report["startedAt"]
 
 
+def test_the_assistants_turns_keep_their_ai_label() -> None:
+    # Vapi writes the call's transcript as "AI: ...\nUser: ..."; the label is no one's name
+    report = load_fixture("vapi/captured-end-of-call-report.json")["message"]
+    body, _ = sanitize(report)
+    transcript = body["artifact"]["transcript"]
+    assert transcript.startswith("AI: Hello?\nUser: Okay.\nAI: Hi there.")
+    assert "[NAME]" not in transcript
+
+
 def test_without_consent_caller_content_is_withheld_but_metadata_kept() -> None:
     message = load_fixture("vapi/transcript-final-user.json")["message"]
     body, text = sanitize(message, keep_content=False)

@@ -321,6 +321,10 @@ def test_the_words_around_a_word_name(text: str, expected: str) -> None:
         ),
         ("Is this an AI?", "Is this an AI?"),
         ("are you an ai or a real person", "are you an ai or a real person"),
+        (
+            "AI: How can I help? User: What's the weather? AI: Sunny. User: Thanks AI.",
+            "AI: How can I help? User: What's the weather? AI: Sunny. User: Thanks AI.",
+        ),
         # the name Ai stays a name with a surname or after a cue
         ("my name is Ai Tanaka", "my name is [NAME]"),
         ("Ai Tanaka called yesterday", "[NAME] called yesterday"),

@@ -635,6 +635,12 @@ _SECOND_OBJECT = frozenset(("the", "my", "your", "his", "her", "their", "our", "
 _CALLS = frozenset(("call", "ring", "shout", "buzz", "text", "bell"))
 
 
+def _greeted(low: str) -> bool:
+    """A word after a greeting may be the person greeted: not an endearment ("thanks love") nor the
+    assistant itself ("Thanks AI.")."""
+    return low not in ENDEARMENTS and low not in NOT_A_NAME_ALONE
+
+
 def _after_thank_you(tk: Tokens, kept: list[int], r: int) -> bool:
     """The word at rank r follows "thank you" (and a comma) opening the turn or a clause: "thank you
     grace", "Thank you, Grace."."""
@@ -729,10 +735,10 @@ def _slot_names(
         elif cased and prev in RELATIONS:
             person = True
         elif _after_thank_you(tk, kept, r):
-            person = lows[i] not in ENDEARMENTS and _ends_request(tk, kept, r)
+            person = _greeted(lows[i]) and _ends_request(tk, kept, r)
         elif prev in GREETINGS and (r == 1 or tk.types[kept[r - 2]] == "P"):
             # "Thanks Hope!", "ok, hi will": a greeting opening the turn or a clause, then the person
-            person = lows[i] not in ENDEARMENTS and _ends_request(tk, kept, r)
+            person = _greeted(lows[i]) and _ends_request(tk, kept, r)
         elif mid_capitals is None or mid_capitals:
             # written text capitalises names, not words: "Is Grace still working there?" ("in May" and
             # "on Sunday" excepted, and lines that capitalise most words, as titles do)
