@@ -59,6 +59,14 @@ _NAME_WEAK = re.compile(
 
 
 _NEWLINE = re.compile("\n")
+# A word's possessive that may be a name's ("Theo's"), not a contraction ("it's", "that's", "let's"): the
+# lines without one skip `_possessive_names` and keep their early exit in `_line_names`.
+_POSSESSIVE = re.compile(
+    r"(?<![\w'\u2019])(?!(?:it|that|what|there|here|let|he|she|who|where|how|when|why|one|everyone|"
+    r"everything|nothing|something|someone|somebody|anyone|today|tomorrow|yesterday|tonight|name|mother|"
+    r"father|mom|dad|wife|husband|son|daughter|doctor)['\u2019]s\b)[^\W\d_]{2,}['\u2019]s\b",
+    re.IGNORECASE,
+)
 
 
 def detect_names(text: str, tk: Tokens) -> list[Span]:
@@ -210,7 +218,9 @@ class NameMemory:
                     index = self._seen[(line, question)] = len(self._found)
                     self._found.append([])
                     line_ = _Line(tk, first, k, line_start, _names.is_cased(line), question)
-                    line_.possessive = "'s" in line or "\u2019s" in line
+                    line_.possessive = ("'s" in line or "\u2019s" in line) and _POSSESSIVE.search(
+                        line
+                    ) is not None
                     lines.append(line_)
                 order.append((line_start, index))
                 self.previous = line
