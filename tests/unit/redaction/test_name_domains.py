@@ -378,3 +378,31 @@ def test_a_surname_that_is_a_word_after_a_given_name(text: str, expected: str) -
 )
 def test_possessives(text: str, expected: str) -> None:
     assert redact(text).text == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a company, service or product named alone is no person
+        (
+            "Your package will be delivered by FedEx tomorrow.",
+            "Your package will be delivered by FedEx tomorrow.",
+        ),
+        ("AI: I can text you a link from Vapi.", "AI: I can text you a link from Vapi."),
+        (
+            "User: my plan is with Humana, and Medicare part B",
+            "User: my plan is with Humana, and Medicare part B",
+        ),
+        ("i paid with paypal yesterday", "i paid with paypal yesterday"),
+        ("Thank you for choosing Hilton.", "Thank you for choosing Hilton."),
+        # but a person bearing the name is still a person
+        ("Ann Hilton called", "[NAME] called"),
+        ("Mr. Hilton is here", "Mr. [NAME] is here"),
+        ("my name is Hilton", "my name is [NAME]"),
+        # brands that are also common names stay names alone
+        ("I bank with Chase.", "I bank with Chase."),
+        ("tell Chase I said hi", "tell [NAME] I said hi"),
+    ],
+)
+def test_brands(text: str, expected: str) -> None:
+    assert redact(text).text == expected

@@ -12,6 +12,7 @@ from operator import eq
 
 import voicetrail.redaction._names as _names
 from voicetrail.redaction.detection.tokens import Span, Tokens, anchored, capitalised, skip_leadin
+from voicetrail.redaction.lexicon.brands import BRANDS
 from voicetrail.redaction.lexicon.dates import MONTHS, WEEKDAYS
 from voicetrail.redaction.lexicon.name_slots import (
     AFTER_PERSON,
@@ -357,6 +358,7 @@ def _line_names(tagger: _names.NameTagger, tk: Tokens, ln: _Line, labels: list[i
             k = tk.index_at(piece[0])
             if tk.ends[k] == piece[1] and (
                 tk.lows[k] in NOT_A_NAME_ALONE  # "AI: How can I help?"
+                or tk.lows[k] in BRANDS  # "delivered by FedEx"
                 or (ln.possessive and _business(tk, k, first, end))  # "Trader Joe's"
                 # on a written line only a word written in lower case: "pay Bill" is a person
                 or ((not cased or tk.raws[k].islower()) and _ordinary_word_here(tagger, tk, first, k, end))
@@ -608,7 +610,7 @@ def _given_names(tagger: _names.NameTagger) -> _GivenNames:
 def _first_name(tagger: _names.NameTagger, tk: Tokens, i: int, cased: bool) -> bool:
     """A word that name lists know as a given name, written as a name on a cased line."""
     low, raw = tk.lows[i], tk.raws[i]
-    if tk.types[i] != "W" or len(low) < 2 or low in _names.NEVER_NAME or low in WAKE_WORDS:
+    if tk.types[i] != "W" or len(low) < 2 or low in _names.NEVER_NAME or low in WAKE_WORDS or low in BRANDS:
         return False
     if cased and not raw[:1].isupper():
         return False
