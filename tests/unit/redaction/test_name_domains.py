@@ -402,6 +402,8 @@ def test_possessives(text: str, expected: str) -> None:
         # brands that are also common names stay names alone
         ("I bank with Chase.", "I bank with Chase."),
         ("tell Chase I said hi", "tell [NAME] I said hi"),
+        # "w/" is "with"
+        ("just had lunch w/ priya, so good", "just had lunch w/ [NAME], so good"),
     ],
 )
 def test_brands(text: str, expected: str) -> None:

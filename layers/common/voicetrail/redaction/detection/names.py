@@ -359,6 +359,7 @@ def _line_names(tagger: _names.NameTagger, tk: Tokens, ln: _Line, labels: list[i
             if tk.ends[k] == piece[1] and (
                 tk.lows[k] in NOT_A_NAME_ALONE  # "AI: How can I help?"
                 or tk.lows[k] in BRANDS  # "delivered by FedEx"
+                or (len(tk.lows[k]) == 1 and k + 1 < end and tk.lows[k + 1] == "/")  # "w/ priya", "w/o"
                 or (ln.possessive and _business(tk, k, first, end))  # "Trader Joe's"
                 # on a written line only a word written in lower case: "pay Bill" is a person
                 or ((not cased or tk.raws[k].islower()) and _ordinary_word_here(tagger, tk, first, k, end))
