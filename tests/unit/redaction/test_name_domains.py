@@ -408,3 +408,20 @@ def test_possessives(text: str, expected: str) -> None:
 )
 def test_brands(text: str, expected: str) -> None:
     assert redact(text).text == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # "a" and "i" are letters inside a spelling, words elsewhere
+        ("it's k o w a l s k i", "it's [NAME]"),
+        ("okay so it's oluwaseun o l u w a s e u n adeyemi", "okay so it's [NAME]"),
+        ("it is spelled a n a", "it is spelled [NAME]"),
+        ("it's spelled i v a n", "it's spelled [NAME]"),
+        ("spelled i think with two ls", "spelled i think with two ls"),
+        ("i need a ride", "i need a ride"),
+        ("plan a is fine", "plan a is fine"),
+    ],
+)
+def test_spelled_names_keep_their_a_and_i(text: str, expected: str) -> None:
+    assert redact(text).text == expected

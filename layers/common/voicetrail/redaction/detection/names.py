@@ -87,7 +87,10 @@ def detect_names(text: str, tk: Tokens) -> list[Span]:
                     # "Mr., I don't know": a lone I or a is a word unless more letters follow ("A-N-A")
                     nxt = tk.raws[j + 1] if j + 1 < tk.n else ""
                     nxt2 = tk.raws[j + 2] if j + 2 < tk.n else ""
-                    if not raw.isupper() or not (len(nxt) == 1 and (nxt.isalpha() or len(nxt2) == 1)):
+                    # after a strong cue a lower-case one opens a spelling when two letters follow: "it is
+                    # spelled a n a"
+                    opens = raw.isupper() or (strong and len(nxt2) == 1 and nxt2.isalpha())
+                    if not opens or not (len(nxt) == 1 and (nxt.isalpha() or len(nxt2) == 1)):
                         break
                 letters += 1
                 j += 1
@@ -884,7 +887,7 @@ def _name_pieces(tk: Tokens, i: int, j: int) -> list[Span]:
             # a capital after three lower-case letters: none when the tail past the third is lower case
             or (not tk.raws[m][3:].islower() and _CODE_WORD.search(tk.raws[m]) is not None)
             or tk.lows[m] in _NAME_BREAKS
-            or (tk.lows[m] in _names.NEVER_NAME and not _initial(tk, start, m))
+            or (tk.lows[m] in _names.NEVER_NAME and not _initial(tk, start, m) and not _spelled(tk, i, j, m))
             or tk.raws[m] in US_STATE_CODES  # "Duluth, MN"
             or (
                 tk.lows[m] in _SENTENCE_PUNCT and m > i and len(tk.raws[m - 1]) > 1 and tk.types[m - 1] == "W"
@@ -907,6 +910,18 @@ def _name_pieces(tk: Tokens, i: int, j: int) -> list[Span]:
 # A capital after three lower-case letters inside a word is code ("InvalidSignature", "tableName"), not a
 # name: names put at most two letters before an inner capital ("McDonald", "DeShawn", "MacArthur").
 _CODE_WORD = re.compile(r"[a-z]{3}[A-Z]")
+
+
+def _spelled(tk: Tokens, i: int, j: int, m: int) -> bool:
+    """A one-letter token among the letters of a name spelled out ("k o w a l s k i"): "a" and "i" are
+    words elsewhere, letters here."""
+    if len(tk.raws[m]) != 1:
+        return False
+    return (m > i and _letter(tk.raws[m - 1])) or (m + 1 < j and _letter(tk.raws[m + 1]))
+
+
+def _letter(raw: str) -> bool:
+    return len(raw) == 1 and raw.isalpha()
 
 
 def _initial(tk: Tokens, start: int, m: int) -> bool:
