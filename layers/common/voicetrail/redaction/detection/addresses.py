@@ -59,6 +59,8 @@ _ADDRESS_THEN = {
     "residing": frozenset({"at"}),
 }
 _COUNTRY_FIRST = frozenset(words[0] for words in COUNTRIES)
+# "we moved to a new street": words that describe a street, not name one
+_NOT_A_STREET_NAME = frozenset(("new", "another", "different", "same", "other", "quiet", "busy", "next"))
 _PO_BOX = re.compile(r"\bp\.?\s?o\.?\s+box\s+", re.IGNORECASE)
 
 
@@ -137,6 +139,18 @@ def detect_addresses(text: str, tk: Tokens, runs: list[Run]) -> list[Span]:
             j = max(last_evidence + 1, tail_end(tk, last_evidence + 1, run_first))
         while j > i and tk.types[j - 1] == "P":
             j -= 1
+        # a street named without a house number ("the address is harley brook lane independence oh ..."):
+        # the cue's address starts at its first word when a street suffix follows within it
+        suffix = next((k for k in range(i, j) if tk.lows[k] in STREET_SUFFIXES and tk.types[k] == "W"), None)
+        if (
+            suffix is not None
+            and suffix > i
+            and (first is None or first > suffix)
+            and not any(
+                tk.lows[k] in NAME_STOPWORDS or tk.lows[k] in _NOT_A_STREET_NAME for k in range(i, suffix)
+            )
+        ):
+            first = i
         if first is not None and j > first:
             evidence = any(
                 tk.lows[k] in STREET_SUFFIXES or tk.lows[k] in US_STATES or tk.raws[k] in US_STATE_CODES
