@@ -86,6 +86,22 @@ _CUE_WINDOW = 110  # characters between a cue and the start of the value it labe
 _AFTER_WINDOW = 30
 
 
+# Codes that are no secret: the word before "code" names what the code is for.
+_PUBLIC_CODES = frozenset(
+    ("error", "status", "promo", "promotional", "discount", "coupon", "voucher", "referral", "product",
+     "item", "country", "area", "tracking", "booking", "reference", "confirmation", "qr", "bar", "source",
+     "diagnostic", "fault", "reason", "response", "exit", "dress", "zip", "postal")
+)  # fmt: skip
+
+
+def _public_code(tk: Tokens, start: int) -> bool:
+    """The cue at `start` is a bare "code" whose word before says it is no secret ("error code 500")."""
+    k = tk.index_at(start)
+    if k >= tk.n or tk.lows[k] != "code" or k == 0:
+        return False
+    return tk.lows[k - 1] in _PUBLIC_CODES
+
+
 class Context:
     """Cue positions and sentence boundaries of one text, searched by bisection."""
 
@@ -96,7 +112,10 @@ class Context:
         for m in anchored(tk, text, _CUE_RE, CUE_FIRST, _CUE_THEN):
             group = m.lastgroup
             if group is not None:
-                cues.append((m.end(), m.start(), _CUE_KIND[group]))
+                kind = _CUE_KIND[group]
+                if kind == "cvv" and _public_code(tk, m.start()):
+                    kind = "keep"  # "error code 500", "promo code": a code, but no secret
+                cues.append((m.end(), m.start(), kind))
         self.cues = cues
         self.cue_ends = [c[0] for c in cues]
         ends = [m.start() for m in _SENTENCE_END_RE.finditer(text)]

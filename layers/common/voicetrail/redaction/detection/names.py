@@ -363,6 +363,7 @@ def _line_names(tagger: _names.NameTagger, tk: Tokens, ln: _Line, labels: list[i
                 tk.lows[k] in NOT_A_NAME_ALONE  # "AI: How can I help?"
                 or tk.lows[k] in BRANDS  # "delivered by FedEx"
                 or (len(tk.lows[k]) == 1 and k + 1 < end and tk.lows[k + 1] == "/")  # "w/ priya", "w/o"
+                or _model_code(tk, k, end)  # "XR-2000"
                 or (ln.possessive and _business(tk, k, first, end))  # "Trader Joe's"
                 # on a written line only a word written in lower case: "pay Bill" is a person
                 or ((not cased or tk.raws[k].islower()) and _ordinary_word_here(tagger, tk, first, k, end))
@@ -910,6 +911,17 @@ def _name_pieces(tk: Tokens, i: int, j: int) -> list[Span]:
 # A capital after three lower-case letters inside a word is code ("InvalidSignature", "tableName"), not a
 # name: names put at most two letters before an inner capital ("McDonald", "DeShawn", "MacArthur").
 _CODE_WORD = re.compile(r"[a-z]{3}[A-Z]")
+
+
+def _model_code(tk: Tokens, k: int, end: int) -> bool:
+    """Token k opens a model or part code: a hyphen right after it, then digits ("XR-2000", "F-150")."""
+    return (
+        k + 2 < end
+        and tk.lows[k + 1] == "-"
+        and tk.starts[k + 1] == tk.ends[k]
+        and tk.starts[k + 2] == tk.ends[k + 1]
+        and tk.types[k + 2] in ("N", "A")
+    )
 
 
 def _spelled(tk: Tokens, i: int, j: int, m: int) -> bool:
