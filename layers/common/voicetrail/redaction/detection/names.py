@@ -629,7 +629,7 @@ def _ends_request(tk: Tokens, kept: list[int], r: int) -> bool:
         return True
     nxt = kept[r + 1]
     low = tk.lows[nxt]
-    if tk.types[nxt] in ("P", "N", "A") or low in AFTER_PERSON or low in UNITS or low in TEENS or low in TENS:
+    if tk.types[nxt] in ("P", "N", "A") or low in AFTER_PERSON or low in _NUMBER_WORDS:
         return True
     return low == "a" and r + 2 < len(kept) and tk.lows[kept[r + 2]] in _CALLS
 
@@ -644,10 +644,12 @@ def _before_an_object(tk: Tokens, kept: list[int], r: int, cased: bool) -> bool:
         return True
     after = kept[r + 2]
     low = tk.lows[after]
-    return tk.types[after] in ("N", "A") or low == "$" or low in UNITS or low in TEENS or low in TENS
+    return tk.types[after] in ("N", "A") or low == "$" or low in _NUMBER_WORDS
 
 
 _SECOND_OBJECT = frozenset(("the", "my", "your", "his", "her", "their", "our", "this", "that"))
+# An amount said in words starts with one of these ("sixty", "fifteen", "one hundred")
+_NUMBER_WORDS = frozenset(UNITS) | frozenset(TEENS) | frozenset(TENS)
 # "give faith a call": what a person is given
 _CALLS = frozenset(("call", "ring", "shout", "buzz", "text", "bell"))
 
